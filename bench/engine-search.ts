@@ -1,0 +1,53 @@
+// One index, one process (so peak RSS is this index's): load, search the SciFact test queries
+// from pre-encoded vectors, score. Prints one JSON line. Used by engine.ts.
+import { readFile } from 'node:fs/promises';
+import { evaluate, readQrels, type Run } from '../gpu-pool/eval/index.ts';
+import { FaissIndex } from '../gpu-pool/index/index.ts';
+import { Searcher } from '../gpu-pool/search/index.ts';
+import { DenseMethod, type MethodName, type MethodQuery, type QueryParams } from '../gpu-pool/methods/index.ts';
+
+const [indexDir, mode, paramsJson, queriesJson, vectorsFile, qrelsFile] = process.argv.slice(2);
+const params = JSON.parse(paramsJson) as QueryParams;
+const queries = JSON.parse(await readFile(queriesJson, 'utf8')) as { id: string; text: string }[];
+const qrels = await readQrels(qrelsFile);
+const K = 100;
+FaissIndex.setThreads(2);
+
+const searcher = await Searcher.open(indexDir, { threads: 2 });
+const mq: MethodQuery[] = queries.map((q) => ({ id: q.id, text: q.text, k: K, params }));
+let hits;
+let batchedMs: number;
+let singleMs: number;
+if (mode === 'dense') {
+  const buf = await readFile(vectorsFile);
+  const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+  const method = (await searcher.method('dense')) as DenseMethod;
+  await method.searchVectors(mq.slice(0, 8), vectors); // warm up
+  let t = performance.now();
+  hits = await method.searchVectors(mq, vectors);
+  batchedMs = (performance.now() - t) / mq.length;
+  const d = vectors.length / mq.length;
+  t = performance.now();
+  for (let i = 0; i < mq.length; i++) await method.searchVectors([mq[i]], vectors.subarray(i * d, (i + 1) * d));
+  singleMs = (performance.now() - t) / mq.length;
+} else {
+  const method = await searcher.method(mode as MethodName);
+  await method.search(mq.slice(0, 8));
+  let t = performance.now();
+  hits = await method.search(mq);
+  batchedMs = (performance.now() - t) / mq.length;
+  t = performance.now();
+  for (const q of mq) await method.search([q]);
+  singleMs = (performance.now() - t) / mq.length;
+}
+const run: Run = new Map();
+for (const [i, list] of hits.entries()) {
+  const ranked = [];
+  for (const h of list) ranked.push({ docId: (await searcher.index.shards[h.shard].passages.get(h.ordinal)).id, score: h.score });
+  run.set(mq[i].id, ranked);
+}
+const result = evaluate(run, qrels, ['ndcg@10', 'recall@100']);
+process.stdout.write(
+  `${JSON.stringify({ ndcg10: result.mean['ndcg@10'], recall100: result.mean['recall@100'], batchedMs, singleMs, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
+);
+await searcher.close();

@@ -1,0 +1,172 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Bm25Builder } from '../bm25/index.ts';
+import type { CorpusFormat } from '../corpus/index.ts';
+import { FaissIndex } from '../index/index.ts';
+import { createProgress } from '../progress/index.ts';
+import {
+  FAISS_FILE,
+  INDEX_MANIFEST_FILE,
+  PassageStoreWriter,
+  SHARD_FORMAT_VERSION,
+  SHARD_MANIFEST_FILE,
+  VECTOR_DOCS_FILE,
+  checksumFiles,
+  contentVersion,
+  shardOf,
+  writeJson,
+  writeU32,
+  type IndexManifest,
+  type ModelRef,
+  type ShardManifest,
+} from '../shard/index.ts';
+import type { EncodedVectors } from './encoded-vectors.ts';
+import { corpusDocuments, inSlice, type Slice } from './encode-stage.ts';
+
+export interface AssembleOptions {
+  corpus: string;
+  format: CorpusFormat;
+  limit?: number;
+  encoded: EncodedVectors;
+  model: ModelRef;
+  factoryKey: string;
+  metric: 'ip' | 'l2';
+  shards: number;
+  bm25: boolean;
+  /** Upper bound on training vectors (evenly spaced sample). */
+  trainSize: number;
+  /** Only documents of these slices are indexed (all when undefined). */
+  slices?: Slice[];
+  staging: string;
+  build: Record<string, unknown>;
+  log: (message: string) => void;
+}
+
+export function shardDirName(shard: number): string {
+  return `shard-${String(shard).padStart(3, '0')}`;
+}
+
+/** Evenly spaced rows: deterministic, and spread over the whole corpus rather than its head. */
+export function trainingSample(vectors: Float32Array, dimension: number, limit: number): Float32Array {
+  const n = vectors.length / dimension;
+  if (n <= limit) return vectors;
+  const out = new Float32Array(limit * dimension);
+  for (let i = 0; i < limit; i++) {
+    const row = Math.floor((i * n) / limit);
+    out.set(vectors.subarray(row * dimension, (row + 1) * dimension), i * dimension);
+  }
+  return out;
+}
+
+/**
+ * Turns encoded windows into published-ready shard directories inside `staging`:
+ * train one quantizer on a sample, clone it per shard, add each shard's rows, and write the
+ * passage store, BM25 postings and a checksummed manifest per shard.
+ */
+export async function assembleShards(opts: AssembleOptions): Promise<IndexManifest> {
+  const { encoded, shards } = opts;
+  const d = encoded.dimension;
+  const rows = encoded.windowDocs.length;
+
+  // Pass over the corpus: passages and BM25 per shard, and where each document went.
+  const globalShard: number[] = [];
+  const globalLocal: number[] = [];
+  const passages: PassageStoreWriter[] = [];
+  const bm25: Bm25Builder[] = [];
+  for (let s = 0; s < shards; s++) {
+    await mkdir(join(opts.staging, shardDirName(s)), { recursive: true });
+    passages.push(await PassageStoreWriter.create(join(opts.staging, shardDirName(s))));
+    if (opts.bm25) bm25.push(new Bm25Builder());
+  }
+  const progress = createProgress({ label: 'store', unit: 'docs' });
+  let ordinal = 0;
+  for await (const doc of corpusDocuments(opts.corpus, opts.format, opts.limit)) {
+    const o = ordinal++;
+    if (opts.slices && !opts.slices.some((slice) => inSlice(o, slice))) {
+      globalShard.push(-1);
+      globalLocal.push(-1);
+      continue;
+    }
+    const s = shardOf(doc.id, shards);
+    const local = await passages[s].append(doc);
+    if (opts.bm25) bm25[s].add(local, `${doc.title} ${doc.text}`);
+    globalShard.push(s);
+    globalLocal.push(local);
+    progress.tick();
+  }
+  progress.finish();
+
+  // One trained quantizer for all shards: scores are comparable when the shards are merged.
+  const template = FaissIndex.create(d, opts.factoryKey, opts.metric);
+  if (!template.isTrained) {
+    const sample = trainingSample(encoded.vectors, d, opts.trainSize);
+    opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
+    const t0 = performance.now();
+    await template.train(sample);
+    opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  }
+
+  const perShardRows = new Array<number>(shards).fill(0);
+  for (let r = 0; r < rows; r++) {
+    const s = globalShard[encoded.windowDocs[r]];
+    if (s === undefined || s < 0) throw new Error(`encoded window ${r} belongs to document ${encoded.windowDocs[r]}, which the corpus does not have: the corpus changed since encoding`);
+    perShardRows[s]++;
+  }
+
+  const shardEntries: IndexManifest['shards'] = [];
+  let totalDocs = 0;
+  for (let s = 0; s < shards; s++) {
+    const dir = join(opts.staging, shardDirName(s));
+    const m = perShardRows[s];
+    const vectors = new Float32Array(m * d);
+    const vectorDocs = new Uint32Array(m);
+    let j = 0;
+    for (let r = 0; r < rows; r++) {
+      const g = encoded.windowDocs[r];
+      if (globalShard[g] !== s) continue;
+      vectors.set(encoded.vectors.subarray(r * d, (r + 1) * d), j * d);
+      vectorDocs[j++] = globalLocal[g];
+    }
+    const index = template.clone();
+    if (m > 0) await index.add(vectors);
+    await index.writeFile(join(dir, FAISS_FILE));
+    await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
+    const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages[s].close())];
+    if (opts.bm25) names.push(...(await bm25[s].build().write(dir)));
+    const files = await checksumFiles(dir, names);
+    const docs = passages[s].size;
+    totalDocs += docs;
+    const manifest: ShardManifest = {
+      format: 'edgesearch-shard',
+      formatVersion: SHARD_FORMAT_VERSION,
+      shard: s,
+      shardCount: shards,
+      methods: opts.bm25 ? ['dense', 'bm25'] : ['dense'],
+      model: opts.model,
+      factoryKey: opts.factoryKey,
+      metric: opts.metric,
+      counts: { docs, vectors: m },
+      files,
+      version: contentVersion(files),
+    };
+    await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
+    shardEntries.push({ dir: shardDirName(s), version: manifest.version, docs, vectors: m });
+    opts.log(`shard ${s}: ${docs} docs, ${m} vectors`);
+  }
+
+  const manifest: IndexManifest = {
+    format: 'edgesearch-index',
+    formatVersion: SHARD_FORMAT_VERSION,
+    version: contentVersion(Object.fromEntries(shardEntries.map((e) => [e.dir, { sha256: e.version }]))),
+    createdAt: new Date().toISOString(),
+    model: opts.model,
+    factoryKey: opts.factoryKey,
+    metric: opts.metric,
+    counts: { docs: totalDocs, vectors: rows },
+    shards: shardEntries,
+    bm25: opts.bm25,
+    build: opts.build,
+  };
+  await writeJson(join(opts.staging, INDEX_MANIFEST_FILE), manifest);
+  return manifest;
+}

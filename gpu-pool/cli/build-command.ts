@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { buildIndex, mergeSlices, parseSlice } from '../build/index.ts';
+import { intArg } from './index.ts';
+
+export function buildCommand(cmd: Command): Command {
+  return cmd
+    .description('encode a corpus and publish a sharded index (resumable: rerun the same command after a crash)')
+    .requiredOption('--corpus <path>', 'BEIR dir or corpus.jsonl, collection.tsv, or DensePhrases/SQuAD json')
+    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices(['beir', 'tsv', 'densephrases']))
+    .requiredOption('--model <dir>', 'model directory or manifest.json')
+    .option('--factory <key>', 'faiss index factory key, e.g. Flat, IVF256,PQ64np, OPQ64,IVF256,PQ64np, HNSW32_PQ64', 'Flat')
+    .addOption(new Option('--metric <metric>', 'similarity').choices(['ip', 'l2']).default('ip'))
+    .requiredOption('--out <dir>', 'index directory to publish (must not exist unless --force)')
+    .option('--shards <n>', 'number of shards', intArg('--shards'), 1)
+    .option('--bm25', 'also build BM25 postings per shard', false)
+    .option('--slice <i/n>', 'encode only documents i, i+n, i+2n, ... (join slices with `index merge`)')
+    .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
+    .option('--train-size <n>', 'max training vectors for the quantizer', intArg('--train-size'), 100_000)
+    .option('--limit <n>', 'index only the first n documents', intArg('--limit'))
+    .option('--force', 'replace an existing index directory', false)
+    .action(async (o) => {
+      await buildIndex({
+        limit: o.limit,
+        corpus: o.corpus,
+        format: o.format,
+        model: o.model,
+        factory: o.factory,
+        metric: o.metric,
+        out: o.out,
+        shards: o.shards,
+        bm25: o.bm25,
+        slice: o.slice ? parseSlice(o.slice) : undefined,
+        threads: o.threads,
+        trainSize: o.trainSize,
+        force: o.force,
+      });
+    });
+}
+
+export function mergeCommand(cmd: Command): Command {
+  return cmd
+    .description('join slices made by `index build --slice i/n` into one index')
+    .argument('<slices...>', 'slice directories')
+    .requiredOption('--out <dir>', 'index directory to publish')
+    .option('--factory <key>', 'override the factory key recorded in the slices')
+    .option('--shards <n>', 'override the shard count recorded in the slices', intArg('--shards'))
+    .option('--force', 'replace an existing index directory', false)
+    .action(async (slices: string[], o) => {
+      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, force: o.force });
+    });
+}

@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { readQueries, type Query } from '../corpus/index.ts';
+import { evaluate, parseMetrics, readQrels, writeTrecRun, type Run } from '../eval/index.ts';
+import { createProgress } from '../progress/index.ts';
+import { Searcher } from '../search/index.ts';
+import { intArg } from './index.ts';
+import { addQueryOptions, queryParams } from './search-command.ts';
+
+export function evalCommand(cmd: Command): Command {
+  return addQueryOptions(
+    cmd
+      .description('run queries against an index and score them with trec_eval-style metrics')
+      .requiredOption('--index <dir>', 'index directory')
+      .requiredOption('--queries <file>', 'queries (BEIR queries.jsonl or qid<TAB>text)')
+      .requiredOption('--qrels <file>', 'relevance judgements (BEIR tsv or TREC qrels)')
+      .option('--metrics <list>', 'comma-separated metrics', 'ndcg@10,mrr@10,recall@100')
+      .option('--k <n>', 'depth of the ranking (default: the deepest metric cut-off)', intArg('--k'))
+      .option('--batch <n>', 'queries per search batch', intArg('--batch'), 32)
+      .option('--run <file>', 'write the ranking as a TREC run file')
+      .option('--json', 'make the last line of output one JSON object with the metrics', false),
+  ).action(async (o) => {
+    const metrics = parseMetrics(o.metrics);
+    const qrels = await readQrels(o.qrels);
+    const queries: Query[] = [];
+    for await (const q of readQueries(o.queries)) if (qrels.has(q.id)) queries.push(q);
+    if (queries.length === 0) throw new Error(`no query in ${o.queries} has judgements in ${o.qrels}`);
+    const k = o.k ?? Math.max(...metrics.map((m: string) => Number(m.split('@')[1])));
+    const params = queryParams(o);
+    const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
+    const run: Run = new Map();
+    const progress = createProgress({ label: 'eval', total: queries.length, unit: 'queries' });
+    const t0 = performance.now();
+    try {
+      for (let i = 0; i < queries.length; i += o.batch) {
+        const batch = queries.slice(i, i + o.batch);
+        const results = await searcher.searchHits(o.mode, batch.map((q) => ({ id: q.id, text: q.text, k, params })));
+        batch.forEach((q, j) => run.set(q.id, results[j].map((h) => ({ docId: h.docId, score: h.score }))));
+        progress.tick(batch.length);
+      }
+    } finally {
+      progress.finish();
+      await searcher.close();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (o.run) await writeTrecRun(run, o.run, `edgesearch-${o.mode}`);
+    const result = evaluate(run, qrels, metrics);
+    for (const [name, value] of Object.entries(result.mean)) process.stdout.write(`${name.padEnd(12)} ${value.toFixed(4)}\n`);
+    process.stdout.write(`queries      ${result.queries}\nms/query     ${((seconds * 1000) / queries.length).toFixed(2)} (encode + search)\n`);
+    if (o.json) {
+      process.stdout.write(`${JSON.stringify({ metrics: result.mean, queries: result.queries, mode: o.mode, index: o.index, version: searcher.version, params, k, msPerQuery: (seconds * 1000) / queries.length })}\n`);
+    }
+  });
+}

@@ -1,0 +1,58 @@
+// `edgesearch` command line: build, merge, search, eval, models pull.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { buildCommand, mergeCommand } from './build-command.ts';
+import { evalCommand } from './eval-command.ts';
+import { pullCommand } from './models-command.ts';
+import { searchCommand } from './search-command.ts';
+
+export function intArg(name: string, min = 1) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${value}"`);
+    return n;
+  };
+}
+
+export function numberArg(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number, got "${value}"`);
+    return n;
+  };
+}
+
+export const modeOption = () => new Option('--mode <mode>', 'retrieval method').choices(['dense', 'bm25', 'hybrid']).default('dense');
+
+export function createProgram(): Command {
+  const program = new Command('edgesearch')
+    .description('Neural search: build sharded quantized indexes, search them, evaluate them.')
+    .showHelpAfterError()
+    .exitOverride();
+
+  const index = program.command('index').description('build and maintain indexes');
+  buildCommand(index.command('build'));
+  mergeCommand(index.command('merge'));
+  searchCommand(program.command('search'));
+  evalCommand(program.command('eval'));
+  const models = program.command('models').description('manage encoder models');
+  pullCommand(models.command('pull'));
+  for (const cmd of [program, index, models, ...index.commands, ...models.commands, ...program.commands]) cmd.exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting so tests can call it in-process. */
+export async function main(argv: string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Help and version are "errors" to commander but successes to the user.
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version' ? 0 : 2;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    if (process.env.EDGESEARCH_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}

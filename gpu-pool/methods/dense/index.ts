@@ -1,0 +1,70 @@
+import type { Encoder } from '../../encoders/index.ts';
+import type { LoadedShard } from '../../shard/index.ts';
+import { mergeTopK, type Hit, type MethodQuery, type RetrievalMethod } from '../types.ts';
+
+const DEFAULT_WINDOW_FACTOR = 4;
+
+/**
+ * Dense retrieval over windowed documents: ANN search over window vectors in every shard,
+ * a document scores the max over its windows, shards merged exactly by score.
+ */
+export class DenseMethod implements RetrievalMethod {
+  readonly name = 'dense' as const;
+
+  constructor(
+    private readonly encoder: Encoder,
+    private readonly shards: LoadedShard[],
+  ) {
+    for (const shard of shards) {
+      if (shard.index.dimension !== encoder.dimension) {
+        throw new Error(`model ${encoder.modelId} gives ${encoder.dimension}-d vectors but the index in ${shard.dir} holds ${shard.index.dimension}-d vectors`);
+      }
+    }
+  }
+
+  async search(queries: MethodQuery[]): Promise<Hit[][]> {
+    if (queries.length === 0) return [];
+    const vectors = await this.encoder.encodeQueries(queries.map((q) => q.text));
+    return this.searchVectors(queries, vectors);
+  }
+
+  /** Search with query vectors already encoded (the pool router encodes once per query). */
+  async searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
+    const d = this.encoder.dimension;
+    const results: Hit[][][] = queries.map(() => []);
+    // One faiss call per shard per distinct parameter set: batched search is much faster.
+    const groups = new Map<string, number[]>();
+    queries.forEach((q, i) => {
+      const key = JSON.stringify([q.k, q.params?.nprobe, q.params?.efSearch, q.params?.windowFactor]);
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    for (const members of groups.values()) {
+      const q0 = queries[members[0]];
+      const batch = new Float32Array(members.length * d);
+      members.forEach((qi, j) => batch.set(vectors.subarray(qi * d, (qi + 1) * d), j * d));
+      const factor = q0.params?.windowFactor ?? DEFAULT_WINDOW_FACTOR;
+      await Promise.all(
+        this.shards.map(async (shard, s) => {
+          const kWindows = Math.min(shard.index.ntotal, q0.k * factor);
+          if (kWindows === 0) return;
+          const { distances, labels } = await shard.index.search(batch, kWindows, { nprobe: q0.params?.nprobe, efSearch: q0.params?.efSearch });
+          const l2 = shard.manifest.metric === 'l2';
+          members.forEach((qi, j) => {
+            const best = new Map<number, number>();
+            for (let r = 0; r < kWindows; r++) {
+              const label = labels[j * kWindows + r];
+              if (label < 0n) continue;
+              const ordinal = shard.vectorDocs[Number(label)];
+              const score = l2 ? -distances[j * kWindows + r] : distances[j * kWindows + r];
+              const prev = best.get(ordinal);
+              if (prev === undefined || score > prev) best.set(ordinal, score);
+            }
+            const hits = Array.from(best, ([ordinal, score]): Hit => ({ docId: '', score, shard: s, ordinal }));
+            results[qi].push(mergeTopK([hits], queries[qi].k));
+          });
+        }),
+      );
+    }
+    return results.map((perShard, i) => mergeTopK(perShard, queries[i].k));
+  }
+}

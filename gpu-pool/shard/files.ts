@@ -1,0 +1,26 @@
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+export const FAISS_FILE = 'index.faiss';
+/** vector id → shard-local document ordinal (a document has one vector per window). */
+export const VECTOR_DOCS_FILE = 'vector-docs.u32';
+
+export async function writeU32(path: string, values: Uint32Array): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    await handle.write(Buffer.from(values.buffer, values.byteOffset, values.byteLength));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readVectorDocs(dir: string): Promise<Uint32Array> {
+  const path = join(dir, VECTOR_DOCS_FILE);
+  const buf = await readFile(path);
+  if (buf.byteLength % 4 !== 0) throw new Error(`${path}: size ${buf.byteLength} is not a multiple of 4`);
+  // Copy into an aligned buffer: Node's pooled Buffers may start at odd offsets.
+  const out = new Uint32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}

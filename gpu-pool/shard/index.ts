@@ -1,0 +1,22 @@
+// A shard directory on disk: manifest, checksums, passage store, atomic publish.
+export { checksumFile, type FileChecksum } from './checksum.ts';
+export {
+  IndexManifest,
+  ManifestError,
+  ModelRef,
+  ShardManifest,
+  INDEX_MANIFEST_FILE,
+  SHARD_FORMAT_VERSION,
+  SHARD_MANIFEST_FILE,
+  checksumFiles,
+  contentVersion,
+  readIndexManifest,
+  readShardManifest,
+  verifyShardFiles,
+  writeJson,
+} from './manifest.ts';
+export { PassageStore, PassageStoreWriter, type Passage } from './passage-store.ts';
+export { createStaging, exists, fsyncTree, publishDirectory } from './publish.ts';
+export { shardOf } from './shard-of.ts';
+export { VECTOR_DOCS_FILE, FAISS_FILE, readVectorDocs, writeU32 } from './files.ts';
+export { closeIndex, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';

@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { checksumFile } from './checksum.ts';
+
+export const SHARD_FORMAT_VERSION = 1;
+export const SHARD_MANIFEST_FILE = 'manifest.json';
+export const INDEX_MANIFEST_FILE = 'index.json';
+
+const fileEntry = z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+
+export const ModelRef = z.object({
+  id: z.string(),
+  manifestHash: z.string(),
+  dimension: z.number().int().positive(),
+  /** Where the model was at build time; search uses it unless told otherwise. */
+  path: z.string(),
+});
+export type ModelRef = z.infer<typeof ModelRef>;
+
+export const ShardManifest = z.object({
+  format: z.literal('edgesearch-shard'),
+  formatVersion: z.literal(SHARD_FORMAT_VERSION),
+  shard: z.number().int().nonnegative(),
+  shardCount: z.number().int().positive(),
+  methods: z.array(z.enum(['dense', 'bm25'])),
+  model: ModelRef,
+  factoryKey: z.string(),
+  metric: z.enum(['ip', 'l2']),
+  counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
+  files: z.record(z.string(), fileEntry),
+  version: z.string(),
+});
+export type ShardManifest = z.infer<typeof ShardManifest>;
+
+export const IndexManifest = z.object({
+  format: z.literal('edgesearch-index'),
+  formatVersion: z.literal(SHARD_FORMAT_VERSION),
+  version: z.string(),
+  createdAt: z.string(),
+  model: ModelRef,
+  factoryKey: z.string(),
+  metric: z.enum(['ip', 'l2']),
+  counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
+  shards: z.array(z.object({ dir: z.string(), version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
+  bm25: z.boolean(),
+  build: z.record(z.string(), z.unknown()),
+});
+export type IndexManifest = z.infer<typeof IndexManifest>;
+
+export class ManifestError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(`${file}: ${message}`);
+    this.name = 'ManifestError';
+  }
+}
+
+/** Content version: a digest of every file's checksum, so equal contents give equal versions. */
+export function contentVersion(files: Record<string, { sha256: string }>): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name].sha256}\n`);
+  return hash.digest('hex').slice(0, 16);
+}
+
+export async function checksumFiles(dir: string, names: string[]): Promise<Record<string, z.infer<typeof fileEntry>>> {
+  const files: Record<string, z.infer<typeof fileEntry>> = {};
+  for (const name of [...names].sort()) files[name] = await checksumFile(join(dir, name));
+  return files;
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function readJson<T>(path: string, schema: z.ZodType<T>): Promise<T> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ManifestError(`cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new ManifestError(`not valid JSON: ${(err as Error).message}`, path);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ManifestError(`field ${issue.path.join('.') || '(root)'}: ${issue.message}`, path);
+  }
+  return parsed.data;
+}
+
+export const readShardManifest = (dir: string) => readJson(join(dir, SHARD_MANIFEST_FILE), ShardManifest);
+export const readIndexManifest = (dir: string) => readJson(join(dir, INDEX_MANIFEST_FILE), IndexManifest);
+
+/** Recomputes every listed file's checksum; a truncated or corrupted file is named in the error. */
+export async function verifyShardFiles(dir: string, manifest: ShardManifest): Promise<void> {
+  for (const [name, expected] of Object.entries(manifest.files)) {
+    const path = join(dir, name);
+    let actual;
+    try {
+      actual = await checksumFile(path);
+    } catch (err) {
+      throw new ManifestError(`listed file is missing (${(err as NodeJS.ErrnoException).code})`, path);
+    }
+    if (actual.bytes !== expected.bytes) {
+      throw new ManifestError(`size ${actual.bytes} bytes, manifest says ${expected.bytes} (truncated or replaced)`, path);
+    }
+    if (actual.sha256 !== expected.sha256) {
+      throw new ManifestError(`checksum mismatch (sha256 ${actual.sha256.slice(0, 12)}…, manifest ${expected.sha256.slice(0, 12)}…): file is corrupted`, path);
+    }
+  }
+}
