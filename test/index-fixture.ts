@@ -27,7 +27,7 @@ export function fixtureIndex(opts: FixtureOptions = {}): Promise<string> {
   if (!dir) {
     dir = (async () => {
       const out = join(await mkdtemp(join(tmpdir(), 'es-fixture-')), 'index');
-      await buildIndex({ corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, factory: o.factory, shards: o.shards, bm25: o.bm25, out, threads: 1 }, () => {});
+      await buildIndex({ corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, factory: o.factory, shards: o.shards, bm25: o.bm25, out, threads: 1 }, { log: () => {} });
       return out;
     })();
     cache.set(key, dir);

@@ -40,6 +40,7 @@ export interface AssembleOptions {
   staging: string;
   build: Record<string, unknown>;
   log: (message: string) => void;
+  progress?: boolean;
 }
 
 export function shardDirName(shard: number): string {
@@ -78,7 +79,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     passages.push(await PassageStoreWriter.create(join(opts.staging, shardDirName(s))));
     if (opts.bm25) bm25.push(new Bm25Builder());
   }
-  const progress = createProgress({ label: 'store', unit: 'docs' });
+  const progress = createProgress({ label: 'store', unit: 'docs', enabled: opts.progress });
   let ordinal = 0;
   for await (const doc of corpusDocuments(opts.corpus, opts.format, opts.limit)) {
     const o = ordinal++;

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
+import { mkdir, rm } from 'node:fs/promises';
+import { corpusFingerprint, readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
 import type { Encoder } from '../encoders/index.ts';
 import { createProgress } from '../progress/index.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
@@ -24,6 +23,7 @@ export interface EncodeStageOptions {
   groupDocs: number;
   totalDocs?: number;
   log: (message: string) => void;
+  progress?: boolean;
 }
 
 /** The corpus as the build sees it: every pass over it must agree on the documents. */
@@ -41,8 +41,8 @@ export function inSlice(ordinal: number, slice: Slice | undefined): boolean {
 }
 
 export async function encodeKey(opts: Pick<EncodeStageOptions, 'corpus' | 'format' | 'limit' | 'encoder' | 'slice' | 'groupDocs'>): Promise<string> {
-  const s = await stat(opts.corpus);
-  const parts = [resolve(opts.corpus), s.size, s.mtimeMs, opts.format, opts.limit, opts.encoder.manifestHash, opts.slice?.index, opts.slice?.count, opts.groupDocs];
+  const f = await corpusFingerprint(opts.corpus, opts.format);
+  const parts = [f.path, f.bytes, f.mtimeMs, opts.format, opts.limit, opts.encoder.manifestHash, opts.slice?.index, opts.slice?.count, opts.groupDocs];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
@@ -70,7 +70,7 @@ export async function runEncodeStage(opts: EncodeStageOptions): Promise<Checkpoi
   if (checkpoint.docsDone > 0) opts.log(`resuming after ${checkpoint.docsDone} documents (${checkpoint.windowsDone} windows encoded)`);
 
   const writer = await EncodedWriter.open(opts.workDir, dimension, checkpoint.windowsDone);
-  const progress = createProgress({ label: 'encode', total: opts.totalDocs, unit: 'docs' });
+  const progress = createProgress({ label: 'encode', total: opts.totalDocs, unit: 'docs', enabled: opts.progress });
   progress.set(checkpoint.docsDone);
   let ordinal = 0;
   let group: { ordinal: number; doc: Doc }[] = [];

@@ -42,6 +42,13 @@ export class BuildError extends Error {
 
 type Log = (message: string) => void;
 
+/** Where a build reports: log lines, and whether to draw progress (off in tests and libraries). */
+export interface BuildIo {
+  log: Log;
+  progress?: boolean;
+}
+const stderrIo: BuildIo = { log: (m) => process.stderr.write(`${m}\n`), progress: true };
+
 /** Parses "I/N" as given on the command line. */
 export function parseSlice(text: string): Slice {
   const m = /^(\d+)\/(\d+)$/.exec(text.trim());
@@ -102,8 +109,10 @@ const SliceManifest = z.object({
   options: z.object({ factory: z.string(), metric: z.enum(['ip', 'l2']), shards: z.number().int(), bm25: z.boolean(), trainSize: z.number().int() }),
 });
 
-export async function buildIndex(input: BuildOptions, log: Log = (m) => process.stderr.write(`${m}\n`)): Promise<IndexManifest | undefined> {
+export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): Promise<IndexManifest | undefined> {
   const opts = BuildOptions.parse(input);
+  const { log } = io;
+  const progress = io.progress ?? false;
   const out = resolve(opts.out);
   const corpus = resolve(opts.corpus);
   if (opts.threads) FaissIndex.setThreads(opts.threads);
@@ -116,7 +125,7 @@ export async function buildIndex(input: BuildOptions, log: Log = (m) => process.
     await removeStaleStaging(out);
 
     const workDir = `${out}.partial`;
-    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder, workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log });
+    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder, workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
     const encoded = await readEncoded(workDir, encoder.dimension, checkpoint.windowsDone);
     const model = modelRef(encoder);
 
@@ -153,6 +162,7 @@ export async function buildIndex(input: BuildOptions, log: Log = (m) => process.
         bm25: opts.bm25,
         trainSize: opts.trainSize,
         staging,
+        progress,
         build: { corpus, format, limit: opts.limit, window: encoder.window, groupDocs: opts.groupDocs, trainSize: opts.trainSize },
         log,
       });
@@ -179,7 +189,9 @@ export interface MergeOptions {
 }
 
 /** Joins slices (each from `index build --slice I/N`) into one index, identical to an unsliced build. */
-export async function mergeSlices(opts: MergeOptions, log: Log = (m) => process.stderr.write(`${m}\n`)): Promise<IndexManifest> {
+export async function mergeSlices(opts: MergeOptions, io: BuildIo = stderrIo): Promise<IndexManifest> {
+  const { log } = io;
+  const progress = io.progress ?? false;
   if (opts.slices.length === 0) throw new BuildError('index merge needs at least one slice directory');
   const slices: { dir: string; manifest: z.infer<typeof SliceManifest> }[] = [];
   for (const dir of opts.slices) {
@@ -243,6 +255,7 @@ export async function mergeSlices(opts: MergeOptions, log: Log = (m) => process.
       bm25: opts.bm25 ?? first.options.bm25,
       trainSize: first.options.trainSize,
       staging,
+      progress,
       build: { corpus: first.corpus, format: first.corpusFormat, mergedSlices: first.slice.count },
       log,
     });

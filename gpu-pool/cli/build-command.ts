@@ -18,10 +18,12 @@ export function buildCommand(cmd: Command): Command {
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--train-size <n>', 'max training vectors for the quantizer', intArg('--train-size'), 100_000)
     .option('--limit <n>', 'index only the first n documents', intArg('--limit'))
+    .option('--checkpoint-docs <n>', 'documents encoded between checkpoints', intArg('--checkpoint-docs'), 256)
     .option('--force', 'replace an existing index directory', false)
     .action(async (o) => {
       await buildIndex({
         limit: o.limit,
+        groupDocs: o.checkpointDocs,
         corpus: o.corpus,
         format: o.format,
         model: o.model,

@@ -16,6 +16,8 @@ export interface ProgressOptions {
   /** Seconds between plain lines when not on a terminal. */
   interval?: number;
   now?: () => number;
+  /** false: report nothing (libraries and tests). */
+  enabled?: boolean;
 }
 
 export function formatDuration(seconds: number): string {
@@ -36,6 +38,7 @@ export function describeProgress(done: number, total: number | undefined, elapse
 }
 
 export function createProgress(opts: ProgressOptions): Progress {
+  if (opts.enabled === false) return { tick() {}, set() {}, finish() {} };
   const stream = opts.stream ?? process.stderr;
   const tty = Boolean(stream.isTTY);
   const now = opts.now ?? (() => performance.now() / 1000);

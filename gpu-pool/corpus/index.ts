@@ -1,0 +1,8 @@
+// Corpus and query readers: BEIR jsonl, ColBERT/MS MARCO TSV, DensePhrases/SQuAD JSON.
+// Everything streams (constant memory); bad input is an InputError naming file, line and field.
+export { InputError, type InputLocation } from './errors.ts';
+export { CORPUS_FORMATS, type CorpusFormat, type Doc, type Query } from './types.ts';
+export { detectCorpusFormat } from './detect.ts';
+export { readCorpus, readQueries } from './read.ts';
+export { corpusFingerprint, type CorpusFingerprint } from './fingerprint.ts';
+export { readLines, type Line } from './lines.ts';

@@ -1,0 +1,182 @@
+// The model manifest: a small JSON file beside a model (or pointing at one through `modelDir`)
+// saying how to feed the ONNX graph, read its output, and cut documents into windows.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const MANIFEST_FILE = 'manifest.json';
+
+const Int = z.number().int();
+
+const TextSide = z
+  .object({
+    /** Text put before the input, e.g. "query: " for e5 models. */
+    prefix: z.string().optional(),
+    /** Token id inserted right after the leading special tokens (ColBERT's [Q]/[D] markers). */
+    markerTokenId: Int.nonnegative().optional(),
+  })
+  .strict();
+
+const SessionOptions = z
+  .object({
+    intraOpThreads: Int.positive().optional(),
+    interOpThreads: Int.positive().optional(),
+    graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).optional(),
+    /** Passed to onnxruntime as `extra` session config, e.g. {session: {qdq_matmulnbits_accuracy_level: "1"}}. */
+    extra: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+const ManifestObject = z
+  .object({
+    id: z.string().min(1),
+    description: z.string().optional(),
+    /** Directory of the model files, relative to the manifest file (default: the manifest's directory). */
+    modelDir: z.string().min(1).optional(),
+    onnx: z.string().min(1),
+    tokenizer: z.string().min(1).default('tokenizer.json'),
+    inputs: z
+      .object({ inputIds: z.string().min(1), attentionMask: z.string().min(1), tokenTypeIds: z.string().min(1).optional() })
+      .strict(),
+    output: z.object({ name: z.string().min(1), kind: z.enum(['sentence', 'tokens']) }).strict(),
+    pooling: z.enum(['in-graph', 'cls', 'mean']),
+    /** Return unit-length vectors (normalised in JS when the graph has not done it). */
+    normalize: z.boolean(),
+    /** Longest input the model sees, special tokens included. */
+    maxTokens: Int.positive(),
+    dimension: Int.positive(),
+    query: TextSide.default({}),
+    document: TextSide.default({}),
+    /** Long documents: body windows of at most `size` tokens, starting `stride` apart (the ratio is kept when a title shortens them; see windows.ts). */
+    window: z.object({ size: Int.positive(), stride: Int.positive() }).strict().optional(),
+    /** Title tokens kept (and prepended to every window). */
+    titleMaxTokens: Int.nonnegative().optional(),
+    sessionOptions: SessionOptions.default({}),
+    /** Tried in order, falling back to the next (e.g. ["cuda", "cpu"]). */
+    executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),
+  })
+  .strict();
+
+export const ModelManifest = ManifestObject.superRefine((m, ctx) => {
+  if ((m.pooling === 'in-graph') !== (m.output.kind === 'sentence'))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['pooling'],
+      message: `pooling "${m.pooling}" does not fit output kind "${m.output.kind}" (sentence ⇔ in-graph; tokens ⇔ cls|mean)`,
+    });
+  if (m.window && m.window.stride > m.window.size)
+    ctx.addIssue({ code: 'custom', path: ['window', 'stride'], message: 'stride must be ≤ window size' });
+  if (m.window && m.window.size > m.maxTokens)
+    ctx.addIssue({ code: 'custom', path: ['window', 'size'], message: 'window size must be ≤ maxTokens' });
+  if (m.titleMaxTokens !== undefined && m.titleMaxTokens >= m.maxTokens)
+    ctx.addIssue({ code: 'custom', path: ['titleMaxTokens'], message: 'titleMaxTokens must be < maxTokens' });
+}).transform((m) => ({
+  ...m,
+  window: m.window ?? defaultWindow(m.maxTokens),
+  titleMaxTokens: m.titleMaxTokens ?? Math.min(32, Math.floor(m.maxTokens / 4)),
+}));
+
+export type ModelManifest = z.output<typeof ModelManifest>;
+export type ModelManifestInput = z.input<typeof ModelManifest>;
+
+/** Windows of the whole model length, a new one every 2/3 of it (the ratio measured best for use-lite: 120/80). */
+export function defaultWindow(maxTokens: number): { size: number; stride: number } {
+  return { size: maxTokens, stride: Math.max(1, Math.round((maxTokens * 2) / 3)) };
+}
+
+export interface LoadedManifest {
+  manifest: ModelManifest;
+  /** The manifest file, when it came from one. */
+  manifestPath?: string;
+  /** Absolute directory holding the model files. */
+  modelDir: string;
+  onnxPath: string;
+  tokenizerPath: string;
+  hash: string;
+}
+
+/** Format zod issues as `file: field.path: message` lines. */
+export function formatIssues(source: string, error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${source}: ${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('\n');
+}
+
+export function parseManifest(json: unknown, source = 'manifest'): ModelManifest {
+  const r = ModelManifest.safeParse(json);
+  if (!r.success) throw new Error(`invalid model manifest\n${formatIssues(source, r.error)}`);
+  return r.data;
+}
+
+const SHARED_PREFIX = '../../../shared/';
+
+/**
+ * Resolve `modelDir` against the manifest's directory. In-repo manifests (`models/<name>/manifest.json`)
+ * point at `../../../shared/models/...` (the shared folder next to the repository). When the env
+ * variable EDGESEARCH_SHARED is set, a modelDir starting with `../../../shared/` has that prefix
+ * replaced by $EDGESEARCH_SHARED, so the same manifest works wherever the shared folder lives.
+ */
+export function resolveModelDir(manifestDir: string, modelDir: string | undefined, env = process.env): string {
+  if (!modelDir) return resolve(manifestDir);
+  const shared = env.EDGESEARCH_SHARED;
+  if (shared && modelDir.startsWith(SHARED_PREFIX)) return resolve(shared, modelDir.slice(SHARED_PREFIX.length));
+  return isAbsolute(modelDir) ? modelDir : resolve(manifestDir, modelDir);
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/**
+ * sha256 (hex) of the canonical JSON of the parsed manifest (defaults filled in, keys sorted).
+ * It covers what shapes the vectors; it leaves out where the files are (`modelDir`), the
+ * free-text `description`, and how they run (`executionProviders`, thread counts), so an index
+ * built on a CPU box matches the GPU pool's encoder.
+ */
+export function manifestHash(manifest: ModelManifest): string {
+  const { modelDir: _d, description: _s, executionProviders: _e, sessionOptions, ...rest } = manifest;
+  const { intraOpThreads: _i, interOpThreads: _o, ...session } = sessionOptions;
+  const canonical = JSON.stringify(sortKeys({ ...rest, sessionOptions: session }));
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+function requireFile(path: string, what: string, source: string): void {
+  if (!existsSync(path)) throw new Error(`${source}: ${what} not found: ${path}`);
+}
+
+/** Resolve paths of a parsed manifest and check the ONNX and tokenizer files exist. */
+export function resolveManifest(manifest: ModelManifest, manifestDir: string, manifestPath?: string): LoadedManifest {
+  const source = manifestPath ?? `manifest ${manifest.id}`;
+  const modelDir = resolveModelDir(manifestDir, manifest.modelDir);
+  if (!existsSync(modelDir)) throw new Error(`${source}: model directory not found: ${modelDir}`);
+  const onnxPath = join(modelDir, manifest.onnx);
+  const tokenizerPath = join(modelDir, manifest.tokenizer);
+  requireFile(onnxPath, 'ONNX model file', source);
+  requireFile(tokenizerPath, 'tokenizer file', source);
+  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, hash: manifestHash(manifest) };
+}
+
+/** Load `<dir>/manifest.json` or a manifest file; resolve the model directory; verify the files exist. */
+export function loadManifest(pathOrDir: string): LoadedManifest {
+  const abs = resolve(pathOrDir);
+  if (!existsSync(abs)) throw new Error(`model manifest not found: ${abs}`);
+  const file = statSync(abs).isDirectory() ? join(abs, MANIFEST_FILE) : abs;
+  if (!existsSync(file)) throw new Error(`model manifest not found: ${file}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  return resolveManifest(parseManifest(json, file), dirname(file), file);
+}

@@ -1,0 +1,14 @@
+// faiss indexes for the pool: a typed wrapper over the node-addon-api binding
+// in gpu-pool/native (system faiss 1.7.3). See gpu-pool/native/README.md.
+export {
+  FaissIndex,
+  NO_RESULT,
+  faissVersion,
+  getThreads,
+  setThreads,
+  type Metric,
+  type ReadOptions,
+  type SearchParams,
+  type SearchResult,
+} from './faiss-index.ts';
+export { FaissError, type FaissErrorCode } from './errors.ts';

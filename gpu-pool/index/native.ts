@@ -1,0 +1,74 @@
+// Loads the node-addon-api binding (gpu-pool/native) lazily, so that importing
+// this module never fails; the first use reports a missing build clearly.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { FaissError } from './errors.ts';
+
+export interface NativeSearchParams {
+  nprobe?: number | undefined;
+  efSearch?: number | undefined;
+}
+
+export interface NativeSearchResult {
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
+/** The native `Index` object (gpu-pool/native/src/index_wrap.cc). */
+export interface NativeIndex {
+  train(x: Float32Array): Promise<void>;
+  add(x: Float32Array, ids?: BigInt64Array): Promise<void>;
+  search(q: Float32Array, k: number, params?: NativeSearchParams): Promise<NativeSearchResult>;
+  reconstruct(id: bigint | number): Float32Array;
+  reconstructBatch(ids: BigInt64Array): Float32Array;
+  removeIds(ids: BigInt64Array): Promise<number>;
+  writeFile(path: string): Promise<void>;
+  toBuffer(): Promise<Buffer>;
+  clone(): NativeIndex;
+  dispose(): void;
+  searchPath(params?: NativeSearchParams): 'per-call' | 'fallback';
+  readonly ntotal: number;
+  readonly d: number;
+  readonly isTrained: boolean;
+  readonly metric: 'ip' | 'l2' | 'other';
+  readonly description: string;
+  readonly disposed: boolean;
+  readonly readOnly: boolean;
+}
+
+export interface NativeModule {
+  create(d: number, factoryKey: string, metric: 'ip' | 'l2'): NativeIndex;
+  readFile(path: string, opts?: { mmap?: boolean }): Promise<NativeIndex>;
+  fromBuffer(buf: Uint8Array): Promise<NativeIndex>;
+  setThreads(n: number): void;
+  getThreads(): number;
+  readonly faissVersion: string;
+}
+
+export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/faiss_node.node', import.meta.url));
+
+let cached: NativeModule | undefined;
+
+export function loadNative(): NativeModule {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  if (!existsSync(ADDON_PATH)) {
+    throw new FaissError(
+      `the faiss binding is not built (${ADDON_PATH} is missing). Run \`npm ci\` (its install script builds it) ` +
+        'or `npm run install` / `node-gyp rebuild --directory gpu-pool/native`; it needs libfaiss-dev, ' +
+        'libopenblas-dev and a C++17 compiler (see gpu-pool/native/README.md)',
+      { code: 'ERR_NATIVE_MISSING' },
+    );
+  }
+  try {
+    cached = require(ADDON_PATH) as NativeModule;
+  } catch (err) {
+    throw new FaissError(
+      `cannot load the faiss binding ${ADDON_PATH}: ${(err as Error).message}. ` +
+        'Rebuild it with `npm run install` (node-gyp rebuild --directory gpu-pool/native)',
+      { code: 'ERR_NATIVE_MISSING', cause: err },
+    );
+  }
+  return cached;
+}

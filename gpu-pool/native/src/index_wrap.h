@@ -1,0 +1,80 @@
+// The JS class `Index` (Napi::ObjectWrap) around a faiss::Index.
+#pragma once
+
+#include "common.h"
+
+#include <condition_variable>
+
+namespace fnode {
+
+// Program-order sequencing per index: every exclusive operation (train, add,
+// removeIds) takes a ticket when it is queued on the JS thread and runs only
+// after all earlier tickets completed; every read operation (search, write,
+// toBuffer) waits until the mutations queued before it completed. So
+// `idx.add(a); idx.add(b); idx.search(q)` behaves as written even without
+// awaiting in between.
+struct Sequencer {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t issued = 0;     // JS thread only
+  uint64_t completed = 0;  // guarded by mu
+
+  void WaitCompleted(uint64_t n) {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return completed >= n; });
+  }
+  void Complete() {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      completed++;
+    }
+    cv.notify_all();
+  }
+};
+
+struct IndexState : Holder {
+  using Holder::Holder;
+  Sequencer seq;
+};
+
+class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // Wraps an already built index into a new JS Index object.
+  static Napi::Object NewInstance(Napi::Env env, std::shared_ptr<IndexState> st);
+
+  explicit IndexWrap(const Napi::CallbackInfo& info);
+
+ private:
+  std::shared_ptr<IndexState> State(Napi::Env env) const;
+  void CheckNotBusy(Napi::Env env, const IndexState& st, const char* what) const;
+
+  Napi::Value Train(const Napi::CallbackInfo& info);
+  Napi::Value Add(const Napi::CallbackInfo& info);
+  Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value Reconstruct(const Napi::CallbackInfo& info);
+  Napi::Value ReconstructBatch(const Napi::CallbackInfo& info);
+  Napi::Value RemoveIds(const Napi::CallbackInfo& info);
+  Napi::Value WriteFile(const Napi::CallbackInfo& info);
+  Napi::Value ToBuffer(const Napi::CallbackInfo& info);
+  Napi::Value Clone(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value SearchPath(const Napi::CallbackInfo& info);
+
+  Napi::Value GetNtotal(const Napi::CallbackInfo& info);
+  Napi::Value GetD(const Napi::CallbackInfo& info);
+  Napi::Value GetIsTrained(const Napi::CallbackInfo& info);
+  Napi::Value GetMetric(const Napi::CallbackInfo& info);
+  Napi::Value GetDescription(const Napi::CallbackInfo& info);
+  Napi::Value GetDisposed(const Napi::CallbackInfo& info);
+  Napi::Value GetReadOnly(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<IndexState> st_;
+};
+
+// Module-level factories (also used by addon.cc).
+Napi::Value CreateIndex(const Napi::CallbackInfo& info);
+Napi::Value ReadIndexFile(const Napi::CallbackInfo& info);
+Napi::Value ReadIndexBuffer(const Napi::CallbackInfo& info);
+
+}  // namespace fnode

@@ -1,0 +1,324 @@
+#include "structure.h"
+
+#include <faiss/AutoTune.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexPreTransform.h>
+#include <faiss/IndexRefine.h>
+#include <faiss/VectorTransform.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/HNSW.h>
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <regex>
+#include <typeinfo>
+#include <vector>
+
+namespace fnode {
+
+namespace {
+
+// Owns the SearchParameters objects of one call (they point at each other).
+struct ParamStore {
+  std::vector<std::unique_ptr<faiss::SearchParameters>> owned;
+  template <class T>
+  T* make() {
+    auto p = std::make_unique<T>();
+    T* raw = p.get();
+    owned.push_back(std::move(p));
+    return raw;
+  }
+};
+
+// faiss 1.7.3 forwarding, checked against the library:
+//  - IndexIVF::search takes SearchParametersIVF (nprobe, max_codes) and passes
+//    quantizer_params to the quantizer's search (so efSearch reaches an HNSW
+//    coarse quantizer, "IVFx_HNSWy").
+//  - IndexHNSW::search takes SearchParametersHNSW (efSearch).
+//  - IndexPreTransform::search takes SearchParametersPreTransform and passes
+//    index_params to the sub-index (OPQ / PCA / ... prefixes).
+//  - IndexIDMap / IndexIDMap2::search throw "search params not supported for
+//    this index" for any non-null params: we search the sub-index ourselves
+//    with the params and translate labels through id_map, exactly what
+//    IndexIDMap::search does.
+//  - IndexRefine (",RFlat" / ",Refine(...)") rejects params too: fallback.
+//
+// Returns false when `ix` cannot receive the requested parameters per call.
+bool BuildParams(const faiss::Index* ix, const SearchReq& req, ParamStore& st,
+                 faiss::SearchParameters*& out) {
+  out = nullptr;
+  if (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) {
+    faiss::SearchParameters* inner = nullptr;
+    if (!BuildParams(pt->index, req, st, inner)) return false;
+    if (!inner) return true;
+    auto* p = st.make<faiss::SearchParametersPreTransform>();
+    p->index_params = inner;
+    out = p;
+    return true;
+  }
+  if (auto ivf = dynamic_cast<const faiss::IndexIVF*>(ix)) {
+    faiss::SearchParametersIVF* p = nullptr;
+    if (auto ivfpq = dynamic_cast<const faiss::IndexIVFPQ*>(ix)) {
+      auto* q = st.make<faiss::IVFPQSearchParameters>();
+      q->scan_table_threshold = ivfpq->scan_table_threshold;
+      q->polysemous_ht = ivfpq->polysemous_ht;
+      p = q;
+    } else {
+      p = st.make<faiss::SearchParametersIVF>();
+    }
+    p->nprobe = req.nprobe > 0 ? static_cast<size_t>(req.nprobe) : ivf->nprobe;
+    p->max_codes = ivf->max_codes;
+    if (req.efSearch > 0) {
+      if (auto qh = dynamic_cast<const faiss::IndexHNSW*>(ivf->quantizer)) {
+        auto* hp = st.make<faiss::SearchParametersHNSW>();
+        hp->efSearch = static_cast<int>(req.efSearch);
+        hp->check_relative_distance = qh->hnsw.check_relative_distance;
+        p->quantizer_params = hp;
+      }
+    }
+    out = p;
+    return true;
+  }
+  if (auto hn = dynamic_cast<const faiss::IndexHNSW*>(ix)) {
+    if (req.efSearch <= 0) return true;
+    auto* p = st.make<faiss::SearchParametersHNSW>();
+    p->efSearch = static_cast<int>(req.efSearch);
+    p->check_relative_distance = hn->hnsw.check_relative_distance;
+    out = p;
+    return true;
+  }
+  // Leaf (Flat, PQ, SQ, ...) or a wrapper we cannot forward through. A
+  // parameter that has no layer to act on is ignored (nprobe on Flat).
+  auto* mix = const_cast<faiss::Index*>(ix);
+  bool tunable = (req.nprobe > 0 && FindIVF(mix)) || (req.efSearch > 0 && FindHNSW(mix));
+  return !tunable;
+}
+
+const faiss::Index* PeelIDMaps(const faiss::Index* ix) {
+  while (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) ix = im->index;
+  return ix;
+}
+
+void SearchRec(const faiss::Index* ix, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
+               const SearchReq& req) {
+  if (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) {
+    SearchRec(im->index, n, x, k, D, I, req);
+    const auto& map = im->id_map;
+    const size_t total = static_cast<size_t>(n) * static_cast<size_t>(k);
+    for (size_t i = 0; i < total; i++) {
+      idx_t l = I[i];
+      if (l < 0) continue;
+      if (static_cast<size_t>(l) >= map.size())
+        throw std::runtime_error("IDMap: sub-index returned label " + std::to_string(l) +
+                                 " outside id_map (size " + std::to_string(map.size()) + ")");
+      I[i] = map[l];
+    }
+    return;
+  }
+  ParamStore st;
+  faiss::SearchParameters* p = nullptr;
+  if (req.any() && !BuildParams(ix, req, st, p))
+    throw std::logic_error("internal: search parameters cannot be forwarded");
+  ix->search(n, x, k, D, I, p);
+}
+
+std::string TypeName(const void* obj, const std::type_info& ti) {
+  (void)obj;
+  int status = 0;
+  char* dm = abi::__cxa_demangle(ti.name(), nullptr, nullptr, &status);
+  std::string s = (status == 0 && dm) ? dm : ti.name();
+  std::free(dm);
+  const std::string ns = "faiss::";
+  for (size_t pos; (pos = s.find(ns)) != std::string::npos;) s.erase(pos, ns.size());
+  if (s == "IndexIDMapTemplate<Index>") return "IndexIDMap";
+  if (s == "IndexIDMap2Template<Index>") return "IndexIDMap2";
+  return s;
+}
+
+}  // namespace
+
+bool ParamsAreThreadSafe(const faiss::Index* ix, const SearchReq& req) {
+  if (!req.any()) return true;
+  ParamStore st;
+  faiss::SearchParameters* p = nullptr;
+  return BuildParams(PeelIDMaps(ix), req, st, p);
+}
+
+faiss::IndexIVF* FindIVF(faiss::Index* ix) {
+  while (ix) {
+    if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix)) return ivf;
+    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
+      ix = im->index;
+    } else if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
+      ix = rf->base_index;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+faiss::IndexHNSW* FindHNSW(faiss::Index* ix) {
+  while (ix) {
+    if (auto hn = dynamic_cast<faiss::IndexHNSW*>(ix)) return hn;
+    if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix)) return dynamic_cast<faiss::IndexHNSW*>(ivf->quantizer);
+    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
+      ix = im->index;
+    } else if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
+      ix = rf->base_index;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+bool SearchIndex(Holder& h, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
+                 const SearchReq& req) {
+  {
+    ReadLock lk(h);
+    const faiss::Index* ix = h.index.get();
+    if (!ix->is_trained) throw NotTrainedError("index is not trained: call train() before search()");
+    if (n == 0) return false;
+    if (ParamsAreThreadSafe(ix, req)) {
+      SearchRec(ix, n, x, k, D, I, req);
+      return false;
+    }
+  }
+
+  // Fallback: a wrapper faiss 1.7.3 cannot forward SearchParameters through
+  // (IndexRefine, an IDMap below a PreTransform, ...). Set the index-wide
+  // values with ParameterSpace under the exclusive lock, search, restore.
+  WriteLock lk(h);
+  faiss::Index* ix = h.index.get();
+  faiss::ParameterSpace ps;
+  faiss::IndexIVF* ivf = req.nprobe > 0 ? FindIVF(ix) : nullptr;
+  faiss::IndexHNSW* hn = req.efSearch > 0 ? FindHNSW(ix) : nullptr;
+  const size_t old_nprobe = ivf ? ivf->nprobe : 0;
+  const int old_ef = hn ? hn->hnsw.efSearch : 0;
+
+  auto set_nprobe = [&](size_t v) {
+    try {
+      ps.set_index_parameter(ix, "nprobe", static_cast<double>(v));
+    } catch (const faiss::FaissException&) {
+    }
+    ivf->nprobe = v;  // whatever ParameterSpace did, the layer we found gets it
+  };
+  auto set_ef = [&](int v) {
+    try {
+      ps.set_index_parameter(ix, "efSearch", static_cast<double>(v));
+    } catch (const faiss::FaissException&) {
+    }
+    hn->hnsw.efSearch = v;
+  };
+  auto restore = [&]() {
+    if (ivf) set_nprobe(old_nprobe);
+    if (hn) set_ef(old_ef);
+  };
+
+  if (ivf) set_nprobe(static_cast<size_t>(req.nprobe));
+  if (hn) set_ef(static_cast<int>(req.efSearch));
+  try {
+    ix->search(n, x, k, D, I);
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  return true;
+}
+
+faiss::IndexIVF* NeedsDirectMap(faiss::Index* ix) {
+  while (ix) {
+    if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix))
+      return ivf->direct_map.type == faiss::DirectMap::NoMap ? ivf : nullptr;
+    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else if (auto im = dynamic_cast<faiss::IndexIDMap2*>(ix)) {
+      ix = im->index;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+bool ReconstructChecksIds(const faiss::Index* ix) {
+  while (ix) {
+    if (dynamic_cast<const faiss::IndexIDMap*>(ix)) return true;  // IDMap2: rev_map.at; IDMap: throws
+    if (dynamic_cast<const faiss::IndexIVF*>(ix)) return true;    // DirectMap::get checks
+    if (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
+void ValidateStructure(const faiss::Index* ix) {
+  if (!ix) throw ArgError("null index");
+  if (ix->d <= 0) throw ArgError("index has dimension " + std::to_string(ix->d));
+  auto* mix = const_cast<faiss::Index*>(ix);
+  if (auto ivf = FindIVF(mix)) {
+    if (ivf->nlist < 1) throw ArgError("IVF with nlist = 0 is not usable (faiss would abort on add)");
+  }
+  if (auto hn = FindHNSW(mix)) {
+    const auto& cum = hn->hnsw.cum_nneighbor_per_level;
+    if (cum.size() < 2 || cum[1] - cum[0] < 4)
+      throw ArgError("HNSW needs M >= 2 (faiss would abort or exhaust memory on add)");
+  }
+}
+
+void ValidateFactoryKey(const std::string& key) {
+  static const std::regex ivf_re("(^|[,_])IVF([0-9]+)");
+  static const std::regex hnsw_re("HNSW([0-9]+)");
+  for (std::sregex_iterator it(key.begin(), key.end(), ivf_re), end; it != end; ++it) {
+    if (std::stoll((*it)[2].str()) < 1) throw ArgError("factory key '" + key + "': IVF needs nlist >= 1");
+  }
+  for (std::sregex_iterator it(key.begin(), key.end(), hnsw_re), end; it != end; ++it) {
+    if (std::stoll((*it)[1].str()) < 2) throw ArgError("factory key '" + key + "': HNSW needs M >= 2");
+  }
+}
+
+std::string Describe(const faiss::Index* ix) {
+  if (!ix) return "null";
+  std::string name = TypeName(ix, typeid(*ix));
+  if (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) {
+    std::string s = name + "[";
+    for (size_t i = 0; i < pt->chain.size(); i++) {
+      if (i) s += ",";
+      const faiss::VectorTransform* vt = pt->chain[i];
+      s += TypeName(vt, typeid(*vt)) + "(" + std::to_string(vt->d_in) + "->" + std::to_string(vt->d_out) + ")";
+    }
+    return s + "] > " + Describe(pt->index);
+  }
+  if (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) return name + " > " + Describe(im->index);
+  if (auto rf = dynamic_cast<const faiss::IndexRefine*>(ix))
+    return name + "(k_factor=" + std::to_string(rf->k_factor) + ", base=" + Describe(rf->base_index) +
+           ", refine=" + Describe(rf->refine_index) + ")";
+  if (auto ivf = dynamic_cast<const faiss::IndexIVF*>(ix)) {
+    std::string s = name + "(nlist=" + std::to_string(ivf->nlist) + ", nprobe=" + std::to_string(ivf->nprobe);
+    if (auto pq = dynamic_cast<const faiss::IndexIVFPQ*>(ix))
+      s += ", M=" + std::to_string(pq->pq.M) + ", nbits=" + std::to_string(pq->pq.nbits);
+    return s + ", quantizer=" + Describe(ivf->quantizer) + ")";
+  }
+  if (auto hn = dynamic_cast<const faiss::IndexHNSW*>(ix)) {
+    const auto& cum = hn->hnsw.cum_nneighbor_per_level;
+    int M = cum.size() >= 3 ? cum[2] - cum[1] : 0;
+    return name + "(M=" + std::to_string(M) + ", efSearch=" + std::to_string(hn->hnsw.efSearch) +
+           ", efConstruction=" + std::to_string(hn->hnsw.efConstruction) +
+           ", storage=" + Describe(hn->storage) + ")";
+  }
+  return name;
+}
+
+}  // namespace fnode

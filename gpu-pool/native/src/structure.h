@@ -1,0 +1,55 @@
+// Walking the faiss index structure: per-call search parameters, the
+// ParameterSpace fallback, reconstruct preparation, validation, description.
+#pragma once
+
+#include "common.h"
+
+#include <string>
+
+namespace faiss {
+struct IndexIVF;
+struct IndexHNSW;
+}  // namespace faiss
+
+namespace fnode {
+
+// Per-call search parameters; negative = not given (use the index's own).
+struct SearchReq {
+  int64_t nprobe = -1;
+  int64_t efSearch = -1;
+  bool any() const { return nprobe > 0 || efSearch > 0; }
+};
+
+// Full search with locking. Thread-safe path (read lock, faiss 1.7.3
+// SearchParameters built by walking the structure) when every wrapper between
+// the top and the tuned layer can forward parameters; otherwise the fallback
+// path (write lock, ParameterSpace set / search / restore).
+// Returns true when the fallback path was used.
+bool SearchIndex(Holder& h, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
+                 const SearchReq& req);
+
+// Whether a search with `req` would take the thread-safe path.
+bool ParamsAreThreadSafe(const faiss::Index* ix, const SearchReq& req);
+
+// The IVF layer reachable through PreTransform / IDMap(2) / Refine(base).
+faiss::IndexIVF* FindIVF(faiss::Index* ix);
+// The HNSW graph efSearch applies to: an IndexHNSW, or an IVF's HNSW quantizer.
+faiss::IndexHNSW* FindHNSW(faiss::Index* ix);
+
+// Reconstruct support. NeedsDirectMap returns the IVF whose direct map must be
+// switched on (Hashtable) before reconstruct can work, or nullptr.
+faiss::IndexIVF* NeedsDirectMap(faiss::Index* ix);
+// True when faiss itself validates the id (IDMap2 / IVF); otherwise ids are
+// sequential and the caller must check 0 <= id < ntotal (faiss does not).
+bool ReconstructChecksIds(const faiss::Index* ix);
+
+// Reject structures that faiss 1.7.3 would assert()/abort on later.
+void ValidateStructure(const faiss::Index* ix);
+// Reject factory keys with parameters that abort later (IVF0, HNSW0/1).
+void ValidateFactoryKey(const std::string& key);
+
+// Human readable type chain, e.g.
+// "IndexPreTransform[OPQMatrix] > IndexIVFPQ(nlist=64, M=16, nbits=8)".
+std::string Describe(const faiss::Index* ix);
+
+}  // namespace fnode
