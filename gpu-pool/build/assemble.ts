@@ -99,6 +99,13 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
 
   // One trained quantizer for all shards: scores are comparable when the shards are merged.
   const template = FaissIndex.create(d, opts.factoryKey, opts.metric);
+  // Some index types ignore the requested metric (faiss 1.7.3 builds HNSW-PQ with L2 only);
+  // the manifest records what the index really computes, so scores are read the right way.
+  const metric = template.metric;
+  if (metric === 'other') throw new Error(`${opts.factoryKey}: index uses a metric other than inner product or L2`);
+  if (metric !== opts.metric) {
+    opts.log(`warning: ${opts.factoryKey} computes ${metric === 'l2' ? 'L2 distance' : 'inner product'}, not ${opts.metric === 'l2' ? 'L2 distance' : 'inner product'}, in this faiss build; rankings match only for normalised vectors`);
+  }
   if (!template.isTrained) {
     const sample = trainingSample(encoded.vectors, d, opts.trainSize);
     opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
@@ -106,6 +113,11 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     await template.train(sample);
     opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
+
+  // Each shard starts from a copy of the trained template. Serialising it is the copy that works
+  // for every index type (faiss 1.7.3's clone_index returns HNSW-PQ as a plain HNSW it cannot write).
+  const trained = await template.toBuffer();
+  template.dispose();
 
   const perShardRows = new Array<number>(shards).fill(0);
   for (let r = 0; r < rows; r++) {
@@ -128,9 +140,10 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
       vectors.set(encoded.vectors.subarray(r * d, (r + 1) * d), j * d);
       vectorDocs[j++] = globalLocal[g];
     }
-    const index = template.clone();
+    const index = await FaissIndex.fromBuffer(trained);
     if (m > 0) await index.add(vectors);
     await index.writeFile(join(dir, FAISS_FILE));
+    index.dispose();
     await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
     const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages[s].close())];
     if (opts.bm25) names.push(...(await bm25[s].build().write(dir)));
@@ -145,7 +158,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
       methods: opts.bm25 ? ['dense', 'bm25'] : ['dense'],
       model: opts.model,
       factoryKey: opts.factoryKey,
-      metric: opts.metric,
+      metric,
       counts: { docs, vectors: m },
       files,
       version: contentVersion(files),
@@ -162,7 +175,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     createdAt: new Date().toISOString(),
     model: opts.model,
     factoryKey: opts.factoryKey,
-    metric: opts.metric,
+    metric,
     counts: { docs: totalDocs, vectors: rows },
     shards: shardEntries,
     bm25: opts.bm25,

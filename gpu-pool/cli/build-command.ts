@@ -47,8 +47,9 @@ export function mergeCommand(cmd: Command): Command {
     .requiredOption('--out <dir>', 'index directory to publish')
     .option('--factory <key>', 'override the factory key recorded in the slices')
     .option('--shards <n>', 'override the shard count recorded in the slices', intArg('--shards'))
+    .option('--bm25', 'build BM25 postings even if the slices were made without --bm25')
     .option('--force', 'replace an existing index directory', false)
     .action(async (slices: string[], o) => {
-      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, force: o.force });
+      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, force: o.force });
     });
 }

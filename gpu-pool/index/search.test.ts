@@ -41,7 +41,7 @@ describe('IVF', () => {
   const d = 32;
   const nlist = 32;
   const xb = clustered(5000, d, 64, 3);
-  const xq = clustered(60, d, 64, 4);
+  const xq = clustered(60, d, 64, 3, 4);
   const k = 10;
   const exact = bruteForce(xb, xq, d, k, 'l2');
   let index: FaissIndex;
@@ -93,7 +93,7 @@ describe('IVF', () => {
 describe('quantized indexes', () => {
   const d = 64;
   const xb = clustered(3000, d, 40, 5);
-  const xq = clustered(40, d, 40, 6);
+  const xq = clustered(40, d, 40, 5, 6);
   const k = 10;
   const exact = bruteForce(xb, xq, d, k, 'ip');
 
@@ -157,7 +157,8 @@ describe('quantized indexes', () => {
 describe('parameter forwarding through wrappers', () => {
   const d = 16;
   const xb = clustered(3000, d, 30, 7);
-  const xq = clustered(30, d, 30, 8);
+  // queries away from the blobs: their neighbours spread over several IVF lists
+  const xq = gaussian(30, d, 8);
   const k = 5;
   const ids = BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i) * 3n + 1000n);
 
@@ -205,6 +206,7 @@ describe('parameter forwarding through wrappers', () => {
     const [one, full] = await concurrentMatchesSequential(index, [{ nprobe: 1 }, { nprobe: 16 }]);
     expect(checkExact(full, xb, xq, d, k, 'l2')).toBeGreaterThanOrEqual(0.99);
     expect([...one.labels]).toEqual([...before.labels]);
+    expect([...one.labels]).not.toEqual([...full.labels]);
     const after = await index.search(xq, k); // the fallback restored nprobe
     expect([...after.labels]).toEqual([...before.labels]);
     expect(index.description).toMatch(/^IndexRefine/);

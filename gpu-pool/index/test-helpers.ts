@@ -26,11 +26,14 @@ export function gaussian(n: number, d: number, seed: number): Float32Array {
   return out;
 }
 
-/** Gaussian blobs: more realistic for IVF/PQ than isotropic noise. */
-export function clustered(n: number, d: number, clusters: number, seed: number, spread = 0.3): Float32Array {
-  const centers = gaussian(clusters, d, seed + 1);
-  const noise = gaussian(n, d, seed + 2);
-  const r = rng(seed + 3);
+/**
+ * Gaussian blobs: more realistic for IVF/PQ than isotropic noise. Base and
+ * query sets drawn with the same `centerSeed` share their centres.
+ */
+export function clustered(n: number, d: number, clusters: number, centerSeed: number, noiseSeed = centerSeed + 100, spread = 0.3): Float32Array {
+  const centers = gaussian(clusters, d, centerSeed * 7919 + 1);
+  const noise = gaussian(n, d, noiseSeed * 7919 + 2);
+  const r = rng(noiseSeed * 7919 + 3);
   const out = new Float32Array(n * d);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(r() * clusters);

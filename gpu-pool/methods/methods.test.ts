@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fixtureIndex } from '../../test/index-fixture.ts';
+import { fixtureIndex, type FixtureOptions } from '../../test/index-fixture.ts';
 import { Searcher } from '../search/index.ts';
 import { runMethodContract, type ContractFixture } from './contract.test-suite.ts';
 import type { MethodName } from './types.ts';
 
-async function fixture(name: MethodName): Promise<ContractFixture> {
-  const searcher = await Searcher.open(await fixtureIndex());
+async function fixture(name: MethodName, opts: FixtureOptions = {}): Promise<ContractFixture> {
+  const searcher = await Searcher.open(await fixtureIndex(opts));
   const shards = searcher.index.shards;
   const sample = await Promise.all(Array.from({ length: 12 }, (_, i) => shards[i % shards.length].passages.get(i * 3)));
   return {
@@ -18,6 +18,10 @@ async function fixture(name: MethodName): Promise<ContractFixture> {
 }
 
 for (const name of ['dense', 'bm25', 'hybrid'] as const) runMethodContract(name, () => fixture(name));
+// Quantized indexes answer through the same contract (HNSW-PQ also checks that an index whose
+// metric differs from the one asked for, L2 here, is still ranked best-first).
+runMethodContract('dense over IVF-PQ', () => fixture('dense', { factory: 'IVF16,PQ16np', limit: 300 }));
+runMethodContract('dense over HNSW-PQ', () => fixture('dense', { factory: 'HNSW32_PQ16np', limit: 300 }));
 
 describe('hybrid fusion', () => {
   it('scores each hit as the weighted sum of reciprocal ranks of its branches', async () => {

@@ -48,7 +48,7 @@ export class DenseMethod implements RetrievalMethod {
           const kWindows = Math.min(shard.index.ntotal, q0.k * factor);
           if (kWindows === 0) return;
           const { distances, labels } = await shard.index.search(batch, kWindows, { nprobe: q0.params?.nprobe, efSearch: q0.params?.efSearch });
-          const l2 = shard.manifest.metric === 'l2';
+          const l2 = shard.index.metric === 'l2'; // what faiss computes, whatever was asked for
           members.forEach((qi, j) => {
             const best = new Map<number, number>();
             for (let r = 0; r < kWindows; r++) {

@@ -27,8 +27,11 @@ struct CtorToken {
   std::shared_ptr<IndexState> st;
 };
 
-// Most results one search call may return (n * k); 2^28 labels = 2 GiB.
-constexpr int64_t kMaxResults = int64_t(1) << 28;
+// Most results one search call may return (n * k): 2^26 results are 768 MiB
+// of output plus faiss's own heaps of the same size.
+constexpr int64_t kMaxResults = int64_t(1) << 26;
+// efSearch sizes per-thread heaps in HNSW: bound it so a typo cannot OOM.
+constexpr int64_t kMaxEfSearch = int64_t(1) << 20;
 
 const char* MetricName(faiss::MetricType m) {
   switch (m) {
@@ -417,7 +420,7 @@ static SearchReq ParseSearchParams(Napi::Env env, const Napi::Value& v) {
   Napi::Value np = o.Get("nprobe");
   if (!np.IsUndefined()) req.nprobe = ArgIntValue(env, np, "nprobe", 1, int64_t(1) << 30);
   Napi::Value ef = o.Get("efSearch");
-  if (!ef.IsUndefined()) req.efSearch = ArgIntValue(env, ef, "efSearch", 1, int64_t(1) << 30);
+  if (!ef.IsUndefined()) req.efSearch = ArgIntValue(env, ef, "efSearch", 1, kMaxEfSearch);
   return req;
 }
 
