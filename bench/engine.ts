@@ -1,7 +1,7 @@
 // bench:engine — SciFact with use-lite: build Flat, IVF-PQ, OPQ+IVF-PQ, HNSW-PQ and BM25,
 // evaluate on the 300 test queries, write bench/results/engine.md.
 // Encoding is done once (the CLI build of the exact index) and reused for the other factory keys.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,14 +19,13 @@ requireShared(SCIFACT_DIR);
 
 function timed(args: string[]): { seconds: number; peakRssMB: number } {
   const t = performance.now();
-  let stderr = '';
-  try {
-    stderr = execFileSync('/usr/bin/time', ['-f', 'PEAKRSS %M', process.execPath, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
-  } catch (err) {
-    process.stderr.write((err as { stderr?: string }).stderr ?? '');
-    throw err;
+  // GNU time reports the child's peak RSS on stderr (execFileSync would only return stdout).
+  const run = spawnSync('/usr/bin/time', ['-f', 'PEAKRSS %M', process.execPath, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (run.status !== 0) {
+    process.stderr.write(run.stderr ?? '');
+    throw new Error(`edgesearch ${args.join(' ')} exited with ${run.status ?? run.signal}`);
   }
-  const m = /PEAKRSS (\d+)/.exec(stderr);
+  const m = /PEAKRSS (\d+)/.exec(run.stderr);
   return { seconds: (performance.now() - t) / 1000, peakRssMB: m ? Number(m[1]) / 1024 : NaN };
 }
 

@@ -15,8 +15,8 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
 export function addQueryOptions(cmd: Command): Command {
   return cmd
     .addOption(modeOption())
-    .option('--nprobe <n>', 'IVF lists to probe', intArg('--nprobe'))
-    .option('--ef <n>', 'HNSW efSearch', intArg('--ef'))
+    .option('--nprobe <n>', 'IVF lists to probe (default: a quarter of the lists)', intArg('--nprobe'))
+    .option('--ef <n>', 'HNSW efSearch (default 64)', intArg('--ef'))
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
     .option('--dense-weight <w>', 'hybrid: weight of the dense branch', numberArg('--dense-weight'))
     .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch', numberArg('--bm25-weight'))

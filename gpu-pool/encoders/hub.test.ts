@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATIC128_DIR } from '../../test/fixtures.ts';
 import { loadEncoder } from './encoder.ts';
+import { runCli } from '../../test/cli.ts';
 import { chooseOnnxFile, HubError, pullModel, type PullProgress } from './hub.ts';
 
 // A stand-in for the Hugging Face hub on 127.0.0.1, serving the shared static128 model as "acme/static128":
@@ -162,5 +163,19 @@ describe('chooseOnnxFile', () => {
     expect(chooseOnnxFile(['a.onnx', 'b.onnx'], 'b.onnx')).toBe('b.onnx');
     expect(() => chooseOnnxFile(['a.onnx'], 'c.onnx')).toThrow(/c\.onnx is not in the repository/);
     expect(() => chooseOnnxFile(['pytorch_model.bin'])).toThrow(/no \.onnx file/);
+  });
+});
+
+describe('edgesearch models pull (CLI, local fake hub)', () => {
+  it('pulls through HF_ENDPOINT and prints the model directory; a missing repo exits 1 with the status', async () => {
+    const cacheDir = join(tmp, 'cli-cache');
+    const ok = await runCli(['models', 'pull', REPO, '--cache', cacheDir], { HF_ENDPOINT: endpoint });
+    expect(ok.code).toBe(0);
+    const dir = ok.stdout.trim();
+    expect(dir).toBe(join(cacheDir, 'acme--static128', 'main'));
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).dimension).toBe(128);
+    const missing = await runCli(['models', 'pull', 'acme/nothing-here', '--cache', cacheDir], { HF_ENDPOINT: endpoint });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/404|not found/i);
   });
 });

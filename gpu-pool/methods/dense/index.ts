@@ -1,6 +1,9 @@
 import type { Encoder } from '../../encoders/index.ts';
 import type { LoadedShard } from '../../shard/index.ts';
 import { mergeTopK, type Hit, type MethodQuery, type RetrievalMethod } from '../types.ts';
+import { defaultSearchParams } from './default-params.ts';
+
+export { DEFAULT_HNSW_EF_SEARCH, DEFAULT_NPROBE_SHARE, defaultSearchParams } from './default-params.ts';
 
 const DEFAULT_WINDOW_FACTOR = 4;
 
@@ -47,7 +50,11 @@ export class DenseMethod implements RetrievalMethod {
         this.shards.map(async (shard, s) => {
           const kWindows = Math.min(shard.index.ntotal, q0.k * factor);
           if (kWindows === 0) return;
-          const { distances, labels } = await shard.index.search(batch, kWindows, { nprobe: q0.params?.nprobe, efSearch: q0.params?.efSearch });
+          const defaults = defaultSearchParams(shard.manifest.factoryKey);
+          const { distances, labels } = await shard.index.search(batch, kWindows, {
+            nprobe: q0.params?.nprobe ?? defaults.nprobe,
+            efSearch: q0.params?.efSearch ?? defaults.efSearch,
+          });
           const l2 = shard.index.metric === 'l2'; // what faiss computes, whatever was asked for
           members.forEach((qi, j) => {
             const best = new Map<number, number>();
