@@ -26,6 +26,7 @@ export const BuildOptions = z.object({
   slice: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).refine((s) => s.index < s.count, 'slice index must be below the slice count').optional(),
   groupDocs: z.number().int().positive().default(256),
   trainSize: z.number().int().positive().default(100_000),
+  opqIterations: z.number().int().min(1).max(1000).optional(),
   threads: z.number().int().positive().optional(),
   force: z.boolean().default(false),
   /** Index only the first N documents of the corpus (demos, quick trials). */
@@ -164,9 +165,10 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
         shards: opts.shards,
         bm25: opts.bm25,
         trainSize: opts.trainSize,
+        opqIterations: opts.opqIterations,
         staging,
         progress,
-        build: { corpus, format, limit: opts.limit, window: encoder.window, groupDocs: opts.groupDocs, trainSize: opts.trainSize },
+        build: { corpus, format, limit: opts.limit, window: encoder.window, groupDocs: opts.groupDocs, trainSize: opts.trainSize, opqIterations: opts.opqIterations },
         log,
       });
       await publishDirectory(staging, out, { replace: opts.force });
@@ -189,6 +191,7 @@ export interface MergeOptions {
   factory?: string;
   shards?: number;
   bm25?: boolean;
+  opqIterations?: number;
 }
 
 /** Joins slices (each from `index build --slice I/N`) into one index, identical to an unsliced build. */
@@ -257,9 +260,10 @@ export async function mergeSlices(opts: MergeOptions, io: BuildIo = stderrIo): P
       shards: opts.shards ?? first.options.shards,
       bm25: opts.bm25 ?? first.options.bm25,
       trainSize: first.options.trainSize,
+      opqIterations: opts.opqIterations,
       staging,
       progress,
-      build: { corpus: first.corpus, format: first.corpusFormat, mergedSlices: first.slice.count },
+      build: { corpus: first.corpus, format: first.corpusFormat, mergedSlices: first.slice.count, opqIterations: opts.opqIterations },
       log,
     });
     await publishDirectory(staging, out, { replace: opts.force });

@@ -18,6 +18,7 @@ export function buildCommand(cmd: Command): Command {
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--train-size <n>', 'max training vectors for the quantizer', intArg('--train-size'), 100_000)
     .option('--limit <n>', 'index only the first n documents', intArg('--limit'))
+    .option('--opq-iterations <n>', 'OPQ training alternations (default 10; faiss uses 50)', intArg('--opq-iterations'))
     .option('--checkpoint-docs <n>', 'documents encoded between checkpoints', intArg('--checkpoint-docs'), 256)
     .option('--force', 'replace an existing index directory', false)
     .action(async (o) => {
@@ -35,6 +36,7 @@ export function buildCommand(cmd: Command): Command {
         slice: o.slice ? parseSlice(o.slice) : undefined,
         threads: o.threads,
         trainSize: o.trainSize,
+        opqIterations: o.opqIterations,
         force: o.force,
       });
     });
@@ -48,8 +50,9 @@ export function mergeCommand(cmd: Command): Command {
     .option('--factory <key>', 'override the factory key recorded in the slices')
     .option('--shards <n>', 'override the shard count recorded in the slices', intArg('--shards'))
     .option('--bm25', 'build BM25 postings even if the slices were made without --bm25')
+    .option('--opq-iterations <n>', 'OPQ training alternations (default 10; faiss uses 50)', intArg('--opq-iterations'))
     .option('--force', 'replace an existing index directory', false)
     .action(async (slices: string[], o) => {
-      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, force: o.force });
+      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, opqIterations: o.opqIterations, force: o.force });
     });
 }

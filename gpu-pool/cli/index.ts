@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { buildCommand, mergeCommand } from './build-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { pullCommand } from './models-command.ts';
+import { poolClusterCommand, poolServeCommand } from './pool-command.ts';
 import { searchCommand } from './search-command.ts';
 
 export function intArg(name: string, min = 1) {
@@ -36,7 +37,10 @@ export function createProgram(): Command {
   evalCommand(program.command('eval'));
   const models = program.command('models').description('manage encoder models');
   pullCommand(models.command('pull'));
-  for (const cmd of [program, index, models, ...index.commands, ...models.commands, ...program.commands]) cmd.exitOverride();
+  const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');
+  poolServeCommand(pool.command('serve'));
+  poolClusterCommand(pool.command('cluster'));
+  for (const cmd of [program, index, models, pool, ...index.commands, ...models.commands, ...pool.commands, ...program.commands]) cmd.exitOverride();
   return program;
 }
 

@@ -1,5 +1,7 @@
 import { FaissError, invalidArg, toFaissError } from './errors.ts';
-import { loadNative, type NativeIndex, type NativeSearchParams } from './native.ts';
+import { loadNative, type CreateOptions, type NativeIndex, type NativeSearchParams } from './native.ts';
+
+export type { CreateOptions } from './native.ts';
 
 export type Metric = 'ip' | 'l2';
 
@@ -112,7 +114,7 @@ export class FaissIndex {
    * "OPQ64_256,IVF1024,PQ64np", "HNSW32", "HNSW32_PQ64" (= "HNSW32,PQ64"),
    * "IDMap2,Flat", "IDMap2,HNSW32", "IVF1024_HNSW32,Flat", "IVF1024,Flat,RFlat".
    */
-  static create(dimension: number, factoryKey: string, metric: Metric): FaissIndex {
+  static create(dimension: number, factoryKey: string, metric: Metric, options: CreateOptions = {}): FaissIndex {
     const op = 'create';
     if (typeof dimension !== 'number' || !Number.isInteger(dimension) || dimension < 1) {
       throw invalidArg(op, `dimension must be an integer >= 1, got ${String(dimension)}`);
@@ -123,7 +125,7 @@ export class FaissIndex {
     if (metric !== 'ip' && metric !== 'l2') throw invalidArg(op, `metric must be 'ip' or 'l2', got ${String(metric)}`);
     const native = loadNative();
     try {
-      return new FaissIndex(native.create(dimension, factoryKey, metric), factoryKey);
+      return new FaissIndex(native.create(dimension, factoryKey, metric, options), factoryKey);
     } catch (err) {
       throw toFaissError(err, `create(${JSON.stringify(factoryKey)}, d=${dimension})`);
     }

@@ -10,6 +10,12 @@ export interface NativeSearchParams {
   efSearch?: number | undefined;
 }
 
+/** Training knobs that factory keys cannot express. */
+export interface CreateOptions {
+  /** OPQ rotation: alternations of rotation and PQ training (faiss default 50). */
+  opqIterations?: number;
+}
+
 export interface NativeSearchResult {
   distances: Float32Array;
   labels: BigInt64Array;
@@ -38,7 +44,7 @@ export interface NativeIndex {
 }
 
 export interface NativeModule {
-  create(d: number, factoryKey: string, metric: 'ip' | 'l2'): NativeIndex;
+  create(d: number, factoryKey: string, metric: 'ip' | 'l2', options?: CreateOptions): NativeIndex;
   readFile(path: string, opts?: { mmap?: boolean }): Promise<NativeIndex>;
   fromBuffer(buf: Uint8Array): Promise<NativeIndex>;
   setThreads(n: number): void;

@@ -1,5 +1,6 @@
-// Retrieval methods: one read interface (RetrievalMethod), many implementations.
-export { Bm25Method } from './bm25/index.ts';
-export { DenseMethod, defaultSearchParams } from './dense/index.ts';
-export { DEFAULT_DEPTH, DEFAULT_RRF_K, HybridMethod } from './hybrid/index.ts';
+// Retrieval methods: one read interface (RetrievalMethod), many implementations. The
+// per-shard functions are what a pool shard host runs; the classes merge over local shards.
+export { Bm25Method, checkBm25, searchBm25Shard } from './bm25/index.ts';
+export { DenseMethod, checkShardDimension, defaultSearchParams, searchDenseShard } from './dense/index.ts';
+export { DEFAULT_DEPTH, DEFAULT_RRF_K, HybridMethod, branchDepth, fuseReciprocalRank } from './hybrid/index.ts';
 export { MethodName, QueryParams, compareHits, mergeTopK, type BranchScore, type Hit, type MethodQuery, type RetrievalMethod } from './types.ts';

@@ -1,28 +1,9 @@
-import { z } from 'zod';
+// The same knobs, with the same bounds, as the wire protocol and the edge API accept.
+import { Mode, QueryParams } from '../../shared/protocol/index.ts';
 
-export const MethodName = z.enum(['dense', 'bm25', 'hybrid']);
-export type MethodName = z.infer<typeof MethodName>;
-
-export const QueryParams = z
-  .object({
-    /** IVF lists probed (dense). */
-    nprobe: z.number().int().min(1).max(65536).optional(),
-    /** HNSW search breadth (dense). */
-    efSearch: z.number().int().min(1).max(65536).optional(),
-    /** Windows fetched per wanted document, since a document has several windows (dense). */
-    windowFactor: z.number().int().min(1).max(64).optional(),
-    /** Reciprocal-rank-fusion constant (hybrid). */
-    rrfK: z.number().min(0).max(10000).optional(),
-    /** Per-branch weights (hybrid). */
-    weights: z.object({ dense: z.number().min(0).max(100).optional(), bm25: z.number().min(0).max(100).optional() }).optional(),
-    /** Candidates taken from each branch before fusion (hybrid). */
-    depth: z.number().int().min(1).max(10000).optional(),
-    /** BM25 parameters. */
-    k1: z.number().min(0).max(10).optional(),
-    b: z.number().min(0).max(1).optional(),
-  })
-  .strict();
-export type QueryParams = z.infer<typeof QueryParams>;
+export { QueryParams };
+export const MethodName = Mode;
+export type MethodName = Mode;
 
 export interface MethodQuery {
   id: string;

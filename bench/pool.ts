@@ -1,0 +1,202 @@
+// bench:pool — the GPU-pool service on SciFact with use-lite, on loopback:
+//  1. the same top-10 from a 3-node, 4-shard, 2-replica cluster as from one node (300 test queries, 3 modes);
+//  2. throughput and latency at 1, 8, 32, 64 closed-loop clients, dynamic batching on vs max batch 1,
+//     single node vs 3-node cluster;
+//  3. overload: an open-loop load at 4x the measured capacity;
+// and writes bench/results/pool.md. BENCH_WORK keeps the index between runs.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WireQuery } from '../shared/protocol/index.ts';
+import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
+import { PoolClient } from '../gpu-pool/pool-client/index.ts';
+import { closedLoop, percentile, type LoadSample } from '../test/load/closed-loop.ts';
+import { referenceAnswers, scifactTestQueries } from '../test/pool/harness.ts';
+import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
+
+const KEY = 'bench-pool-key';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CLIENTS = [1, 8, 32, 64];
+const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-pool-')));
+const cli = join(REPO_ROOT, 'bin', 'edgesearch.js');
+const log = (m: string) => process.stderr.write(`[bench:pool] ${m}\n`);
+requireShared(SCIFACT_DIR);
+await mkdir(work, { recursive: true });
+
+function run(args: string[]): void {
+  const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`edgesearch ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+// The index: 4 shards, exact dense + BM25, from the encoded corpus (shared with bench:engine's BENCH_WORK).
+const slice = join(work, 'slice');
+const index = join(work, 'pool-4shards');
+if (!existsSync(join(slice, 'slice.json'))) {
+  log('encoding SciFact (index build --slice 0/1)');
+  run(['index', 'build', '--corpus', SCIFACT_DIR, '--model', join(REPO_ROOT, 'models', 'use-lite'), '--slice', '0/1', '--out', slice, '--threads', '2']);
+}
+if (!existsSync(join(index, 'index.json'))) {
+  log('assembling the 4-shard index');
+  run(['index', 'merge', slice, '--out', index, '--shards', '4', '--bm25', '--factory', 'Flat']);
+}
+const queries = await scifactTestQueries();
+const modes = ['dense', 'bm25', 'hybrid'] as const;
+
+async function cluster(nodes: number, replicas: number, maxBatchSize: number, maxQueue = 256): Promise<LocalCluster> {
+  return startLocalCluster({
+    index,
+    nodes,
+    replicas,
+    shards: 4,
+    configPath: join(work, `cluster-${nodes}-${maxBatchSize}.json`),
+    signingKey: KEY,
+    overrides: { batching: { maxBatchSize, maxWaitMs: 2, maxQueue, concurrency: 2 }, threads: nodes === 1 ? 2 : 1 },
+  });
+}
+
+// 1. Same answers from the cluster as from one node.
+log('checking 300 queries x 3 modes: 3-node cluster vs one node');
+const reference = await referenceAnswers(index, queries, [...modes]);
+let checked = 0;
+let mismatched = 0;
+let maxScoreDiff = 0;
+{
+  const c = await cluster(3, 2, 32);
+  const client = await PoolClient.create(c.nodes[0].url, KEY);
+  try {
+    for (const mode of modes) {
+      for (let i = 0; i < queries.length; i += 25) {
+        const frame = await client.search(queries.slice(i, i + 25).map((q) => ({ id: `${mode}:${q.id}`, mode, k: 10, text: q.text })), { deadlineMs: 30_000 });
+        for (const r of frame.results) {
+          const want = reference.get(r.id)!;
+          checked++;
+          if (r.partial || r.error || JSON.stringify(r.hits.map((h) => h.docId)) !== JSON.stringify(want.ids)) mismatched++;
+          r.hits.forEach((h, j) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(h.score - (want.scores[j] ?? Infinity)))));
+        }
+      }
+    }
+  } finally {
+    client.close();
+    await c.stop();
+  }
+}
+log(`${checked} answers checked, ${mismatched} differ, max score difference ${maxScoreDiff.toExponential(2)}`);
+
+// 2. Throughput and latency.
+interface Row { setup: string; batching: string; clients: number; qps: number; p50: number; p95: number; p99: number; failed: number; meanBatch: number }
+const rows: Row[] = [];
+const queryAt = (i: number): WireQuery => {
+  const q = queries[i % queries.length];
+  const mode = modes[Math.floor(i / queries.length) % modes.length];
+  return { id: `${mode}:${q.id}`, mode, k: 10, text: q.text };
+};
+
+function summarize(samples: LoadSample[], seconds: number) {
+  const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs);
+  return { qps: ok.length / seconds, p50: percentile(ok, 50), p95: percentile(ok, 95), p99: percentile(ok, 99), failed: samples.length - ok.length };
+}
+
+async function meanBatchSize(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const sum = Number(/^edgesearch_batch_size_sum (\S+)/m.exec(text)?.[1] ?? NaN);
+  const count = Number(/^edgesearch_batch_size_count (\S+)/m.exec(text)?.[1] ?? NaN);
+  return sum / count;
+}
+
+let capacity = 0;
+let unloadedP99 = 0;
+for (const [setup, nodes, replicas] of [['1 node', 1, 1], ['3 nodes', 3, 2]] as const) {
+  for (const [batching, maxBatch] of [['dynamic (max 32)', 32], ['max batch 1', 1]] as const) {
+    for (const clients of CLIENTS) {
+      const c = await cluster(nodes, replicas, maxBatch);
+      const client = await PoolClient.create(c.nodes[0].url, KEY);
+      try {
+        await closedLoop(client, { clients: 4, durationMs: 1000, query: queryAt }); // warm up
+        const { samples, seconds } = await closedLoop(client, { clients, durationMs: SECONDS * 1000, query: queryAt });
+        const row = { setup, batching, clients, ...summarize(samples, seconds), meanBatch: await meanBatchSize(c.nodes[0].url) };
+        rows.push(row);
+        log(`${setup}, ${batching}, ${clients} clients: ${row.qps.toFixed(1)} q/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
+        if (nodes === 1 && maxBatch === 32 && clients === 32) capacity = row.qps;
+        if (nodes === 1 && maxBatch === 32 && clients === 1) unloadedP99 = row.p99;
+      } finally {
+        client.close();
+        await c.stop();
+      }
+    }
+  }
+}
+
+// 3. Overload: open loop at 4x capacity against one node with batching on.
+function rssMB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+const overload = await (async () => {
+  const c = await cluster(1, 1, 32, 64);
+  const client = await PoolClient.create(c.nodes[0].url, KEY);
+  const pid = c.nodes[0].process.pid!;
+  const rate = 4 * capacity;
+  const rss: number[] = [rssMB(pid)];
+  const sampler = setInterval(() => rss.push(rssMB(pid)), 200);
+  const samples: LoadSample[] = [];
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let i = 0; performance.now() - t0 < SECONDS * 1000; i++) {
+    const due = t0 + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const query = queryAt(i);
+    const t = performance.now();
+    pending.push(
+      client.post([query], { deadlineMs: 5000 }).then(
+        ({ frame }) => {
+          const r = frame.type === 'result' ? frame.results[0] : undefined;
+          samples.push({ query, ok: !!r && !r.error, code: frame.type === 'error' ? frame.code : r?.error?.code, latencyMs: performance.now() - t, at: t - t0 });
+        },
+        (err) => void samples.push({ query, ok: false, code: (err as { code?: string }).code ?? 'transport', latencyMs: performance.now() - t, at: t - t0 }),
+      ),
+    );
+  }
+  await Promise.all(pending);
+  clearInterval(sampler);
+  const up = c.nodes[0].process.exitCode === null && (await fetch(`${c.nodes[0].url}/healthz`)).status === 200;
+  client.close();
+  await c.stop();
+  const admitted = samples.filter((s) => s.ok).map((s) => s.latencyMs);
+  const shed = samples.filter((s) => s.code === 'overloaded').length;
+  return { rate, sent: samples.length, admitted: admitted.length, shed, otherErrors: samples.length - admitted.length - shed, p99: percentile(admitted, 99), rssStart: rss[0], rssMax: Math.max(...rss.filter(Number.isFinite)), up };
+})();
+log(`overload at ${overload.rate.toFixed(0)} q/s: ${overload.shed} shed, admitted p99 ${overload.p99.toFixed(1)} ms (unloaded ${unloadedP99.toFixed(1)} ms)`);
+
+const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+const speedup = (setup: string, clients: number) => {
+  const on = rows.find((r) => r.setup === setup && r.clients === clients && r.batching.startsWith('dynamic'))!;
+  const off = rows.find((r) => r.setup === setup && r.clients === clients && r.batching === 'max batch 1')!;
+  return on.qps / off.qps;
+};
+const lines = [
+  '# Pool benchmark: SciFact (5,183 docs, 4 shards, exact dense + BM25), model use-lite, loopback',
+  '',
+  `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}, onnxruntime-node CPU. Closed-loop clients send one-query frames (modes dense, BM25, hybrid in turn) for ${SECONDS} s per cell; client, router and shard processes share the machine.`,
+  '',
+  `Cluster vs one node (300 test queries x 3 modes, top-10): ${checked} answers, ${mismatched} with different ids, largest score difference ${maxScoreDiff.toExponential(2)}.`,
+  '',
+  '| setup | batching | clients | q/s | p50 ms | p95 ms | p99 ms | failed | mean batch |',
+  '|---|---|---|---|---|---|---|---|---|',
+  ...rows.map((r) => `| ${r.setup} | ${r.batching} | ${r.clients} | ${f(r.qps)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${r.failed} | ${f(r.meanBatch, 2)} |`),
+  '',
+  `Dynamic batching vs max batch 1 at 32 clients: ${f(speedup('1 node', 32), 2)}x (1 node), ${f(speedup('3 nodes', 32), 2)}x (3 nodes).`,
+  '',
+  `Overload (1 node, max queue 64): open loop at ${f(overload.rate, 0)} q/s (4x the ${f(capacity, 0)} q/s measured at 32 clients) for ${SECONDS} s: ${overload.sent} sent, ${overload.admitted} answered, ${overload.shed} shed with overload errors, ${overload.otherErrors} other errors; p99 of answered ${f(overload.p99)} ms vs unloaded p99 ${f(unloadedP99)} ms (${f(overload.p99 / unloadedP99, 2)}x); router RSS ${f(overload.rssStart, 0)} MB before, ${f(overload.rssMax, 0)} MB at most; process ${overload.up ? 'up and healthy' : 'DOWN'} afterwards.`,
+  '',
+];
+const table = lines.join('\n');
+await mkdir(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+await writeFile(join(REPO_ROOT, 'bench', 'results', 'pool.md'), table);
+process.stdout.write(table);
+if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { buildIndex } from '../build/index.ts';
+import { readClusterConfig, startLocalCluster } from '../cluster/index.ts';
+import { PoolNode } from '../server/index.ts';
+import { readIndexManifest } from '../shard/index.ts';
+import { intArg } from './index.ts';
+
+/** Resolves on SIGINT/SIGTERM: the process then shuts down gracefully. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const done = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+      resolve(signal);
+    };
+    process.on('SIGINT', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+export function poolServeCommand(cmd: Command): Command {
+  return cmd
+    .description('run one pool node: the shards the cluster config gives it, and the router role (POST /v1/batch, /healthz, /readyz, /metrics)')
+    .requiredOption('--config <file>', 'cluster config (JSON)')
+    .requiredOption('--node <id>', 'which node of the config this process is')
+    .option('--port <n>', 'listen port (default: the port of the node url)', intArg('--port', 0))
+    .option('--host <addr>', 'listen address (default: the host of the node url)')
+    .action(async (o) => {
+      const config = await readClusterConfig(o.config);
+      const node = await PoolNode.start({ config, nodeId: o.node, port: o.port, host: o.host });
+      const signal = await untilSignal();
+      node.log.info('shutting down', { signal });
+      await node.close();
+    });
+}
+
+const DEFAULT_CORPUS = resolve(process.env.EDGESEARCH_SHARED ?? join(dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'shared'), 'data', 'scifact', 'beir');
+const DEFAULT_MODEL = resolve(dirname(new URL(import.meta.url).pathname), '..', '..', 'models', 'use-lite');
+
+export function poolClusterCommand(cmd: Command): Command {
+  return cmd
+    .description('start a local pool cluster on loopback (real processes); builds the index first when --index does not exist')
+    .option('--nodes <n>', 'node processes', intArg('--nodes'), 3)
+    .option('--shards <n>', 'shards (used when building the index)', intArg('--shards'), 4)
+    .option('--replicas <n>', 'copies of each shard', intArg('--replicas'), 2)
+    .requiredOption('--index <dir>', 'index directory (built here if missing)')
+    .option('--corpus <path>', 'corpus for a new index', DEFAULT_CORPUS)
+    .option('--model <dir>', 'model for a new index', DEFAULT_MODEL)
+    .option('--factory <key>', 'faiss factory key for a new index', 'Flat')
+    .option('--base-port <n>', 'first port (nodes take consecutive ports)', intArg('--base-port'), 7700)
+    .option('--max-batch <n>', 'dynamic batching: max batch size', intArg('--max-batch'))
+    .option('--config <file>', 'where to write the cluster config (default: beside the index)')
+    .action(async (o, command: Command) => {
+      const index = resolve(o.index);
+      if (!existsSync(join(index, 'index.json'))) {
+        process.stderr.write(`building ${index} (${o.shards} shards, ${o.factory}, BM25) from ${o.corpus}\n`);
+        await buildIndex({ corpus: o.corpus, model: o.model, factory: o.factory, shards: o.shards, bm25: true, out: index });
+      }
+      const manifest = await readIndexManifest(index);
+      if (manifest.shards.length !== o.shards && command.getOptionValueSource('shards') === 'cli') {
+        throw new Error(`${index} has ${manifest.shards.length} shards, --shards says ${o.shards}; build another index or drop --shards`);
+      }
+      const configPath = resolve(o.config ?? `${index}.cluster.json`);
+      const signingKey = process.env.EDGESEARCH_POOL_KEY;
+      const cluster = await startLocalCluster({
+        index,
+        nodes: o.nodes,
+        replicas: o.replicas,
+        shards: manifest.shards.length,
+        configPath,
+        basePort: o.basePort,
+        signingKey,
+        overrides: o.maxBatch ? { batching: { maxBatchSize: o.maxBatch, maxWaitMs: 2, maxQueue: 256, concurrency: 2 } } : undefined,
+        onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`),
+      });
+      process.stdout.write(`pool cluster ready: ${cluster.nodes.length} nodes, ${manifest.shards.length} shards x ${o.replicas} replicas, index ${manifest.version}\n`);
+      for (const n of cluster.nodes) process.stdout.write(`  ${n.id}  ${n.url}  shards ${n.shards.join(',')}\n`);
+      process.stdout.write(`config: ${configPath}\n${signingKey ? 'signing key: $EDGESEARCH_POOL_KEY' : `signing key (export EDGESEARCH_POOL_KEY=...): ${cluster.signingKey}`}\nCtrl-C stops every node.\n`);
+      const stopped = Promise.race(cluster.nodes.map((n) => n.exited.then((code) => ({ n, code }))));
+      const outcome = await Promise.race([untilSignal().then(() => undefined), stopped]);
+      if (outcome) process.stderr.write(`node ${outcome.n.id} exited (${outcome.code}); stopping the cluster\n`);
+      await cluster.stop();
+    });
+}

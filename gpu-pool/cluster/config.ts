@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+
+export const NodeConfig = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'node ids are 1-64 letters, digits, "_", "-" or "."'),
+    /** Where other nodes and edges reach this node, e.g. http://10.0.0.5:7700. */
+    url: z.url(),
+    /** Shard numbers this node holds (replicas are the same shard on several nodes). */
+    shards: z.array(z.number().int().nonnegative()).default([]),
+    /** Whether this node takes `search` frames: encodes, fans out, merges. */
+    router: z.boolean().default(true),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+export const BatchingConfig = z
+  .object({
+    /** Queries encoded and searched together at most. 1 turns dynamic batching off. */
+    maxBatchSize: z.number().int().min(1).max(1024).default(32),
+    /** How long the first query of a batch waits for company. */
+    maxWaitMs: z.number().min(0).max(1000).default(2),
+    /** Queries waiting beyond this are shed with an overload error. */
+    maxQueue: z.number().int().min(1).max(1_000_000).default(256),
+    /** Batches in flight at once (encode of one overlaps the fan-out of another). */
+    concurrency: z.number().int().min(1).max(64).default(2),
+  })
+  .strict();
+
+export const ClusterConfig = z
+  .object({
+    /** The index directory (index.json and its shard directories), relative to the config file. */
+    index: z.string().min(1),
+    /** Query encoder; default: the model recorded in the index. */
+    model: z.string().optional(),
+    nodes: z.array(NodeConfig).min(1),
+    batching: BatchingConfig.default(BatchingConfig.parse({})),
+    /** A second replica is asked when the first has not answered after this long. */
+    hedgeMs: z.number().min(0).max(60_000).default(50),
+    /** A replica that failed is tried last for this long. */
+    cooldownMs: z.number().min(0).max(600_000).default(1000),
+    /** Deadline given to queries whose frame names none far enough ahead. */
+    defaultDeadlineMs: z.number().int().min(1).max(600_000).default(5000),
+    /** Environment variable holding the HMAC key shared by edges and nodes. */
+    signingKeyEnv: z.string().default('EDGESEARCH_POOL_KEY'),
+    /** Accepted clock skew and replay window for signed requests. */
+    signatureWindowMs: z.number().int().min(1000).max(600_000).default(30_000),
+    /** ONNX and faiss threads per node. */
+    threads: z.number().int().min(1).max(256).optional(),
+    /** Recompute shard checksums before serving (readyz waits for it). */
+    verify: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    c.nodes.forEach((n, i) => {
+      if (ids.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id "${n.id}"` });
+      ids.add(n.id);
+    });
+    if (!c.nodes.some((n) => n.router)) ctx.addIssue({ code: 'custom', path: ['nodes'], message: 'no node has the router role' });
+  });
+export type ClusterConfig = z.infer<typeof ClusterConfig>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads and validates a cluster config (JSON); the index path is resolved against the file's folder. */
+export async function readClusterConfig(path: string): Promise<ClusterConfig> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`${path}: not valid JSON: ${(err as Error).message}`);
+  }
+  return parseClusterConfig(json, path);
+}
+
+export function parseClusterConfig(json: unknown, where: string, baseDir = dirname(resolve(where))): ClusterConfig {
+  const parsed = ClusterConfig.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(`${where}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+  }
+  const config = parsed.data;
+  return { ...config, index: resolve(baseDir, config.index), model: config.model ? resolve(baseDir, config.model) : undefined };
+}
+
+/** shard number → ids of the nodes holding it, in config order. */
+export function shardReplicas(config: ClusterConfig): Map<number, string[]> {
+  const map = new Map<number, string[]>();
+  for (const node of config.nodes) for (const s of node.shards) map.set(s, [...(map.get(s) ?? []), node.id]);
+  return map;
+}
+
+/**
+ * Spreads `shards` shards over `nodes` nodes with `replicas` copies each, never two copies on
+ * one node: shard s lives on nodes s, s+1, ... (mod nodes).
+ */
+export function planShards(nodes: number, shards: number, replicas: number): number[][] {
+  if (replicas > nodes) throw new ConfigError(`${replicas} replicas need at least ${replicas} nodes, got ${nodes}`);
+  const plan: number[][] = Array.from({ length: nodes }, () => []);
+  for (let s = 0; s < shards; s++) for (let r = 0; r < replicas; r++) plan[(s + r) % nodes].push(s);
+  return plan.map((list) => list.sort((a, b) => a - b));
+}

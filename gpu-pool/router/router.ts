@@ -1,0 +1,209 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../shared/protocol/index.ts';
+import type { Encoder } from '../encoders/index.ts';
+import { branchDepth, fuseReciprocalRank, mergeTopK, type Hit, type MethodQuery } from '../methods/index.ts';
+import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
+import type { ReplicaSet } from './replica-set.ts';
+
+export interface RouterOptions {
+  encoder: Encoder;
+  /** One replica set per shard, index = shard number. */
+  shards: ReplicaSet[];
+  /** The index version and the shard versions it is made of (from index.json). */
+  index: { version: string; shardVersions: string[] };
+  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
+  hooks?: {
+    onBatch?: (info: BatchInfo) => void;
+    onShed?: () => void;
+    onExpired?: (n: number) => void;
+    onStage?: (stage: 'encode' | 'search' | 'merge' | 'evidence', ms: number) => void;
+    onShardError?: (shard: number, err: unknown) => void;
+  };
+}
+
+interface Pending {
+  query: WireQuery;
+  deadline: number;
+  enqueuedAt: number;
+}
+
+interface Outcome {
+  result: WireResult;
+  timings: { queueMs: number; encodeMs: number; searchMs: number; mergeMs: number };
+  versions: Map<number, string>;
+}
+
+/** Everything but the evidence text, as merged from the shards. */
+type Ranked = { hits: Hit[]; missing: Set<number> };
+
+/**
+ * The router role: queries from concurrent frames meet in a dynamic batch, are encoded
+ * once, sent as one frame per shard to one replica of every shard, merged exactly by score,
+ * and dressed with evidence fetched from the shard that owns each hit.
+ */
+export class Router {
+  private readonly batcher: DynamicBatcher<Pending, Outcome>;
+
+  constructor(private readonly opts: RouterOptions) {
+    this.batcher = new DynamicBatcher<Pending, Outcome>({
+      ...opts.batching,
+      process: (items) => this.runBatch(items),
+      onBatch: opts.hooks?.onBatch,
+      onShed: opts.hooks?.onShed,
+      onExpired: opts.hooks?.onExpired,
+    });
+  }
+
+  get queueDepth(): number {
+    return this.batcher.depth;
+  }
+
+  /** Answers a search frame; every query gets a result or its own error (overload, deadline). */
+  async handle(frame: SearchFrame): Promise<ResultFrame> {
+    const t0 = performance.now();
+    const now = Date.now();
+    const settled = await Promise.allSettled(frame.queries.map((query) => this.batcher.submit({ query, deadline: frame.deadline, enqueuedAt: now }, frame.deadline)));
+    const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 };
+    const versions = new Map<number, string>();
+    const results = settled.map((s, i): WireResult => {
+      if (s.status === 'fulfilled') {
+        for (const key of ['queueMs', 'encodeMs', 'searchMs', 'mergeMs'] as const) timings[key] = Math.max(timings[key], s.value.timings[key]);
+        for (const [shard, v] of s.value.versions) versions.set(shard, v);
+        return s.value.result;
+      }
+      const err = s.reason as { code?: string; message?: string };
+      const code = err?.code === 'overloaded' || err?.code === 'deadline' ? err.code : 'internal';
+      return { id: frame.queries[i].id, hits: [], error: { code, message: err?.message ?? String(s.reason) } };
+    });
+    timings.totalMs = performance.now() - t0;
+    return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), results, timings };
+  }
+
+  /**
+   * The index version a response was computed on: index.json's when every shard answered
+   * with the version it lists, otherwise a digest of the shard versions actually used (after
+   * a hot swap), so caches keyed on it never mix versions.
+   */
+  private indexVersion(used: Map<number, string>): string {
+    const { version, shardVersions } = this.opts.index;
+    if ([...used].every(([s, v]) => shardVersions[s] === v)) return version;
+    const hash = createHash('sha256');
+    shardVersions.forEach((v, s) => hash.update(`${s}:${used.get(s) ?? v}\n`));
+    return hash.digest('hex').slice(0, 16);
+  }
+
+  /** Stops taking queries, finishes the queued ones. */
+  async drain(): Promise<void> {
+    this.batcher.close();
+    await this.batcher.drain();
+  }
+
+  isOverload(err: unknown): err is OverloadError {
+    return err instanceof OverloadError;
+  }
+
+  private async runBatch(items: Pending[]): Promise<Outcome[]> {
+    const { encoder, shards, hooks } = this.opts;
+    const started = Date.now();
+    const queueMs = items.map((p) => started - p.enqueuedAt);
+    const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
+
+    // 1. Encode once, every query of the batch in one call.
+    let t = performance.now();
+    const d = encoder.dimension;
+    const needDense = items.map((p) => p.query.mode !== 'bm25');
+    const toEncode = items.map((p, i) => (needDense[i] && !p.query.vector ? i : -1)).filter((i) => i >= 0);
+    const encoded = toEncode.length > 0 ? await encoder.encodeQueries(toEncode.map((i) => items[i].query.text!)) : new Float32Array(0);
+    const vectors = new Map<number, Float32Array>();
+    toEncode.forEach((i, j) => vectors.set(i, encoded.subarray(j * d, (j + 1) * d)));
+    items.forEach((p, i) => {
+      if (needDense[i] && p.query.vector) {
+        if (p.query.vector.length !== d) throw new Error(`query ${p.query.id}: vector has dimension ${p.query.vector.length}, the index holds ${d}-d vectors`);
+        vectors.set(i, p.query.vector);
+      }
+    });
+    const encodeMs = performance.now() - t;
+    hooks?.onStage?.('encode', encodeMs);
+
+    // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.
+    t = performance.now();
+    const sub: ShardQuery[] = [];
+    items.forEach((p, i) => {
+      const k = p.query.mode === 'hybrid' ? branchDepth(queries[i]) : p.query.k;
+      if (needDense[i]) sub.push({ id: `${i}.d`, mode: 'dense', k, vector: vectors.get(i), params: p.query.params });
+      if (p.query.mode !== 'dense') sub.push({ id: `${i}.b`, mode: 'bm25', k, text: p.query.text, params: p.query.params });
+    });
+    const deadline = Math.max(...items.map((p) => p.deadline));
+    const batchId = randomUUID();
+    const versions = new Map<number, string>();
+    const missing = new Set<number>();
+    const perShard = await Promise.all(
+      shards.map(async (set, s) => {
+        try {
+          const reply = await set.call((c, signal) => c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal), deadline);
+          versions.set(s, reply.version);
+          return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal }))]));
+        } catch (err) {
+          missing.add(s);
+          hooks?.onShardError?.(s, err);
+          return new Map<string, Hit[]>();
+        }
+      }),
+    );
+    const searchMs = performance.now() - t;
+    hooks?.onStage?.('search', searchMs);
+
+    // 3. Exact merge by score, fusion for hybrid.
+    t = performance.now();
+    const ranked: Ranked[] = items.map((p, i) => {
+      const branch = (suffix: string, k: number) => mergeTopK(perShard.map((m) => m.get(`${i}.${suffix}`) ?? []), k);
+      const q = queries[i];
+      const hits = p.query.mode === 'dense' ? branch('d', q.k) : p.query.mode === 'bm25' ? branch('b', q.k) : fuseReciprocalRank(q, branch('d', branchDepth(q)), branch('b', branchDepth(q)));
+      return { hits, missing: new Set(missing) };
+    });
+    const mergeMs = performance.now() - t;
+    hooks?.onStage?.('merge', mergeMs);
+
+    // 4. Evidence from the shard that owns each hit, one frame per shard.
+    t = performance.now();
+    const wanted = new Map<number, Set<number>>();
+    for (const r of ranked) for (const h of r.hits) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
+    const passages = new Map<string, { docId: string; title: string; text: string }>();
+    await Promise.all(
+      [...wanted].map(async ([s, ordinals]) => {
+        try {
+          // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
+          const list = [...ordinals];
+          for (let i = 0; i < list.length; i += DEFAULT_LIMITS.maxOrdinals) {
+            const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
+            const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
+            for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
+          }
+        } catch (err) {
+          hooks?.onShardError?.(s, err);
+        }
+      }),
+    );
+    hooks?.onStage?.('evidence', performance.now() - t);
+    const timings = { encodeMs, searchMs, mergeMs: mergeMs + (performance.now() - t) };
+
+    return items.map((p, i): Outcome => {
+      const hits: WireHit[] = [];
+      for (const h of ranked[i].hits) {
+        const passage = passages.get(`${h.shard}:${h.ordinal}`);
+        // A hit whose evidence cannot be fetched is left out and its shard reported missing.
+        if (!passage) {
+          ranked[i].missing.add(h.shard);
+          continue;
+        }
+        hits.push({ docId: passage.docId, score: h.score, shard: h.shard, title: passage.title, text: passage.text, ...(h.branches ? { branches: h.branches } : {}) });
+      }
+      const lost = [...ranked[i].missing].sort((a, b) => a - b);
+      return {
+        result: { id: p.query.id, hits, ...(lost.length > 0 ? { partial: { missingShards: lost } } : {}) },
+        timings: { queueMs: queueMs[i], ...timings },
+        versions,
+      };
+    });
+  }
+}

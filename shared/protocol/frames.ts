@@ -1,0 +1,480 @@
+// Frame types and their zod schemas. The TypeScript types are written out by hand (they are
+// the contract other code reads); the schemas are built from ProtocolLimits, and a
+// compile-time check below keeps the two in step.
+import { z } from 'zod';
+import type { ProtocolLimits } from './limits.ts';
+import { MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
+import { bytesToVector } from './vectors.ts';
+
+export const PROTOCOL_VERSION = 1 as const;
+
+export const FRAME_TYPES = [
+  'search',
+  'result',
+  'shard-search',
+  'shard-result',
+  'evidence',
+  'evidence-result',
+  'error',
+] as const;
+export type FrameType = (typeof FRAME_TYPES)[number];
+
+export const ERROR_CODES = [
+  'bad-frame',
+  'too-large',
+  'limit',
+  'unauthorized',
+  'overloaded',
+  'deadline',
+  'not-ready',
+  'unknown-shard',
+  'internal',
+] as const;
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** Longest error message a frame carries; errorFrame() truncates to it. */
+export const MAX_ERROR_MESSAGE = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// Types
+
+/** One query of an edge → router batch. `text`, `vector` or both; bm25 and hybrid need text. */
+export interface WireQuery {
+  id: string;
+  mode: Mode;
+  k: number;
+  text?: string;
+  vector?: Float32Array;
+  params?: QueryParams;
+}
+
+export interface SearchFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'search';
+  batchId: string;
+  /** Unix epoch milliseconds after which the caller no longer wants the answer. */
+  deadline: number;
+  queries: WireQuery[];
+}
+
+/** A hit's score and 1-based rank in one branch of a hybrid search. */
+export interface BranchScore {
+  score: number;
+  rank: number;
+}
+
+export interface WireHit {
+  docId: string;
+  score: number;
+  shard: number;
+  title: string;
+  text: string;
+  branches?: { dense?: BranchScore; bm25?: BranchScore };
+}
+
+export interface WireResult {
+  id: string;
+  hits: WireHit[];
+  /** Present when some shards did not answer; the hits come from the others. */
+  partial?: { missingShards: number[] };
+  /** Present when this query failed while the rest of the batch succeeded. */
+  error?: { code: ErrorCode; message: string };
+}
+
+export interface Timings {
+  queueMs: number;
+  encodeMs: number;
+  searchMs: number;
+  mergeMs: number;
+  totalMs: number;
+}
+
+export interface ResultFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'result';
+  batchId: string;
+  indexVersion: string;
+  results: WireResult[];
+  timings: Timings;
+}
+
+export type ShardMode = 'dense' | 'bm25';
+
+/** One sub-query sent to a shard host: dense needs a vector, bm25 needs text. */
+export interface ShardQuery {
+  id: string;
+  mode: ShardMode;
+  k: number;
+  vector?: Float32Array;
+  text?: string;
+  params?: QueryParams;
+}
+
+export interface ShardSearchFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'shard-search';
+  batchId: string;
+  deadline: number;
+  shard: number;
+  queries: ShardQuery[];
+}
+
+export interface ShardHit {
+  ordinal: number;
+  score: number;
+}
+
+export interface ShardResult {
+  id: string;
+  hits: ShardHit[];
+}
+
+export interface ShardResultFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'shard-result';
+  batchId: string;
+  shard: number;
+  version: string;
+  results: ShardResult[];
+}
+
+export interface EvidenceFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'evidence';
+  batchId: string;
+  shard: number;
+  ordinals: number[];
+}
+
+export interface Passage {
+  ordinal: number;
+  docId: string;
+  title: string;
+  text: string;
+}
+
+export interface EvidenceResultFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'evidence-result';
+  batchId: string;
+  shard: number;
+  version: string;
+  passages: Passage[];
+}
+
+export interface ErrorFrame {
+  v: typeof PROTOCOL_VERSION;
+  type: 'error';
+  code: ErrorCode;
+  message: string;
+  batchId?: string;
+  queryId?: string;
+  retryAfterMs?: number;
+}
+
+export type Frame =
+  | SearchFrame
+  | ResultFrame
+  | ShardSearchFrame
+  | ShardResultFrame
+  | EvidenceFrame
+  | EvidenceResultFrame
+  | ErrorFrame;
+
+export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+/**
+ * Largest k a shard sub-query may carry: the router asks each shard for more than the final k
+ * (hybrid branches go to `depth`, dense windows to k × windowFactor).
+ */
+export function maxShardK(limits: ProtocolLimits): number {
+  return Math.max(limits.maxK * MAX_WINDOW_FACTOR, MAX_HYBRID_DEPTH);
+}
+
+/**
+ * Sub-queries a shard-search frame may carry: a hybrid query fans out into a dense and a
+ * bm25 sub-query, so twice the batch size.
+ */
+export function maxShardQueries(limits: ProtocolLimits): number {
+  return limits.maxQueries * 2;
+}
+
+const Id = z.string().min(1).max(128);
+const Version = z.string().min(1).max(256);
+const DocId = z.string().min(1).max(1024);
+const Ordinal = z.number().int().min(0);
+const ShardNo = z.number().int().min(0);
+const NonNegative = z.number().min(0);
+// z.number() rejects NaN and ±Infinity (zod v4), so every score is finite.
+const Score = z.number();
+
+// Marks issues that come from a configured limit, so the codec answers 'limit', not
+// 'bad-frame'. Custom issues carry it in params; zod's own too_big issues are recognised by
+// their path (see isLimitIssue).
+const LIMIT = { limit: true } as const;
+
+function vectorSchema(maxDim: number) {
+  // Accepts the wire form (bytes) and the in-memory form (Float32Array), so one schema
+  // validates both received and about-to-be-sent frames; the output is always a Float32Array.
+  return z
+    .custom<Uint8Array | Float32Array>((v) => v instanceof Uint8Array || v instanceof Float32Array, {
+      error: 'expected a float32 vector (msgpack bin of little-endian float32)',
+    })
+    .transform((v, ctx): Float32Array => {
+      if (v instanceof Uint8Array && v.byteLength % 4 !== 0) {
+        ctx.addIssue({ code: 'custom', message: `byte length ${v.byteLength} is not a multiple of 4` });
+        return z.NEVER;
+      }
+      // Checked before decoding so an oversized vector is never copied.
+      const dim = v instanceof Float32Array ? v.length : v.byteLength / 4;
+      if (dim > maxDim) {
+        ctx.addIssue({ code: 'custom', message: `must have at most ${maxDim} dimensions, got ${dim}`, params: LIMIT });
+        return z.NEVER;
+      }
+      if (dim === 0) {
+        ctx.addIssue({ code: 'custom', message: 'must have at least 1 dimension' });
+        return z.NEVER;
+      }
+      const vec = v instanceof Float32Array ? v : bytesToVector(v);
+      for (let i = 0; i < vec.length; i++) {
+        if (!Number.isFinite(vec[i])) {
+          ctx.addIssue({ code: 'custom', message: `component ${i} is ${vec[i]}, not a finite number` });
+          return z.NEVER;
+        }
+      }
+      return vec;
+    });
+}
+
+/** Rejects repeated ids in a list: replies are matched to queries by id. */
+function uniqueIds<L extends 'queries' | 'results'>(list: L) {
+  return <F extends Record<L, { id: string }[]>>(frame: F, ctx: z.RefinementCtx<F>) => {
+    const seen = new Set<string>();
+    frame[list].forEach((item, i) => {
+      if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [list, i, 'id'], message: `duplicate id ${JSON.stringify(item.id)}` });
+      else seen.add(item.id);
+    });
+  };
+}
+
+function buildSchemas(limits: ProtocolLimits) {
+  const Text = z.string().min(1).max(limits.maxQueryChars);
+  const Vector = vectorSchema(limits.maxVectorDim);
+
+  const WireQuerySchema = z
+    .strictObject({
+      id: Id,
+      mode: Mode,
+      k: z.number().int().min(1).max(limits.maxK),
+      text: Text.optional(),
+      vector: Vector.optional(),
+      params: QueryParams.optional(),
+    })
+    .superRefine((q, ctx) => {
+      if (q.mode !== 'dense' && q.text === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['text'], message: `required for mode "${q.mode}"` });
+      } else if (q.text === undefined && q.vector === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'needs text or vector' });
+      }
+    });
+
+  const ShardQuerySchema = z
+    .strictObject({
+      id: Id,
+      mode: z.enum(['dense', 'bm25']),
+      k: z.number().int().min(1).max(maxShardK(limits)),
+      vector: Vector.optional(),
+      text: Text.optional(),
+      params: QueryParams.optional(),
+    })
+    .superRefine((q, ctx) => {
+      if (q.mode === 'dense' && q.vector === undefined) ctx.addIssue({ code: 'custom', path: ['vector'], message: 'required for mode "dense"' });
+      if (q.mode === 'bm25' && q.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required for mode "bm25"' });
+    });
+
+  const Branch = z.strictObject({ score: Score, rank: z.number().int().min(1) });
+  const WireHitSchema = z.strictObject({
+    docId: DocId,
+    score: Score,
+    shard: ShardNo,
+    title: z.string(),
+    text: z.string(),
+    branches: z.strictObject({ dense: Branch.optional(), bm25: Branch.optional() }).optional(),
+  });
+  const WireResultSchema = z.strictObject({
+    id: Id,
+    hits: z.array(WireHitSchema).max(limits.maxK),
+    partial: z.strictObject({ missingShards: z.array(ShardNo).max(65536) }).optional(),
+    error: z.strictObject({ code: ErrorCode, message: z.string().max(MAX_ERROR_MESSAGE) }).optional(),
+  });
+
+  const v = z.literal(PROTOCOL_VERSION);
+  const Deadline = NonNegative;
+
+  const search = z
+    .strictObject({
+      v,
+      type: z.literal('search'),
+      batchId: Id,
+      deadline: Deadline,
+      queries: z.array(WireQuerySchema).min(1).max(limits.maxQueries),
+    })
+    .superRefine(uniqueIds('queries'));
+
+  const result = z
+    .strictObject({
+      v,
+      type: z.literal('result'),
+      batchId: Id,
+      indexVersion: Version,
+      results: z.array(WireResultSchema).max(limits.maxQueries),
+      timings: z.strictObject({
+        queueMs: NonNegative,
+        encodeMs: NonNegative,
+        searchMs: NonNegative,
+        mergeMs: NonNegative,
+        totalMs: NonNegative,
+      }),
+    })
+    .superRefine(uniqueIds('results'));
+
+  const shardSearch = z
+    .strictObject({
+      v,
+      type: z.literal('shard-search'),
+      batchId: Id,
+      deadline: Deadline,
+      shard: ShardNo,
+      queries: z.array(ShardQuerySchema).min(1).max(maxShardQueries(limits)),
+    })
+    .superRefine(uniqueIds('queries'));
+
+  const shardResult = z
+    .strictObject({
+      v,
+      type: z.literal('shard-result'),
+      batchId: Id,
+      shard: ShardNo,
+      version: Version,
+      results: z
+        .array(z.strictObject({ id: Id, hits: z.array(z.strictObject({ ordinal: Ordinal, score: Score })).max(maxShardK(limits)) }))
+        .max(maxShardQueries(limits)),
+    })
+    .superRefine(uniqueIds('results'));
+
+  const evidence = z.strictObject({
+    v,
+    type: z.literal('evidence'),
+    batchId: Id,
+    shard: ShardNo,
+    ordinals: z.array(Ordinal).min(1).max(limits.maxOrdinals),
+  });
+
+  const evidenceResult = z.strictObject({
+    v,
+    type: z.literal('evidence-result'),
+    batchId: Id,
+    shard: ShardNo,
+    version: Version,
+    passages: z
+      .array(z.strictObject({ ordinal: Ordinal, docId: DocId, title: z.string(), text: z.string() }))
+      .max(limits.maxOrdinals),
+  });
+
+  const error = z.strictObject({
+    v,
+    type: z.literal('error'),
+    code: ErrorCode,
+    message: z.string().max(MAX_ERROR_MESSAGE),
+    batchId: Id.optional(),
+    queryId: Id.optional(),
+    retryAfterMs: NonNegative.optional(),
+  });
+
+  return {
+    search,
+    result,
+    'shard-search': shardSearch,
+    'shard-result': shardResult,
+    evidence,
+    'evidence-result': evidenceResult,
+    error,
+  };
+}
+
+type BuiltSchemas = ReturnType<typeof buildSchemas>;
+
+// Compile-time check: each schema's output is assignable to the hand-written frame type.
+type SchemaMatches = { [T in FrameType]: z.output<BuiltSchemas[T]> extends FrameOf<T> ? true : false };
+const schemasMatchTypes: SchemaMatches = {
+  search: true,
+  result: true,
+  'shard-search': true,
+  'shard-result': true,
+  evidence: true,
+  'evidence-result': true,
+  error: true,
+};
+void schemasMatchTypes;
+
+/** One schema per frame type; input is the decoded msgpack value, output the typed frame. */
+export type FrameSchemas = { readonly [T in FrameType]: z.ZodType<FrameOf<T>> };
+
+// Building schemas is far more expensive than using them, and receivers use one or two
+// limit sets for their lifetime, so they are cached per distinct limits (a small bound keeps
+// a caller that varies limits per call from growing the cache without end).
+const cache = new Map<string, { schemas: FrameSchemas; union: z.ZodType<Frame> }>();
+const CACHE_SIZE = 16;
+
+function cached(limits: ProtocolLimits) {
+  const key = [limits.maxFrameBytes, limits.maxQueries, limits.maxQueryChars, limits.maxK, limits.maxVectorDim, limits.maxOrdinals].join(',');
+  let entry = cache.get(key);
+  if (!entry) {
+    const built = buildSchemas(limits);
+    const schemas: FrameSchemas = built;
+    const union: z.ZodType<Frame> = z.discriminatedUnion('type', [
+      built.search,
+      built.result,
+      built['shard-search'],
+      built['shard-result'],
+      built.evidence,
+      built['evidence-result'],
+      built.error,
+    ]);
+    entry = { schemas, union };
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(key, entry);
+  }
+  return entry;
+}
+
+/** The schema of every frame (a union discriminated by `type`) under the given limits. */
+export function frameSchema(limits: ProtocolLimits): z.ZodType<Frame> {
+  return cached(limits).union;
+}
+
+/** The schema of each frame type under the given limits. */
+export function frameSchemas(limits: ProtocolLimits): FrameSchemas {
+  return cached(limits).schemas;
+}
+
+const LIMITED_LISTS = new Set(['queries', 'results', 'ordinals', 'passages']);
+
+/**
+ * Whether a zod issue reports a configured limit being exceeded (→ 'limit') rather than a
+ * malformed frame (→ 'bad-frame').
+ */
+export function isLimitIssue(issue: z.core.$ZodIssue): boolean {
+  if (issue.code === 'custom') return (issue.params as { limit?: unknown } | undefined)?.limit === true;
+  if (issue.code !== 'too_big') return false;
+  const [list, index, field] = issue.path;
+  if (issue.path.length === 1) return LIMITED_LISTS.has(list as string);
+  if (issue.path.length !== 3 || typeof index !== 'number') return false;
+  if (list === 'queries') return field === 'k' || field === 'text';
+  if (list === 'results') return field === 'hits';
+  return false;
+}

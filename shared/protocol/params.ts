@@ -1,0 +1,33 @@
+// Per-query search parameters and the retrieval mode, shared by the edge API and the wire
+// frames so both tiers accept exactly the same knobs with the same bounds.
+import { z } from 'zod';
+
+export const Mode = z.enum(['dense', 'bm25', 'hybrid']);
+export type Mode = z.infer<typeof Mode>;
+
+/** Fusion weights for hybrid search; strict so a typo ("bm_25") is an error, not a no-op. */
+const Weights = z.strictObject({
+  dense: z.number().min(0).max(100).optional(),
+  bm25: z.number().min(0).max(100).optional(),
+});
+
+/**
+ * Tuning knobs; every one optional (the pool fills in defaults from the index). Strict: an
+ * unknown key is rejected rather than silently ignored. Bounds keep a single query from
+ * asking the index for unbounded work.
+ */
+export const QueryParams = z.strictObject({
+  nprobe: z.number().int().min(1).max(65536).optional(),
+  efSearch: z.number().int().min(1).max(65536).optional(),
+  windowFactor: z.number().int().min(1).max(64).optional(),
+  rrfK: z.number().min(0).max(10000).optional(),
+  weights: Weights.optional(),
+  depth: z.number().int().min(1).max(10000).optional(),
+  k1: z.number().min(0).max(10).optional(),
+  b: z.number().min(0).max(1).optional(),
+});
+export type QueryParams = z.infer<typeof QueryParams>;
+
+/** Largest windowFactor and depth (hybrid branch depth) QueryParams allow; shard-level k is derived from them. */
+export const MAX_WINDOW_FACTOR = 64;
+export const MAX_HYBRID_DEPTH = 10000;

@@ -1,0 +1,78 @@
+// Shared by the pool tests: a small real index, a local cluster of real processes, and the
+// answers a single in-process Searcher gives on the same shards (the reference).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readQueries } from '../../gpu-pool/corpus/index.ts';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
+import { readQrels } from '../../gpu-pool/eval/index.ts';
+import type { MethodName } from '../../gpu-pool/methods/index.ts';
+import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import { Searcher } from '../../gpu-pool/search/index.ts';
+import { SCIFACT_DIR, requireShared } from '../fixtures.ts';
+
+export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
+
+/** SciFact test queries that have judgements, in file order. */
+export async function scifactTestQueries(limit?: number): Promise<{ id: string; text: string }[]> {
+  const qrels = await readQrels(join(requireShared(SCIFACT_DIR), 'qrels', 'test.tsv'));
+  const out: { id: string; text: string }[] = [];
+  for await (const q of readQueries(join(SCIFACT_DIR, 'queries.test.jsonl'))) {
+    if (qrels.has(q.id)) out.push(q);
+    if (limit && out.length >= limit) break;
+  }
+  return out;
+}
+
+export interface Reference {
+  ids: string[];
+  scores: number[];
+}
+
+/** What one process serving every shard answers: top-k ids and scores per query and mode. */
+export async function referenceAnswers(indexDir: string, queries: { id: string; text: string }[], modes: MethodName[], k = 10): Promise<Map<string, Reference>> {
+  const searcher = await Searcher.open(indexDir, { threads: 1, log: () => {} });
+  const out = new Map<string, Reference>();
+  try {
+    for (const mode of modes) {
+      const results = await searcher.search(mode, queries.map((q) => ({ id: q.id, text: q.text, k })));
+      results.forEach((hits, i) => out.set(`${mode}:${queries[i].id}`, { ids: hits.map((h) => h.docId), scores: hits.map((h) => h.score) }));
+    }
+  } finally {
+    await searcher.close();
+  }
+  return out;
+}
+
+export interface TestCluster {
+  cluster: LocalCluster;
+  client: PoolClient;
+  work: string;
+  stop(): Promise<void>;
+}
+
+export async function startTestCluster(index: string, opts: Partial<LocalClusterOptions> & { nodes: number; replicas: number; shards: number }): Promise<TestCluster> {
+  const work = await mkdtemp(join(tmpdir(), 'es-pool-'));
+  const logs: string[] = [];
+  const cluster = await startLocalCluster({
+    index,
+    configPath: join(work, 'cluster.json'),
+    signingKey: SIGNING_KEY,
+    onLog: (node, line) => logs.push(`[${node}] ${line}`),
+    ...opts,
+    overrides: { threads: 1, ...opts.overrides },
+  }).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${logs.slice(-20).join('\n')}`);
+  });
+  const client = await PoolClient.create(cluster.nodes[0].url, SIGNING_KEY);
+  return {
+    cluster,
+    client,
+    work,
+    async stop() {
+      client.close();
+      await cluster.stop();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
+}
