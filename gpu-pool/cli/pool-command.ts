@@ -72,7 +72,7 @@ export function poolClusterCommand(cmd: Command): Command {
         configPath,
         basePort: o.basePort,
         signingKey,
-        overrides: o.maxBatch ? { batching: { maxBatchSize: o.maxBatch, maxWaitMs: 2, maxQueue: 256, concurrency: 2 } } : undefined,
+        overrides: o.maxBatch ? { batching: { maxBatchSize: o.maxBatch } } : undefined,
         onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`),
       });
       process.stdout.write(`pool cluster ready: ${cluster.nodes.length} nodes, ${manifest.shards.length} shards x ${o.replicas} replicas, index ${manifest.version}\n`);

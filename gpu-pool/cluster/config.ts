@@ -19,10 +19,18 @@ export const BatchingConfig = z
   .object({
     /** Queries encoded and searched together at most. 1 turns dynamic batching off. */
     maxBatchSize: z.number().int().min(1).max(1024).default(32),
-    /** How long the first query of a batch waits for company. */
-    maxWaitMs: z.number().min(0).max(1000).default(2),
+    /**
+     * How long the first query of a batch waits for company. 0: a batch leaves as soon as a
+     * slot is free, so batches form only under load (no added latency when idle).
+     */
+    maxWaitMs: z.number().min(0).max(1000).default(0),
     /** Queries waiting beyond this are shed with an overload error. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(256),
+    /**
+     * Queries whose expected wait for a batch slot (queue ahead × recent ms per query) exceeds
+     * this are shed at once: under overload, admitted queries keep a bounded latency.
+     */
+    maxQueueDelayMs: z.number().min(0).max(600_000).default(20),
     /** Batches in flight at once (encode of one overlaps the fan-out of another). */
     concurrency: z.number().int().min(1).max(64).default(2),
   })

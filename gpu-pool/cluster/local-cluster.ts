@@ -4,6 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { z } from 'zod';
 import { planShards, type ClusterConfig } from './config.ts';
 
 const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'edgesearch.js');
@@ -20,7 +21,7 @@ export interface LocalClusterOptions {
   /** First port; nodes take consecutive ports. Default: free ports chosen by the OS. */
   basePort?: number;
   /** Extra config fields (batching, hedgeMs, ...). */
-  overrides?: Partial<Omit<ClusterConfig, 'nodes' | 'index'>>;
+  overrides?: Partial<Omit<z.input<typeof ClusterConfig>, 'nodes' | 'index'>>;
   /** HMAC key; default: a random one. */
   signingKey?: string;
   /** Where node processes' stderr goes (default: dropped). */

@@ -6,7 +6,8 @@ import { postFrame, type PostedFrame } from './post-frame.ts';
 
 /** A Node client of pool routers: tests, benchmarks and tools use it; edges have their own. */
 export class PoolClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // Load tests keep hundreds of requests in flight; queueing them here would hide the server's latency.
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
   private readonly endpoint: URL;
 
   private constructor(

@@ -11,7 +11,7 @@ export interface RouterOptions {
   shards: ReplicaSet[];
   /** The index version and the shard versions it is made of (from index.json). */
   index: { version: string; shardVersions: string[] };
-  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number };
+  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number; maxQueueDelayMs?: number };
   hooks?: {
     onBatch?: (info: BatchInfo) => void;
     onShed?: () => void;
@@ -43,6 +43,8 @@ type Ranked = { hits: Hit[]; missing: Set<number> };
  */
 export class Router {
   private readonly batcher: DynamicBatcher<Pending, Outcome>;
+  /** Recent processing time per query (exponential moving average), for admission. */
+  private msPerQuery = 0;
 
   constructor(private readonly opts: RouterOptions) {
     this.batcher = new DynamicBatcher<Pending, Outcome>({
@@ -54,6 +56,17 @@ export class Router {
     });
   }
 
+  /** Expected wait for a batch slot of a query arriving now, in ms. */
+  get expectedWaitMs(): number {
+    return (this.batcher.depth * this.msPerQuery) / this.opts.batching.concurrency;
+  }
+
+  /** Whether a query arriving now would be shed for waiting too long. */
+  get saturated(): boolean {
+    const { maxQueueDelayMs } = this.opts.batching;
+    return maxQueueDelayMs !== undefined && this.batcher.depth > 0 && this.expectedWaitMs > maxQueueDelayMs;
+  }
+
   get queueDepth(): number {
     return this.batcher.depth;
   }
@@ -62,7 +75,7 @@ export class Router {
   async handle(frame: SearchFrame): Promise<ResultFrame> {
     const t0 = performance.now();
     const now = Date.now();
-    const settled = await Promise.allSettled(frame.queries.map((query) => this.batcher.submit({ query, deadline: frame.deadline, enqueuedAt: now }, frame.deadline)));
+    const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query, deadline: frame.deadline, enqueuedAt: now })));
     const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 };
     const versions = new Map<number, string>();
     const results = settled.map((s, i): WireResult => {
@@ -77,6 +90,16 @@ export class Router {
     });
     timings.totalMs = performance.now() - t0;
     return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), results, timings };
+  }
+
+  /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */
+  private admit(p: Pending): Promise<Outcome> {
+    if (this.saturated) {
+      const expectedWaitMs = this.expectedWaitMs;
+      this.opts.hooks?.onShed?.();
+      return Promise.reject(new OverloadError(`overloaded: about ${Math.round(expectedWaitMs)} ms of work queued ahead`, Math.ceil(expectedWaitMs)));
+    }
+    return this.batcher.submit(p, p.deadline);
   }
 
   /**
@@ -103,8 +126,18 @@ export class Router {
   }
 
   private async runBatch(items: Pending[]): Promise<Outcome[]> {
-    const { encoder, shards, hooks } = this.opts;
     const started = Date.now();
+    const t0 = performance.now();
+    try {
+      return await this.computeBatch(items, started);
+    } finally {
+      const perQuery = (performance.now() - t0) / items.length;
+      this.msPerQuery = this.msPerQuery === 0 ? perQuery : 0.8 * this.msPerQuery + 0.2 * perQuery;
+    }
+  }
+
+  private async computeBatch(items: Pending[], started: number): Promise<Outcome[]> {
+    const { encoder, shards, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
 

@@ -64,7 +64,7 @@ export class HttpShardClient implements ShardClient {
   private async post(frame: Frame, signal: AbortSignal, expect: Frame['type']): Promise<Frame> {
     let reply;
     try {
-      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal });
+      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal, headers: { 'x-edgesearch-frame': 'shard' } });
     } catch (err) {
       const e = err as TransportError;
       throw new RemoteError(this.node, e.code ?? 'unreachable', e.message, e.status);

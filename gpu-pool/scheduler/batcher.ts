@@ -52,7 +52,7 @@ export class DynamicBatcher<I, O> {
   private readonly queue: Entry<I, O>[] = [];
   private inFlight = 0;
   private closed = false;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timer: { cancel(): void } | undefined;
   private timerAt = 0;
   private readonly durations: number[] = [];
   private drainWaiters: (() => void)[] = [];
@@ -153,14 +153,23 @@ export class DynamicBatcher<I, O> {
     if (this.timer !== undefined && this.timerAt === at) return;
     this.disarm();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    const fire = () => {
       this.timer = undefined;
       this.pump(true);
-    }, Math.max(0, at - now));
+    };
+    // Nothing to wait for: run after this turn's I/O callbacks (setTimeout(0) costs ~1 ms).
+    const delay = at - now;
+    if (delay <= 0 && typeof setImmediate === 'function') {
+      const handle = setImmediate(fire);
+      this.timer = { cancel: () => clearImmediate(handle) };
+    } else {
+      const handle = setTimeout(fire, Math.max(0, delay));
+      this.timer = { cancel: () => clearTimeout(handle) };
+    }
   }
 
   private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
   }
 

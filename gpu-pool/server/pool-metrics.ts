@@ -19,7 +19,7 @@ export function createPoolMetrics(queueDepth: () => number): PoolMetrics {
   return {
     registry,
     requests: registry.counter('edgesearch_requests_total', 'Frames answered, by frame type and HTTP status.', ['type', 'status']),
-    shed: registry.counter('edgesearch_shed_queries_total', 'Queries refused because the queue was full.'),
+    shed: registry.counter('edgesearch_shed_queries_total', 'Queries refused because the router was saturated (a frame refused before decoding counts once).'),
     expired: registry.counter('edgesearch_expired_queries_total', 'Queries dropped before computing because their deadline passed.'),
     shardErrors: registry.counter('edgesearch_shard_errors_total', 'Failed shard calls (a retry or hedge may still have answered), by shard and node.', ['shard', 'node']),
     hedges: registry.counter('edgesearch_hedged_requests_total', 'Second requests sent to another replica of a slow shard, by node.', ['node']),

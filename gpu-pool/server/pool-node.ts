@@ -205,6 +205,14 @@ export class PoolNode {
   private async batch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const t0 = performance.now();
     const requestId = header(req, 'x-request-id') ?? randomUUID();
+    // Shedding must cost less than serving: a saturated router refuses before reading,
+    // verifying or decoding anything (the answer reveals only that it is busy).
+    if (this.router?.saturated && req.headers['x-edgesearch-frame'] !== 'shard') {
+      req.resume();
+      this.metrics.shed.inc();
+      const retryAfterMs = Math.ceil(this.router.expectedWaitMs);
+      return this.fail(res, 'search', { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', retryAfterMs });
+    }
     const body = await this.readBody(req, DEFAULT_LIMITS.maxFrameBytes);
     if (body === null) return this.fail(res, 'batch', { v: 1, type: 'error', code: 'too-large', message: `frame larger than ${DEFAULT_LIMITS.maxFrameBytes} bytes` });
     const denied = await this.authorize(req, body);

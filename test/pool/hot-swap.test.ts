@@ -1,0 +1,85 @@
+// Hot swap: a node switches shard 0 to a new version while queries stream in; none is dropped,
+// and responses name the new index version once the swap is done.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFrame, importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import { parseClusterConfig } from '../../gpu-pool/cluster/index.ts';
+import { createLogger } from '../../gpu-pool/logging/index.ts';
+import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import { PoolNode } from '../../gpu-pool/server/index.ts';
+import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
+import { fixtureIndex } from '../index-fixture.ts';
+import { SIGNING_KEY, scifactTestQueries } from './harness.ts';
+
+let node: PoolNode;
+let client: PoolClient;
+let v1: string;
+let v2: string;
+
+async function swap(body: unknown): Promise<Response> {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const headers = await signatureHeaders(await importSigningKey(SIGNING_KEY), bytes);
+  return fetch(`${node.url}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+beforeAll(async () => {
+  v1 = await fixtureIndex({ limit: 200, shards: 2 });
+  v2 = await fixtureIndex({ limit: 260, shards: 2 }); // more documents: shard 0 has new content
+  const config = parseClusterConfig({ index: v1, nodes: [{ id: 'solo', url: 'http://127.0.0.1:1', shards: [0, 1] }], threads: 1 }, 'swap test config', '/');
+  node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
+  await node.whenReady();
+  client = await PoolClient.create(node.url, SIGNING_KEY);
+});
+afterAll(async () => {
+  client?.close();
+  await node?.close();
+});
+
+describe('shard hot swap', () => {
+  it('switches shard 0 under load without failing a query, and the version changes', async () => {
+    const [m1, m2] = [await readIndexManifest(v1), await readIndexManifest(v2)];
+    expect(m2.shards[0].version).not.toBe(m1.shards[0].version);
+    const queries = await scifactTestQueries(30);
+    const before = await client.search([{ id: 'b', mode: 'bm25', k: 10, text: queries[0].text }]);
+    expect(before.indexVersion).toBe(m1.version);
+
+    let stop = false;
+    const versions = new Set<string>();
+    let failures = 0;
+    let answered = 0;
+    const loop = async (w: number) => {
+      for (let i = w; !stop; i += 4) {
+        const r = await client.search([{ id: `q${i}`, mode: i % 2 ? 'bm25' : 'dense', k: 10, text: queries[i % queries.length].text }]);
+        const result = r.results[0];
+        if (result.error || result.partial || result.hits.length !== 10) failures++;
+        versions.add(r.indexVersion);
+        answered++;
+      }
+    };
+    const loops = [0, 1, 2, 3].map(loop);
+    await new Promise((r) => setTimeout(r, 300));
+    const res = await swap({ shard: 0, dir: join(v2, m2.shards[0].dir) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ shard: 0, from: m1.shards[0].version, to: m2.shards[0].version });
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await Promise.all(loops);
+
+    expect(answered).toBeGreaterThan(20);
+    expect(failures).toBe(0);
+    const after = await client.search([{ id: 'a', mode: 'bm25', k: 10, text: queries[0].text }]);
+    expect(after.indexVersion).not.toBe(m1.version);
+    expect(versions).toContain(m1.version);
+    expect(versions).toContain(after.indexVersion);
+    const ready = await (await fetch(`${node.url}/readyz`)).json();
+    expect(ready.shards['0']).toBe(m2.shards[0].version);
+  });
+
+  it('refuses a swap to a directory holding another shard, an unknown shard, or an unsigned request', async () => {
+    const m2 = await readIndexManifest(v2);
+    expect((await swap({ shard: 0, dir: join(v2, m2.shards[1].dir) })).status).toBe(400);
+    expect((await swap({ shard: 7, dir: join(v2, m2.shards[1].dir) })).status).toBe(404);
+    const unsigned = await fetch(`${node.url}/v1/admin/swap`, { method: 'POST', body: encodeFrame({ v: 1, type: 'error', code: 'internal', message: 'x' }) });
+    expect(unsigned.status).toBe(401);
+  });
+});
