@@ -30,7 +30,7 @@ export const BatchingConfig = z
      * Queries whose expected wait for a batch slot (queue ahead × recent ms per query) exceeds
      * this are shed at once: under overload, admitted queries keep a bounded latency.
      */
-    maxQueueDelayMs: z.number().min(0).max(600_000).default(20),
+    maxQueueDelayMs: z.number().min(0).max(600_000).default(100),
     /** Batches in flight at once (encode of one overlaps the fan-out of another). */
     concurrency: z.number().int().min(1).max(64).default(2),
   })

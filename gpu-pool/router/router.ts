@@ -121,10 +121,6 @@ export class Router {
     await this.batcher.drain();
   }
 
-  isOverload(err: unknown): err is OverloadError {
-    return err instanceof OverloadError;
-  }
-
   private async runBatch(items: Pending[]): Promise<Outcome[]> {
     const started = Date.now();
     const t0 = performance.now();

@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readQueries } from '../../gpu-pool/corpus/index.ts';
-import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
+import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
+import { createLogger } from '../../gpu-pool/logging/index.ts';
+import { PoolNode } from '../../gpu-pool/server/index.ts';
 import { readQrels } from '../../gpu-pool/eval/index.ts';
 import type { MethodName } from '../../gpu-pool/methods/index.ts';
 import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
@@ -73,6 +75,29 @@ export async function startTestCluster(index: string, opts: Partial<LocalCluster
       client.close();
       await cluster.stop();
       await rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SoloNode {
+  node: PoolNode;
+  client: PoolClient;
+  close(): Promise<void>;
+}
+
+/** One in-process pool node holding every shard of `index` (router too), ready, with a client. */
+export async function startSoloNode(index: string, shards: number, extra: Record<string, unknown> = {}): Promise<SoloNode> {
+  const nodes = [{ id: 'solo', url: 'http://127.0.0.1:1', shards: Array.from({ length: shards }, (_, i) => i) }];
+  const config = parseClusterConfig({ index, nodes, threads: 1, ...extra }, 'test config', '/');
+  const node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
+  await node.whenReady();
+  const client = await PoolClient.create(node.url, SIGNING_KEY);
+  return {
+    node,
+    client,
+    async close() {
+      client.close();
+      await node.close();
     },
   };
 }

@@ -3,16 +3,15 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
-import { parseClusterConfig } from '../../gpu-pool/cluster/index.ts';
-import { createLogger } from '../../gpu-pool/logging/index.ts';
-import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import { PoolNode } from '../../gpu-pool/server/index.ts';
+import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
-import { SIGNING_KEY, scifactTestQueries } from './harness.ts';
+import { SIGNING_KEY, scifactTestQueries, startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;
+let close: () => Promise<void>;
 let v1: string;
 let v2: string;
 
@@ -25,14 +24,10 @@ async function swap(body: unknown): Promise<Response> {
 beforeAll(async () => {
   v1 = await fixtureIndex({ limit: 200, shards: 2 });
   v2 = await fixtureIndex({ limit: 260, shards: 2 }); // more documents: shard 0 has new content
-  const config = parseClusterConfig({ index: v1, nodes: [{ id: 'solo', url: 'http://127.0.0.1:1', shards: [0, 1] }], threads: 1 }, 'swap test config', '/');
-  node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
-  await node.whenReady();
-  client = await PoolClient.create(node.url, SIGNING_KEY);
+  ({ node, client, close } = await startSoloNode(v1, 2));
 });
 afterAll(async () => {
-  client?.close();
-  await node?.close();
+  await close?.();
 });
 
 describe('shard hot swap', () => {

@@ -1,30 +1,22 @@
 // Admission control: a burst far beyond capacity is partly shed with 429 + an overload error
 // frame (Retry-After set) while the admitted queries are answered; the node stays healthy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseClusterConfig } from '../../gpu-pool/cluster/index.ts';
-import { createLogger } from '../../gpu-pool/logging/index.ts';
-import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import { PoolNode } from '../../gpu-pool/server/index.ts';
+import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
-import { SIGNING_KEY, scifactTestQueries } from './harness.ts';
+import { scifactTestQueries, startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const index = await fixtureIndex({ limit: 200, shards: 2 });
-  const config = parseClusterConfig(
-    { index, nodes: [{ id: 'solo', url: 'http://127.0.0.1:1', shards: [0, 1] }], threads: 1, batching: { maxBatchSize: 4, concurrency: 1, maxQueueDelayMs: 5, maxQueue: 64 } },
-    'overload test config',
-    '/',
-  );
-  node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
-  await node.whenReady();
-  client = await PoolClient.create(node.url, SIGNING_KEY);
+  ({ node, client, close } = await startSoloNode(await fixtureIndex({ limit: 200, shards: 2 }), 2, {
+    batching: { maxBatchSize: 4, concurrency: 1, maxQueueDelayMs: 5, maxQueue: 64 },
+  }));
 });
 afterAll(async () => {
-  client?.close();
-  await node?.close();
+  await close?.();
 });
 
 describe('pool node overload', () => {

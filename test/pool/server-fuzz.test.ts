@@ -4,27 +4,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, frame as randomFrame } from '../../shared/protocol/arbitrary.test-support.ts';
 import { decodeFrame, encodeFrame, FRAME_TYPES, importSigningKey, signatureHeaders, type Frame } from '../../shared/protocol/index.ts';
-import { parseClusterConfig } from '../../gpu-pool/cluster/index.ts';
-import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import { PoolNode } from '../../gpu-pool/server/index.ts';
-import { createLogger } from '../../gpu-pool/logging/index.ts';
+import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
-import { SIGNING_KEY } from './harness.ts';
+import { SIGNING_KEY, startSoloNode } from './harness.ts';
 
 const FRAMES = Number(process.env.FUZZ_FRAMES ?? 10_000);
 let node: PoolNode;
 let client: PoolClient;
+let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const index = await fixtureIndex({ limit: 200, shards: 2 });
-  const config = parseClusterConfig({ index, nodes: [{ id: 'solo', url: 'http://127.0.0.1:1', shards: [0, 1] }], threads: 1 }, 'fuzz test config', '/');
-  node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
-  await node.whenReady();
-  client = await PoolClient.create(node.url, SIGNING_KEY);
+  ({ node, client, close } = await startSoloNode(await fixtureIndex({ limit: 200, shards: 2 }), 2));
 });
 afterAll(async () => {
-  client?.close();
-  await node?.close();
+  await close?.();
 });
 
 const VALID: Extract<Frame, { type: 'search' }> = { v: 1, type: 'search', batchId: 'b', deadline: Date.now() + 60_000, queries: [{ id: 'q', mode: 'hybrid', k: 5, text: 'vitamin D deficiency' }] };
