@@ -93,6 +93,7 @@ class WriterWorker : public PromiseWorker {
  private:
   void Run() final {
     st_->seq.WaitCompleted(ticket_);
+    st_->seq.WaitReadsBefore(ticket_);
     struct Turn {
       WriterWorker* w;
       ~Turn() {
@@ -178,7 +179,10 @@ class RemoveWorker : public WriterWorker {
 class ReaderWorker : public PromiseWorker {
  public:
   ReaderWorker(Napi::Env env, std::shared_ptr<IndexState> st)
-      : PromiseWorker(env), st_(std::move(st)), barrier_(st_->seq.issued) {}
+      : PromiseWorker(env), st_(std::move(st)), barrier_(st_->seq.OpenRead()) {}
+  ~ReaderWorker() override {
+    if (!closed_) st_->seq.CloseRead(barrier_);  // never ran: do not block later writers
+  }
 
  protected:
   virtual void Read() = 0;
@@ -187,9 +191,17 @@ class ReaderWorker : public PromiseWorker {
  private:
   void Run() final {
     st_->seq.WaitCompleted(barrier_);
+    struct Close {
+      ReaderWorker* r;
+      ~Close() {
+        r->closed_ = true;
+        r->st_->seq.CloseRead(r->barrier_);
+      }
+    } close{this};
     Read();
   }
   uint64_t barrier_;
+  bool closed_ = false;
 };
 
 class SearchWorker : public ReaderWorker {

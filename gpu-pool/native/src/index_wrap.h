@@ -4,6 +4,7 @@
 #include "common.h"
 
 #include <condition_variable>
+#include <map>
 
 namespace fnode {
 
@@ -12,12 +13,17 @@ namespace fnode {
 // after all earlier tickets completed; every read operation (search, write,
 // toBuffer) waits until the mutations queued before it completed. So
 // `idx.add(a); idx.add(b); idx.search(q)` behaves as written even without
-// awaiting in between.
+// awaiting in between. And the other way round: an exclusive operation waits
+// for the reads queued before it, so `idx.search(q); idx.removeIds(r)` never
+// lets the removal overtake the search.
 struct Sequencer {
   std::mutex mu;
   std::condition_variable cv;
   uint64_t issued = 0;     // JS thread only
   uint64_t completed = 0;  // guarded by mu
+  // Reads not yet finished, by the number of exclusive tickets issued before
+  // them (their epoch). Guarded by mu.
+  std::map<uint64_t, uint64_t> open_reads;
 
   void WaitCompleted(uint64_t n) {
     std::unique_lock<std::mutex> lk(mu);
@@ -29,6 +35,25 @@ struct Sequencer {
       completed++;
     }
     cv.notify_all();
+  }
+  // JS thread, when a read is queued; returns its epoch.
+  uint64_t OpenRead() {
+    std::lock_guard<std::mutex> lk(mu);
+    open_reads[issued]++;
+    return issued;
+  }
+  void CloseRead(uint64_t epoch) {
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      auto it = open_reads.find(epoch);
+      if (it != open_reads.end() && --it->second == 0) open_reads.erase(it);
+    }
+    cv.notify_all();
+  }
+  // Waits until every read queued before exclusive ticket `ticket` finished.
+  void WaitReadsBefore(uint64_t ticket) {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return open_reads.empty() || open_reads.begin()->first > ticket; });
   }
 };
 
