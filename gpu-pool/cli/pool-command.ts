@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildIndex } from '../build/index.ts';
 import { readClusterConfig, startLocalCluster } from '../cluster/index.ts';
 import { PoolNode } from '../server/index.ts';
@@ -36,8 +37,9 @@ export function poolServeCommand(cmd: Command): Command {
     });
 }
 
-const DEFAULT_CORPUS = resolve(process.env.EDGESEARCH_SHARED ?? join(dirname(new URL(import.meta.url).pathname), '..', '..', '..', 'shared'), 'data', 'scifact', 'beir');
-const DEFAULT_MODEL = resolve(dirname(new URL(import.meta.url).pathname), '..', '..', 'models', 'use-lite');
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const DEFAULT_CORPUS = resolve(process.env.EDGESEARCH_SHARED ?? join(REPO, '..', 'shared'), 'data', 'scifact', 'beir');
+const DEFAULT_MODEL = join(REPO, 'models', 'use-lite');
 
 export function poolClusterCommand(cmd: Command): Command {
   return cmd
