@@ -5,13 +5,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readQueries } from '../gpu-pool/corpus/index.ts';
 import { loadEncoder } from '../gpu-pool/encoders/index.ts';
-import { readQrels } from '../gpu-pool/eval/index.ts';
-import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
+import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'use-lite');
-const QUERIES = join(SCIFACT_DIR, 'queries.test.jsonl');
 const QRELS = join(SCIFACT_DIR, 'qrels', 'test.tsv');
 const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-')));
 const cli = join(REPO_ROOT, 'bin', 'edgesearch.js');
@@ -77,9 +74,7 @@ const flatBuild = timed(['index', 'merge', sliceDir, '--out', flatDir, '--factor
 log(`Flat + BM25 assembled in ${flatBuild.seconds.toFixed(1)}s`);
 
 // 2. Query vectors, encoded once; encode time per query batched and one at a time.
-const queries: { id: string; text: string }[] = [];
-const qrels = await readQrels(QRELS);
-for await (const q of readQueries(QUERIES)) if (qrels.has(q.id)) queries.push(q);
+const queries = await scifactTestQueries();
 const encoder = await loadEncoder(MODEL, { threads: 2 });
 await encoder.encodeQueries(queries.slice(0, 4).map((q) => q.text));
 let t = performance.now();

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import type { WireQuery } from '../shared/protocol/index.ts';
 import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
 import { PoolClient } from '../gpu-pool/pool-client/index.ts';
-import { closedLoop, percentile, type LoadSample } from '../test/load/closed-loop.ts';
-import { referenceAnswers, scifactTestQueries } from '../test/pool/harness.ts';
-import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
+import { closedLoop, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
+import { referenceAnswers } from '../test/pool/harness.ts';
+import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
 
 const KEY = 'bench-pool-key';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -148,25 +148,13 @@ const overload = await (async () => {
   const rss: number[] = [rssMB(pid)];
   const sampler = setInterval(() => rss.push(rssMB(pid)), 200);
   const samples: LoadSample[] = [];
-  const serverMs: number[] = [];
   const t0 = performance.now();
   const pending: Promise<void>[] = [];
   for (let i = 0; performance.now() - t0 < SECONDS * 1000; i++) {
     const due = t0 + (i * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const query = queryAt(i);
-    const t = performance.now();
-    pending.push(
-      client.post([query], { deadlineMs: 5000 }).then(
-        ({ frame }) => {
-          const r = frame.type === 'result' ? frame.results[0] : undefined;
-          if (frame.type === 'result' && !r?.error) serverMs.push(frame.timings.totalMs);
-          samples.push({ query, ok: !!r && !r.error, code: frame.type === 'error' ? frame.code : r?.error?.code, latencyMs: performance.now() - t, at: t - t0 });
-        },
-        (err) => void samples.push({ query, ok: false, code: (err as { code?: string }).code ?? 'transport', latencyMs: performance.now() - t, at: t - t0 }),
-      ),
-    );
+    pending.push(sendQuery(client, queryAt(i), 5000, t0).then((s) => void samples.push(s)));
   }
   await Promise.all(pending);
   clearInterval(sampler);
@@ -174,6 +162,7 @@ const overload = await (async () => {
   client.close();
   await c.stop();
   const admitted = samples.filter((s) => s.ok).map((s) => s.latencyMs);
+  const serverMs = samples.flatMap((s) => (s.serverMs === undefined ? [] : [s.serverMs]));
   const shed = samples.filter((s) => s.code === 'overloaded').length;
   return { rate, sent: samples.length, admitted: admitted.length, shed, otherErrors: samples.length - admitted.length - shed, p99: percentile(admitted, 99), serverP99: percentile(serverMs, 99), rssStart: rss[0], rssMax: Math.max(...rss.filter(Number.isFinite)), up };
 })();

@@ -2,8 +2,9 @@
 // shard: same top-10, same scores, for dense, BM25 and hybrid; partial answers when a shard is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireQuery } from '../../shared/protocol/index.ts';
+import { scifactTestQueries } from '../../test/fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../../test/index-fixture.ts';
-import { referenceAnswers, scifactTestQueries, startTestCluster, type Reference, type TestCluster } from '../../test/pool/harness.ts';
+import { referenceAnswers, startTestCluster, type Reference, type TestCluster } from '../../test/pool/harness.ts';
 import type { MethodName } from '../methods/index.ts';
 
 const MODES: MethodName[] = ['dense', 'bm25', 'hybrid'];

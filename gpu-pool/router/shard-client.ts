@@ -3,6 +3,12 @@ import type { EvidenceFrame, EvidenceResultFrame, Frame, ShardResultFrame, Shard
 import { postFrame, type TransportError } from '../pool-client/index.ts';
 import type { ShardHost } from '../shard-host/index.ts';
 
+/**
+ * Marks node-to-node shard traffic. A saturated router sheds new `search` frames before reading
+ * them; shard frames carry work already admitted elsewhere and must not be shed that way.
+ */
+export const SHARD_TRAFFIC_HEADER = 'x-edgesearch-frame';
+
 /** One replica of some shards, reachable in-process or over HTTP. */
 export interface ShardClient {
   /** The node id, for logs and metrics. */
@@ -64,7 +70,7 @@ export class HttpShardClient implements ShardClient {
   private async post(frame: Frame, signal: AbortSignal, expect: Frame['type']): Promise<Frame> {
     let reply;
     try {
-      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal, headers: { 'x-edgesearch-frame': 'shard' } });
+      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal, headers: { [SHARD_TRAFFIC_HEADER]: 'shard' } });
     } catch (err) {
       const e = err as TransportError;
       throw new RemoteError(this.node, e.code ?? 'unreachable', e.message, e.status);

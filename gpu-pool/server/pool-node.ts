@@ -8,7 +8,7 @@ import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createLogger, type Logger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
-import { HttpShardClient, LocalShardClient, ReplicaSet, Router, type ShardClient } from '../router/index.ts';
+import { HttpShardClient, LocalShardClient, ReplicaSet, Router, SHARD_TRAFFIC_HEADER, type ShardClient } from '../router/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
 import { createPoolMetrics, type PoolMetrics } from './pool-metrics.ts';
@@ -207,7 +207,7 @@ export class PoolNode {
     const requestId = header(req, 'x-request-id') ?? randomUUID();
     // Shedding must cost less than serving: a saturated router refuses before reading,
     // verifying or decoding anything (the answer reveals only that it is busy).
-    if (this.router?.saturated && req.headers['x-edgesearch-frame'] !== 'shard') {
+    if (this.router?.saturated && req.headers[SHARD_TRAFFIC_HEADER] !== 'shard') {
       req.resume();
       this.metrics.shed.inc();
       const retryAfterMs = Math.ceil(this.router.expectedWaitMs);

@@ -1,14 +1,9 @@
 import { join } from 'node:path';
 import type { EvidenceFrame, EvidenceResultFrame, ShardResultFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
 import { ProtocolError } from '../../shared/protocol/index.ts';
-import { checkBm25, searchBm25Shard, searchDenseShard, type MethodQuery } from '../methods/index.ts';
-import { openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../shard/index.ts';
+import { searchBm25Shard, searchDenseShard, type MethodQuery } from '../methods/index.ts';
+import { closeShard, openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../shard/index.ts';
 import { ShardSlot } from './shard-slot.ts';
-
-async function closeShard(shard: LoadedShard): Promise<void> {
-  await shard.passages.close();
-  shard.index.dispose();
-}
 
 /**
  * The shard-host role of a pool node: holds some shards of an index and answers
@@ -72,7 +67,6 @@ export class ShardHost {
         dense.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
       }
       if (bm25.length > 0) {
-        checkBm25(shard);
         const lists = searchBm25Shard(shard, frame.shard, bm25.map((x) => x.q));
         bm25.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
       }

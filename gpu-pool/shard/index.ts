@@ -19,4 +19,4 @@ export { PassageStore, PassageStoreWriter, type Passage } from './passage-store.
 export { createStaging, exists, fsyncTree, publishDirectory } from './publish.ts';
 export { shardOf } from './shard-of.ts';
 export { VECTOR_DOCS_FILE, FAISS_FILE, readVectorDocs, writeU32 } from './files.ts';
-export { closeIndex, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';
+export { closeIndex, closeShard, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';

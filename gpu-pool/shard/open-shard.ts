@@ -56,6 +56,12 @@ export async function openIndex(dir: string, opts: OpenOptions = {}): Promise<Lo
   return { dir, manifest, shards };
 }
 
+/** Releases what openShard took: the passage file and the faiss index. */
+export async function closeShard(shard: LoadedShard): Promise<void> {
+  await shard.passages.close();
+  shard.index.dispose();
+}
+
 export async function closeIndex(index: LoadedIndex): Promise<void> {
-  for (const shard of index.shards) await shard.passages.close();
+  for (const shard of index.shards) await closeShard(shard);
 }

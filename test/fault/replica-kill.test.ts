@@ -1,9 +1,10 @@
 // Fault injection: under load at 32 concurrent clients, one pool process is killed with SIGKILL.
 // Its shards' other replicas take over: (almost) no query fails and none is answered wrongly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { closedLoop } from '../load/closed-loop.ts';
-import { referenceAnswers, scifactTestQueries, startTestCluster, type Reference, type TestCluster } from '../pool/harness.ts';
+import { referenceAnswers, startTestCluster, type Reference, type TestCluster } from '../pool/harness.ts';
 
 const DURATION_MS = Number(process.env.FAULT_DURATION_MS ?? 8000);
 const KILL_AT_MS = DURATION_MS * 0.35;

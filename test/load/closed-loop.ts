@@ -12,7 +12,26 @@ export interface LoadSample {
   /** The top doc ids, for correctness checks. */
   ids?: string[];
   partial?: number[];
+  /** The router's own time for the frame (timings.totalMs), for answered queries. */
+  serverMs?: number;
   at: number;
+}
+
+/** Sends one one-query frame and classifies the outcome; `t0` is the run's start (for `at`). */
+export async function sendQuery(client: PoolClient, query: WireQuery, deadlineMs: number, t0: number): Promise<LoadSample> {
+  const t = performance.now();
+  const at = t - t0;
+  try {
+    const { frame } = await client.post([query], { deadlineMs });
+    const latencyMs = performance.now() - t;
+    if (frame.type === 'error') return { query, ok: false, code: frame.code, latencyMs, at };
+    if (frame.type !== 'result') return { query, ok: false, code: `unexpected ${frame.type}`, latencyMs, at };
+    const r = frame.results[0];
+    if (r.error) return { query, ok: false, code: r.error.code, latencyMs, at };
+    return { query, ok: true, latencyMs, ids: r.hits.map((h) => h.docId), partial: r.partial?.missingShards, serverMs: frame.timings.totalMs, at };
+  } catch (err) {
+    return { query, ok: false, code: (err as { code?: string }).code ?? 'transport', latencyMs: performance.now() - t, at };
+  }
 }
 
 export interface LoadOptions {
@@ -31,19 +50,7 @@ export async function closedLoop(client: PoolClient, opts: LoadOptions): Promise
   let next = 0;
   const loop = async () => {
     while (performance.now() < end && (opts.maxQueries === undefined || next < opts.maxQueries)) {
-      const query = opts.query(next++);
-      const t = performance.now();
-      try {
-        const { frame } = await client.post([query], { deadlineMs: opts.deadlineMs ?? 5000 });
-        const latencyMs = performance.now() - t;
-        if (frame.type === 'result') {
-          const r = frame.results[0];
-          samples.push(r.error ? { query, ok: false, code: r.error.code, latencyMs, at: t - t0 } : { query, ok: true, latencyMs, ids: r.hits.map((h) => h.docId), partial: r.partial?.missingShards, at: t - t0 });
-        } else if (frame.type === 'error') samples.push({ query, ok: false, code: frame.code, latencyMs, at: t - t0 });
-        else samples.push({ query, ok: false, code: `unexpected ${frame.type}`, latencyMs, at: t - t0 });
-      } catch (err) {
-        samples.push({ query, ok: false, code: (err as { code?: string }).code ?? 'transport', latencyMs: performance.now() - t, at: t - t0 });
-      }
+      samples.push(await sendQuery(client, opts.query(next++), opts.deadlineMs ?? 5000, t0));
     }
   };
   await Promise.all(Array.from({ length: opts.clients }, loop));

@@ -3,28 +3,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readQueries } from '../../gpu-pool/corpus/index.ts';
 import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
 import { createLogger } from '../../gpu-pool/logging/index.ts';
 import { PoolNode } from '../../gpu-pool/server/index.ts';
-import { readQrels } from '../../gpu-pool/eval/index.ts';
 import type { MethodName } from '../../gpu-pool/methods/index.ts';
 import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/search/index.ts';
-import { SCIFACT_DIR, requireShared } from '../fixtures.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
-
-/** SciFact test queries that have judgements, in file order. */
-export async function scifactTestQueries(limit?: number): Promise<{ id: string; text: string }[]> {
-  const qrels = await readQrels(join(requireShared(SCIFACT_DIR), 'qrels', 'test.tsv'));
-  const out: { id: string; text: string }[] = [];
-  for await (const q of readQueries(join(SCIFACT_DIR, 'queries.test.jsonl'))) {
-    if (qrels.has(q.id)) out.push(q);
-    if (limit && out.length >= limit) break;
-  }
-  return out;
-}
 
 export interface Reference {
   ids: string[];

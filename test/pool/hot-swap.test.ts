@@ -7,7 +7,8 @@ import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
-import { SIGNING_KEY, scifactTestQueries, startSoloNode } from './harness.ts';
+import { scifactTestQueries } from '../fixtures.ts';
+import { SIGNING_KEY, startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
-import { scifactTestQueries, startSoloNode } from './harness.ts';
+import { scifactTestQueries } from '../fixtures.ts';
+import { startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;
