@@ -27,8 +27,9 @@ export const BatchingConfig = z
     /** Queries waiting beyond this are shed with an overload error. */
     maxQueue: z.number().int().min(1).max(1_000_000).default(256),
     /**
-     * Queries whose expected wait for a batch slot (queue ahead × recent ms per query) exceeds
-     * this are shed at once: under overload, admitted queries keep a bounded latency.
+     * Queries whose expected wait for a batch slot (queue ahead and running batches, at recent
+     * costs) exceeds this are shed at once, and one batch holds at most this many ms of expected
+     * work: under overload, admitted queries keep a latency of a few times this.
      */
     maxQueueDelayMs: z.number().min(0).max(600_000).default(100),
     /** Batches in flight at once (encode of one overlaps the fan-out of another). */

@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs';
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import ort from 'onnxruntime-node';
@@ -129,6 +131,45 @@ describe('encoder on use-lite-static128 (fast)', () => {
     await expect(loadEncoder(bad)).rejects.toThrow(/output sentence_embedding is 128-d but the manifest says dimension 64/);
     const noOut = { ...bad, manifest: { ...bad.manifest, dimension: 128, output: { name: 'pooled', kind: 'sentence' as const } } };
     await expect(loadEncoder(noOut)).rejects.toThrow(/no output pooled \(outputs: sentence_embedding\)/);
+  });
+
+  it('off the calling thread (offThread): the same bits, the event loop free while it runs, errors carried back', async () => {
+    const off = await loadEncoder(STATIC128, { threads: 1, offThread: true });
+    try {
+      expect(off.provider).toBe('cpu');
+      const texts = ['Vitamin D and bone density', 'Gut microbiota in infants', ''];
+      expect(sameBits(await off.encodeQueries(texts), await enc.encodeQueries(texts))).toBe(true);
+      const windows = docs.slice(0, 4).flatMap((d) => off.documentWindows(d));
+      expect(sameBits(await off.encodeWindows(windows), await enc.encodeWindows(windows))).toBe(true);
+
+    } finally {
+      await off.dispose();
+    }
+    await expect(off.encodeQueries(['x'])).rejects.toThrow(/disposed/);
+
+    // One long onnxruntime call (2,000 rows in one batch) on the worker: timers here keep firing.
+    const oneCall = await loadEncoder(STATIC128, { threads: 1, offThread: true, deterministic: false, batchSize: 4096 });
+    try {
+      const many = Array.from({ length: 2000 }, (_, i) => `query number ${i} about protein folding, cell biology and the immune response`);
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 1);
+      const t0 = performance.now();
+      await oneCall.encodeQueries(many);
+      clearInterval(timer);
+      expect(ticks).toBeGreaterThan((performance.now() - t0) / 10);
+    } finally {
+      await oneCall.dispose();
+    }
+
+    // A session the worker cannot create: the loader's error, not a hang.
+    const dir = await mkdtemp(join(tmpdir(), 'es-offthread-'));
+    try {
+      await copyFile(join(STATIC128_DIR, 'tokenizer.json'), join(dir, 'tokenizer.json'));
+      await writeFile(join(dir, 'model.onnx'), 'not an onnx graph');
+      await expect(loadEncoder(dir, { offThread: true })).rejects.toThrow(/cannot create an onnxruntime session for .*model\.onnx/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses to run after dispose', async () => {

@@ -2,11 +2,11 @@
 // → query vectors and document-window vectors.
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import ort from 'onnxruntime-node';
 import { findOnnxFile, inferManifest, ONNX_CANDIDATES } from './infer.ts';
 import { type LoadedManifest, loadManifest, MANIFEST_FILE, type ModelManifest, resolveManifest } from './manifest.ts';
 import { clsPool, l2NormalizeRows, meanPool } from './pooling.ts';
-import { createSession, describeSession, type OpenedSession } from './session.ts';
+import { createSession, sessionRunner, type OnnxRunner, type SessionConfig, type TensorData } from './session.ts';
+import { openWorkerRunner } from './session-thread.ts';
 import { loadTokenizer, type Tokenizer } from './tokenizer/index.ts';
 import { splitWindows, truncateQuery, type WindowPlan } from './windows.ts';
 
@@ -26,6 +26,12 @@ export interface LoadEncoderOptions {
   deterministic?: boolean;
   /** Rows per onnxruntime call when `deterministic` is false (default 32). */
   batchSize?: number;
+  /**
+   * Run onnxruntime on a worker thread (default false). onnxruntime-node computes synchronously on
+   * the calling thread, so a server that encodes on its event loop cannot answer, shed or route
+   * anything while a batch runs; tokenizing and pooling stay on the calling thread.
+   */
+  offThread?: boolean;
 }
 
 export interface DocumentInput {
@@ -78,23 +84,24 @@ export async function loadEncoder(source: string | LoadedManifest, opts: LoadEnc
   const log = opts.log ?? ((msg: string) => console.warn(`[encoders] ${msg}`));
   const src = classifySource(source);
   let loaded: LoadedManifest;
-  let opened: OpenedSession;
+  let runner: OnnxRunner;
+  const open = (onnxPath: string, cfg: SessionConfig) => (opts.offThread ? openWorkerRunner(onnxPath, cfg) : createSession(onnxPath, cfg).then(sessionRunner));
   if ('bareDir' in src) {
     // Open the graph first to read its input/output names, then infer the manifest.
     const dir = src.bareDir;
     const onnx = findOnnxFile(dir);
     if (!onnx) throw new Error(`${dir}: no ${MANIFEST_FILE} and no ONNX model (${ONNX_CANDIDATES.join(' or ')})`);
-    opened = await createSession(join(dir, onnx), { providers: opts.providers ?? ['cpu'], intraOpThreads: opts.threads, log });
+    runner = await open(join(dir, onnx), { providers: opts.providers ?? ['cpu'], intraOpThreads: opts.threads, log });
     try {
-      loaded = resolveManifest(inferManifest(dir, describeSession(opened.session), { onnx, log }), dir);
+      loaded = resolveManifest(inferManifest(dir, runner.io, { onnx, log }), dir);
     } catch (err) {
-      await opened.session.release();
+      await runner.release();
       throw err;
     }
   } else {
     loaded = src.loaded;
     const so = loaded.manifest.sessionOptions;
-    opened = await createSession(loaded.onnxPath, {
+    runner = await open(loaded.onnxPath, {
       providers: opts.providers ?? loaded.manifest.executionProviders,
       intraOpThreads: opts.threads ?? so.intraOpThreads,
       interOpThreads: so.interOpThreads,
@@ -104,22 +111,16 @@ export async function loadEncoder(source: string | LoadedManifest, opts: LoadEnc
     });
   }
   try {
-    return buildEncoder(loaded, opened.session, opened.provider, opts, log);
+    return buildEncoder(loaded, runner, opts, log);
   } catch (err) {
-    await opened.session.release();
+    await runner.release();
     throw err;
   }
 }
 
-function buildEncoder(
-  loaded: LoadedManifest,
-  session: ort.InferenceSession,
-  provider: string,
-  opts: LoadEncoderOptions,
-  log: (msg: string) => void,
-): Encoder {
+function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEncoderOptions, log: (msg: string) => void): Encoder {
   const { manifest } = loaded;
-  const io = describeSession(session);
+  const { io, provider } = runner;
   const where = loaded.manifestPath ?? loaded.onnxPath;
   for (const name of [manifest.inputs.inputIds, manifest.inputs.attentionMask, manifest.inputs.tokenTypeIds]) {
     if (name && !io.inputNames.includes(name))
@@ -169,10 +170,10 @@ function buildEncoder(
     return row;
   };
 
-  const tensor = (name: string, data: Int32Array | BigInt64Array, dims: number[]) =>
+  const tensor = (name: string, data: Int32Array | BigInt64Array, dims: number[]): TensorData =>
     int32Inputs[name]
-      ? new ort.Tensor('int32', data instanceof Int32Array ? data : Int32Array.from(data, Number), dims)
-      : new ort.Tensor('int64', data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), dims);
+      ? { type: 'int32', data: data instanceof Int32Array ? data : Int32Array.from(data, Number), dims }
+      : { type: 'int64', data: data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), dims };
 
   /** Run rows (all non-empty, ≤ maxTokens) in one call; returns rows.length × dim. */
   const runBatch = async (rows: Int32Array[]): Promise<Float32Array> => {
@@ -185,36 +186,31 @@ function buildEncoder(
       ids.set(r, b * T);
       mask.fill(1, b * T, b * T + r.length);
     });
-    const feeds: Record<string, ort.Tensor> = {
+    const feeds: Record<string, TensorData> = {
       [manifest.inputs.inputIds]: tensor(manifest.inputs.inputIds, ids, [B, T]),
       [manifest.inputs.attentionMask]: tensor(manifest.inputs.attentionMask, mask, [B, T]),
     };
     if (manifest.inputs.tokenTypeIds)
       feeds[manifest.inputs.tokenTypeIds] = tensor(manifest.inputs.tokenTypeIds, new Int32Array(B * T), [B, T]);
-    const result = await session.run(feeds, [manifest.output.name]);
-    const out = result[manifest.output.name];
-    try {
-      const data = out.data as Float32Array;
-      if (out.type !== 'float32') throw new Error(`${where}: output ${manifest.output.name} is ${out.type}, expected float32`);
-      if (out.dims[0] !== B)
-        throw new Error(`${where}: output ${manifest.output.name} has ${out.dims[0]} rows for a batch of ${B}`);
-      let vecs: Float32Array;
-      if (manifest.output.kind === 'sentence') {
-        if (out.dims.length !== 2 || out.dims[1] !== dim)
-          throw new Error(`${where}: output dims [${out.dims}] do not match dimension ${dim}`);
-        vecs = new Float32Array(data);
-      } else {
-        if (out.dims.length !== 3 || out.dims[2] !== dim)
-          throw new Error(`${where}: token output dims [${out.dims}] do not match [batch, seq, ${dim}]`);
-        vecs =
-          manifest.pooling === 'cls'
-            ? clsPool(data, out.dims)
-            : meanPool(data, out.dims, rows.map((r) => r.length));
-      }
-      return manifest.normalize ? l2NormalizeRows(vecs, dim) : vecs;
-    } finally {
-      out.dispose?.();
+    const out = await runner.run(feeds, manifest.output.name);
+    const data = out.data as Float32Array;
+    if (out.type !== 'float32') throw new Error(`${where}: output ${manifest.output.name} is ${out.type}, expected float32`);
+    if (out.dims[0] !== B)
+      throw new Error(`${where}: output ${manifest.output.name} has ${out.dims[0]} rows for a batch of ${B}`);
+    let vecs: Float32Array;
+    if (manifest.output.kind === 'sentence') {
+      if (out.dims.length !== 2 || out.dims[1] !== dim)
+        throw new Error(`${where}: output dims [${out.dims}] do not match dimension ${dim}`);
+      vecs = data; // the runner's copy: ours to normalize in place
+    } else {
+      if (out.dims.length !== 3 || out.dims[2] !== dim)
+        throw new Error(`${where}: token output dims [${out.dims}] do not match [batch, seq, ${dim}]`);
+      vecs =
+        manifest.pooling === 'cls'
+          ? clsPool(data, out.dims)
+          : meanPool(data, out.dims, rows.map((r) => r.length));
     }
+    return manifest.normalize ? l2NormalizeRows(vecs, dim) : vecs;
   };
 
   const encodeRows = async (rows: Int32Array[]): Promise<Float32Array> => {
@@ -271,7 +267,7 @@ function buildEncoder(
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await session.release();
+      await runner.release();
     },
   };
 }

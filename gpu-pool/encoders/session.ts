@@ -94,3 +94,45 @@ export function describeSession(session: ort.InferenceSession): OnnxIo {
   for (const m of session.outputMetadata ?? []) if (m.isTensor) outputShapes[m.name] = m.shape;
   return { inputNames: session.inputNames, outputNames: session.outputNames, inputTypes, outputShapes };
 }
+
+/** A tensor as plain data: what crosses a thread boundary. */
+export interface TensorData {
+  type: 'int32' | 'int64' | 'float32';
+  data: Int32Array | BigInt64Array | Float32Array;
+  dims: readonly number[];
+}
+
+/**
+ * What an encoder needs from onnxruntime: the graph's inputs and outputs, and a run of one
+ * output. Implemented on the calling thread (`sessionRunner`) and on a worker thread
+ * (`openWorkerRunner`, session-thread.ts), because onnxruntime-node runs inference
+ * synchronously on the thread that calls it.
+ */
+export interface OnnxRunner {
+  readonly io: OnnxIo;
+  /** The execution provider that worked. */
+  readonly provider: string;
+  run(feeds: Record<string, TensorData>, output: string): Promise<TensorData>;
+  release(): Promise<void>;
+}
+
+export function sessionRunner({ session, provider }: OpenedSession): OnnxRunner {
+  return {
+    io: describeSession(session),
+    provider,
+    async run(feeds, output) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) tensors[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = (await session.run(tensors, [output]))[output];
+      try {
+        if (out.type !== 'float32' && out.type !== 'int32' && out.type !== 'int64') throw new Error(`output ${output} is ${out.type}, not a float32/int32/int64 tensor`);
+        // Copied: the tensor's memory belongs to onnxruntime and goes with dispose().
+        const data = out.data as Float32Array | Int32Array | BigInt64Array;
+        return { type: out.type, data: data.slice(), dims: [...out.dims] };
+      } finally {
+        out.dispose?.();
+      }
+    },
+    release: () => session.release(),
+  };
+}

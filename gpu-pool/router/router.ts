@@ -43,12 +43,23 @@ type Ranked = { hits: Hit[]; missing: Set<number> };
  */
 export class Router {
   private readonly batcher: DynamicBatcher<Pending, Outcome>;
-  /** Recent processing time per query (exponential moving average), for admission. */
-  private msPerQuery = 0;
+  /**
+   * Recent cost per query (exponential moving averages of batch wall time), split because a
+   * query that needs the encoder costs several times one that does not (BM25, given vectors).
+   */
+  private readonly cost = { encodeMs: 0, restMs: 0 };
+  /** Batches being computed: their expected cost and start, for the work ahead of a new query. */
+  private readonly running = new Set<{ weightMs: number; started: number }>();
 
   constructor(private readonly opts: RouterOptions) {
+    const { maxQueueDelayMs } = opts.batching;
     this.batcher = new DynamicBatcher<Pending, Outcome>({
       ...opts.batching,
+      weigh: (p) => this.expectedCostMs(p.query),
+      // One batch is expected to take no longer than a query may queue: a query admitted just
+      // behind a big batch would otherwise wait out the whole of it (on a CPU encoder a batch
+      // of 32 costs about 32 single queries), and no queue bound can see that coming.
+      maxBatchWeight: maxQueueDelayMs === undefined ? undefined : () => maxQueueDelayMs,
       process: (items) => this.runBatch(items),
       onBatch: opts.hooks?.onBatch,
       onShed: opts.hooks?.onShed,
@@ -56,15 +67,25 @@ export class Router {
     });
   }
 
-  /** Expected wait for a batch slot of a query arriving now, in ms. */
+  /**
+   * Expected wait for a batch slot of a query arriving now, in ms: the queue ahead plus what is
+   * left of the running batches, at recent costs, spread over the batch slots.
+   */
   get expectedWaitMs(): number {
-    return (this.batcher.depth * this.msPerQuery) / this.opts.batching.concurrency;
+    const now = performance.now();
+    let runningLeft = 0;
+    for (const b of this.running) runningLeft += Math.max(0, b.weightMs - (now - b.started));
+    return (this.batcher.queuedWeight + runningLeft) / this.opts.batching.concurrency;
+  }
+
+  private expectedCostMs(q: WireQuery): number {
+    return this.cost.restMs + (needsEncoding(q) ? this.cost.encodeMs : 0);
   }
 
   /** Whether a query arriving now would be shed for waiting too long. */
   get saturated(): boolean {
     const { maxQueueDelayMs } = this.opts.batching;
-    return maxQueueDelayMs !== undefined && this.batcher.depth > 0 && this.expectedWaitMs > maxQueueDelayMs;
+    return maxQueueDelayMs !== undefined && this.expectedWaitMs > maxQueueDelayMs;
   }
 
   get queueDepth(): number {
@@ -124,15 +145,20 @@ export class Router {
   private async runBatch(items: Pending[]): Promise<Outcome[]> {
     const started = Date.now();
     const t0 = performance.now();
+    const entry = { weightMs: items.reduce((sum, p) => sum + this.expectedCostMs(p.query), 0), started: t0 };
+    this.running.add(entry);
+    let encodeMs = 0;
     try {
-      return await this.computeBatch(items, started);
+      return await this.computeBatch(items, started, (ms) => (encodeMs = ms));
     } finally {
-      const perQuery = (performance.now() - t0) / items.length;
-      this.msPerQuery = this.msPerQuery === 0 ? perQuery : 0.8 * this.msPerQuery + 0.2 * perQuery;
+      this.running.delete(entry);
+      const encoded = items.filter((p) => needsEncoding(p.query)).length;
+      if (encoded > 0) this.cost.encodeMs = movingAverage(this.cost.encodeMs, encodeMs / encoded);
+      this.cost.restMs = movingAverage(this.cost.restMs, (performance.now() - t0 - encodeMs) / items.length);
     }
   }
 
-  private async computeBatch(items: Pending[], started: number): Promise<Outcome[]> {
+  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number) => void): Promise<Outcome[]> {
     const { encoder, shards, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
@@ -141,7 +167,7 @@ export class Router {
     let t = performance.now();
     const d = encoder.dimension;
     const needDense = items.map((p) => p.query.mode !== 'bm25');
-    const toEncode = items.map((p, i) => (needDense[i] && !p.query.vector ? i : -1)).filter((i) => i >= 0);
+    const toEncode = items.map((p, i) => (needsEncoding(p.query) ? i : -1)).filter((i) => i >= 0);
     const encoded = toEncode.length > 0 ? await encoder.encodeQueries(toEncode.map((i) => items[i].query.text!)) : new Float32Array(0);
     const vectors = new Map<number, Float32Array>();
     toEncode.forEach((i, j) => vectors.set(i, encoded.subarray(j * d, (j + 1) * d)));
@@ -152,6 +178,7 @@ export class Router {
       }
     });
     const encodeMs = performance.now() - t;
+    onEncoded(encodeMs);
     hooks?.onStage?.('encode', encodeMs);
 
     // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.
@@ -235,4 +262,13 @@ export class Router {
       };
     });
   }
+}
+
+/** Dense and hybrid queries sent as text go through the encoder; BM25 and given vectors do not. */
+function needsEncoding(q: WireQuery): boolean {
+  return q.mode !== 'bm25' && !q.vector;
+}
+
+function movingAverage(average: number, sample: number): number {
+  return average === 0 ? sample : 0.8 * average + 0.2 * sample;
 }

@@ -311,6 +311,45 @@ describe('DynamicBatcher', () => {
     expect(await Promise.all(queued)).toEqual([10, 20]);
   });
 
+  it('a batch takes items while their weight fits maxBatchWeight, and one item at least', async () => {
+    const gate = gatedProcess();
+    const { b } = batcher({ maxBatchSize: 4, maxWaitMs: 0, weigh: (x) => x, maxBatchWeight: () => 5, process: gate.process });
+    const out = [b.submit(1, FAR())];
+    await tick();
+    expect(gate.calls.map((c) => c.items)).toEqual([[1]]);
+    out.push(...[2, 3, 4, 9, 1].map((x) => b.submit(x, FAR())));
+    expect(b.queuedWeight).toBe(19);
+    gate.calls[0]!.release();
+    await tick();
+    // 2+3 fit 5; 4 does not fit after them; 9 alone is over the bound but a batch needs one item.
+    expect(gate.calls.map((c) => c.items)).toEqual([[1], [2, 3]]);
+    expect(b.queuedWeight).toBe(14);
+    for (let i = 1; i < 4; i++) {
+      gate.calls[i]!.release();
+      await tick();
+    }
+    expect(gate.calls.map((c) => c.items)).toEqual([[1], [2, 3], [4], [9], [1]]);
+    gate.calls[4]!.release();
+    expect(await Promise.all(out)).toEqual([10, 20, 30, 40, 90, 10]);
+    expect(b.queuedWeight).toBe(0);
+  });
+
+  it('a queue whose weight reaches maxBatchWeight dispatches without waiting for maxWaitMs', async () => {
+    const gate = gatedProcess();
+    const { b } = batcher({ maxBatchSize: 8, maxWaitMs: 60_000, weigh: () => 2, maxBatchWeight: () => 4, process: gate.process });
+    b.submit(1, FAR());
+    expect(gate.calls).toHaveLength(0);
+    b.submit(2, FAR());
+    expect(gate.calls.map((c) => c.items)).toEqual([[1, 2]]);
+  });
+
+  it('refuses an item whose weight is not a finite number >= 0', async () => {
+    const gate = gatedProcess();
+    const { b } = batcher({ weigh: (x) => (x < 0 ? NaN : x), process: gate.process });
+    await expect(b.submit(-1, FAR())).rejects.toThrow(/weigh\(\) returned NaN/);
+    expect(b.depth).toBe(0);
+  });
+
   it('runs up to `concurrency` batches in parallel', async () => {
     const gate = gatedProcess();
     const { b } = batcher({ maxBatchSize: 2, concurrency: 2, process: gate.process });

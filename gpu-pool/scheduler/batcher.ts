@@ -9,6 +9,16 @@ export interface BatchInfo {
 export interface DynamicBatcherOptions<I, O> {
   /** Most items handed to `process` at once. */
   maxBatchSize: number;
+  /**
+   * The expected cost of an item (any unit, e.g. ms of work), taken once at submit; default 1.
+   * With `maxBatchWeight` it bounds how long one batch runs.
+   */
+  weigh?: (item: I) => number;
+  /**
+   * Read at each dispatch: a batch takes items while their total weight stays within it (one
+   * item at least). Default: no bound besides maxBatchSize.
+   */
+  maxBatchWeight?: () => number;
   /** Longest the oldest waiting item waits for company before a partial batch goes out. */
   maxWaitMs: number;
   /** Most items waiting (not counting those being processed); beyond it submits are shed. */
@@ -31,6 +41,7 @@ export interface DynamicBatcherOptions<I, O> {
 
 interface Entry<I, O> {
   item: I;
+  weight: number;
   deadline: number;
   enqueuedAt: number;
   resolve: (value: O) => void;
@@ -46,10 +57,13 @@ export class DynamicBatcher<I, O> {
   private readonly maxQueue: number;
   private readonly concurrency: number;
   private readonly processFn: (items: I[]) => Promise<O[]>;
+  private readonly weigh: (item: I) => number;
+  private readonly maxBatchWeight: () => number;
   private readonly now: () => number;
   private readonly hooks: Pick<DynamicBatcherOptions<I, O>, 'onBatch' | 'onShed' | 'onExpired'>;
 
   private readonly queue: Entry<I, O>[] = [];
+  private queued = 0;
   private inFlight = 0;
   private closed = false;
   private timer: { cancel(): void } | undefined;
@@ -70,6 +84,8 @@ export class DynamicBatcher<I, O> {
     this.maxQueue = options.maxQueue;
     this.concurrency = concurrency;
     this.processFn = options.process;
+    this.weigh = options.weigh ?? (() => 1);
+    this.maxBatchWeight = options.maxBatchWeight ?? (() => Infinity);
     this.now = options.now ?? (() => Date.now());
     this.hooks = { onBatch: options.onBatch, onShed: options.onShed, onExpired: options.onExpired };
   }
@@ -77,6 +93,11 @@ export class DynamicBatcher<I, O> {
   /** Items waiting to be batched. */
   get depth(): number {
     return this.queue.length;
+  }
+
+  /** Total weight of the items waiting. */
+  get queuedWeight(): number {
+    return this.queue.length === 0 ? 0 : this.queued;
   }
 
   /** Batches being processed. */
@@ -89,8 +110,11 @@ export class DynamicBatcher<I, O> {
     if (this.queue.length >= this.maxQueue) return this.shed(`queue full (${this.maxQueue} waiting)`);
     const now = this.now();
     if (deadline <= now) return Promise.reject(new DeadlineError('deadline passed before the request was queued', deadline));
+    const weight = this.weigh(item);
+    if (!Number.isFinite(weight) || weight < 0) return Promise.reject(new RangeError(`weigh() returned ${weight}; weights must be finite and >= 0`));
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ item, deadline, enqueuedAt: now, resolve, reject });
+      this.queue.push({ item, weight, deadline, enqueuedAt: now, resolve, reject });
+      this.queued += weight;
       this.pump(false);
     });
   }
@@ -134,14 +158,15 @@ export class DynamicBatcher<I, O> {
   private pump(allowPartial: boolean): void {
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const now = this.now();
-      const full = this.queue.length >= this.maxBatchSize;
+      const maxWeight = this.maxBatchWeight();
+      const full = this.queue.length >= this.maxBatchSize || this.queued >= maxWeight;
       // Once closed nothing else can arrive, so waiting for a fuller batch would only delay drain.
       const due = this.closed || (allowPartial && now - this.queue[0]!.enqueuedAt >= this.maxWaitMs);
       if (!full && !due) {
         this.arm(now);
         break;
       }
-      this.dispatch(now);
+      this.dispatch(now, maxWeight);
     }
     // While every slot is busy, the next completion pumps; a timer would only spin.
     if (this.queue.length === 0 || this.inFlight >= this.concurrency) this.disarm();
@@ -173,19 +198,27 @@ export class DynamicBatcher<I, O> {
     this.timer = undefined;
   }
 
-  /** Take up to maxBatchSize live items from the front, rejecting expired ones on the way. */
-  private dispatch(now: number): void {
+  /**
+   * Take up to maxBatchSize live items (and at most maxWeight of them, one item at least) from
+   * the front, rejecting expired ones on the way.
+   */
+  private dispatch(now: number, maxWeight: number): void {
     const batch: Entry<I, O>[] = [];
     let expired = 0;
+    let weight = 0;
     while (batch.length < this.maxBatchSize && this.queue.length > 0) {
+      if (batch.length > 0 && weight + this.queue[0]!.weight > maxWeight) break;
       const entry = this.queue.shift()!;
+      this.queued -= entry.weight;
       if (entry.deadline <= now) {
         expired++;
         entry.reject(new DeadlineError('deadline passed while queued', entry.deadline));
       } else {
         batch.push(entry);
+        weight += entry.weight;
       }
     }
+    if (this.queue.length === 0) this.queued = 0; // no drift from float sums
     if (expired > 0) this.notify('onExpired', () => this.hooks.onExpired?.(expired));
     if (batch.length === 0) return;
 

@@ -111,7 +111,7 @@ export class PoolNode {
     this.log.info('shards loaded', { versions: this.host.versions() });
     if (self.router) {
       this.notReadyReason = 'loading the encoder';
-      this.encoder = await loadEncoder(config.model ?? manifest.model.path, { threads: config.threads, log: (m) => this.log.warn(m) });
+      this.encoder = await loadEncoder(config.model ?? manifest.model.path, { threads: config.threads, offThread: true, log: (m) => this.log.warn(m) });
       const replicas = shardReplicas(config);
       const httpClients = new Map<string, HttpShardClient>();
       const sets = manifest.shards.map((_, s) => {

@@ -76,15 +76,34 @@ export class PassageStoreWriter {
   }
 }
 
-/** Random access to passages by ordinal with positional reads: the corpus stays on disk. */
+/** Bytes of passage records kept in memory per store unless told otherwise. */
+export const DEFAULT_PASSAGE_CACHE_BYTES = 16 * 1024 * 1024;
+
+export interface PassageStoreOptions {
+  /** Most bytes of passage records kept in memory (least recently used go first); 0: none. */
+  cacheBytes?: number;
+}
+
+/**
+ * Random access to passages by ordinal with positional reads: the corpus stays on disk, and
+ * the passages most recently asked for stay in memory. Evidence is on every answer's path, and
+ * a disk read is a trip through libuv's small thread pool, where it queues behind faiss searches.
+ */
 export class PassageStore {
+  /** Ordinal → its passage (or the read in progress), in least-recently-used order. */
+  private readonly cache = new Map<number, { passage: Promise<Passage>; bytes: number }>();
+  private cachedBytes = 0;
+
   private constructor(
     private readonly data: FileHandle,
     private readonly offsets: Float64Array,
     private readonly path: string,
+    private readonly cacheBytes: number,
   ) {}
 
-  static async open(dir: string): Promise<PassageStore> {
+  static async open(dir: string, opts: PassageStoreOptions = {}): Promise<PassageStore> {
+    const cacheBytes = opts.cacheBytes ?? DEFAULT_PASSAGE_CACHE_BYTES;
+    if (!Number.isFinite(cacheBytes) || cacheBytes < 0) throw new RangeError(`cacheBytes must be a finite number >= 0, got ${cacheBytes}`);
     const idxPath = join(dir, PASSAGE_OFFSETS_FILE);
     const idx = await open(idxPath, 'r');
     let offsets: Float64Array;
@@ -104,23 +123,60 @@ export class PassageStore {
       await data.close();
       throw new Error(`${dataPath}: passage data is ${size} bytes, offsets say ${offsets[offsets.length - 1]}`);
     }
-    return new PassageStore(data, offsets, dataPath);
+    return new PassageStore(data, offsets, dataPath, cacheBytes);
   }
 
   get size(): number {
     return this.offsets.length - 1;
   }
 
-  async get(ordinal: number): Promise<Passage> {
+  /** Bytes of passage records held in memory now. */
+  get cachedSize(): number {
+    return this.cachedBytes;
+  }
+
+  get(ordinal: number): Promise<Passage> {
     if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal >= this.size) {
-      throw new RangeError(`passage ordinal ${ordinal} out of range [0, ${this.size})`);
+      return Promise.reject(new RangeError(`passage ordinal ${ordinal} out of range [0, ${this.size})`));
     }
+    const hit = this.cache.get(ordinal);
+    if (hit) {
+      this.cache.delete(ordinal); // re-insert: most recently used last
+      this.cache.set(ordinal, hit);
+      return hit.passage;
+    }
+    const bytes = this.offsets[ordinal + 1] - this.offsets[ordinal];
+    const passage = this.read(ordinal);
+    if (bytes > this.cacheBytes) return passage;
+    // Concurrent asks for the same passage share one read; a failed read is not kept.
+    const entry = { passage, bytes };
+    this.cache.set(ordinal, entry);
+    this.cachedBytes += bytes;
+    passage.catch(() => {
+      if (this.cache.get(ordinal) === entry) this.forget(ordinal);
+    });
+    for (const oldest of this.cache.keys()) {
+      if (this.cachedBytes <= this.cacheBytes) break;
+      this.forget(oldest);
+    }
+    return passage;
+  }
+
+  private forget(ordinal: number): void {
+    const entry = this.cache.get(ordinal);
+    if (!entry) return;
+    this.cache.delete(ordinal);
+    this.cachedBytes -= entry.bytes;
+  }
+
+  private async read(ordinal: number): Promise<Passage> {
     const start = this.offsets[ordinal];
     const length = this.offsets[ordinal + 1] - start;
     const buf = Buffer.alloc(length);
     await this.data.read(buf, 0, length, start);
     const [id, title, text] = JSON.parse(buf.toString('utf8')) as [string, string, string];
-    return { id, title, text };
+    // Shared by every caller of a cached passage: nobody may edit it for the others.
+    return Object.freeze({ id, title, text });
   }
 
   async getMany(ordinals: ArrayLike<number>): Promise<Passage[]> {

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, truncate, writeFile, appendFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -39,6 +39,38 @@ describe('passage store', () => {
     expect((await store.getMany([2, 0])).map((p) => p.id)).toEqual(['c', 'a']);
     await expect(store.get(3)).rejects.toThrow(/out of range/);
     await store.close();
+  });
+
+  it('keeps recently read passages in memory up to cacheBytes, least recently used out first', async () => {
+    const writer = await PassageStoreWriter.create(dir);
+    const docs = ['a', 'b', 'c'].map((id) => ({ id, title: '', text: `${id}-text` }));
+    for (const d of docs) await writer.append(d);
+    await writer.append({ id: 'big', title: '', text: 'x'.repeat(100) });
+    await writer.close();
+    const recordBytes = Buffer.byteLength(JSON.stringify(['a', '', 'a-text']));
+    const store = await PassageStore.open(dir, { cacheBytes: 2 * recordBytes });
+    await store.getMany([0, 1]);
+    expect(store.cachedSize).toBe(2 * recordBytes);
+    await store.get(0); // 0 is now the most recently used: 1 goes first
+    await store.get(2);
+    expect(store.cachedSize).toBe(2 * recordBytes);
+    await store.get(3); // bigger than the whole cache: read, not kept
+    expect(store.cachedSize).toBe(2 * recordBytes);
+
+    // Overwrite the records on disk (same length): cached ones are answered from memory, 1 is read again.
+    const raw = await readFile(join(dir, 'passages.bin'), 'utf8');
+    await writeFile(join(dir, 'passages.bin'), raw.replaceAll('-text', '-TEXT'));
+    expect((await store.get(0)).text).toBe('a-text');
+    expect((await store.get(2)).text).toBe('c-text');
+    expect((await store.get(1)).text).toBe('b-TEXT');
+    expect(Object.isFrozen(await store.get(0))).toBe(true);
+    await store.close();
+
+    const uncached = await PassageStore.open(dir, { cacheBytes: 0 });
+    expect((await uncached.get(0)).text).toBe('a-TEXT');
+    expect(uncached.cachedSize).toBe(0);
+    await uncached.close();
+    await expect(PassageStore.open(dir, { cacheBytes: -1 })).rejects.toThrow(/cacheBytes/);
   });
 
   it('refuses a truncated data file', async () => {
