@@ -71,6 +71,12 @@ describe('ids and reconstruct', () => {
     expect(res.labels.includes(ids[0])).toBe(false);
     expect(res.labels.includes(ids[1])).toBe(false);
 
+    // reconstruct() switches the IVF's direct map on; removal must still work after it.
+    expect([...ivf.reconstruct(ids[2])]).toEqual([...rows(xb, d, 2, 3)]);
+    expect(await ivf.removeIds([ids[2], ids[3]])).toBe(2);
+    expect(ivf.ntotal).toBe(1996);
+    expect(() => ivf.reconstruct(ids[2])).toThrow(FaissError);
+
     const idmap = FaissIndex.create(d, 'IDMap2,Flat', 'l2');
     await idmap.add(xb, ids);
     expect(await idmap.removeIds([ids[10], ids[11], ids[12]])).toBe(3);

@@ -165,6 +165,12 @@ class RemoveWorker : public WriterWorker {
  private:
   void Mutate(faiss::Index* ix) override {
     if (n_ == 0) return;
+    if (HasHashtableDirectMap(ix)) {
+      // After reconstruct() switched the direct map on, faiss accepts only an array selector.
+      faiss::IDSelectorArray sel(n_, ids_);
+      removed_ = ix->remove_ids(sel);
+      return;
+    }
     faiss::IDSelectorBatch sel(n_, ids_);
     removed_ = ix->remove_ids(sel);
   }

@@ -251,6 +251,20 @@ faiss::IndexIVF* NeedsDirectMap(faiss::Index* ix) {
   return nullptr;
 }
 
+bool HasHashtableDirectMap(const faiss::Index* ix) {
+  while (ix) {
+    if (auto ivf = dynamic_cast<const faiss::IndexIVF*>(ix)) return ivf->direct_map.type == faiss::DirectMap::Hashtable;
+    if (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else if (auto im = dynamic_cast<const faiss::IndexIDMap2*>(ix)) {
+      ix = im->index;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
 bool ReconstructChecksIds(const faiss::Index* ix) {
   while (ix) {
     if (dynamic_cast<const faiss::IndexIDMap*>(ix)) return true;  // IDMap2: rev_map.at; IDMap: throws

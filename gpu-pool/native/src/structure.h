@@ -39,6 +39,9 @@ faiss::IndexHNSW* FindHNSW(faiss::Index* ix);
 // Reconstruct support. NeedsDirectMap returns the IVF whose direct map must be
 // switched on (Hashtable) before reconstruct can work, or nullptr.
 faiss::IndexIVF* NeedsDirectMap(faiss::Index* ix);
+// True when an IVF inside has a Hashtable direct map (set by reconstruct): faiss
+// then removes ids only through an IDSelectorArray.
+bool HasHashtableDirectMap(const faiss::Index* ix);
 // True when faiss itself validates the id (IDMap2 / IVF); otherwise ids are
 // sequential and the caller must check 0 <= id < ntotal (faiss does not).
 bool ReconstructChecksIds(const faiss::Index* ix);
