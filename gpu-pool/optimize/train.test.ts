@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { FaissIndex } from '../index/index.ts';
+import { quantizeWith } from './quantize.ts';
+import { optimizeTargets, type TrainingData } from './train.ts';
+
+function gaussian(seed: number) {
+  let a = seed >>> 0;
+  const u = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
+  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+}
+
+function normalizeRows(m: Float32Array, d: number): Float32Array {
+  for (let o = 0; o < m.length; o += d) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += m[o + i] ** 2;
+    for (let i = 0; i < d; i++) m[o + i] /= Math.sqrt(s);
+  }
+  return m;
+}
+
+/**
+ * 150 documents (every 10th owns two rows: windows) in 16-d, and two noisy queries per document:
+ * query i and query 150 + i are both about document i.
+ */
+function toyData(): TrainingData {
+  const d = 16;
+  const docs = 150;
+  const g = gaussian(7);
+  const docRows: number[] = [];
+  for (let doc = 0; doc < docs; doc++) docRows.push(...(doc % 10 === 0 ? [doc, doc] : [doc]));
+  const targets = normalizeRows(Float32Array.from({ length: docRows.length * d }, g), d);
+  const firstRow = new Map<number, number>();
+  docRows.forEach((doc, row) => firstRow.has(doc) || firstRow.set(doc, row));
+  const queries = new Float32Array(2 * docs * d);
+  for (let q = 0; q < 2 * docs; q++) {
+    const row = firstRow.get(q % docs)!;
+    for (let i = 0; i < d; i++) queries[q * d + i] = targets[row * d + i] + 0.08 * g();
+  }
+  normalizeRows(queries, d);
+  return { targets, d, targetDoc: Uint32Array.from(docRows), queries, relevant: Array.from({ length: 2 * docs }, (_, q) => [q % docs]) };
+}
+
+async function coarsePq(data: TrainingData): Promise<FaissIndex> {
+  const index = FaissIndex.create(data.d, 'PQ4x3', 'ip');
+  const g = gaussian(3);
+  await index.train(normalizeRows(Float32Array.from({ length: 2048 * data.d }, g), data.d));
+  return index;
+}
+
+const split = { train: Array.from({ length: 150 }, (_, i) => i), validation: Array.from({ length: 150 }, (_, i) => 150 + i) };
+
+describe('optimizeTargets', () => {
+  it('with lr 0 returns the targets byte for byte, and stops after `patience` epochs', async () => {
+    const data = toyData();
+    const before = Buffer.from(data.targets.buffer).toString('base64');
+    const index = await coarsePq(data);
+    const result = await optimizeTargets(data, { ...split, epochs: 10, lr: 0, negatives: 10, patience: 2, quantize: (t) => quantizeWith(index, t) });
+    index.dispose();
+    expect(Buffer.from(result.targets.buffer).toString('base64')).toBe(before);
+    expect(Buffer.from(data.targets.buffer).toString('base64')).toBe(before);
+    expect(result.bestEpoch).toBe(0);
+    expect(result.history).toHaveLength(3); // start + 2 epochs without improvement
+  });
+
+  it('refuses a query that is both trained on and validated on', async () => {
+    const data = toyData();
+    await expect(optimizeTargets(data, { train: [0, 1, 2], validation: [2, 3], epochs: 1, lr: 0.1, negatives: 5 })).rejects.toThrow(/1 queries are both trained on and validated on \(e\.g\. 2\)/);
+  });
+});

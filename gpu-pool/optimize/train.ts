@@ -1,0 +1,186 @@
+// The optimization loop of target-embedding optimization: per epoch, quantize the float targets
+// with the index's trained quantizers, mine each training query's negatives among its nearest
+// neighbours in that quantized space, take Adam steps on the contrastive loss computed on the
+// quantized targets (straight-through to the floats), and keep the targets of the epoch with
+// the best validation nDCG@10. Memory: a few copies of the target matrix plus one mini-batch of
+// candidates; never queries × negatives.
+import { evaluate, type Qrels, type Run } from '../eval/index.ts';
+import { FaissIndex } from '../index/index.ts';
+import { Adam } from './adam.ts';
+import { contrastiveLoss, DEFAULT_TEMPERATURE } from './contrastive.ts';
+
+export interface TrainingData {
+  /** Float targets, n × d row-major. Not modified. */
+  targets: Float32Array;
+  d: number;
+  /** Target row → document ordinal (a document may own several rows: windows). */
+  targetDoc: Uint32Array;
+  /** Query vectors, m × d. */
+  queries: Float32Array;
+  /** Per query: its relevant document ordinals. */
+  relevant: readonly (readonly number[])[];
+}
+
+export interface EpochReport {
+  epoch: number;
+  /** Mean training loss over the epoch's queries (NaN for the report before training). */
+  loss: number;
+  /** nDCG@10 of the validation queries on the quantized targets after the epoch. */
+  validNdcg10: number;
+  seconds: number;
+}
+
+export interface TrainOptions {
+  /** Query indices trained on, and held out for validation (disjoint). */
+  train: readonly number[];
+  validation: readonly number[];
+  epochs: number;
+  lr: number;
+  /** Negatives per query, mined from its nearest neighbours in the quantized space. */
+  negatives: number;
+  temperature?: number;
+  /** Queries per Adam step (default 32). */
+  batchSize?: number;
+  /**
+   * Float targets → their quantized reconstructions (see quantizeWith). Absent: the loss is
+   * computed on the float targets (no quantization-awareness), and so is validation.
+   */
+  quantize?: (targets: Float32Array) => Promise<Float32Array>;
+  /** Epochs without a better validation nDCG@10 before stopping (default 2). */
+  patience?: number;
+  onEpoch?: (report: EpochReport) => void;
+  /** Training queries done in the current epoch. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface TrainResult {
+  /** The targets of the best epoch (the input unchanged when no epoch beat the start). */
+  targets: Float32Array;
+  /** Epoch 0 is the state before training. */
+  history: EpochReport[];
+  bestEpoch: number;
+}
+
+export async function optimizeTargets(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
+  const { d, targetDoc, queries, relevant } = data;
+  const n = data.targets.length / d;
+  if (!Number.isInteger(n) || targetDoc.length !== n) throw new RangeError(`targets hold ${data.targets.length / d} rows of ${d}, targetDoc ${targetDoc.length}`);
+  if (relevant.length * d !== queries.length) throw new RangeError(`${queries.length / d} query vectors but ${relevant.length} relevance lists`);
+  const validSet = new Set(opts.validation);
+  const overlap = opts.train.filter((q) => validSet.has(q));
+  if (overlap.length > 0) throw new RangeError(`${overlap.length} queries are both trained on and validated on (e.g. ${overlap.slice(0, 3).join(', ')})`);
+  const temperature = opts.temperature ?? DEFAULT_TEMPERATURE;
+  const batchSize = opts.batchSize ?? 32;
+  const patience = opts.patience ?? 2;
+  const rowsOfDoc = groupRows(targetDoc);
+
+  const targets = data.targets.slice();
+  const forwardOf = (t: Float32Array) => (opts.quantize ? opts.quantize(t) : Promise.resolve(t));
+  let forward = await forwardOf(targets);
+  const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(forward, d, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
+  opts.onEpoch?.(history[0]);
+  let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
+  const adam = new Adam(targets.length, { lr: opts.lr });
+  const grad = new Float32Array(targets.length);
+
+  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+    const t0 = performance.now();
+    // Negatives come from the current quantized space, refreshed every epoch.
+    const mined = await nearest(forward, d, opts.train.map((q) => queries.subarray(q * d, (q + 1) * d)), opts.negatives + maxRows(rowsOfDoc, relevant, opts.train));
+    const k = mined.labels.length / opts.train.length;
+    const order = shuffled(opts.train.length, epoch);
+    let lossSum = 0;
+    for (let start = 0; start < order.length; start += batchSize) {
+      const batch = order.slice(start, start + batchSize);
+      const touched = new Set<number>();
+      for (const i of batch) {
+        const q = opts.train[i];
+        const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
+        if (positives.length === 0) continue;
+        const rel = new Set(relevant[q]);
+        const negatives: number[] = [];
+        for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
+          const row = Number(mined.labels[i * k + j]);
+          if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
+        }
+        const rows = Int32Array.from([...positives, ...negatives]);
+        for (const r of rows) touched.add(r);
+        lossSum += contrastiveLoss(queries.subarray(q * d, (q + 1) * d), forward, d, { rows, positives: positives.length }, { temperature }, grad, 1 / batch.length);
+      }
+      adam.step(targets, grad);
+      for (const r of touched) grad.fill(0, r * d, (r + 1) * d);
+      opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+    }
+    forward = await forwardOf(targets);
+    const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(forward, d, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
+    history.push(report);
+    opts.onEpoch?.(report);
+    if (report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
+    else if (epoch - best.epoch >= patience) break;
+  }
+  return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
+}
+
+/** Document ordinal → its target rows. */
+function groupRows(targetDoc: Uint32Array): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  targetDoc.forEach((doc, row) => {
+    const rows = out.get(doc);
+    if (rows) rows.push(row);
+    else out.set(doc, [row]);
+  });
+  return out;
+}
+
+/** The most target rows any training query's relevant documents own (so mining can skip them all). */
+function maxRows(rowsOfDoc: Map<number, number[]>, relevant: readonly (readonly number[])[], train: readonly number[]): number {
+  let most = 0;
+  for (const q of train) most = Math.max(most, relevant[q].reduce((s, doc) => s + (rowsOfDoc.get(doc)?.length ?? 0), 0));
+  return most;
+}
+
+/** Exact inner-product neighbours among `vectors` (the quantized targets: what the index scores). */
+async function nearest(vectors: Float32Array, d: number, queries: Float32Array[], k: number) {
+  const flat = FaissIndex.create(d, 'Flat', 'ip');
+  try {
+    await flat.add(vectors);
+    const q = new Float32Array(queries.length * d);
+    queries.forEach((v, i) => q.set(v, i * d));
+    return await flat.search(q, Math.min(k, vectors.length / d));
+  } finally {
+    flat.dispose();
+  }
+}
+
+/** nDCG@10 at the document level (a document scores its best row), binary relevance. */
+async function validationNdcg(forward: Float32Array, d: number, targetDoc: Uint32Array, queries: Float32Array, relevant: readonly (readonly number[])[], validation: readonly number[]): Promise<number> {
+  if (validation.length === 0) return NaN;
+  const res = await nearest(forward, d, validation.map((q) => queries.subarray(q * d, (q + 1) * d)), 100);
+  const k = res.labels.length / validation.length;
+  const run: Run = new Map();
+  const qrels: Qrels = new Map();
+  validation.forEach((q, i) => {
+    const seen = new Map<number, number>();
+    for (let j = 0; j < k; j++) {
+      const row = Number(res.labels[i * k + j]);
+      if (row < 0) continue;
+      const doc = targetDoc[row];
+      if (!seen.has(doc)) seen.set(doc, res.distances[i * k + j]);
+    }
+    run.set(String(q), [...seen].map(([doc, score]) => ({ docId: String(doc), score })));
+    qrels.set(String(q), new Map(relevant[q].map((doc) => [String(doc), 1])));
+  });
+  return evaluate(run, qrels, ['ndcg@10']).mean['ndcg@10'];
+}
+
+/** A permutation of 0..n-1, the same for the same epoch (deterministic runs). */
+function shuffled(n: number, seed: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let a = (seed * 2654435761) >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    const j = a % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
