@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEncoder } from '../gpu-pool/encoders/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
+import { writeResultTable } from './result-table.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'use-lite');
 const QRELS = join(SCIFACT_DIR, 'qrels', 'test.tsv');
@@ -158,8 +159,5 @@ const lines = [
   ),
   '',
 ];
-const table = lines.join('\n');
-await mkdir(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-await writeFile(join(REPO_ROOT, 'bench', 'results', 'engine.md'), table);
-process.stdout.write(table);
+await writeResultTable('engine.md', lines);
 if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });

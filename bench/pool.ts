@@ -6,7 +6,7 @@
 // and writes bench/results/pool.md. BENCH_WORK keeps the index between runs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WireQuery } from '../shared/protocol/index.ts';
@@ -15,6 +15,7 @@ import { PoolClient } from '../gpu-pool/pool-client/index.ts';
 import { closedLoop, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
 import { referenceAnswers } from '../test/pool/harness.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
+import { writeResultTable } from './result-table.ts';
 
 const KEY = 'bench-pool-key';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -200,8 +201,5 @@ const lines = [
   ...overloads.map((o) => `| ${o.maxQueueDelayMs} | ${o.sent} | ${o.admitted} | ${o.shed} | ${o.otherErrors} | ${f(o.p99)} | ${f(o.serverP99)} | ${f(o.p99 / unloadedP99, 2)}x | ${f(o.rssStart, 0)} / ${f(o.rssMax, 0)} | ${o.up ? 'up, healthy' : 'DOWN'} |`),
   '',
 ];
-const table = lines.join('\n');
-await mkdir(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-await writeFile(join(REPO_ROOT, 'bench', 'results', 'pool.md'), table);
-process.stdout.write(table);
+await writeResultTable('pool.md', lines);
 if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });

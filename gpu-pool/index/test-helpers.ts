@@ -26,6 +26,22 @@ export function gaussian(n: number, d: number, seed: number): Float32Array {
   return out;
 }
 
+/** n*d gaussian rows scaled to unit length (directions uniform on the sphere). */
+export function unitRows(n: number, d: number, seed: number): Float32Array {
+  return normalizeRows(gaussian(n, d, seed), d);
+}
+
+/** Scales every row of `m` (rows of d) to unit length, in place. */
+export function normalizeRows(m: Float32Array, d: number): Float32Array {
+  for (let o = 0; o < m.length; o += d) {
+    let s = 0;
+    for (let i = 0; i < d; i++) s += m[o + i] ** 2;
+    const norm = Math.sqrt(s);
+    for (let i = 0; i < d; i++) m[o + i] /= norm;
+  }
+  return m;
+}
+
 /**
  * Gaussian blobs: more realistic for IVF/PQ than isotropic noise. Base and
  * query sets drawn with the same `centerSeed` share their centres.

@@ -1,30 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FaissIndex } from '../index/index.ts';
+import { unitRows } from '../index/test-helpers.ts';
 import { Adam } from './adam.ts';
 import { contrastiveLoss, type CandidateSet } from './contrastive.ts';
-
-/** Deterministic uniform [-1, 1) floats (mulberry32). */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
-}
-
-function randomMatrix(rows: number, d: number, seed: number, normalize = true): Float32Array {
-  const r = rng(seed);
-  const m = new Float32Array(rows * d);
-  for (let i = 0; i < rows; i++) {
-    let s = 0;
-    for (let j = 0; j < d; j++) s += (m[i * d + j] = r()) ** 2;
-    if (normalize) for (let j = 0; j < d; j++) m[i * d + j] /= Math.sqrt(s);
-  }
-  return m;
-}
 
 /** Central finite differences of `f` with respect to every entry of `x` at `rows`. */
 function finiteDifferences(f: () => number, x: Float32Array, d: number, rows: Iterable<number>, h: number): Map<number, number> {
@@ -50,8 +28,8 @@ const set: CandidateSet = { rows: Int32Array.of(3, 7, 0, 5, 9, 11), positives: 2
 
 describe('contrastive loss', () => {
   it('matches the multi-positive cross-entropy written out naively', () => {
-    const q = randomMatrix(1, d, 1);
-    const t = randomMatrix(12, d, 2);
+    const q = unitRows(1, d, 1);
+    const t = unitRows(12, d, 2);
     const tau = 0.1;
     const s = Array.from(set.rows, (r) => q.reduce((acc, qi, i) => acc + qi * t[r * d + i], 0) / tau);
     const z = s.reduce((a, x) => a + Math.exp(x), 0);
@@ -61,8 +39,8 @@ describe('contrastive loss', () => {
 
   it('gradient agrees with finite differences, and touches only candidate rows', () => {
     for (const tau of [1, 0.1]) {
-      const q = randomMatrix(1, d, 3);
-      const t = randomMatrix(12, d, 4);
+      const q = unitRows(1, d, 3);
+      const t = unitRows(12, d, 4);
       const grad = new Float32Array(t.length);
       contrastiveLoss(q, t, d, set, { temperature: tau }, grad, 1);
       const fd = finiteDifferences(() => contrastiveLoss(q, t, d, set, { temperature: tau }), t, d, set.rows, 1e-3);
@@ -79,13 +57,13 @@ describe('contrastive loss', () => {
   });
 
   it('on a real PQ index: the straight-through gradient is the gradient at the quantized targets', async () => {
-    const targets = randomMatrix(12, d, 5);
+    const targets = unitRows(12, d, 5);
     const index = FaissIndex.create(d, 'PQ2x4', 'ip');
-    await index.train(randomMatrix(1024, d, 6));
+    await index.train(unitRows(1024, d, 6));
     await index.add(targets);
     const quantized = index.reconstructBatch(Array.from({ length: 12 }, (_, i) => i));
     index.dispose();
-    const q = randomMatrix(1, d, 7);
+    const q = unitRows(1, d, 7);
     const opts = { temperature: 0.2 };
     // Quantization changes what is trained: the loss on the codes is not the float loss.
     expect(Math.abs(contrastiveLoss(q, quantized, d, set, opts) - contrastiveLoss(q, targets, d, set, opts))).toBeGreaterThan(1e-3);
@@ -96,8 +74,8 @@ describe('contrastive loss', () => {
   });
 
   it('rejects bad input with what was wrong', () => {
-    const q = randomMatrix(1, d, 1);
-    const t = randomMatrix(4, d, 2);
+    const q = unitRows(1, d, 1);
+    const t = unitRows(4, d, 2);
     expect(() => contrastiveLoss(q, t, d, { rows: Int32Array.of(0, 9), positives: 1 })).toThrow(/candidate row 9 out of range \[0, 4\)/);
     expect(() => contrastiveLoss(q, t, d, { rows: Int32Array.of(0, 1), positives: 0 })).toThrow(/positives must be in \[1, 2\]/);
     expect(() => contrastiveLoss(q.subarray(1), t, d, { rows: Int32Array.of(0), positives: 1 })).toThrow(/7 components, expected 8/);
@@ -106,10 +84,10 @@ describe('contrastive loss', () => {
 
 describe('Adam', () => {
   it('with lr 0 leaves the targets bit-identical', () => {
-    const t = randomMatrix(12, d, 8);
+    const t = unitRows(12, d, 8);
     const before = t.slice();
     const adam = new Adam(t.length, { lr: 0 });
-    const q = randomMatrix(1, d, 9);
+    const q = unitRows(1, d, 9);
     for (let step = 0; step < 5; step++) {
       const grad = new Float32Array(t.length);
       contrastiveLoss(q, t, d, set, {}, grad, 1);
@@ -119,9 +97,9 @@ describe('Adam', () => {
   });
 
   it('lowers the loss and moves only rows that got a gradient', () => {
-    const t = randomMatrix(12, d, 10);
+    const t = unitRows(12, d, 10);
     const before = t.slice();
-    const q = randomMatrix(1, d, 11);
+    const q = unitRows(1, d, 11);
     const adam = new Adam(t.length, { lr: 0.01 });
     const first = contrastiveLoss(q, t, d, set, { temperature: 0.1 });
     for (let step = 0; step < 50; step++) {

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FaissIndex } from '../index/index.ts';
+import { gaussian } from '../index/test-helpers.ts';
 import { quantizeWith } from './quantize.ts';
-
-function gaussian(rows: number, d: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const u = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
-  const m = new Float32Array(rows * d);
-  for (let i = 0; i < m.length; i++) m[i] = Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-  return m;
-}
 
 describe('quantizeWith', () => {
   for (const key of ['IVF8,PQ4x4', 'OPQ4,IVF8,PQ4x4np', 'PQ4x4']) {

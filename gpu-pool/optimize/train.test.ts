@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FaissIndex } from '../index/index.ts';
+import { gaussian, normalizeRows, unitRows } from '../index/test-helpers.ts';
 import { quantizeWith } from './quantize.ts';
 import { optimizeTargets, type TrainingData } from './train.ts';
-
-function gaussian(seed: number) {
-  let a = seed >>> 0;
-  const u = () => ((a = (Math.imul(a, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
-  return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
-}
-
-function normalizeRows(m: Float32Array, d: number): Float32Array {
-  for (let o = 0; o < m.length; o += d) {
-    let s = 0;
-    for (let i = 0; i < d; i++) s += m[o + i] ** 2;
-    for (let i = 0; i < d; i++) m[o + i] /= Math.sqrt(s);
-  }
-  return m;
-}
 
 /**
  * 150 documents (every 10th owns two rows: windows) in 16-d, and two noisy queries per document:
@@ -25,16 +11,16 @@ function normalizeRows(m: Float32Array, d: number): Float32Array {
 function toyData(): TrainingData {
   const d = 16;
   const docs = 150;
-  const g = gaussian(7);
   const docRows: number[] = [];
   for (let doc = 0; doc < docs; doc++) docRows.push(...(doc % 10 === 0 ? [doc, doc] : [doc]));
-  const targets = normalizeRows(Float32Array.from({ length: docRows.length * d }, g), d);
+  const targets = unitRows(docRows.length, d, 7);
+  const noise = gaussian(2 * docs, d, 8);
   const firstRow = new Map<number, number>();
   docRows.forEach((doc, row) => firstRow.has(doc) || firstRow.set(doc, row));
   const queries = new Float32Array(2 * docs * d);
   for (let q = 0; q < 2 * docs; q++) {
     const row = firstRow.get(q % docs)!;
-    for (let i = 0; i < d; i++) queries[q * d + i] = targets[row * d + i] + 0.08 * g();
+    for (let i = 0; i < d; i++) queries[q * d + i] = targets[row * d + i] + 0.08 * noise[q * d + i];
   }
   normalizeRows(queries, d);
   return { targets, d, targetDoc: Uint32Array.from(docRows), queries, relevant: Array.from({ length: 2 * docs }, (_, q) => [q % docs]) };
@@ -42,8 +28,7 @@ function toyData(): TrainingData {
 
 async function coarsePq(data: TrainingData): Promise<FaissIndex> {
   const index = FaissIndex.create(data.d, 'PQ4x3', 'ip');
-  const g = gaussian(3);
-  await index.train(normalizeRows(Float32Array.from({ length: 2048 * data.d }, g), data.d));
+  await index.train(unitRows(2048, data.d, 3));
   return index;
 }
 

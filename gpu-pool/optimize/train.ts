@@ -74,51 +74,60 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   const patience = opts.patience ?? 2;
   const rowsOfDoc = groupRows(targetDoc);
 
+  // Mining skips the positives' rows, so it asks for that many more neighbours.
+  const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
   const targets = data.targets.slice();
-  const forwardOf = (t: Float32Array) => (opts.quantize ? opts.quantize(t) : Promise.resolve(t));
-  let forward = await forwardOf(targets);
-  const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(forward, d, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
-  opts.onEpoch?.(history[0]);
-  let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
-  const adam = new Adam(targets.length, { lr: opts.lr });
-  const grad = new Float32Array(targets.length);
+  const spaceOf = async (t: Float32Array) => openSpace(opts.quantize ? await opts.quantize(t) : t, d);
+  // The quantized targets and a search over them: validated on after an epoch, mined in the next.
+  let space = await spaceOf(targets);
+  try {
+    const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(space, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
+    opts.onEpoch?.(history[0]);
+    let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
+    const adam = new Adam(targets.length, { lr: opts.lr });
+    const grad = new Float32Array(targets.length);
 
-  for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-    const t0 = performance.now();
-    // Negatives come from the current quantized space, refreshed every epoch.
-    const mined = await nearest(forward, d, opts.train.map((q) => queries.subarray(q * d, (q + 1) * d)), opts.negatives + maxRows(rowsOfDoc, relevant, opts.train));
-    const k = mined.labels.length / opts.train.length;
-    const order = shuffled(opts.train.length, epoch);
-    let lossSum = 0;
-    for (let start = 0; start < order.length; start += batchSize) {
-      const batch = order.slice(start, start + batchSize);
-      const touched = new Set<number>();
-      for (const i of batch) {
-        const q = opts.train[i];
-        const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
-        if (positives.length === 0) continue;
-        const rel = new Set(relevant[q]);
-        const negatives: number[] = [];
-        for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
-          const row = Number(mined.labels[i * k + j]);
-          if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
+    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+      const t0 = performance.now();
+      // Negatives come from the current quantized space, refreshed every epoch.
+      const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
+      const k = mined.labels.length / opts.train.length;
+      const order = shuffled(opts.train.length, epoch);
+      let lossSum = 0;
+      for (let start = 0; start < order.length; start += batchSize) {
+        const batch = order.slice(start, start + batchSize);
+        const touched = new Set<number>();
+        for (const i of batch) {
+          const q = opts.train[i];
+          const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
+          if (positives.length === 0) continue;
+          const rel = new Set(relevant[q]);
+          const negatives: number[] = [];
+          for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
+            const row = Number(mined.labels[i * k + j]);
+            if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
+          }
+          const rows = Int32Array.from([...positives, ...negatives]);
+          for (const r of rows) touched.add(r);
+          lossSum += contrastiveLoss(queries.subarray(q * d, (q + 1) * d), space.vectors, d, { rows, positives: positives.length }, { temperature }, grad, 1 / batch.length);
         }
-        const rows = Int32Array.from([...positives, ...negatives]);
-        for (const r of rows) touched.add(r);
-        lossSum += contrastiveLoss(queries.subarray(q * d, (q + 1) * d), forward, d, { rows, positives: positives.length }, { temperature }, grad, 1 / batch.length);
+        adam.step(targets, grad);
+        for (const r of touched) grad.fill(0, r * d, (r + 1) * d);
+        opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
       }
-      adam.step(targets, grad);
-      for (const r of touched) grad.fill(0, r * d, (r + 1) * d);
-      opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+      const next = await spaceOf(targets);
+      space.index.dispose();
+      space = next;
+      const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(space, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
+      history.push(report);
+      opts.onEpoch?.(report);
+      if (report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
+      else if (epoch - best.epoch >= patience) break;
     }
-    forward = await forwardOf(targets);
-    const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(forward, d, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
-    history.push(report);
-    opts.onEpoch?.(report);
-    if (report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
-    else if (epoch - best.epoch >= patience) break;
+    return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
+  } finally {
+    space.index.dispose();
   }
-  return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
 }
 
 /** Document ordinal → its target rows. */
@@ -139,23 +148,33 @@ function maxRows(rowsOfDoc: Map<number, number[]>, relevant: readonly (readonly 
   return most;
 }
 
-/** Exact inner-product neighbours among `vectors` (the quantized targets: what the index scores). */
-async function nearest(vectors: Float32Array, d: number, queries: Float32Array[], k: number) {
-  const flat = FaissIndex.create(d, 'Flat', 'ip');
-  try {
-    await flat.add(vectors);
-    const q = new Float32Array(queries.length * d);
-    queries.forEach((v, i) => q.set(v, i * d));
-    return await flat.search(q, Math.min(k, vectors.length / d));
-  } finally {
-    flat.dispose();
-  }
+/** The forward targets (quantized, or the floats) and an exact inner-product search over them. */
+interface Space {
+  vectors: Float32Array;
+  index: FaissIndex;
+}
+
+async function openSpace(vectors: Float32Array, d: number): Promise<Space> {
+  const index = FaissIndex.create(d, 'Flat', 'ip');
+  await index.add(vectors);
+  return { vectors, index };
+}
+
+function nearest(space: Space, queries: Float32Array, k: number) {
+  return space.index.search(queries, Math.min(k, space.index.ntotal));
+}
+
+/** The vectors of the listed queries, one after another. */
+function queryRows(queries: Float32Array, d: number, list: readonly number[]): Float32Array {
+  const out = new Float32Array(list.length * d);
+  list.forEach((q, i) => out.set(queries.subarray(q * d, (q + 1) * d), i * d));
+  return out;
 }
 
 /** nDCG@10 at the document level (a document scores its best row), binary relevance. */
-async function validationNdcg(forward: Float32Array, d: number, targetDoc: Uint32Array, queries: Float32Array, relevant: readonly (readonly number[])[], validation: readonly number[]): Promise<number> {
+async function validationNdcg(space: Space, targetDoc: Uint32Array, queries: Float32Array, relevant: readonly (readonly number[])[], validation: readonly number[]): Promise<number> {
   if (validation.length === 0) return NaN;
-  const res = await nearest(forward, d, validation.map((q) => queries.subarray(q * d, (q + 1) * d)), 100);
+  const res = await nearest(space, queryRows(queries, space.index.dimension, validation), 100);
   const k = res.labels.length / validation.length;
   const run: Run = new Map();
   const qrels: Qrels = new Map();

@@ -59,7 +59,7 @@ export class Router {
       // One batch is expected to take no longer than a query may queue: a query admitted just
       // behind a big batch would otherwise wait out the whole of it (on a CPU encoder a batch
       // of 32 costs about 32 single queries), and no queue bound can see that coming.
-      maxBatchWeight: maxQueueDelayMs === undefined ? undefined : () => maxQueueDelayMs,
+      maxBatchWeight: maxQueueDelayMs,
       process: (items) => this.runBatch(items),
       onBatch: opts.hooks?.onBatch,
       onShed: opts.hooks?.onShed,
@@ -147,18 +147,17 @@ export class Router {
     const t0 = performance.now();
     const entry = { weightMs: items.reduce((sum, p) => sum + this.expectedCostMs(p.query), 0), started: t0 };
     this.running.add(entry);
-    let encodeMs = 0;
+    const encode = { ms: 0, queries: 0 };
     try {
-      return await this.computeBatch(items, started, (ms) => (encodeMs = ms));
+      return await this.computeBatch(items, started, (ms, queries) => Object.assign(encode, { ms, queries }));
     } finally {
       this.running.delete(entry);
-      const encoded = items.filter((p) => needsEncoding(p.query)).length;
-      if (encoded > 0) this.cost.encodeMs = movingAverage(this.cost.encodeMs, encodeMs / encoded);
-      this.cost.restMs = movingAverage(this.cost.restMs, (performance.now() - t0 - encodeMs) / items.length);
+      if (encode.queries > 0) this.cost.encodeMs = movingAverage(this.cost.encodeMs, encode.ms / encode.queries);
+      this.cost.restMs = movingAverage(this.cost.restMs, (performance.now() - t0 - encode.ms) / items.length);
     }
   }
 
-  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number) => void): Promise<Outcome[]> {
+  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
     const { encoder, shards, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
@@ -178,7 +177,7 @@ export class Router {
       }
     });
     const encodeMs = performance.now() - t;
-    onEncoded(encodeMs);
+    onEncoded(encodeMs, toEncode.length);
     hooks?.onStage?.('encode', encodeMs);
 
     // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.

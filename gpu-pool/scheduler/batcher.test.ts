@@ -313,7 +313,7 @@ describe('DynamicBatcher', () => {
 
   it('a batch takes items while their weight fits maxBatchWeight, and one item at least', async () => {
     const gate = gatedProcess();
-    const { b } = batcher({ maxBatchSize: 4, maxWaitMs: 0, weigh: (x) => x, maxBatchWeight: () => 5, process: gate.process });
+    const { b } = batcher({ maxBatchSize: 4, maxWaitMs: 0, weigh: (x) => x, maxBatchWeight: 5, process: gate.process });
     const out = [b.submit(1, FAR())];
     await tick();
     expect(gate.calls.map((c) => c.items)).toEqual([[1]]);
@@ -336,7 +336,7 @@ describe('DynamicBatcher', () => {
 
   it('a queue whose weight reaches maxBatchWeight dispatches without waiting for maxWaitMs', async () => {
     const gate = gatedProcess();
-    const { b } = batcher({ maxBatchSize: 8, maxWaitMs: 60_000, weigh: () => 2, maxBatchWeight: () => 4, process: gate.process });
+    const { b } = batcher({ maxBatchSize: 8, maxWaitMs: 60_000, weigh: () => 2, maxBatchWeight: 4, process: gate.process });
     b.submit(1, FAR());
     expect(gate.calls).toHaveLength(0);
     b.submit(2, FAR());

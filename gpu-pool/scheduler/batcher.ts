@@ -15,10 +15,10 @@ export interface DynamicBatcherOptions<I, O> {
    */
   weigh?: (item: I) => number;
   /**
-   * Read at each dispatch: a batch takes items while their total weight stays within it (one
-   * item at least). Default: no bound besides maxBatchSize.
+   * A batch takes items while their total weight stays within this (one item at least).
+   * Default: no bound besides maxBatchSize.
    */
-  maxBatchWeight?: () => number;
+  maxBatchWeight?: number;
   /** Longest the oldest waiting item waits for company before a partial batch goes out. */
   maxWaitMs: number;
   /** Most items waiting (not counting those being processed); beyond it submits are shed. */
@@ -58,7 +58,7 @@ export class DynamicBatcher<I, O> {
   private readonly concurrency: number;
   private readonly processFn: (items: I[]) => Promise<O[]>;
   private readonly weigh: (item: I) => number;
-  private readonly maxBatchWeight: () => number;
+  private readonly maxBatchWeight: number;
   private readonly now: () => number;
   private readonly hooks: Pick<DynamicBatcherOptions<I, O>, 'onBatch' | 'onShed' | 'onExpired'>;
 
@@ -85,7 +85,7 @@ export class DynamicBatcher<I, O> {
     this.concurrency = concurrency;
     this.processFn = options.process;
     this.weigh = options.weigh ?? (() => 1);
-    this.maxBatchWeight = options.maxBatchWeight ?? (() => Infinity);
+    this.maxBatchWeight = options.maxBatchWeight ?? Infinity;
     this.now = options.now ?? (() => Date.now());
     this.hooks = { onBatch: options.onBatch, onShed: options.onShed, onExpired: options.onExpired };
   }
@@ -97,7 +97,7 @@ export class DynamicBatcher<I, O> {
 
   /** Total weight of the items waiting. */
   get queuedWeight(): number {
-    return this.queue.length === 0 ? 0 : this.queued;
+    return this.queued;
   }
 
   /** Batches being processed. */
@@ -158,15 +158,14 @@ export class DynamicBatcher<I, O> {
   private pump(allowPartial: boolean): void {
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const now = this.now();
-      const maxWeight = this.maxBatchWeight();
-      const full = this.queue.length >= this.maxBatchSize || this.queued >= maxWeight;
+      const full = this.queue.length >= this.maxBatchSize || this.queued >= this.maxBatchWeight;
       // Once closed nothing else can arrive, so waiting for a fuller batch would only delay drain.
       const due = this.closed || (allowPartial && now - this.queue[0]!.enqueuedAt >= this.maxWaitMs);
       if (!full && !due) {
         this.arm(now);
         break;
       }
-      this.dispatch(now, maxWeight);
+      this.dispatch(now);
     }
     // While every slot is busy, the next completion pumps; a timer would only spin.
     if (this.queue.length === 0 || this.inFlight >= this.concurrency) this.disarm();
@@ -199,15 +198,15 @@ export class DynamicBatcher<I, O> {
   }
 
   /**
-   * Take up to maxBatchSize live items (and at most maxWeight of them, one item at least) from
-   * the front, rejecting expired ones on the way.
+   * Take up to maxBatchSize live items (and at most maxBatchWeight of them, one item at least)
+   * from the front, rejecting expired ones on the way.
    */
-  private dispatch(now: number, maxWeight: number): void {
+  private dispatch(now: number): void {
     const batch: Entry<I, O>[] = [];
     let expired = 0;
     let weight = 0;
     while (batch.length < this.maxBatchSize && this.queue.length > 0) {
-      if (batch.length > 0 && weight + this.queue[0]!.weight > maxWeight) break;
+      if (batch.length > 0 && weight + this.queue[0]!.weight > this.maxBatchWeight) break;
       const entry = this.queue.shift()!;
       this.queued -= entry.weight;
       if (entry.deadline <= now) {

@@ -14,8 +14,6 @@ export interface LoadSample {
   partial?: number[];
   /** The router's own time for the frame (timings.totalMs), for answered queries. */
   serverMs?: number;
-  /** The router's timings for the frame (queue, encode, search, merge), for answered queries. */
-  timings?: { queueMs: number; encodeMs: number; searchMs: number; mergeMs: number };
   at: number;
 }
 
@@ -30,7 +28,7 @@ export async function sendQuery(client: PoolClient, query: WireQuery, deadlineMs
     if (frame.type !== 'result') return { query, ok: false, code: `unexpected ${frame.type}`, latencyMs, at };
     const r = frame.results[0];
     if (r.error) return { query, ok: false, code: r.error.code, latencyMs, at };
-    return { query, ok: true, latencyMs, ids: r.hits.map((h) => h.docId), partial: r.partial?.missingShards, serverMs: frame.timings.totalMs, timings: frame.timings, at };
+    return { query, ok: true, latencyMs, ids: r.hits.map((h) => h.docId), partial: r.partial?.missingShards, serverMs: frame.timings.totalMs, at };
   } catch (err) {
     return { query, ok: false, code: (err as { code?: string }).code ?? 'transport', latencyMs: performance.now() - t, at };
   }
