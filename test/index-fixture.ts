@@ -15,19 +15,21 @@ export interface FixtureOptions {
   factory?: string;
   bm25?: boolean;
   model?: string;
+  /** Store the float vectors in the shards (for `index optimize`). */
+  keepVectors?: boolean;
 }
 
 const cache = new Map<string, Promise<string>>();
 
 /** Builds (once per test process and option set) and returns the index directory. */
 export function fixtureIndex(opts: FixtureOptions = {}): Promise<string> {
-  const o = { limit: 200, shards: 2, factory: 'Flat', bm25: true, model: STATIC128_MODEL, ...opts };
+  const o = { limit: 200, shards: 2, factory: 'Flat', bm25: true, model: STATIC128_MODEL, keepVectors: false, ...opts };
   const key = JSON.stringify(o);
   let dir = cache.get(key);
   if (!dir) {
     dir = (async () => {
       const out = join(await mkdtemp(join(tmpdir(), 'es-fixture-')), 'index');
-      await buildIndex({ corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, factory: o.factory, shards: o.shards, bm25: o.bm25, out, threads: 1 }, { log: () => {} });
+      await buildIndex({ corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, factory: o.factory, shards: o.shards, bm25: o.bm25, keepVectors: o.keepVectors, out, threads: 1 }, { log: () => {} });
       return out;
     })();
     cache.set(key, dir);

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bm25Builder } from '../bm25/index.ts';
 import type { CorpusFormat } from '../corpus/index.ts';
@@ -10,6 +10,7 @@ import {
   PassageStoreWriter,
   SHARD_FORMAT_VERSION,
   SHARD_MANIFEST_FILE,
+  TARGETS_FILE,
   VECTOR_DOCS_FILE,
   checksumFiles,
   contentVersion,
@@ -36,6 +37,8 @@ export interface AssembleOptions {
   metric: 'ip' | 'l2';
   shards: number;
   bm25: boolean;
+  /** Also store each shard's float vectors (TARGETS_FILE), for `index optimize`. */
+  keepVectors?: boolean;
   /** Upper bound on training vectors (evenly spaced sample). */
   trainSize: number;
   /** OPQ alternations (faiss's default of 50 takes many minutes at d=512 on CPU). */
@@ -151,6 +154,10 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     index.dispose();
     await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
     const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages[s].close())];
+    if (opts.keepVectors) {
+      await writeFile(join(dir, TARGETS_FILE), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+      names.push(TARGETS_FILE);
+    }
     if (opts.bm25) names.push(...(await bm25[s].build().write(dir)));
     const files = await checksumFiles(dir, names);
     const docs = passages[s].size;

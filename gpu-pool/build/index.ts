@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { detectCorpusFormat, type CorpusFormat } from '../corpus/index.ts';
 import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
-import { createStaging, publishDirectory, type IndexManifest, type ModelRef } from '../shard/index.ts';
+import { createStaging, publishDirectory, removeStaleStaging, type IndexManifest, type ModelRef } from '../shard/index.ts';
 import { assembleShards } from './assemble.ts';
 import { corpusDocuments, runEncodeStage, type Slice } from './encode-stage.ts';
 import { VECTORS_FILE, WINDOW_DOCS_FILE, readEncoded, type EncodedVectors } from './encoded-vectors.ts';
@@ -23,6 +23,8 @@ export const BuildOptions = z.object({
   out: z.string().min(1),
   shards: z.number().int().min(1).max(4096).default(1),
   bm25: z.boolean().default(false),
+  /** Keep the float vectors in each shard (`index optimize` starts from them). */
+  keepVectors: z.boolean().default(false),
   slice: z.object({ index: z.number().int().nonnegative(), count: z.number().int().positive() }).refine((s) => s.index < s.count, 'slice index must be below the slice count').optional(),
   groupDocs: z.number().int().positive().default(256),
   trainSize: z.number().int().positive().default(100_000),
@@ -73,29 +75,6 @@ async function countDocuments(corpus: string, format: CorpusFormat, limit?: numb
   // Reading once up front validates every line before hours of encoding, and gives the ETA.
   for await (const _ of corpusDocuments(corpus, format, limit)) n++;
   return n;
-}
-
-/** Staging directories of runs that were killed: never loadable, safe to remove. */
-async function removeStaleStaging(out: string): Promise<void> {
-  const prefix = `.${basename(out)}.staging-`;
-  let entries: string[] = [];
-  try {
-    entries = await readdir(dirname(out));
-  } catch {
-    return;
-  }
-  for (const name of entries) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = pid !== process.pid;
-    } catch {
-      alive = false;
-    }
-    if (!alive) await rm(join(dirname(out), name), { recursive: true, force: true });
-  }
 }
 
 const SLICE_FILE = 'slice.json';
@@ -164,6 +143,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
         metric: opts.metric,
         shards: opts.shards,
         bm25: opts.bm25,
+        keepVectors: opts.keepVectors,
         trainSize: opts.trainSize,
         opqIterations: opts.opqIterations,
         staging,
@@ -191,6 +171,7 @@ export interface MergeOptions {
   factory?: string;
   shards?: number;
   bm25?: boolean;
+  keepVectors?: boolean;
   opqIterations?: number;
 }
 
@@ -259,6 +240,7 @@ export async function mergeSlices(opts: MergeOptions, io: BuildIo = stderrIo): P
       metric: first.options.metric,
       shards: opts.shards ?? first.options.shards,
       bm25: opts.bm25 ?? first.options.bm25,
+      keepVectors: opts.keepVectors,
       trainSize: first.options.trainSize,
       opqIterations: opts.opqIterations,
       staging,

@@ -14,6 +14,7 @@ export function buildCommand(cmd: Command): Command {
     .requiredOption('--out <dir>', 'index directory to publish (must not exist unless --force)')
     .option('--shards <n>', 'number of shards', intArg('--shards'), 1)
     .option('--bm25', 'also build BM25 postings per shard', false)
+    .option('--keep-vectors', 'also store the float vectors in each shard, so `index optimize` starts from them rather than from reconstructions', false)
     .option('--slice <i/n>', 'encode only documents i, i+n, i+2n, ... (join slices with `index merge`)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--train-size <n>', 'max training vectors for the quantizer', intArg('--train-size'), 100_000)
@@ -33,6 +34,7 @@ export function buildCommand(cmd: Command): Command {
         out: o.out,
         shards: o.shards,
         bm25: o.bm25,
+        keepVectors: o.keepVectors,
         slice: o.slice ? parseSlice(o.slice) : undefined,
         threads: o.threads,
         trainSize: o.trainSize,
@@ -50,9 +52,10 @@ export function mergeCommand(cmd: Command): Command {
     .option('--factory <key>', 'override the factory key recorded in the slices')
     .option('--shards <n>', 'override the shard count recorded in the slices', intArg('--shards'))
     .option('--bm25', 'build BM25 postings even if the slices were made without --bm25')
+    .option('--keep-vectors', 'also store the float vectors in each shard (for `index optimize`)', false)
     .option('--opq-iterations <n>', 'OPQ training alternations (default 10; faiss uses 50)', intArg('--opq-iterations'))
     .option('--force', 'replace an existing index directory', false)
     .action(async (slices: string[], o) => {
-      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, opqIterations: o.opqIterations, force: o.force });
+      await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, keepVectors: o.keepVectors, opqIterations: o.opqIterations, force: o.force });
     });
 }

@@ -1,7 +1,8 @@
-// `edgesearch` command line: build, merge, search, eval, models pull.
+// `edgesearch` command line: build, merge, optimize, search, eval, models pull, pool.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { buildCommand, mergeCommand } from './build-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
 import { poolClusterCommand, poolServeCommand } from './pool-command.ts';
 import { searchCommand } from './search-command.ts';
@@ -33,6 +34,7 @@ export function createProgram(): Command {
   const index = program.command('index').description('build and maintain indexes');
   buildCommand(index.command('build'));
   mergeCommand(index.command('merge'));
+  optimizeCommand(index.command('optimize'));
   searchCommand(program.command('search'));
   evalCommand(program.command('eval'));
   const models = program.command('models').description('manage encoder models');

@@ -1,6 +1,6 @@
 // Retrieval evaluation compatible with trec_eval: qrels and TREC run files in and out, and
 // nDCG / MRR / recall / MAP / precision at cutoffs.
 export type { Qrels, RankedDoc, Run } from './types.ts';
-export { readQrels } from './qrels.ts';
+export { readJudgments, readQrels, type Judgment } from './qrels.ts';
 export { evaluate, parseMetrics, trecOrder, type Evaluation, type MetricName } from './metrics.ts';
 export { readTrecRun, writeTrecRun } from './trec-run.ts';

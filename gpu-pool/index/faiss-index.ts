@@ -250,6 +250,21 @@ export class FaissIndex {
     return this.#call('reconstructBatch', (n) => n.reconstructBatch(arr));
   }
 
+  /**
+   * What the index would store for these vectors, decoded again: the round trip through its
+   * trained codec (OPQ/PCA chain, IVF assignment and residual, PQ/SQ codes; HNSW through its
+   * storage). Equals reconstruct() of the same vectors once added; the index is not modified.
+   */
+  async quantize(vectors: Float32Array): Promise<Float32Array> {
+    if (!(vectors instanceof Float32Array)) throw invalidArg('quantize', 'vectors must be a Float32Array');
+    return this.#async('quantize', (n) => n.quantize(vectors));
+  }
+
+  /** Removes every vector and keeps the training (quantizers, codebooks): for re-adding all rows (HNSW cannot remove some). */
+  async reset(): Promise<void> {
+    await this.#async('reset', (n) => n.reset());
+  }
+
   /** Removes the ids (unknown ids are ignored); resolves to the number removed. HNSW cannot remove. */
   async removeIds(ids: BigInt64Array | readonly (bigint | number)[]): Promise<number> {
     const arr = toIdArray('removeIds', ids);

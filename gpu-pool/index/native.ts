@@ -28,6 +28,8 @@ export interface NativeIndex {
   search(q: Float32Array, k: number, params?: NativeSearchParams): Promise<NativeSearchResult>;
   reconstruct(id: bigint | number): Float32Array;
   reconstructBatch(ids: BigInt64Array): Float32Array;
+  quantize(x: Float32Array): Promise<Float32Array>;
+  reset(): Promise<void>;
   removeIds(ids: BigInt64Array): Promise<number>;
   writeFile(path: string): Promise<void>;
   toBuffer(): Promise<Buffer>;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FaissIndex } from '../index/index.ts';
 import { gaussian, normalizeRows, unitRows } from '../index/test-helpers.ts';
-import { quantizeWith } from './quantize.ts';
 import { optimizeTargets, type TrainingData } from './train.ts';
 
 /**
@@ -39,7 +38,7 @@ describe('optimizeTargets', () => {
     const data = toyData();
     const before = Buffer.from(data.targets.buffer).toString('base64');
     const index = await coarsePq(data);
-    const result = await optimizeTargets(data, { ...split, epochs: 10, lr: 0, negatives: 10, patience: 2, quantize: (t) => quantizeWith(index, t) });
+    const result = await optimizeTargets(data, { ...split, epochs: 10, lr: 0, negatives: 10, patience: 2, quantize: (t) => index.quantize(t) });
     index.dispose();
     expect(Buffer.from(result.targets.buffer).toString('base64')).toBe(before);
     expect(Buffer.from(data.targets.buffer).toString('base64')).toBe(before);

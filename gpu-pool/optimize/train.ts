@@ -42,10 +42,19 @@ export interface TrainOptions {
   /** Queries per Adam step (default 32). */
   batchSize?: number;
   /**
-   * Float targets → their quantized reconstructions (see quantizeWith). Absent: the loss is
-   * computed on the float targets (no quantization-awareness), and so is validation.
+   * Float targets → their quantized reconstructions (FaissIndex.quantize). Validation always
+   * runs on them when given (it is what the published index will compute). Absent: everything
+   * runs on the floats.
    */
   quantize?: (targets: Float32Array) => Promise<Float32Array>;
+  /**
+   * With `quantize`: compute the loss and mine negatives on the quantized targets, gradients
+   * passed straight through to the floats (default true). false: plain float training, for
+   * comparison.
+   */
+  straightThrough?: boolean;
+  /** Rows allowed to move (1) or frozen (0); all move when absent (incremental optimization). */
+  trainable?: Uint8Array;
   /** Epochs without a better validation nDCG@10 before stopping (default 2). */
   patience?: number;
   onEpoch?: (report: EpochReport) => void;
@@ -76,12 +85,20 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
 
   // Mining skips the positives' rows, so it asks for that many more neighbours.
   const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
+  if (opts.trainable && opts.trainable.length !== n) throw new RangeError(`trainable has ${opts.trainable.length} entries for ${n} targets`);
   const targets = data.targets.slice();
-  const spaceOf = async (t: Float32Array) => openSpace(opts.quantize ? await opts.quantize(t) : t, d);
-  // The quantized targets and a search over them: validated on after an epoch, mined in the next.
-  let space = await spaceOf(targets);
+  const straightThrough = opts.straightThrough ?? true;
+  // The targets the loss sees and a search over them (mined for the next epoch), and the ones
+  // validation sees: the same quantized space with straight-through training.
+  const spacesOf = async (t: Float32Array): Promise<Spaces> => {
+    const quantized = opts.quantize ? await opts.quantize(t) : undefined;
+    const train = await openSpace(quantized && straightThrough ? quantized : t.slice(), d);
+    const valid = quantized && !straightThrough ? await openSpace(quantized, d) : train;
+    return { train, valid };
+  };
+  let spaces = await spacesOf(targets);
   try {
-    const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(space, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
+    const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
     opts.onEpoch?.(history[0]);
     let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
     const adam = new Adam(targets.length, { lr: opts.lr });
@@ -90,6 +107,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
     for (let epoch = 1; epoch <= opts.epochs; epoch++) {
       const t0 = performance.now();
       // Negatives come from the current quantized space, refreshed every epoch.
+      const space = spaces.train;
       const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
       const k = mined.labels.length / opts.train.length;
       const order = shuffled(opts.train.length, epoch);
@@ -111,14 +129,15 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
           for (const r of rows) touched.add(r);
           lossSum += contrastiveLoss(queries.subarray(q * d, (q + 1) * d), space.vectors, d, { rows, positives: positives.length }, { temperature }, grad, 1 / batch.length);
         }
+        if (opts.trainable) for (const r of touched) if (!opts.trainable[r]) grad.fill(0, r * d, (r + 1) * d);
         adam.step(targets, grad);
         for (const r of touched) grad.fill(0, r * d, (r + 1) * d);
         opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
       }
-      const next = await spaceOf(targets);
-      space.index.dispose();
-      space = next;
-      const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(space, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
+      const next = await spacesOf(targets);
+      disposeSpaces(spaces);
+      spaces = next;
+      const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
       history.push(report);
       opts.onEpoch?.(report);
       if (report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
@@ -126,7 +145,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
     }
     return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
   } finally {
-    space.index.dispose();
+    disposeSpaces(spaces);
   }
 }
 
@@ -152,6 +171,16 @@ function maxRows(rowsOfDoc: Map<number, number[]>, relevant: readonly (readonly 
 interface Space {
   vectors: Float32Array;
   index: FaissIndex;
+}
+
+interface Spaces {
+  train: Space;
+  valid: Space;
+}
+
+function disposeSpaces(s: Spaces): void {
+  s.train.index.dispose();
+  if (s.valid !== s.train) s.valid.index.dispose();
 }
 
 async function openSpace(vectors: Float32Array, d: number): Promise<Space> {

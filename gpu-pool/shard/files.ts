@@ -4,6 +4,12 @@ import { join } from 'node:path';
 export const FAISS_FILE = 'index.faiss';
 /** vector id → shard-local document ordinal (a document has one vector per window). */
 export const VECTOR_DOCS_FILE = 'vector-docs.u32';
+/**
+ * The float vectors the codes were made from (n × d float32, row = vector id), kept when the
+ * index is built with --keep-vectors: `index optimize` starts from them instead of from the
+ * lossy reconstructions. Search never reads them.
+ */
+export const TARGETS_FILE = 'vectors.f32';
 
 export async function writeU32(path: string, values: Uint32Array): Promise<void> {
   const handle = await open(path, 'w');

@@ -4,6 +4,7 @@ export {
   IndexManifest,
   ManifestError,
   ModelRef,
+  OptimizationRecord,
   ShardManifest,
   INDEX_MANIFEST_FILE,
   SHARD_FORMAT_VERSION,
@@ -16,7 +17,7 @@ export {
   writeJson,
 } from './manifest.ts';
 export { PassageStore, PassageStoreWriter, type Passage } from './passage-store.ts';
-export { createStaging, exists, fsyncTree, publishDirectory } from './publish.ts';
+export { createStaging, exists, fsyncTree, publishDirectory, removeStaleStaging } from './publish.ts';
 export { shardOf } from './shard-of.ts';
-export { VECTOR_DOCS_FILE, FAISS_FILE, readVectorDocs, writeU32 } from './files.ts';
+export { VECTOR_DOCS_FILE, FAISS_FILE, TARGETS_FILE, readVectorDocs, writeU32 } from './files.ts';
 export { closeIndex, closeShard, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';

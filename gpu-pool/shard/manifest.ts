@@ -31,8 +31,26 @@ export const ShardManifest = z.object({
   counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
   files: z.record(z.string(), fileEntry),
   version: z.string(),
+  /** Vector ids from here on were added by `index add` since the last build or optimization. */
+  addedFrom: z.number().int().nonnegative().optional(),
 });
 export type ShardManifest = z.infer<typeof ShardManifest>;
+
+/** JSON has no NaN: a metric that was not computed (no validation split, no loss before training) is null. */
+const nullableNumber = z.number().nullable();
+
+export const OptimizationRecord = z.object({
+  source: z.object({ dir: z.string(), version: z.string() }),
+  queries: z.object({ path: z.string(), sha256: z.string(), count: z.number().int(), train: z.number().int(), validation: z.number().int() }),
+  qrels: z.object({ path: z.string(), sha256: z.string(), used: z.number().int(), unknownDocs: z.number().int(), unknownQueries: z.number().int() }),
+  params: z.record(z.string(), z.unknown()),
+  /** nDCG@10 of the validation queries on the quantized index, before and after (null without a validation split). */
+  validation: z.object({ metric: z.string(), before: nullableNumber, after: nullableNumber, bestEpoch: z.number().int() }),
+  epochs: z.array(z.object({ epoch: z.number().int(), loss: nullableNumber, validNdcg10: nullableNumber, seconds: z.number() })),
+  changedRows: z.number().int(),
+  seconds: z.number(),
+});
+export type OptimizationRecord = z.infer<typeof OptimizationRecord>;
 
 export const IndexManifest = z.object({
   format: z.literal('edgesearch-index'),
@@ -46,6 +64,8 @@ export const IndexManifest = z.object({
   shards: z.array(z.object({ dir: z.string(), version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
   bm25: z.boolean(),
   build: z.record(z.string(), z.unknown()),
+  /** Set on versions written by `index optimize`: what produced them, for audit and comparison. */
+  optimization: OptimizationRecord.optional(),
 });
 export type IndexManifest = z.infer<typeof IndexManifest>;
 

@@ -63,3 +63,26 @@ export async function publishDirectory(staging: string, target: string, opts: { 
   }
   await fsyncPath(dirname(abs));
 }
+
+/** Staging directories of runs that were killed: never loadable, safe to remove. */
+export async function removeStaleStaging(out: string): Promise<void> {
+  const prefix = `.${basename(out)}.staging-`;
+  let entries: string[] = [];
+  try {
+    entries = await readdir(dirname(out));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = pid !== process.pid;
+    } catch {
+      alive = false;
+    }
+    if (!alive) await rm(join(dirname(out), name), { recursive: true, force: true });
+  }
+}

@@ -181,6 +181,14 @@ class RemoveWorker : public WriterWorker {
   size_t removed_ = 0;
 };
 
+class ResetWorker : public WriterWorker {
+ public:
+  ResetWorker(Napi::Env env, std::shared_ptr<IndexState> st) : WriterWorker(env, std::move(st)) {}
+
+ private:
+  void Mutate(faiss::Index* ix) override { ix->reset(); }
+};
+
 // Read operation: runs after the mutations queued before it.
 class ReaderWorker : public PromiseWorker {
  public:
@@ -240,6 +248,30 @@ class SearchWorker : public ReaderWorker {
   SearchReq req_;
   float* D_ = nullptr;
   idx_t* I_ = nullptr;
+};
+
+class QuantizeWorker : public ReaderWorker {
+ public:
+  QuantizeWorker(Napi::Env env, std::shared_ptr<IndexState> st, Napi::TypedArrayOf<float> x, idx_t n)
+      : ReaderWorker(env, std::move(st)), xref_(Napi::Persistent(x)), x_(x.Data()), n_(n) {
+    Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, x.ElementLength() * sizeof(float));
+    out_ = static_cast<float*>(buf.Data());
+    outref_ = Napi::Persistent(buf);
+  }
+
+ private:
+  void Read() override {
+    ReadLock lk(*st_);
+    QuantizeRoundTrip(st_->index.get(), n_, x_, out_);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    return Napi::Float32Array::New(env, static_cast<size_t>(n_) * st_->index->d, outref_.Value(), 0);
+  }
+  Napi::Reference<Napi::TypedArrayOf<float>> xref_;
+  Napi::Reference<Napi::ArrayBuffer> outref_;
+  const float* x_;
+  idx_t n_;
+  float* out_ = nullptr;
 };
 
 class WriteFileWorker : public ReaderWorker {
@@ -353,6 +385,8 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod("clone", &IndexWrap::Clone),
           InstanceMethod("dispose", &IndexWrap::Dispose),
           InstanceMethod("searchPath", &IndexWrap::SearchPath),
+          InstanceMethod("quantize", &IndexWrap::Quantize),
+          InstanceMethod("reset", &IndexWrap::Reset),
           InstanceAccessor("ntotal", &IndexWrap::GetNtotal, nullptr),
           InstanceAccessor("d", &IndexWrap::GetD, nullptr),
           InstanceAccessor("isTrained", &IndexWrap::GetIsTrained, nullptr),
@@ -467,6 +501,14 @@ Napi::Value IndexWrap::SearchPath(const Napi::CallbackInfo& info) {
   });
 }
 
+Napi::Value IndexWrap::Quantize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = State(env);
+  auto x = ArgFloat32(info, 0, "vectors");
+  idx_t n = RowsOf(env, x.ElementLength(), st->index->d, "vectors");
+  return (new QuantizeWorker(env, st, x, n))->Queue();
+}
+
 Napi::Value IndexWrap::Reconstruct(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto st = State(env);
@@ -512,6 +554,13 @@ Napi::Value IndexWrap::RemoveIds(const Napi::CallbackInfo& info) {
   CheckWritable(env, *st, "removeIds");
   auto ids = ArgBigInt64(info, 0, "ids");
   return (new RemoveWorker(env, st, ids))->Queue();
+}
+
+Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = State(env);
+  CheckWritable(env, *st, "reset");
+  return (new ResetWorker(env, st))->Queue();
 }
 
 Napi::Value IndexWrap::WriteFile(const Napi::CallbackInfo& info) {

@@ -85,6 +85,8 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Clone(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value SearchPath(const Napi::CallbackInfo& info);
+  Napi::Value Quantize(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
 
   Napi::Value GetNtotal(const Napi::CallbackInfo& info);
   Napi::Value GetD(const Napi::CallbackInfo& info);

@@ -14,6 +14,7 @@
 #include <cxxabi.h>
 
 #include <cstdlib>
+#include <memory>
 #include <regex>
 #include <typeinfo>
 #include <vector>
@@ -263,6 +264,26 @@ bool HasHashtableDirectMap(const faiss::Index* ix) {
     }
   }
   return false;
+}
+
+void QuantizeRoundTrip(const faiss::Index* ix, idx_t n, const float* x, float* out) {
+  if (n == 0) return;
+  if (auto* pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) {
+    // Through the chain by hand: the inner index may be one (HNSW) whose own
+    // sa_encode faiss does not implement.
+    const float* xt = pt->apply_chain(n, x);
+    std::unique_ptr<const float[]> del(xt == x ? nullptr : xt);
+    std::vector<float> yt(static_cast<size_t>(n) * pt->index->d);
+    QuantizeRoundTrip(pt->index, n, xt, yt.data());
+    pt->reverse_chain(n, yt.data(), out);
+    return;
+  }
+  if (auto* h = dynamic_cast<const faiss::IndexHNSW*>(ix)) return QuantizeRoundTrip(h->storage, n, x, out);
+  if (auto* m = dynamic_cast<const faiss::IndexIDMap*>(ix)) return QuantizeRoundTrip(m->index, n, x, out);
+  if (!ix->is_trained) throw faiss::FaissException("index is not trained: nothing to quantize with");
+  std::vector<uint8_t> codes(static_cast<size_t>(n) * ix->sa_code_size());
+  ix->sa_encode(n, x, codes.data());
+  ix->sa_decode(n, codes.data(), out);
 }
 
 bool ReconstructChecksIds(const faiss::Index* ix) {

@@ -46,6 +46,12 @@ bool HasHashtableDirectMap(const faiss::Index* ix);
 // sequential and the caller must check 0 <= id < ntotal (faiss does not).
 bool ReconstructChecksIds(const faiss::Index* ix);
 
+// What the index would store for x, decoded again (n rows of d floats into
+// out): the quantization round trip of its trained codec (OPQ/PCA chain, IVF
+// assignment and residual, PQ/SQ codes). HNSW and IDMap wrappers are looked
+// through to the storage they encode with. Throws for types without a codec.
+void QuantizeRoundTrip(const faiss::Index* ix, idx_t n, const float* x, float* out);
+
 // Reject structures that faiss 1.7.3 would assert()/abort on later.
 void ValidateStructure(const faiss::Index* ix);
 // Reject factory keys with parameters that abort later (IVF0, HNSW0/1).

@@ -1,0 +1,134 @@
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readCorpus } from '../corpus/index.ts';
+import { readJudgments } from '../eval/index.ts';
+import { closeIndex, openIndex, readIndexManifest, TARGETS_FILE } from '../shard/index.ts';
+import { SCIFACT_DIR } from '../../test/fixtures.ts';
+import { fixtureIndex } from '../../test/index-fixture.ts';
+import { startCli } from '../../test/cli.ts';
+import { optimizeIndex, type OptimizeOptions } from './index.ts';
+
+// SciFact's training judgments against an index of its first 200 documents: most name documents
+// the index does not have, which is the unknown-id case, and the rest are real training data.
+const QUERIES = join(SCIFACT_DIR, 'queries.train.jsonl');
+const QRELS = join(SCIFACT_DIR, 'qrels', 'train.tsv');
+const quiet = { log: () => {} };
+
+let index: string;
+let work: string;
+let known: Set<string>;
+let expectedUnknown: number;
+
+beforeAll(async () => {
+  index = await fixtureIndex({ limit: 200, shards: 2, factory: 'IVF4,PQ16x4np', bm25: false, keepVectors: true });
+  work = await mkdtemp(join(tmpdir(), 'es-optimize-'));
+  known = new Set<string>();
+  for await (const doc of readCorpus(SCIFACT_DIR, 'beir')) {
+    known.add(doc.id);
+    if (known.size === 200) break;
+  }
+  expectedUnknown = 0;
+  for await (const j of readJudgments(QRELS)) if (j.relevance > 0 && !known.has(j.docId)) expectedUnknown++;
+}, 120_000);
+
+const options = (out: string, more: Partial<OptimizeOptions> = {}): OptimizeOptions => ({ index, queries: QUERIES, qrels: QRELS, out: join(work, out), unknown: 'skip', epochs: 3, negatives: 50, validFraction: 0.2, ...more });
+
+async function shardFiles(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  for (const shard of (await readIndexManifest(dir)).shards) {
+    for (const name of await readdir(join(dir, shard.dir))) files.set(`${shard.dir}/${name}`, await readFile(join(dir, shard.dir, name)));
+  }
+  return files;
+}
+
+describe('index optimize', () => {
+  it('rejects by default a qrels file naming unknown documents, with the count and examples (file and line)', async () => {
+    const err = await optimizeIndex(options('rejected', { unknown: 'reject' }), quiet).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    const message = (err as Error).message;
+    expect(message).toContain(QRELS);
+    expect(message).toMatch(new RegExp(`${expectedUnknown} judgments name documents the index does not have \\(e\\.g\\. line \\d+: query "\\d+" → document "\\d+"`));
+    expect(message).toContain('--unknown skip');
+    await expect(readdir(join(work, 'rejected'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('with lr 0 writes a new version whose shard files are byte-identical to the source', async () => {
+    const before = await shardFiles(index);
+    const result = await optimizeIndex(options('lr0', { lr: 0 }), quiet);
+    expect(result.changedRows).toBe(0);
+    const after = await shardFiles(join(work, 'lr0'));
+    expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+    for (const [name, bytes] of before) expect(after.get(name)!.equals(bytes), name).toBe(true);
+    // The record says what was skipped and used.
+    const manifest = await readIndexManifest(join(work, 'lr0'));
+    expect(manifest.optimization?.qrels.unknownDocs).toBe(expectedUnknown);
+    expect(manifest.optimization?.qrels.used).toBeGreaterThan(0);
+    expect(manifest.optimization?.params.lr).toBe(0);
+    expect(manifest.version).toBe((await readIndexManifest(index)).version);
+    expect(await shardFiles(index)).toEqual(before);
+  });
+
+  it('moves targets, re-encodes only the moved rows, and publishes a loadable version with its record', async () => {
+    const before = await shardFiles(index);
+    const out = join(work, 'moved');
+    const result = await optimizeIndex(options('moved', { lr: 0.03, epochs: 2, patience: 5 }), quiet);
+    expect(result.bestEpoch).toBeGreaterThan(0);
+    expect(result.changedRows).toBeGreaterThan(0);
+    const manifest = await readIndexManifest(out);
+    const record = manifest.optimization!;
+    expect(record.source.version).toBe((await readIndexManifest(index)).version);
+    expect(record.queries.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.validation.after!).toBeGreaterThan(record.validation.before!);
+    expect(record.epochs).toHaveLength(3);
+
+    // Verified load; each shard's codes are what its codec makes of its new float targets.
+    const loaded = await openIndex(out);
+    try {
+      let changed = 0;
+      for (const shard of loaded.shards) {
+        const floats = new Float32Array(new Uint8Array(await readFile(join(shard.dir, TARGETS_FILE))).buffer);
+        const n = shard.index.ntotal;
+        const codes = shard.index.reconstructBatch(Array.from({ length: n }, (_, i) => i));
+        const want = await shard.index.quantize(floats);
+        expect(Buffer.from(codes.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+        const old = new Float32Array(new Uint8Array(before.get(`${basename(shard.dir)}/${TARGETS_FILE}`)!).buffer);
+        for (let r = 0; r < n; r++) if (floats.subarray(r * 128, (r + 1) * 128).some((x, i) => x !== old[r * 128 + i])) changed++;
+      }
+      expect(changed).toBe(result.changedRows);
+    } finally {
+      await closeIndex(loaded);
+    }
+    expect(await shardFiles(index)).toEqual(before);
+  });
+
+  it('a killed run leaves the source serving and nothing at --out; the next run cleans up and publishes', async () => {
+    const out = join(work, 'killed');
+    const args = ['index', 'optimize', '--index', index, '--queries', QUERIES, '--qrels', QRELS, '--out', out, '--unknown', 'skip', '--negatives', '50', '--epochs', '1000', '--patience', '1000', '--lr', '0.0001'];
+    const probe = async () => {
+      const source = await openIndex(index); // verifies every checksum
+      try {
+        const shard = source.shards[0].index;
+        return await shard.search(shard.reconstruct(0), 5);
+      } finally {
+        await closeIndex(source);
+      }
+    };
+    const served = await probe();
+    const { child, done } = startCli(args);
+    let stderr = '';
+    await new Promise<void>((resolve) => child.stderr!.on('data', (d) => (stderr += d) && /epoch 2\/1000/.test(stderr) && resolve()));
+    child.kill('SIGKILL');
+    expect((await done).signal).toBe('SIGKILL');
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+
+    expect(await probe()).toEqual(served);
+
+    const rerun = await startCli([...args.slice(0, -6), '--epochs', '1', '--lr', '0.001']).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(/epoch 1\/1: loss [\d.]+, validation nDCG@10 [\d.]+/);
+    expect((await readdir(work)).filter((n) => n.includes('staging'))).toEqual([]);
+    expect((await readIndexManifest(out)).optimization?.params.epochs).toBe(1);
+  }, 60_000);
+});

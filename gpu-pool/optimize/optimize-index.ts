@@ -1,0 +1,340 @@
+// `edgesearch index optimize`: the write-path operation around optimizeTargets. Reads an index
+// (never modifies it), gathers its targets (stored floats, or reconstructions when only codes
+// exist), encodes the training queries once with the index's own query encoder, optimizes, and
+// publishes a new index version atomically: staged beside the output, fsynced, renamed. A run
+// killed at any point leaves the source serving and at most a staging directory that never loads.
+import { createHash } from 'node:crypto';
+import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { FaissIndex } from '../index/index.ts';
+import { createProgress } from '../progress/index.ts';
+import { Searcher } from '../search/index.ts';
+import {
+  FAISS_FILE,
+  INDEX_MANIFEST_FILE,
+  SHARD_MANIFEST_FILE,
+  TARGETS_FILE,
+  checksumFile,
+  checksumFiles,
+  contentVersion,
+  createStaging,
+  publishDirectory,
+  removeStaleStaging,
+  writeJson,
+  type IndexManifest,
+  type LoadedShard,
+  type OptimizationRecord,
+  type ShardManifest,
+} from '../shard/index.ts';
+import { loadTrainingSet, describeTrainingSet, type TrainingSet } from './training-set.ts';
+import { optimizeTargets, type EpochReport } from './train.ts';
+
+export const OptimizeOptions = z.object({
+  index: z.string().min(1),
+  queries: z.string().min(1),
+  qrels: z.string().min(1),
+  out: z.string().min(1),
+  validFraction: z.number().min(0).max(0.5).default(0.1),
+  epochs: z.number().int().min(0).max(1000).default(10),
+  lr: z.number().min(0).max(1).default(0.001),
+  negatives: z.number().int().min(1).max(100_000).default(500),
+  temperature: z.number().positive().default(0.05),
+  batchSize: z.number().int().min(1).default(32),
+  patience: z.number().int().min(1).default(3),
+  /** false: the loss sees the float targets (no quantization-awareness); for comparison. */
+  quantizationAware: z.boolean().default(true),
+  /** Only rows added by `index add` since the last build or optimization move. */
+  addedOnly: z.boolean().default(false),
+  unknown: z.enum(['skip', 'reject']).default('reject'),
+  /** Model directory or manifest (default: the one recorded in the index). */
+  model: z.string().optional(),
+  threads: z.number().int().positive().optional(),
+  force: z.boolean().default(false),
+});
+export type OptimizeOptions = z.input<typeof OptimizeOptions>;
+
+export class OptimizeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptimizeError';
+  }
+}
+
+export interface OptimizeIo {
+  log: (message: string) => void;
+  progress?: boolean;
+}
+const stderrIo: OptimizeIo = { log: (m) => process.stderr.write(`${m}\n`), progress: true };
+
+export interface OptimizeResult {
+  manifest: IndexManifest;
+  history: EpochReport[];
+  bestEpoch: number;
+  /** Target rows whose stored codes changed. */
+  changedRows: number;
+}
+
+/** Where each global target row lives, and every shard's targets as one matrix. */
+interface Targets {
+  vectors: Float32Array;
+  /** Global row → global document ordinal. */
+  rowDoc: Uint32Array;
+  /** First global row and first global document of each shard. */
+  rowBase: number[];
+  docBase: number[];
+  /** Global rows allowed to move (all when undefined). */
+  trainable?: Uint8Array;
+  /** Per shard: whether its floats were stored (else reconstructed from codes). */
+  stored: boolean[];
+}
+
+async function readF32(path: string): Promise<Float32Array> {
+  const buf = await readFile(path);
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise<Targets> {
+  const d = shards[0].index.dimension;
+  const total = shards.reduce((n, s) => n + s.index.ntotal, 0);
+  const vectors = new Float32Array(total * d);
+  const rowDoc = new Uint32Array(total);
+  const rowBase: number[] = [];
+  const docBase: number[] = [];
+  const stored: boolean[] = [];
+  const trainable = addedOnly ? new Uint8Array(total) : undefined;
+  let row = 0;
+  let doc = 0;
+  for (const shard of shards) {
+    const n = shard.index.ntotal;
+    rowBase.push(row);
+    docBase.push(doc);
+    const hasFloats = TARGETS_FILE in shard.manifest.files;
+    stored.push(hasFloats);
+    // Stored floats are the encoder's output; reconstructions are what the codes still hold.
+    const floats = hasFloats ? await readF32(join(shard.dir, TARGETS_FILE)) : shard.index.reconstructBatch(Array.from({ length: n }, (_, i) => i));
+    if (floats.length !== n * d) throw new OptimizeError(`${join(shard.dir, TARGETS_FILE)}: ${floats.length / d} vectors for ${n} in the index`);
+    vectors.set(floats, row * d);
+    for (let i = 0; i < n; i++) rowDoc[row + i] = doc + shard.vectorDocs[i];
+    if (trainable) trainable.fill(1, row + (shard.manifest.addedFrom ?? n), row + n);
+    row += n;
+    doc += shard.manifest.counts.docs;
+  }
+  return { vectors, rowDoc, rowBase, docBase, trainable, stored };
+}
+
+/** Deterministic validation split by query id: the same file always splits the same way. */
+export function isValidation(queryId: string, fraction: number): boolean {
+  const h = createHash('sha256').update(queryId).digest().readUInt32BE(0);
+  return h / 2 ** 32 < fraction;
+}
+
+const finite = (x: number): number | null => (Number.isFinite(x) ? x : null);
+
+async function sha256(path: string): Promise<string> {
+  return (await checksumFile(path)).sha256;
+}
+
+/** Hard link when possible (same filesystem, unchanged bytes), copy otherwise. */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}
+
+function rowChanged(a: Float32Array, b: Float32Array, row: number, d: number): boolean {
+  for (let i = row * d; i < (row + 1) * d; i++) if (!Object.is(a[i], b[i])) return true;
+  return false;
+}
+
+/**
+ * Writes one shard of the new version into `dir`. Rows whose targets did not move keep their
+ * codes: an unchanged shard is the same bytes, and an IVF shard re-encodes only the moved rows
+ * (re-encoding a reconstruction could pick another list). Index types without ids (PQ, HNSW)
+ * are re-filled in row order.
+ */
+async function writeShard(shard: LoadedShard, dir: string, before: Float32Array, after: Float32Array, stored: boolean): Promise<{ manifest: ShardManifest; changed: number }> {
+  const d = shard.index.dimension;
+  const n = shard.index.ntotal;
+  const changed: number[] = [];
+  for (let r = 0; r < n; r++) if (rowChanged(before, after, r, d)) changed.push(r);
+
+  for (const name of Object.keys(shard.manifest.files)) {
+    if (name === FAISS_FILE || name === TARGETS_FILE) continue;
+    await linkOrCopy(join(shard.dir, name), join(dir, name));
+  }
+  if (changed.length === 0) {
+    await linkOrCopy(join(shard.dir, FAISS_FILE), join(dir, FAISS_FILE));
+    if (stored) await linkOrCopy(join(shard.dir, TARGETS_FILE), join(dir, TARGETS_FILE));
+  } else {
+    // A fresh read: the serving copy may carry a direct map that reconstruct switched on.
+    const index = await FaissIndex.readFile(join(shard.dir, FAISS_FILE));
+    try {
+      if (/IVF/.test(index.description)) {
+        const ids = BigInt64Array.from(changed, (r) => BigInt(r));
+        const rows = new Float32Array(changed.length * d);
+        changed.forEach((r, i) => rows.set(after.subarray(r * d, (r + 1) * d), i * d));
+        const removed = await index.removeIds(ids);
+        if (removed !== changed.length) throw new OptimizeError(`${shard.dir}: removed ${removed} of ${changed.length} re-encoded rows (ids are not 0..${n - 1})`);
+        await index.add(rows, ids);
+      } else {
+        await index.reset();
+        await index.add(after);
+      }
+      await index.writeFile(join(dir, FAISS_FILE));
+    } finally {
+      index.dispose();
+    }
+    if (stored) await writeF32(join(dir, TARGETS_FILE), after);
+  }
+  const files = await checksumFiles(dir, Object.keys(shard.manifest.files));
+  const { addedFrom: _, ...rest } = shard.manifest;
+  const manifest: ShardManifest = { ...rest, files, version: contentVersion(files) };
+  await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
+  return { manifest, changed: changed.length };
+}
+
+async function writeF32(path: string, values: Float32Array): Promise<void> {
+  await writeFile(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = stderrIo): Promise<OptimizeResult> {
+  const opts = OptimizeOptions.parse(input);
+  const { log } = io;
+  const source = resolve(opts.index);
+  const out = resolve(opts.out);
+  if (out === source) throw new OptimizeError(`--out ${opts.out} is the index being optimized: a new version goes to a new directory (the source keeps serving until the pool swaps)`);
+  if (opts.threads) FaissIndex.setThreads(opts.threads);
+  const started = performance.now();
+
+  const searcher = await Searcher.open(source, { model: opts.model, threads: opts.threads, log });
+  try {
+    const { shards, manifest: sourceManifest } = searcher.index;
+    if (shards.length === 0 || shards.every((s) => s.index.ntotal === 0)) throw new OptimizeError(`${source} holds no vectors`);
+    const d = sourceManifest.model.dimension;
+
+    // Document ids → global ordinals, from the passage stores.
+    const docOrdinal = new Map<string, number>();
+    let base = 0;
+    for (const shard of shards) {
+      const passages = await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i));
+      passages.forEach((p, i) => docOrdinal.set(p.id, base + i));
+      base += shard.manifest.counts.docs;
+    }
+    const set: TrainingSet = await loadTrainingSet({ queries: opts.queries, qrels: opts.qrels, docOrdinal: (id) => docOrdinal.get(id), unknown: opts.unknown });
+    log(describeTrainingSet(set, opts.qrels));
+
+    const targets = await gatherTargets(shards, opts.addedOnly);
+    const trainableRows = targets.trainable ? targets.trainable.reduce((a, b) => a + b, 0) : targets.rowDoc.length;
+    if (targets.trainable && trainableRows === 0) throw new OptimizeError(`--added-only: no rows were added to ${source} since it was built or last optimized`);
+    log(`targets: ${targets.rowDoc.length} vectors of ${d} (${targets.stored.every(Boolean) ? 'stored floats' : targets.stored.some(Boolean) ? 'stored floats and reconstructions' : 'reconstructed from the codes'}), ${trainableRows} trainable`);
+
+    // The training queries, encoded once with the index's own query encoder.
+    const encoder = await searcher.queryEncoder();
+    const t0 = performance.now();
+    const queryVectors = await encoder.encodeQueries(set.texts);
+    log(`encoded ${set.texts.length} queries in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+
+    const train: number[] = [];
+    const validation: number[] = [];
+    set.ids.forEach((id, i) => (isValidation(id, opts.validFraction) ? validation : train).push(i));
+    if (train.length === 0) throw new OptimizeError(`all ${set.ids.length} queries fell into the validation split; lower --valid-fraction`);
+    if (opts.validFraction > 0 && validation.length === 0) log('warning: no query fell into the validation split; every epoch is kept');
+    log(`${train.length} training queries, ${validation.length} validation queries`);
+
+    // Each shard quantizes its own rows with its own trained codec.
+    const quantize = async (t: Float32Array): Promise<Float32Array> => {
+      const q = new Float32Array(t.length);
+      for (let s = 0; s < shards.length; s++) {
+        const from = targets.rowBase[s] * d;
+        const to = from + shards[s].index.ntotal * d;
+        q.set(await shards[s].index.quantize(t.subarray(from, to)), from);
+      }
+      return q;
+    };
+
+    let progress = createProgress({ label: 'epoch 1', total: train.length, unit: 'queries', enabled: io.progress ?? false });
+    const result = await optimizeTargets(
+      { targets: targets.vectors, d, targetDoc: targets.rowDoc, queries: queryVectors, relevant: set.relevant },
+      {
+        train,
+        validation,
+        epochs: opts.epochs,
+        lr: opts.lr,
+        negatives: opts.negatives,
+        temperature: opts.temperature,
+        batchSize: opts.batchSize,
+        patience: opts.patience,
+        trainable: targets.trainable,
+        quantize,
+        straightThrough: opts.quantizationAware,
+        onProgress: (done) => progress.set(done),
+        onEpoch: (r) => {
+          progress.finish();
+          const loss = r.epoch === 0 ? 'before training' : `loss ${r.loss.toFixed(4)}`;
+          log(`epoch ${r.epoch}/${opts.epochs}: ${loss}, validation nDCG@10 ${Number.isNaN(r.validNdcg10) ? '-' : r.validNdcg10.toFixed(4)} (${r.seconds.toFixed(1)}s)`);
+          progress = createProgress({ label: `epoch ${r.epoch + 2}`, total: train.length, unit: 'queries', enabled: io.progress ?? false });
+        },
+      },
+    );
+    progress.finish();
+
+    await removeStaleStaging(out);
+    const staging = await createStaging(out);
+    try {
+      const shardEntries: IndexManifest['shards'] = [];
+      let changedRows = 0;
+      for (let s = 0; s < shards.length; s++) {
+        const entry = sourceManifest.shards[s];
+        const dir = join(staging, entry.dir);
+        await mkdir(dir);
+        const from = targets.rowBase[s] * d;
+        const to = from + shards[s].index.ntotal * d;
+        const written = await writeShard(shards[s], dir, targets.vectors.subarray(from, to), result.targets.subarray(from, to), targets.stored[s]);
+        changedRows += written.changed;
+        shardEntries.push({ ...entry, version: written.manifest.version });
+      }
+      const optimization: OptimizationRecord = {
+        source: { dir: source, version: sourceManifest.version },
+        queries: { path: resolve(opts.queries), sha256: await sha256(opts.queries), count: set.ids.length, train: train.length, validation: validation.length },
+        qrels: { path: resolve(opts.qrels), sha256: await sha256(opts.qrels), used: set.report.used, unknownDocs: set.report.unknownDocs.count, unknownQueries: set.report.unknownQueries.count },
+        params: {
+          validFraction: opts.validFraction,
+          epochs: opts.epochs,
+          lr: opts.lr,
+          negatives: opts.negatives,
+          temperature: opts.temperature,
+          batchSize: opts.batchSize,
+          patience: opts.patience,
+          quantizationAware: opts.quantizationAware,
+          update: 'targets',
+          addedOnly: opts.addedOnly,
+        },
+        validation: { metric: 'ndcg@10', before: finite(result.history[0].validNdcg10), after: finite(result.history[result.bestEpoch].validNdcg10), bestEpoch: result.bestEpoch },
+        epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), seconds: h.seconds })),
+        changedRows,
+        seconds: (performance.now() - started) / 1000,
+      };
+      const manifest: IndexManifest = {
+        ...sourceManifest,
+        version: contentVersion(Object.fromEntries(shardEntries.map((e) => [e.dir, { sha256: e.version }]))),
+        createdAt: new Date().toISOString(),
+        shards: shardEntries,
+        optimization,
+      };
+      await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
+      await publishDirectory(staging, out, { replace: opts.force });
+      log(`index ${manifest.version} published at ${out}: ${changedRows} of ${targets.rowDoc.length} vectors re-encoded, best epoch ${result.bestEpoch}`);
+      return { manifest, history: result.history, bestEpoch: result.bestEpoch, changedRows };
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw err;
+    }
+  } finally {
+    await searcher.close();
+  }
+}
