@@ -1,31 +1,21 @@
 // bench:engine — SciFact with use-lite: build Flat, IVF-PQ, OPQ+IVF-PQ, HNSW-PQ and BM25,
 // evaluate on the 300 test queries, write bench/results/engine.md.
 // Encoding is done once (the CLI build of the exact index) and reused for the other factory keys.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEncoder } from '../gpu-pool/encoders/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
+import { timedCli } from './child-cli.ts';
 import { writeResultTable } from './result-table.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'use-lite');
 const QRELS = join(SCIFACT_DIR, 'qrels', 'test.tsv');
 const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-')));
-const cli = join(REPO_ROOT, 'bin', 'edgesearch.js');
 requireShared(SCIFACT_DIR);
 
-function timed(args: string[]): { seconds: number; peakRssMB: number } {
-  const t = performance.now();
-  // GNU time reports the child's peak RSS on stderr (execFileSync would only return stdout).
-  const run = spawnSync('/usr/bin/time', ['-f', 'PEAKRSS %M', process.execPath, cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (run.status !== 0) {
-    process.stderr.write(run.stderr ?? '');
-    throw new Error(`edgesearch ${args.join(' ')} exited with ${run.status ?? run.signal}`);
-  }
-  const m = /PEAKRSS (\d+)/.exec(run.stderr);
-  return { seconds: (performance.now() - t) / 1000, peakRssMB: m ? Number(m[1]) / 1024 : NaN };
-}
+const timed = (args: string[]) => timedCli(args);
 
 async function dirBytes(dir: string, pattern: RegExp): Promise<number> {
   let total = 0;

@@ -8,7 +8,7 @@ import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FaissIndex } from '../index/index.ts';
-import { createProgress } from '../progress/index.ts';
+import { createProgress, type Progress } from '../progress/index.ts';
 import { Searcher } from '../search/index.ts';
 import {
   FAISS_FILE,
@@ -257,7 +257,10 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
       return q;
     };
 
-    let progress = createProgress({ label: 'epoch 1', total: train.length, unit: 'queries', enabled: io.progress ?? false });
+    // One bar per epoch, opened on its first batch.
+    let progress: Progress | undefined;
+    let epoch = 1;
+    let reported = 0;
     const result = await optimizeTargets(
       { targets: targets.vectors, d, targetDoc: targets.rowDoc, queries: queryVectors, relevant: set.relevant },
       {
@@ -272,16 +275,21 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
         trainable: targets.trainable,
         quantize,
         straightThrough: opts.quantizationAware,
-        onProgress: (done) => progress.set(done),
+        onProgress: (done) => {
+          progress ??= createProgress({ label: `epoch ${epoch}/${opts.epochs}`, total: train.length, unit: 'queries', enabled: io.progress ?? false });
+          progress.tick(done - reported);
+          reported = done;
+        },
         onEpoch: (r) => {
-          progress.finish();
+          progress?.finish();
+          progress = undefined;
+          reported = 0;
+          epoch = r.epoch + 1;
           const loss = r.epoch === 0 ? 'before training' : `loss ${r.loss.toFixed(4)}`;
           log(`epoch ${r.epoch}/${opts.epochs}: ${loss}, validation nDCG@10 ${Number.isNaN(r.validNdcg10) ? '-' : r.validNdcg10.toFixed(4)} (${r.seconds.toFixed(1)}s)`);
-          progress = createProgress({ label: `epoch ${r.epoch + 2}`, total: train.length, unit: 'queries', enabled: io.progress ?? false });
         },
       },
     );
-    progress.finish();
 
     await removeStaleStaging(out);
     const staging = await createStaging(out);
@@ -318,6 +326,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
         epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), seconds: h.seconds })),
         changedRows,
         seconds: (performance.now() - started) / 1000,
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
       };
       const manifest: IndexManifest = {
         ...sourceManifest,
@@ -328,7 +337,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
       };
       await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
       await publishDirectory(staging, out, { replace: opts.force });
-      log(`index ${manifest.version} published at ${out}: ${changedRows} of ${targets.rowDoc.length} vectors re-encoded, best epoch ${result.bestEpoch}`);
+      log(`index ${manifest.version} published at ${out}: ${changedRows} of ${targets.rowDoc.length} vectors re-encoded, best epoch ${result.bestEpoch}, ${optimization.seconds.toFixed(1)}s, peak RSS ${optimization.peakRssMb} MB`);
       return { manifest, history: result.history, bestEpoch: result.bestEpoch, changedRows };
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

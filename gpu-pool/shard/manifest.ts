@@ -49,6 +49,8 @@ export const OptimizationRecord = z.object({
   epochs: z.array(z.object({ epoch: z.number().int(), loss: nullableNumber, validNdcg10: nullableNumber, seconds: z.number() })),
   changedRows: z.number().int(),
   seconds: z.number(),
+  /** Peak resident memory of the optimizing process. */
+  peakRssMb: z.number(),
 });
 export type OptimizationRecord = z.infer<typeof OptimizationRecord>;
 
