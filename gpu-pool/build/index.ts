@@ -12,6 +12,7 @@ import { corpusDocuments, runEncodeStage, type Slice } from './encode-stage.ts';
 import { VECTORS_FILE, WINDOW_DOCS_FILE, readEncoded, type EncodedVectors } from './encoded-vectors.ts';
 
 export { shardDirName, trainingSample } from './assemble.ts';
+export { addDocuments, type AddOptions, type AddResult } from './add-documents.ts';
 export type { Slice } from './encode-stage.ts';
 
 export const BuildOptions = z.object({
@@ -50,7 +51,7 @@ export interface BuildIo {
   log: Log;
   progress?: boolean;
 }
-const stderrIo: BuildIo = { log: (m) => process.stderr.write(`${m}\n`), progress: true };
+export const stderrIo: BuildIo = { log: (m) => process.stderr.write(`${m}\n`), progress: true };
 
 /** Parses "I/N" as given on the command line. */
 export function parseSlice(text: string): Slice {

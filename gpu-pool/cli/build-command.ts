@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { buildIndex, mergeSlices, parseSlice } from '../build/index.ts';
+import { addDocuments, buildIndex, mergeSlices, parseSlice, stderrIo } from '../build/index.ts';
 import { intArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {
@@ -57,5 +57,20 @@ export function mergeCommand(cmd: Command): Command {
     .option('--force', 'replace an existing index directory', false)
     .action(async (slices: string[], o) => {
       await mergeSlices({ slices, out: o.out, factory: o.factory, shards: o.shards, bm25: o.bm25, keepVectors: o.keepVectors, opqIterations: o.opqIterations, force: o.force });
+    });
+}
+
+export function addCommand(cmd: Command): Command {
+  return cmd
+    .description('add documents to an index without rebuilding it (only they are encoded), as a new index version')
+    .requiredOption('--index <dir>', 'index to add to (read only: it keeps serving)')
+    .requiredOption('--corpus <path>', 'the new documents: BEIR dir or corpus.jsonl, collection.tsv, or DensePhrases/SQuAD json')
+    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices(['beir', 'tsv', 'densephrases']))
+    .requiredOption('--out <dir>', 'directory of the new index version (must not exist unless --force)')
+    .option('--model <dir>', 'document encoder (default: the one recorded in the index; must be the same model)')
+    .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
+    .option('--force', 'replace an existing --out directory', false)
+    .action(async (o) => {
+      await addDocuments({ index: o.index, corpus: o.corpus, format: o.format, out: o.out, model: o.model, threads: o.threads, force: o.force }, stderrIo);
     });
 }

@@ -1,6 +1,6 @@
-// `edgesearch` command line: build, merge, optimize, search, eval, models pull, pool.
+// `edgesearch` command line: build, merge, add, optimize, search, eval, models pull, pool.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { buildCommand, mergeCommand } from './build-command.ts';
+import { addCommand, buildCommand, mergeCommand } from './build-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
@@ -34,6 +34,7 @@ export function createProgram(): Command {
   const index = program.command('index').description('build and maintain indexes');
   buildCommand(index.command('build'));
   mergeCommand(index.command('merge'));
+  addCommand(index.command('add'));
   optimizeCommand(index.command('optimize'));
   searchCommand(program.command('search'));
   evalCommand(program.command('eval'));

@@ -140,7 +140,8 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
       const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
       history.push(report);
       opts.onEpoch?.(report);
-      if (report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
+      // Without a validation split there is nothing to select on: the last epoch is kept.
+      if (opts.validation.length === 0 || report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
       else if (epoch - best.epoch >= patience) break;
     }
     return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };

@@ -1,0 +1,193 @@
+// `edgesearch index add`: new documents into an existing index without a rebuild. Only the new
+// documents are encoded; they join the shard their id hashes to, under the quantizers the index
+// was trained with. The result is a new index version (the source is never modified): shards
+// that got no document are linked unchanged, the others get their codes appended, their passage
+// store and vector map extended and their BM25 postings rebuilt from the stored passages.
+// `addedFrom` in a shard's manifest marks the new vectors, so `index optimize --added-only` can
+// move just those.
+import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Bm25Builder } from '../bm25/index.ts';
+import { readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
+import { loadEncoder } from '../encoders/index.ts';
+import { FaissIndex } from '../index/index.ts';
+import {
+  FAISS_FILE,
+  INDEX_MANIFEST_FILE,
+  PassageStoreWriter,
+  SHARD_MANIFEST_FILE,
+  TARGETS_FILE,
+  VECTOR_DOCS_FILE,
+  checksumFiles,
+  closeIndex,
+  contentVersion,
+  createStaging,
+  openIndex,
+  publishDirectory,
+  removeStaleStaging,
+  shardOf,
+  writeJson,
+  writeU32,
+  type IndexManifest,
+  type LoadedShard,
+  type ShardManifest,
+} from '../shard/index.ts';
+import { BuildError, type BuildIo } from './index.ts';
+
+export interface AddOptions {
+  index: string;
+  corpus: string;
+  format?: CorpusFormat;
+  out: string;
+  /** Model directory or manifest (default: the one recorded in the index; must be the same model). */
+  model?: string;
+  threads?: number;
+  force?: boolean;
+}
+
+export interface AddResult {
+  manifest: IndexManifest;
+  docs: number;
+  vectors: number;
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}
+
+async function readF32(path: string): Promise<Float32Array> {
+  const buf = await readFile(path);
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+/** The shard with its new documents appended, written into `dir`. */
+async function extendShard(shard: LoadedShard, dir: string, docs: Doc[], vectors: Float32Array, owners: number[]): Promise<ShardManifest> {
+  const oldDocs = shard.manifest.counts.docs;
+  const oldVectors = shard.index.ntotal;
+  const d = shard.index.dimension;
+
+  const passages = await PassageStoreWriter.create(dir);
+  const bm25 = shard.bm25 ? new Bm25Builder() : undefined;
+  const all = [...(await shard.passages.getMany(Array.from({ length: oldDocs }, (_, i) => i))), ...docs];
+  for (const p of all) {
+    const local = await passages.append(p);
+    bm25?.add(local, `${p.title} ${p.text}`);
+  }
+  const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages.close())];
+  if (bm25) names.push(...(await bm25.build().write(dir)));
+
+  // A fresh read of the file: the serving copy is never touched.
+  const index = await FaissIndex.readFile(join(shard.dir, FAISS_FILE));
+  try {
+    await index.add(vectors);
+    await index.writeFile(join(dir, FAISS_FILE));
+  } finally {
+    index.dispose();
+  }
+  const vectorDocs = new Uint32Array(oldVectors + owners.length);
+  vectorDocs.set(shard.vectorDocs);
+  owners.forEach((o, i) => (vectorDocs[oldVectors + i] = oldDocs + o));
+  await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
+  if (TARGETS_FILE in shard.manifest.files) {
+    const floats = new Float32Array((oldVectors + owners.length) * d);
+    floats.set(await readF32(join(shard.dir, TARGETS_FILE)));
+    floats.set(vectors, oldVectors * d);
+    await writeFile(join(dir, TARGETS_FILE), new Uint8Array(floats.buffer));
+    names.push(TARGETS_FILE);
+  }
+  const files = await checksumFiles(dir, names);
+  const manifest: ShardManifest = {
+    ...shard.manifest,
+    counts: { docs: oldDocs + docs.length, vectors: oldVectors + owners.length },
+    files,
+    version: contentVersion(files),
+    addedFrom: shard.manifest.addedFrom ?? oldVectors,
+  };
+  await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
+  return manifest;
+}
+
+export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddResult> {
+  const source = resolve(opts.index);
+  const out = resolve(opts.out);
+  if (out === source) throw new BuildError(`--out ${opts.out} is the source index: indexes are never modified in place; write a new version and swap the pool to it`);
+  const loaded = await openIndex(source);
+  try {
+    const recorded = loaded.manifest.model;
+    const existing = new Set<string>();
+    for (const shard of loaded.shards) for (const p of await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i))) existing.add(p.id);
+
+    const docs: Doc[] = [];
+    const clashes: string[] = [];
+    for await (const doc of readCorpus(resolve(opts.corpus), opts.format)) {
+      if (existing.has(doc.id)) clashes.push(doc.id);
+      else docs.push(doc);
+    }
+    if (clashes.length > 0) throw new BuildError(`${opts.corpus}: ${clashes.length} document id${clashes.length === 1 ? ' is' : 's are'} already in the index (e.g. ${clashes.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}); adding never replaces a document`);
+    if (docs.length === 0) throw new BuildError(`${opts.corpus}: no documents to add`);
+
+    const encoder = await loadEncoder(opts.model ?? recorded.path, { threads: opts.threads, log: io.log, deterministic: false, batchSize: 16 });
+    try {
+      if (encoder.manifestHash !== recorded.manifestHash) throw new BuildError(`model ${encoder.modelId} (${encoder.manifestPath}) is not the model ${recorded.id} the index was built with: its vectors would not be comparable`);
+      const shardCount = loaded.shards.length;
+      const perShard = Array.from({ length: shardCount }, () => ({ docs: [] as Doc[], windows: [] as Int32Array[], owners: [] as number[] }));
+      for (const doc of docs) {
+        const part = perShard[shardOf(doc.id, shardCount)];
+        for (const w of encoder.documentWindows(doc)) {
+          part.windows.push(w);
+          part.owners.push(part.docs.length);
+        }
+        part.docs.push(doc);
+      }
+
+      await removeStaleStaging(out);
+      const staging = await createStaging(out);
+      try {
+        const entries: IndexManifest['shards'] = [];
+        let vectors = 0;
+        for (let s = 0; s < shardCount; s++) {
+          const shard = loaded.shards[s];
+          const entry = loaded.manifest.shards[s];
+          const dir = join(staging, entry.dir);
+          await mkdir(dir);
+          const part = perShard[s];
+          if (part.docs.length === 0) {
+            for (const name of [SHARD_MANIFEST_FILE, ...Object.keys(shard.manifest.files)]) await linkOrCopy(join(shard.dir, name), join(dir, name));
+            entries.push(entry);
+            continue;
+          }
+          const encoded = part.windows.length > 0 ? await encoder.encodeWindows(part.windows) : new Float32Array(0);
+          const manifest = await extendShard(shard, dir, part.docs, encoded, part.owners);
+          vectors += part.owners.length;
+          entries.push({ dir: entry.dir, version: manifest.version, docs: manifest.counts.docs, vectors: manifest.counts.vectors });
+          io.log(`shard ${s}: +${part.docs.length} docs, +${part.owners.length} vectors`);
+        }
+        const manifest: IndexManifest = {
+          ...loaded.manifest,
+          version: contentVersion(Object.fromEntries(entries.map((e) => [e.dir, { sha256: e.version }]))),
+          createdAt: new Date().toISOString(),
+          counts: { docs: loaded.manifest.counts.docs + docs.length, vectors: loaded.manifest.counts.vectors + vectors },
+          shards: entries,
+          optimization: undefined,
+        };
+        await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
+        await publishDirectory(staging, out, { replace: opts.force });
+        io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);
+        return { manifest, docs: docs.length, vectors };
+      } catch (err) {
+        await rm(staging, { recursive: true, force: true });
+        throw err;
+      }
+    } finally {
+      await encoder.dispose();
+    }
+  } finally {
+    await closeIndex(loaded);
+  }
+}
