@@ -5,7 +5,6 @@
 // store and vector map extended and their BM25 postings rebuilt from the stored passages.
 // `addedFrom` in a shard's manifest marks the new vectors, so `index optimize --added-only` can
 // move just those.
-import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Bm25Builder } from '../bm25/index.ts';
 import { readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
@@ -13,26 +12,23 @@ import { loadEncoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import {
   FAISS_FILE,
-  INDEX_MANIFEST_FILE,
   PassageStoreWriter,
-  SHARD_MANIFEST_FILE,
   TARGETS_FILE,
   VECTOR_DOCS_FILE,
   checksumFiles,
   closeIndex,
   contentVersion,
-  createStaging,
   openIndex,
-  publishDirectory,
-  removeStaleStaging,
+  readF32,
   shardOf,
-  writeJson,
+  writeF32,
   writeU32,
   type IndexManifest,
   type LoadedShard,
   type ShardManifest,
 } from '../shard/index.ts';
 import { BuildError, type BuildIo } from './index.ts';
+import { publishNewVersion } from './new-version.ts';
 
 export interface AddOptions {
   index: string;
@@ -49,21 +45,6 @@ export interface AddResult {
   manifest: IndexManifest;
   docs: number;
   vectors: number;
-}
-
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch {
-    await copyFile(from, to);
-  }
-}
-
-async function readF32(path: string): Promise<Float32Array> {
-  const buf = await readFile(path);
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
 }
 
 /** The shard with its new documents appended, written into `dir`. */
@@ -98,26 +79,22 @@ async function extendShard(shard: LoadedShard, dir: string, docs: Doc[], vectors
     const floats = new Float32Array((oldVectors + owners.length) * d);
     floats.set(await readF32(join(shard.dir, TARGETS_FILE)));
     floats.set(vectors, oldVectors * d);
-    await writeFile(join(dir, TARGETS_FILE), new Uint8Array(floats.buffer));
+    await writeF32(join(dir, TARGETS_FILE), floats);
     names.push(TARGETS_FILE);
   }
   const files = await checksumFiles(dir, names);
-  const manifest: ShardManifest = {
+  return {
     ...shard.manifest,
     counts: { docs: oldDocs + docs.length, vectors: oldVectors + owners.length },
     files,
     version: contentVersion(files),
     addedFrom: shard.manifest.addedFrom ?? oldVectors,
   };
-  await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
-  return manifest;
 }
 
 export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddResult> {
-  const source = resolve(opts.index);
   const out = resolve(opts.out);
-  if (out === source) throw new BuildError(`--out ${opts.out} is the source index: indexes are never modified in place; write a new version and swap the pool to it`);
-  const loaded = await openIndex(source);
+  const loaded = await openIndex(resolve(opts.index));
   try {
     const recorded = loaded.manifest.model;
     const existing = new Set<string>();
@@ -146,44 +123,22 @@ export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddRe
         part.docs.push(doc);
       }
 
-      await removeStaleStaging(out);
-      const staging = await createStaging(out);
-      try {
-        const entries: IndexManifest['shards'] = [];
-        let vectors = 0;
-        for (let s = 0; s < shardCount; s++) {
-          const shard = loaded.shards[s];
-          const entry = loaded.manifest.shards[s];
-          const dir = join(staging, entry.dir);
-          await mkdir(dir);
+      let vectors = 0;
+      const manifest = await publishNewVersion({
+        source: loaded,
+        out,
+        force: opts.force,
+        writeShard: async (shard, dir, s) => {
           const part = perShard[s];
-          if (part.docs.length === 0) {
-            for (const name of [SHARD_MANIFEST_FILE, ...Object.keys(shard.manifest.files)]) await linkOrCopy(join(shard.dir, name), join(dir, name));
-            entries.push(entry);
-            continue;
-          }
+          if (part.docs.length === 0) return undefined;
           const encoded = part.windows.length > 0 ? await encoder.encodeWindows(part.windows) : new Float32Array(0);
-          const manifest = await extendShard(shard, dir, part.docs, encoded, part.owners);
           vectors += part.owners.length;
-          entries.push({ dir: entry.dir, version: manifest.version, docs: manifest.counts.docs, vectors: manifest.counts.vectors });
           io.log(`shard ${s}: +${part.docs.length} docs, +${part.owners.length} vectors`);
-        }
-        const manifest: IndexManifest = {
-          ...loaded.manifest,
-          version: contentVersion(Object.fromEntries(entries.map((e) => [e.dir, { sha256: e.version }]))),
-          createdAt: new Date().toISOString(),
-          counts: { docs: loaded.manifest.counts.docs + docs.length, vectors: loaded.manifest.counts.vectors + vectors },
-          shards: entries,
-          optimization: undefined,
-        };
-        await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
-        await publishDirectory(staging, out, { replace: opts.force });
-        io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);
-        return { manifest, docs: docs.length, vectors };
-      } catch (err) {
-        await rm(staging, { recursive: true, force: true });
-        throw err;
-      }
+          return extendShard(shard, dir, part.docs, encoded, part.owners);
+        },
+      });
+      io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);
+      return { manifest, docs: docs.length, vectors };
     } finally {
       await encoder.dispose();
     }

@@ -265,6 +265,15 @@ export class FaissIndex {
     await this.#async('reset', (n) => n.reset());
   }
 
+  /**
+   * IVF only: every stored id `i` becomes `mapping[i]` (codes unchanged); an id without a mapping
+   * (out of range or -1) is an error. Closes the gaps removeIds leaves, so ids stay row positions.
+   */
+  async renumberIds(mapping: BigInt64Array): Promise<void> {
+    if (!(mapping instanceof BigInt64Array)) throw invalidArg('renumberIds', 'mapping must be a BigInt64Array');
+    await this.#async('renumberIds', (n) => n.renumberIds(mapping));
+  }
+
   /** Removes the ids (unknown ids are ignored); resolves to the number removed. HNSW cannot remove. */
   async removeIds(ids: BigInt64Array | readonly (bigint | number)[]): Promise<number> {
     const arr = toIdArray('removeIds', ids);

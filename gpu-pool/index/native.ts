@@ -30,6 +30,7 @@ export interface NativeIndex {
   reconstructBatch(ids: BigInt64Array): Float32Array;
   quantize(x: Float32Array): Promise<Float32Array>;
   reset(): Promise<void>;
+  renumberIds(mapping: BigInt64Array): Promise<void>;
   removeIds(ids: BigInt64Array): Promise<number>;
   writeFile(path: string): Promise<void>;
   toBuffer(): Promise<Buffer>;

@@ -4,7 +4,6 @@
 // publishes a new index version atomically: staged beside the output, fsynced, renamed. A run
 // killed at any point leaves the source serving and at most a staging directory that never loads.
 import { createHash } from 'node:crypto';
-import { copyFile, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FaissIndex } from '../index/index.ts';
@@ -12,21 +11,18 @@ import { createProgress, type Progress } from '../progress/index.ts';
 import { Searcher } from '../search/index.ts';
 import {
   FAISS_FILE,
-  INDEX_MANIFEST_FILE,
-  SHARD_MANIFEST_FILE,
   TARGETS_FILE,
   checksumFile,
   checksumFiles,
   contentVersion,
-  createStaging,
-  publishDirectory,
-  removeStaleStaging,
-  writeJson,
+  linkOrCopy,
+  readF32,
+  writeF32,
   type IndexManifest,
   type LoadedShard,
-  type OptimizationRecord,
   type ShardManifest,
 } from '../shard/index.ts';
+import { publishNewVersion } from '../build/index.ts';
 import { loadTrainingSet, describeTrainingSet, type TrainingSet } from './training-set.ts';
 import { optimizeTargets, type EpochReport } from './train.ts';
 
@@ -89,13 +85,6 @@ interface Targets {
   stored: boolean[];
 }
 
-async function readF32(path: string): Promise<Float32Array> {
-  const buf = await readFile(path);
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
-}
-
 async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise<Targets> {
   const d = shards[0].index.dimension;
   const total = shards.reduce((n, s) => n + s.index.ntotal, 0);
@@ -137,15 +126,6 @@ async function sha256(path: string): Promise<string> {
   return (await checksumFile(path)).sha256;
 }
 
-/** Hard link when possible (same filesystem, unchanged bytes), copy otherwise. */
-async function linkOrCopy(from: string, to: string): Promise<void> {
-  try {
-    await link(from, to);
-  } catch {
-    await copyFile(from, to);
-  }
-}
-
 function rowChanged(a: Float32Array, b: Float32Array, row: number, d: number): boolean {
   for (let i = row * d; i < (row + 1) * d; i++) if (!Object.is(a[i], b[i])) return true;
   return false;
@@ -157,11 +137,12 @@ function rowChanged(a: Float32Array, b: Float32Array, row: number, d: number): b
  * (re-encoding a reconstruction could pick another list). Index types without ids (PQ, HNSW)
  * are re-filled in row order.
  */
-async function writeShard(shard: LoadedShard, dir: string, before: Float32Array, after: Float32Array, stored: boolean): Promise<{ manifest: ShardManifest; changed: number }> {
+async function writeShard(shard: LoadedShard, dir: string, before: Float32Array, after: Float32Array, stored: boolean): Promise<{ manifest: ShardManifest; changed: number } | undefined> {
   const d = shard.index.dimension;
   const n = shard.index.ntotal;
   const changed: number[] = [];
   for (let r = 0; r < n; r++) if (rowChanged(before, after, r, d)) changed.push(r);
+  if (changed.length === 0 && shard.manifest.addedFrom === undefined) return undefined;
 
   for (const name of Object.keys(shard.manifest.files)) {
     if (name === FAISS_FILE || name === TARGETS_FILE) continue;
@@ -192,14 +173,9 @@ async function writeShard(shard: LoadedShard, dir: string, before: Float32Array,
     if (stored) await writeF32(join(dir, TARGETS_FILE), after);
   }
   const files = await checksumFiles(dir, Object.keys(shard.manifest.files));
+  // The added vectors have now been optimized: the marker goes.
   const { addedFrom: _, ...rest } = shard.manifest;
-  const manifest: ShardManifest = { ...rest, files, version: contentVersion(files) };
-  await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
-  return { manifest, changed: changed.length };
-}
-
-async function writeF32(path: string, values: Float32Array): Promise<void> {
-  await writeFile(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  return { manifest: { ...rest, files, version: contentVersion(files) }, changed: changed.length };
 }
 
 export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = stderrIo): Promise<OptimizeResult> {
@@ -228,6 +204,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
     const set: TrainingSet = await loadTrainingSet({ queries: opts.queries, qrels: opts.qrels, docOrdinal: (id) => docOrdinal.get(id), unknown: opts.unknown });
     log(describeTrainingSet(set, opts.qrels));
 
+    // Checksums of the training data now: the record must describe what was read, not a later edit.
+    const [queriesSha, qrelsSha] = [await sha256(opts.queries), await sha256(opts.qrels)];
     const targets = await gatherTargets(shards, opts.addedOnly);
     const trainableRows = targets.trainable ? targets.trainable.reduce((a, b) => a + b, 0) : targets.rowDoc.length;
     if (targets.trainable && trainableRows === 0) throw new OptimizeError(`--added-only: no rows were added to ${source} since it was built or last optimized`);
@@ -291,58 +269,46 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
       },
     );
 
-    await removeStaleStaging(out);
-    const staging = await createStaging(out);
-    try {
-      const shardEntries: IndexManifest['shards'] = [];
-      let changedRows = 0;
-      for (let s = 0; s < shards.length; s++) {
-        const entry = sourceManifest.shards[s];
-        const dir = join(staging, entry.dir);
-        await mkdir(dir);
+    let changedRows = 0;
+    const manifest = await publishNewVersion({
+      source: searcher.index,
+      out,
+      force: opts.force,
+      writeShard: async (shard, dir, s) => {
         const from = targets.rowBase[s] * d;
-        const to = from + shards[s].index.ntotal * d;
-        const written = await writeShard(shards[s], dir, targets.vectors.subarray(from, to), result.targets.subarray(from, to), targets.stored[s]);
-        changedRows += written.changed;
-        shardEntries.push({ ...entry, version: written.manifest.version });
-      }
-      const optimization: OptimizationRecord = {
-        source: { dir: source, version: sourceManifest.version },
-        queries: { path: resolve(opts.queries), sha256: await sha256(opts.queries), count: set.ids.length, train: train.length, validation: validation.length },
-        qrels: { path: resolve(opts.qrels), sha256: await sha256(opts.qrels), used: set.report.used, unknownDocs: set.report.unknownDocs.count, unknownQueries: set.report.unknownQueries.count },
-        params: {
-          validFraction: opts.validFraction,
-          epochs: opts.epochs,
-          lr: opts.lr,
-          negatives: opts.negatives,
-          temperature: opts.temperature,
-          batchSize: opts.batchSize,
-          patience: opts.patience,
-          quantizationAware: opts.quantizationAware,
-          update: 'targets',
-          addedOnly: opts.addedOnly,
+        const to = from + shard.index.ntotal * d;
+        const written = await writeShard(shard, dir, targets.vectors.subarray(from, to), result.targets.subarray(from, to), targets.stored[s]);
+        changedRows += written?.changed ?? 0;
+        return written?.manifest;
+      },
+      patch: () => ({
+        optimization: {
+          source: { dir: source, version: sourceManifest.version },
+          queries: { path: resolve(opts.queries), sha256: queriesSha, count: set.ids.length, train: train.length, validation: validation.length },
+          qrels: { path: resolve(opts.qrels), sha256: qrelsSha, used: set.report.used, unknownDocs: set.report.unknownDocs.count, unknownQueries: set.report.unknownQueries.count },
+          params: {
+            validFraction: opts.validFraction,
+            epochs: opts.epochs,
+            lr: opts.lr,
+            negatives: opts.negatives,
+            temperature: opts.temperature,
+            batchSize: opts.batchSize,
+            patience: opts.patience,
+            quantizationAware: opts.quantizationAware,
+            update: 'targets',
+            addedOnly: opts.addedOnly,
+          },
+          validation: { metric: 'ndcg@10', before: finite(result.history[0].validNdcg10), after: finite(result.history[result.bestEpoch].validNdcg10), bestEpoch: result.bestEpoch },
+          epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), seconds: h.seconds })),
+          changedRows,
+          seconds: (performance.now() - started) / 1000,
+          peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
         },
-        validation: { metric: 'ndcg@10', before: finite(result.history[0].validNdcg10), after: finite(result.history[result.bestEpoch].validNdcg10), bestEpoch: result.bestEpoch },
-        epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), seconds: h.seconds })),
-        changedRows,
-        seconds: (performance.now() - started) / 1000,
-        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
-      };
-      const manifest: IndexManifest = {
-        ...sourceManifest,
-        version: contentVersion(Object.fromEntries(shardEntries.map((e) => [e.dir, { sha256: e.version }]))),
-        createdAt: new Date().toISOString(),
-        shards: shardEntries,
-        optimization,
-      };
-      await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
-      await publishDirectory(staging, out, { replace: opts.force });
-      log(`index ${manifest.version} published at ${out}: ${changedRows} of ${targets.rowDoc.length} vectors re-encoded, best epoch ${result.bestEpoch}, ${optimization.seconds.toFixed(1)}s, peak RSS ${optimization.peakRssMb} MB`);
-      return { manifest, history: result.history, bestEpoch: result.bestEpoch, changedRows };
-    } catch (err) {
-      await rm(staging, { recursive: true, force: true });
-      throw err;
-    }
+      }),
+    });
+    const record = manifest.optimization!;
+    log(`index ${manifest.version} published at ${out}: ${changedRows} of ${targets.rowDoc.length} vectors re-encoded, best epoch ${result.bestEpoch}, ${record.seconds.toFixed(1)}s, peak RSS ${record.peakRssMb} MB`);
+    return { manifest, history: result.history, bestEpoch: result.bestEpoch, changedRows };
   } finally {
     await searcher.close();
   }

@@ -1,4 +1,4 @@
-import { open, readFile } from 'node:fs/promises';
+import { copyFile, link, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const FAISS_FILE = 'index.faiss';
@@ -29,4 +29,26 @@ export async function readVectorDocs(dir: string): Promise<Uint32Array> {
   const out = new Uint32Array(buf.byteLength / 4);
   new Uint8Array(out.buffer).set(buf);
   return out;
+}
+
+/** Float32 rows from a file, in an aligned buffer. */
+export async function readF32(path: string): Promise<Float32Array> {
+  const buf = await readFile(path);
+  if (buf.byteLength % 4 !== 0) throw new Error(`${path}: size ${buf.byteLength} is not a multiple of 4`);
+  const out = new Float32Array(buf.byteLength / 4);
+  new Uint8Array(out.buffer).set(buf);
+  return out;
+}
+
+export async function writeF32(path: string, values: Float32Array): Promise<void> {
+  await writeFile(path, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+}
+
+/** An unchanged file in a new version: a hard link when the filesystem allows (shards are never modified in place), else a copy. */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
 }

@@ -19,5 +19,5 @@ export {
 export { PassageStore, PassageStoreWriter, type Passage } from './passage-store.ts';
 export { createStaging, exists, fsyncTree, publishDirectory, removeStaleStaging } from './publish.ts';
 export { shardOf } from './shard-of.ts';
-export { VECTOR_DOCS_FILE, FAISS_FILE, TARGETS_FILE, readVectorDocs, writeU32 } from './files.ts';
+export { VECTOR_DOCS_FILE, FAISS_FILE, TARGETS_FILE, linkOrCopy, readF32, readVectorDocs, writeF32, writeU32 } from './files.ts';
 export { closeIndex, closeShard, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';

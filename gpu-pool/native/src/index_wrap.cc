@@ -189,6 +189,52 @@ class ResetWorker : public WriterWorker {
   void Mutate(faiss::Index* ix) override { ix->reset(); }
 };
 
+// IVF ids old → new (mapping[old]; -1 = must not occur), e.g. to close the gaps that
+// remove_ids leaves so that ids stay row positions. Codes are kept as they are.
+class RenumberWorker : public WriterWorker {
+ public:
+  RenumberWorker(Napi::Env env, std::shared_ptr<IndexState> st, Napi::TypedArrayOf<int64_t> mapping)
+      : WriterWorker(env, std::move(st)), mref_(Napi::Persistent(mapping)), map_(mapping.Data()), n_(mapping.ElementLength()) {}
+
+ private:
+  void Mutate(faiss::Index* ix) override {
+    faiss::IndexIVF* ivf = FindIVF(ix);
+    if (!ivf) throw ArgError("renumberIds needs an IVF index (other types number rows by position)");
+    faiss::InvertedLists* lists = ivf->invlists;
+    std::vector<idx_t> ids;
+    std::vector<uint8_t> codes;
+    for (size_t l = 0; l < lists->nlist; l++) {
+      size_t len = lists->list_size(l);
+      if (len == 0) continue;
+      ids.resize(len);
+      {
+        faiss::InvertedLists::ScopedIds old(lists, l);
+        for (size_t j = 0; j < len; j++) {
+          idx_t id = old[j];
+          if (id < 0 || static_cast<size_t>(id) >= n_ || map_[id] < 0)
+            throw ArgError("renumberIds: the mapping has no new id for id " + std::to_string(id));
+          ids[j] = map_[id];
+        }
+      }
+      codes.resize(len * lists->code_size);
+      {
+        faiss::InvertedLists::ScopedCodes old(lists, l);
+        std::memcpy(codes.data(), old.get(), codes.size());
+      }
+      lists->update_entries(l, 0, len, ids.data(), codes.data());
+    }
+    // A direct map (set by reconstruct) indexes the old ids: rebuild it.
+    auto type = ivf->direct_map.type;
+    if (type != faiss::DirectMap::NoMap) {
+      ivf->set_direct_map_type(faiss::DirectMap::NoMap);
+      ivf->set_direct_map_type(type);
+    }
+  }
+  Napi::Reference<Napi::TypedArrayOf<int64_t>> mref_;
+  const idx_t* map_;
+  size_t n_;
+};
+
 // Read operation: runs after the mutations queued before it.
 class ReaderWorker : public PromiseWorker {
  public:
@@ -387,6 +433,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod("searchPath", &IndexWrap::SearchPath),
           InstanceMethod("quantize", &IndexWrap::Quantize),
           InstanceMethod("reset", &IndexWrap::Reset),
+          InstanceMethod("renumberIds", &IndexWrap::RenumberIds),
           InstanceAccessor("ntotal", &IndexWrap::GetNtotal, nullptr),
           InstanceAccessor("d", &IndexWrap::GetD, nullptr),
           InstanceAccessor("isTrained", &IndexWrap::GetIsTrained, nullptr),
@@ -561,6 +608,14 @@ Napi::Value IndexWrap::Reset(const Napi::CallbackInfo& info) {
   auto st = State(env);
   CheckWritable(env, *st, "reset");
   return (new ResetWorker(env, st))->Queue();
+}
+
+Napi::Value IndexWrap::RenumberIds(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = State(env);
+  CheckWritable(env, *st, "renumberIds");
+  auto mapping = ArgBigInt64(info, 0, "mapping");
+  return (new RenumberWorker(env, st, mapping))->Queue();
 }
 
 Napi::Value IndexWrap::WriteFile(const Napi::CallbackInfo& info) {

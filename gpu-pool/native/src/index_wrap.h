@@ -87,6 +87,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value SearchPath(const Napi::CallbackInfo& info);
   Napi::Value Quantize(const Napi::CallbackInfo& info);
   Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value RenumberIds(const Napi::CallbackInfo& info);
 
   Napi::Value GetNtotal(const Napi::CallbackInfo& info);
   Napi::Value GetD(const Napi::CallbackInfo& info);

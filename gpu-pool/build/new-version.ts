@@ -1,0 +1,68 @@
+// The common frame of every maintenance operation (add, delete, optimize): a new index version
+// built beside the output from the loaded source, shard by shard, then published atomically.
+// The source is never written; shards an operation leaves alone are linked unchanged.
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  INDEX_MANIFEST_FILE,
+  SHARD_MANIFEST_FILE,
+  contentVersion,
+  createStaging,
+  linkOrCopy,
+  publishDirectory,
+  removeStaleStaging,
+  writeJson,
+  type IndexManifest,
+  type LoadedIndex,
+  type LoadedShard,
+  type ShardManifest,
+} from '../shard/index.ts';
+
+export interface NewVersionOptions {
+  source: LoadedIndex;
+  out: string;
+  force?: boolean;
+  /** Writes shard `s` into `dir` and returns its manifest, or undefined to keep it unchanged. */
+  writeShard: (shard: LoadedShard, dir: string, s: number) => Promise<ShardManifest | undefined>;
+  /** Index-level fields of the new version, asked for once every shard is written (counts are summed from the shards). */
+  patch?: () => Partial<IndexManifest>;
+}
+
+export async function publishNewVersion(opts: NewVersionOptions): Promise<IndexManifest> {
+  const out = resolve(opts.out);
+  if (out === resolve(opts.source.dir)) throw new Error(`--out ${opts.out} is the source index: indexes are never modified in place; write a new version and swap the pool to it`);
+  await removeStaleStaging(out);
+  const staging = await createStaging(out);
+  try {
+    const entries: IndexManifest['shards'] = [];
+    for (let s = 0; s < opts.source.shards.length; s++) {
+      const shard = opts.source.shards[s];
+      const entry = opts.source.manifest.shards[s];
+      const dir = join(staging, entry.dir);
+      await mkdir(dir);
+      const written = await opts.writeShard(shard, dir, s);
+      if (!written) {
+        for (const name of [SHARD_MANIFEST_FILE, ...Object.keys(shard.manifest.files)]) await linkOrCopy(join(shard.dir, name), join(dir, name));
+        entries.push(entry);
+      } else {
+        await writeJson(join(dir, SHARD_MANIFEST_FILE), written);
+        entries.push({ dir: entry.dir, version: written.version, docs: written.counts.docs, vectors: written.counts.vectors });
+      }
+    }
+    const manifest: IndexManifest = {
+      ...opts.source.manifest,
+      optimization: undefined,
+      ...opts.patch?.(),
+      version: contentVersion(Object.fromEntries(entries.map((e) => [e.dir, { sha256: e.version }]))),
+      createdAt: new Date().toISOString(),
+      counts: { docs: entries.reduce((n, e) => n + e.docs, 0), vectors: entries.reduce((n, e) => n + e.vectors, 0) },
+      shards: entries,
+    };
+    await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
+    await publishDirectory(staging, out, { replace: opts.force });
+    return manifest;
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
