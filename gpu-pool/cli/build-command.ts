@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { addDocuments, buildIndex, mergeSlices, parseSlice, stderrIo } from '../build/index.ts';
+import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList, stderrIo } from '../build/index.ts';
 import { intArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {
@@ -72,5 +72,20 @@ export function addCommand(cmd: Command): Command {
     .option('--force', 'replace an existing --out directory', false)
     .action(async (o) => {
       await addDocuments({ index: o.index, corpus: o.corpus, format: o.format, out: o.out, model: o.model, threads: o.threads, force: o.force }, stderrIo);
+    });
+}
+
+export function deleteCommand(cmd: Command): Command {
+  return cmd
+    .description('delete documents from an index without rebuilding it (kept vectors keep their codes), as a new index version')
+    .requiredOption('--index <dir>', 'index to delete from (read only: it keeps serving)')
+    .option('--ids <file>', 'file of document ids, one per line')
+    .option('--id <id...>', 'document ids')
+    .requiredOption('--out <dir>', 'directory of the new index version (must not exist unless --force)')
+    .option('--force', 'replace an existing --out directory', false)
+    .action(async (o) => {
+      const ids = [...(o.id ?? []), ...(o.ids ? await readIdList(o.ids) : [])];
+      if (ids.length === 0) throw new BuildError('give the documents to delete with --ids FILE or --id ID...');
+      await deleteDocuments({ index: o.index, ids, out: o.out, force: o.force }, stderrIo);
     });
 }

@@ -1,6 +1,6 @@
-// `edgesearch` command line: build, merge, add, optimize, search, eval, models pull, pool.
+// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, models pull, pool.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { addCommand, buildCommand, mergeCommand } from './build-command.ts';
+import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
@@ -35,6 +35,7 @@ export function createProgram(): Command {
   buildCommand(index.command('build'));
   mergeCommand(index.command('merge'));
   addCommand(index.command('add'));
+  deleteCommand(index.command('delete'));
   optimizeCommand(index.command('optimize'));
   searchCommand(program.command('search'));
   evalCommand(program.command('eval'));
