@@ -22,7 +22,7 @@ export function optimizeCommand(cmd: Command): Command {
     .option('--added-only', 'move only the vectors added by `index add` since the last build or optimization', false)
     .addOption(new Option('--unknown <policy>', 'qrels lines naming documents or queries that do not exist').choices(['reject', 'skip']).default('reject'))
     .option('--model <dir>', 'query encoder (default: the one recorded in the index)')
-    .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
+    .option('--threads <n>', 'threads for ONNX, faiss and the optimization steps (default: the cores)', intArg('--threads'))
     .option('--force', 'replace an existing --out directory', false)
     .action(async (o) => {
       await optimizeIndex({

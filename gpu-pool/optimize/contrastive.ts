@@ -36,6 +36,20 @@ export function contrastiveLoss(
   grad?: Float32Array,
   scale = 1,
 ): number {
+  const { loss, coefficients } = lossCoefficients(query, targets, d, set, opts, scale);
+  if (grad) {
+    if (grad.length !== targets.length) throw new RangeError(`grad has ${grad.length} floats, targets ${targets.length}`);
+    addGradient(grad, query, d, set.rows, coefficients, 0, targets.length / d);
+  }
+  return loss;
+}
+
+/**
+ * The forward half: the loss, and per candidate the coefficient c_j = scale · (∂L/∂s_j) / τ,
+ * so that the gradient of row j is c_j · q. Split from the accumulation so that threads can
+ * compute queries' coefficients in parallel and then add rows they own (addGradient).
+ */
+export function lossCoefficients(query: Float32Array, targets: Float32Array, d: number, set: CandidateSet, opts: ContrastiveOptions = {}, scale = 1): { loss: number; coefficients: Float64Array } {
   const tau = opts.temperature ?? DEFAULT_TEMPERATURE;
   const { rows, positives } = set;
   if (query.length !== d) throw new RangeError(`query has ${query.length} components, expected ${d}`);
@@ -57,21 +71,26 @@ export function contrastiveLoss(
   let all = 0;
   let pos = 0;
   for (let j = 0; j < rows.length; j++) {
-    const e = Math.exp(s[j] - max);
-    all += e;
-    if (j < positives) pos += e;
+    s[j] = Math.exp(s[j] - max);
+    all += s[j];
+    if (j < positives) pos += s[j];
   }
   const loss = Math.log(all) - Math.log(pos);
-  if (grad) {
-    if (grad.length !== targets.length) throw new RangeError(`grad has ${grad.length} floats, targets ${targets.length}`);
-    for (let j = 0; j < rows.length; j++) {
-      const e = Math.exp(s[j] - max);
-      const dS = e / all - (j < positives ? e / pos : 0);
-      const c = (scale * dS) / tau;
-      if (c === 0) continue;
-      const o = rows[j] * d;
-      for (let i = 0; i < d; i++) grad[o + i] += c * query[i];
-    }
+  const coefficients = s; // reused: e_j → c_j
+  for (let j = 0; j < rows.length; j++) {
+    const e = s[j];
+    coefficients[j] = (scale * (e / all - (j < positives ? e / pos : 0))) / tau;
   }
-  return loss;
+  return { loss, coefficients };
+}
+
+/** grad[row_j] += c_j · query for the candidates whose row is in [from, to). */
+export function addGradient(grad: Float32Array, query: ArrayLike<number>, d: number, rows: Int32Array, coefficients: ArrayLike<number>, from: number, to: number): void {
+  for (let j = 0; j < rows.length; j++) {
+    const r = rows[j];
+    const c = coefficients[j];
+    if (c === 0 || r < from || r >= to) continue;
+    const o = r * d;
+    for (let i = 0; i < d; i++) grad[o + i] += c * query[i];
+  }
 }

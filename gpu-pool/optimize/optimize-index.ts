@@ -4,6 +4,7 @@
 // publishes a new index version atomically: staged beside the output, fsynced, renamed. A run
 // killed at any point leaves the source serving and at most a staging directory that never loads.
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { FaissIndex } from '../index/index.ts';
@@ -251,6 +252,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
         batchSize: opts.batchSize,
         patience: opts.patience,
         trainable: targets.trainable,
+        threads: opts.threads ?? availableParallelism(),
         quantize,
         straightThrough: opts.quantizationAware,
         onProgress: (done) => {

@@ -46,6 +46,27 @@ describe('optimizeTargets', () => {
     expect(result.history).toHaveLength(3); // start + 2 epochs without improvement
   });
 
+  it('gives bit-identical targets and history on 2 step threads as in this thread, and keeps frozen rows', async () => {
+    const data = toyData();
+    const index = FaissIndex.create(data.d, 'PQ4x6', 'ip');
+    await index.train(unitRows(2048, data.d, 3));
+    const n = data.targetDoc.length;
+    const trainable = Uint8Array.from({ length: n }, (_, r) => (r % 3 === 0 ? 0 : 1));
+    const run = (threads: number) => optimizeTargets(data, { ...split, epochs: 3, lr: 0.003, negatives: 20, patience: 5, quantize: (t) => index.quantize(t), trainable, threads });
+    const [one, two] = [await run(1), await run(2)];
+    index.dispose();
+    expect(one.bestEpoch).toBeGreaterThan(0);
+    expect(two.history.map((h) => [h.loss, h.validNdcg10])).toEqual(one.history.map((h) => [h.loss, h.validNdcg10]));
+    expect(Buffer.from(two.targets.buffer).equals(Buffer.from(one.targets.buffer))).toBe(true);
+    let moved = 0;
+    for (let r = 0; r < n; r++) {
+      const same = one.targets.subarray(r * data.d, (r + 1) * data.d).every((x, i) => x === data.targets[r * data.d + i]);
+      if (!trainable[r]) expect(same, `frozen row ${r}`).toBe(true);
+      else if (!same) moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+  });
+
   it('refuses a query that is both trained on and validated on', async () => {
     const data = toyData();
     await expect(optimizeTargets(data, { train: [0, 1, 2], validation: [2, 3], epochs: 1, lr: 0.1, negatives: 5 })).rejects.toThrow(/1 queries are both trained on and validated on \(e\.g\. 2\)/);

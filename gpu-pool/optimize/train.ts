@@ -6,8 +6,9 @@
 // candidates; never queries × negatives.
 import { evaluate, type Qrels, type Run } from '../eval/index.ts';
 import { FaissIndex } from '../index/index.ts';
-import { Adam } from './adam.ts';
-import { contrastiveLoss, DEFAULT_TEMPERATURE } from './contrastive.ts';
+import { localStepper, shared, type StepBuffers, type StepItem } from './batch-step.ts';
+import { DEFAULT_TEMPERATURE } from './contrastive.ts';
+import { openStepPool } from './step-pool.ts';
 
 export interface TrainingData {
   /** Float targets, n × d row-major. Not modified. */
@@ -55,6 +56,8 @@ export interface TrainOptions {
   straightThrough?: boolean;
   /** Rows allowed to move (1) or frozen (0); all move when absent (incremental optimization). */
   trainable?: Uint8Array;
+  /** Worker threads for the Adam steps (default 1: in this thread); results do not depend on it. */
+  threads?: number;
   /** Epochs without a better validation nDCG@10 before stopping (default 2). */
   patience?: number;
   onEpoch?: (report: EpochReport) => void;
@@ -86,7 +89,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   // Mining skips the positives' rows, so it asks for that many more neighbours.
   const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
   if (opts.trainable && opts.trainable.length !== n) throw new RangeError(`trainable has ${opts.trainable.length} entries for ${n} targets`);
-  const targets = data.targets.slice();
+  const targets = shared(data.targets);
   const straightThrough = opts.straightThrough ?? true;
   // The targets the loss sees and a search over them (mined for the next epoch), and the ones
   // validation sees: the same quantized space with straight-through training.
@@ -101,53 +104,70 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
     const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
     opts.onEpoch?.(history[0]);
     let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
-    const adam = new Adam(targets.length, { lr: opts.lr });
-    const grad = new Float32Array(targets.length);
-
-    for (let epoch = 1; epoch <= opts.epochs; epoch++) {
-      const t0 = performance.now();
-      // Negatives come from the current quantized space, refreshed every epoch.
-      const space = spaces.train;
-      const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
-      const k = mined.labels.length / opts.train.length;
-      const order = shuffled(opts.train.length, epoch);
-      let lossSum = 0;
-      for (let start = 0; start < order.length; start += batchSize) {
-        const batch = order.slice(start, start + batchSize);
-        const touched = new Set<number>();
-        for (const i of batch) {
-          const q = opts.train[i];
-          const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
-          if (positives.length === 0) continue;
-          const rel = new Set(relevant[q]);
-          const negatives: number[] = [];
-          for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
-            const row = Number(mined.labels[i * k + j]);
-            if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
+    // Shared memory, so that step threads read and write the same matrices.
+    const buffers: StepBuffers = {
+      params: targets,
+      grad: shared(new Float32Array(targets.length)),
+      m: shared(new Float32Array(targets.length)),
+      v: shared(new Float32Array(targets.length)),
+      queries: shared(queries),
+      trainable: opts.trainable ? sharedBytes(opts.trainable) : undefined,
+      d,
+    };
+    const stepOptions = { lr: opts.lr, temperature };
+    const threads = opts.threads ?? 1;
+    const stepper = threads > 1 ? await openStepPool(buffers, stepOptions, threads) : localStepper(buffers, stepOptions);
+    try {
+      for (let epoch = 1; epoch <= opts.epochs; epoch++) {
+        const t0 = performance.now();
+        // Negatives come from the current quantized space, refreshed every epoch.
+        const space = spaces.train;
+        await stepper.setSpace(space.vectors);
+        const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
+        const k = mined.labels.length / opts.train.length;
+        const order = shuffled(opts.train.length, epoch);
+        let lossSum = 0;
+        for (let start = 0; start < order.length; start += batchSize) {
+          const batch = order.slice(start, start + batchSize);
+          const items: StepItem[] = [];
+          for (const i of batch) {
+            const q = opts.train[i];
+            const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
+            if (positives.length === 0) continue;
+            const rel = new Set(relevant[q]);
+            const negatives: number[] = [];
+            for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
+              const row = Number(mined.labels[i * k + j]);
+              if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
+            }
+            items.push({ query: q, rows: Int32Array.from([...positives, ...negatives]), positives: positives.length });
           }
-          const rows = Int32Array.from([...positives, ...negatives]);
-          for (const r of rows) touched.add(r);
-          lossSum += contrastiveLoss(queries.subarray(q * d, (q + 1) * d), space.vectors, d, { rows, positives: positives.length }, { temperature }, grad, 1 / batch.length);
+          for (const loss of await stepper.step(items, 1 / batch.length)) lossSum += loss;
+          opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
         }
-        if (opts.trainable) for (const r of touched) if (!opts.trainable[r]) grad.fill(0, r * d, (r + 1) * d);
-        adam.step(targets, grad);
-        for (const r of touched) grad.fill(0, r * d, (r + 1) * d);
-        opts.onProgress?.(Math.min(start + batchSize, order.length), order.length);
+        const next = await spacesOf(targets);
+        disposeSpaces(spaces);
+        spaces = next;
+        const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
+        history.push(report);
+        opts.onEpoch?.(report);
+        // Without a validation split there is nothing to select on: the last epoch is kept.
+        if (opts.validation.length === 0 || report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
+        else if (epoch - best.epoch >= patience) break;
       }
-      const next = await spacesOf(targets);
-      disposeSpaces(spaces);
-      spaces = next;
-      const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
-      history.push(report);
-      opts.onEpoch?.(report);
-      // Without a validation split there is nothing to select on: the last epoch is kept.
-      if (opts.validation.length === 0 || report.validNdcg10 > best.ndcg) best = { epoch, ndcg: report.validNdcg10, targets: targets.slice() };
-      else if (epoch - best.epoch >= patience) break;
+    } finally {
+      await stepper.close();
     }
     return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
   } finally {
     disposeSpaces(spaces);
   }
+}
+
+function sharedBytes(values: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(values.byteLength));
+  out.set(values);
+  return out;
 }
 
 /** Document ordinal → its target rows. */
