@@ -37,8 +37,13 @@ export interface TrainOptions {
   validation: readonly number[];
   epochs: number;
   lr: number;
-  /** Negatives per query, mined from its nearest neighbours in the quantized space. */
+  /**
+   * Negatives per query, mined each epoch in the quantized space: from the query's nearest
+   * neighbours, and a share (`positiveShare`) from its relevant documents' nearest neighbours.
+   */
   negatives: number;
+  /** Share of the negatives taken from the neighbours of the query's positives (default 0.25). */
+  positiveShare?: number;
   temperature?: number;
   /** Queries per Adam step (default 32). */
   batchSize?: number;
@@ -88,6 +93,9 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
 
   // Mining skips the positives' rows, so it asks for that many more neighbours.
   const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
+  const fromPositives = Math.round(opts.negatives * (opts.positiveShare ?? 0.25));
+  // A positive document is represented by its first row (its title and opening window).
+  const firstRows = [...new Set(opts.train.flatMap((q) => relevant[q].map((doc) => rowsOfDoc.get(doc)?.[0] ?? -1)).filter((r) => r >= 0))];
   if (opts.trainable && opts.trainable.length !== n) throw new RangeError(`trainable has ${opts.trainable.length} entries for ${n} targets`);
   const targets = shared(data.targets);
   const straightThrough = opts.straightThrough ?? true;
@@ -125,6 +133,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
         await stepper.setSpace(space.vectors);
         const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
         const k = mined.labels.length / opts.train.length;
+        const nearPositives = fromPositives > 0 ? await positiveNeighbours(space, firstRows, fromPositives + maxRows(rowsOfDoc, relevant, opts.train)) : new Map<number, Int32Array>();
         const order = shuffled(opts.train.length, epoch);
         let lossSum = 0;
         for (let start = 0; start < order.length; start += batchSize) {
@@ -135,11 +144,16 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
             const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
             if (positives.length === 0) continue;
             const rel = new Set(relevant[q]);
-            const negatives: number[] = [];
-            for (let j = 0; j < k && negatives.length < opts.negatives; j++) {
-              const row = Number(mined.labels[i * k + j]);
-              if (row >= 0 && !rel.has(targetDoc[row])) negatives.push(row);
-            }
+            const negatives = new Set<number>();
+            const take = (row: number, cap: number) => {
+              if (negatives.size < cap && row >= 0 && !rel.has(targetDoc[row])) negatives.add(row);
+            };
+            // Most from the query's neighbours, a share from its positives' (round robin), then
+            // the query's again if those ran short.
+            for (let j = 0; j < k; j++) take(Number(mined.labels[i * k + j]), opts.negatives - fromPositives);
+            const lists = relevant[q].map((doc) => nearPositives.get(rowsOfDoc.get(doc)?.[0] ?? -1)).filter((l) => l !== undefined);
+            for (let j = 0; lists.some((l) => j < l.length) && negatives.size < opts.negatives; j++) for (const l of lists) if (j < l.length) take(l[j], opts.negatives);
+            for (let j = 0; j < k; j++) take(Number(mined.labels[i * k + j]), opts.negatives);
             items.push({ query: q, rows: Int32Array.from([...positives, ...negatives]), positives: positives.length });
           }
           for (const loss of await stepper.step(items, 1 / batch.length)) lossSum += loss;
@@ -212,6 +226,14 @@ async function openSpace(vectors: Float32Array, d: number): Promise<Space> {
 
 function nearest(space: Space, queries: Float32Array, k: number) {
   return space.index.search(queries, Math.min(k, space.index.ntotal));
+}
+
+/** Row → its nearest rows in the space (itself first, usually), for the listed rows. */
+async function positiveNeighbours(space: Space, rows: number[], k: number): Promise<Map<number, Int32Array>> {
+  const d = space.index.dimension;
+  const res = await nearest(space, queryRows(space.vectors, d, rows), k);
+  const kk = res.labels.length / Math.max(1, rows.length);
+  return new Map(rows.map((row, i) => [row, Int32Array.from(res.labels.subarray(i * kk, (i + 1) * kk), Number)]));
 }
 
 /** The vectors of the listed queries, one after another. */
