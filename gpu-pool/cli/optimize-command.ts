@@ -14,6 +14,7 @@ export function optimizeCommand(cmd: Command): Command {
     .option('--epochs <n>', 'most epochs', intArg('--epochs', 0), 10)
     .option('--lr <x>', 'Adam learning rate (0 changes nothing)', numberArg('--lr'), 0.001)
     .option('--negatives <n>', 'negatives per query, mined from its nearest neighbours in the quantized index each epoch', intArg('--negatives'), 500)
+    .option('--anchor <x>', 'pull of every moved vector back to where the encoder put it (0: none); keeps documents no training query is about rankable', numberArg('--anchor'), 0.003)
     .option('--positive-share <x>', "share of the negatives mined from the neighbours of the query's relevant documents", numberArg('--positive-share'), 0.25)
     .option('--temperature <x>', 'softmax temperature on inner products', numberArg('--temperature'), 0.05)
     .option('--batch-size <n>', 'queries per Adam step', intArg('--batch-size'), 32)
@@ -36,6 +37,7 @@ export function optimizeCommand(cmd: Command): Command {
         lr: o.lr,
         negatives: o.negatives,
         positiveShare: o.positiveShare,
+        anchor: o.anchor,
         temperature: o.temperature,
         batchSize: o.batchSize,
         patience: o.patience,

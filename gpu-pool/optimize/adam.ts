@@ -36,6 +36,10 @@ export class Adam {
    * move, so rows no query touched stay bit-identical; with lr 0 nothing moves at all.
    * `from`/`to` restrict the update to those entries (a thread's share); every step counts.
    */
+  get lr(): number {
+    return this.opts.lr;
+  }
+
   step(params: Float32Array, grad: Float32Array, from = 0, to = this.size): void {
     if (params.length !== this.size || grad.length !== this.size) throw new RangeError(`Adam: expected ${this.size} entries, got params ${params.length}, grad ${grad.length}`);
     this.t++;

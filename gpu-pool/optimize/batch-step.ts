@@ -23,6 +23,20 @@ export interface StepBuffers {
   queries: Float32Array;
   /** 1 = row may move; absent = all may. */
   trainable?: Uint8Array;
+  /**
+   * Per row, the norm it is kept at (its starting norm): each step is projected back onto that
+   * sphere. Absent: norms are free. Under inner product a free norm lets a few documents grow
+   * into hubs that outrank everything for every query.
+   */
+  norms?: Float32Array;
+  /**
+   * Anchoring: the starting targets and the weight λ of ½λ‖t − t₀‖² added to the loss of every
+   * moving row, which keeps optimized documents near what the encoder said about them.
+   */
+  origin?: Float32Array;
+  anchor?: number;
+  /** Per row, 1 once it has had a gradient: Adam's momentum keeps moving it, so it is re-projected every step. */
+  moving: Uint8Array;
   d: number;
 }
 
@@ -45,13 +59,37 @@ export function forwardItems(buffers: StepBuffers, space: Float32Array, items: r
 
 /** Backward half for the target rows [from, to): accumulate, freeze, Adam, clear. */
 export function backwardRows(buffers: StepBuffers, adam: Adam, items: readonly StepItem[], coefficients: readonly ArrayLike<number>[], from: number, to: number): void {
-  const { params, grad, queries, trainable, d } = buffers;
+  const { params, grad, queries, trainable, norms, moving, d } = buffers;
   items.forEach((item, i) => addGradient(grad, queries.subarray(item.query * d, (item.query + 1) * d), d, item.rows, coefficients[i], from, to));
-  if (trainable) {
-    for (const item of items) for (const r of item.rows) if (r >= from && r < to && !trainable[r]) grad.fill(0, r * d, (r + 1) * d);
+  for (const item of items) {
+    for (const r of item.rows) {
+      if (r < from || r >= to) continue;
+      if (trainable && !trainable[r]) grad.fill(0, r * d, (r + 1) * d);
+      else moving[r] = 1;
+    }
+  }
+  if (buffers.origin && buffers.anchor) {
+    const { origin, anchor } = buffers;
+    for (let r = from; r < to; r++) {
+      if (!moving[r]) continue;
+      for (let i = r * d; i < (r + 1) * d; i++) grad[i] += anchor * (params[i] - origin[i]);
+    }
   }
   adam.step(params, grad, from * d, to * d);
-  for (const item of items) for (const r of item.rows) if (r >= from && r < to) grad.fill(0, r * d, (r + 1) * d);
+  if (norms && adam.lr > 0) {
+    for (let r = from; r < to; r++) {
+      if (!moving[r]) continue;
+      let sq = 0;
+      for (let i = r * d; i < (r + 1) * d; i++) sq += params[i] * params[i];
+      const scale = sq > 0 ? norms[r] / Math.sqrt(sq) : 1;
+      for (let i = r * d; i < (r + 1) * d; i++) params[i] *= scale;
+    }
+  }
+  if (buffers.origin && buffers.anchor) {
+    for (let r = from; r < to; r++) if (moving[r]) grad.fill(0, r * d, (r + 1) * d);
+  } else {
+    for (const item of items) for (const r of item.rows) if (r >= from && r < to) grad.fill(0, r * d, (r + 1) * d);
+  }
 }
 
 export interface Stepper {

@@ -36,6 +36,8 @@ export const OptimizeOptions = z.object({
   epochs: z.number().int().min(0).max(1000).default(10),
   lr: z.number().min(0).max(1).default(0.001),
   negatives: z.number().int().min(1).max(100_000).default(500),
+  /** Pull of every moved target back to its start (½λ‖t − t₀‖²); 0 lets targets drift freely. */
+  anchor: z.number().min(0).default(0.003),
   /** Share of the negatives mined from the neighbours of the query's relevant documents. */
   positiveShare: z.number().min(0).max(1).default(0.25),
   temperature: z.number().positive().default(0.05),
@@ -251,6 +253,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
         lr: opts.lr,
         negatives: opts.negatives,
         positiveShare: opts.positiveShare,
+        anchor: opts.anchor,
         temperature: opts.temperature,
         batchSize: opts.batchSize,
         patience: opts.patience,
@@ -269,7 +272,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
           reported = 0;
           epoch = r.epoch + 1;
           const loss = r.epoch === 0 ? 'before training' : `loss ${r.loss.toFixed(4)}`;
-          log(`epoch ${r.epoch}/${opts.epochs}: ${loss}, validation nDCG@10 ${Number.isNaN(r.validNdcg10) ? '-' : r.validNdcg10.toFixed(4)} (${r.seconds.toFixed(1)}s)`);
+          const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(4));
+          log(`epoch ${r.epoch}/${opts.epochs}: ${loss}, validation nDCG@10 ${f(r.validNdcg10)} (documents trained on ${f(r.validSeen)}, others ${f(r.validUnseen)}) (${r.seconds.toFixed(1)}s)`);
         },
       },
     );
@@ -297,6 +301,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
             lr: opts.lr,
             negatives: opts.negatives,
             positiveShare: opts.positiveShare,
+            anchor: opts.anchor,
             temperature: opts.temperature,
             batchSize: opts.batchSize,
             patience: opts.patience,
@@ -304,8 +309,17 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
             update: 'targets',
             addedOnly: opts.addedOnly,
           },
-          validation: { metric: 'ndcg@10', before: finite(result.history[0].validNdcg10), after: finite(result.history[result.bestEpoch].validNdcg10), bestEpoch: result.bestEpoch },
-          epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), seconds: h.seconds })),
+          validation: {
+            metric: 'ndcg@10',
+            before: finite(result.history[0].validNdcg10),
+            after: finite(result.history[result.bestEpoch].validNdcg10),
+            seenBefore: finite(result.history[0].validSeen),
+            seenAfter: finite(result.history[result.bestEpoch].validSeen),
+            unseenBefore: finite(result.history[0].validUnseen),
+            unseenAfter: finite(result.history[result.bestEpoch].validUnseen),
+            bestEpoch: result.bestEpoch,
+          },
+          epochs: result.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validNdcg10: finite(h.validNdcg10), validSeen: finite(h.validSeen), validUnseen: finite(h.validUnseen), seconds: h.seconds })),
           changedRows,
           seconds: (performance.now() - started) / 1000,
           peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),

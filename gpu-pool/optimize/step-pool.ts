@@ -22,7 +22,7 @@ function isShared(a: Float32Array | Uint8Array): boolean {
 }
 
 export async function openStepPool(buffers: StepBuffers, opts: StepOptions, threads: number): Promise<Stepper> {
-  for (const [name, a] of Object.entries({ params: buffers.params, grad: buffers.grad, m: buffers.m, v: buffers.v, queries: buffers.queries, ...(buffers.trainable ? { trainable: buffers.trainable } : {}) })) {
+  for (const [name, a] of Object.entries({ params: buffers.params, grad: buffers.grad, m: buffers.m, v: buffers.v, queries: buffers.queries, moving: buffers.moving, ...(buffers.trainable ? { trainable: buffers.trainable } : {}), ...(buffers.norms ? { norms: buffers.norms } : {}), ...(buffers.origin ? { origin: buffers.origin } : {}) })) {
     if (!isShared(a)) throw new TypeError(`step pool: buffer ${name} must live in a SharedArrayBuffer`);
   }
   const rows = buffers.params.length / buffers.d;

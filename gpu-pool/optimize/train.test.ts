@@ -67,6 +67,31 @@ describe('optimizeTargets', () => {
     expect(moved).toBeGreaterThan(0);
   });
 
+  it('keeps every target at its starting norm unless told not to, and the anchor keeps moved targets nearer their start', async () => {
+    const data = toyData();
+    const d = data.d;
+    const n = data.targetDoc.length;
+    const norm = (m: Float32Array, r: number) => Math.hypot(...m.subarray(r * d, (r + 1) * d));
+    const drift = (m: Float32Array) => {
+      let sum = 0;
+      for (let i = 0; i < m.length; i++) sum += (m[i] - data.targets[i]) ** 2;
+      return Math.sqrt(sum);
+    };
+    // No validation split: the last epoch is kept, whatever it scores.
+    const run = (more: object) => optimizeTargets(data, { train: split.train, validation: [], epochs: 3, lr: 0.01, negatives: 20, ...more });
+    const kept = await run({});
+    const free = await run({ keepNorms: false });
+    const anchored = await run({ anchor: 1 });
+    for (let r = 0; r < n; r++) expect(norm(kept.targets, r)).toBeCloseTo(norm(data.targets, r), 5);
+    expect(Array.from({ length: n }, (_, r) => Math.abs(norm(free.targets, r) - norm(data.targets, r))).some((x) => x > 1e-3)).toBe(true);
+    expect(drift(kept.targets)).toBeGreaterThan(0);
+    expect(drift(anchored.targets)).toBeLessThan(drift(kept.targets));
+    // Every validation query is about a document training moves: all "seen", none "unseen".
+    const [start] = (await optimizeTargets(data, { ...split, epochs: 0, lr: 0.01, negatives: 20 })).history;
+    expect(start.validSeen).toBe(start.validNdcg10);
+    expect(start.validUnseen).toBeNaN();
+  });
+
   it('refuses a query that is both trained on and validated on', async () => {
     const data = toyData();
     await expect(optimizeTargets(data, { train: [0, 1, 2], validation: [2, 3], epochs: 1, lr: 0.1, negatives: 5 })).rejects.toThrow(/1 queries are both trained on and validated on \(e\.g\. 2\)/);

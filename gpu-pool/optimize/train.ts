@@ -28,6 +28,13 @@ export interface EpochReport {
   loss: number;
   /** nDCG@10 of the validation queries on the quantized targets after the epoch. */
   validNdcg10: number;
+  /**
+   * The same over the validation queries with a relevant document that some training query also
+   * has (whose targets training moves), and over the others: optimization should help the first
+   * without hurting the second (NaN when a group is empty).
+   */
+  validSeen: number;
+  validUnseen: number;
   seconds: number;
 }
 
@@ -61,6 +68,10 @@ export interface TrainOptions {
   straightThrough?: boolean;
   /** Rows allowed to move (1) or frozen (0); all move when absent (incremental optimization). */
   trainable?: Uint8Array;
+  /** Weight of the pull of every moved target back to its start (default 0: none; see StepBuffers.anchor). */
+  anchor?: number;
+  /** Keep every target at its starting norm (default true; see StepBuffers.norms). */
+  keepNorms?: boolean;
   /** Worker threads for the Adam steps (default 1: in this thread); results do not depend on it. */
   threads?: number;
   /** Epochs without a better validation nDCG@10 before stopping (default 2). */
@@ -93,6 +104,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
 
   // Mining skips the positives' rows, so it asks for that many more neighbours.
   const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
+  const trainedDocs = new Set(opts.train.flatMap((q) => relevant[q]));
   const fromPositives = Math.round(opts.negatives * (opts.positiveShare ?? 0.25));
   // A positive document is represented by its first row (its title and opening window).
   const firstRows = [...new Set(opts.train.flatMap((q) => relevant[q].map((doc) => rowsOfDoc.get(doc)?.[0] ?? -1)).filter((r) => r >= 0))];
@@ -109,7 +121,8 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   };
   let spaces = await spacesOf(targets);
   try {
-    const history: EpochReport[] = [{ epoch: 0, loss: NaN, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: 0 }];
+    const validate = (space: Space) => validationNdcg(space, targetDoc, queries, relevant, opts.validation, trainedDocs);
+    const history: EpochReport[] = [{ epoch: 0, loss: NaN, ...(await validate(spaces.valid)), seconds: 0 }];
     opts.onEpoch?.(history[0]);
     let best = { epoch: 0, ndcg: history[0].validNdcg10, targets: data.targets };
     // Shared memory, so that step threads read and write the same matrices.
@@ -120,6 +133,10 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
       v: shared(new Float32Array(targets.length)),
       queries: shared(queries),
       trainable: opts.trainable ? sharedBytes(opts.trainable) : undefined,
+      norms: (opts.keepNorms ?? true) ? shared(rowNorms(targets, d)) : undefined,
+      moving: sharedBytes(new Uint8Array(n)),
+      origin: opts.anchor ? shared(data.targets) : undefined,
+      anchor: opts.anchor,
       d,
     };
     const stepOptions = { lr: opts.lr, temperature };
@@ -162,7 +179,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
         const next = await spacesOf(targets);
         disposeSpaces(spaces);
         spaces = next;
-        const report = { epoch, loss: lossSum / opts.train.length, validNdcg10: await validationNdcg(spaces.valid, targetDoc, queries, relevant, opts.validation), seconds: (performance.now() - t0) / 1000 };
+        const report = { epoch, loss: lossSum / opts.train.length, ...(await validate(spaces.valid)), seconds: (performance.now() - t0) / 1000 };
         history.push(report);
         opts.onEpoch?.(report);
         // Without a validation split there is nothing to select on: the last epoch is kept.
@@ -176,6 +193,16 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   } finally {
     disposeSpaces(spaces);
   }
+}
+
+function rowNorms(m: Float32Array, d: number): Float32Array {
+  const out = new Float32Array(m.length / d);
+  for (let r = 0; r < out.length; r++) {
+    let sq = 0;
+    for (let i = r * d; i < (r + 1) * d; i++) sq += m[i] * m[i];
+    out[r] = Math.sqrt(sq);
+  }
+  return out;
 }
 
 function sharedBytes(values: Uint8Array): Uint8Array {
@@ -243,25 +270,37 @@ function queryRows(queries: Float32Array, d: number, list: readonly number[]): F
   return out;
 }
 
-/** nDCG@10 at the document level (a document scores its best row), binary relevance. */
-async function validationNdcg(space: Space, targetDoc: Uint32Array, queries: Float32Array, relevant: readonly (readonly number[])[], validation: readonly number[]): Promise<number> {
-  if (validation.length === 0) return NaN;
+/** nDCG@10 at the document level (a document scores its best row), binary relevance: all, and split by whether a relevant document was trained on. */
+async function validationNdcg(
+  space: Space,
+  targetDoc: Uint32Array,
+  queries: Float32Array,
+  relevant: readonly (readonly number[])[],
+  validation: readonly number[],
+  trainedDocs: ReadonlySet<number>,
+): Promise<Pick<EpochReport, 'validNdcg10' | 'validSeen' | 'validUnseen'>> {
+  if (validation.length === 0) return { validNdcg10: NaN, validSeen: NaN, validUnseen: NaN };
   const res = await nearest(space, queryRows(queries, space.index.dimension, validation), 100);
   const k = res.labels.length / validation.length;
   const run: Run = new Map();
-  const qrels: Qrels = new Map();
+  const all: Qrels = new Map();
+  const seen: Qrels = new Map();
+  const unseen: Qrels = new Map();
   validation.forEach((q, i) => {
-    const seen = new Map<number, number>();
+    const docs = new Map<number, number>();
     for (let j = 0; j < k; j++) {
       const row = Number(res.labels[i * k + j]);
       if (row < 0) continue;
       const doc = targetDoc[row];
-      if (!seen.has(doc)) seen.set(doc, res.distances[i * k + j]);
+      if (!docs.has(doc)) docs.set(doc, res.distances[i * k + j]);
     }
-    run.set(String(q), [...seen].map(([doc, score]) => ({ docId: String(doc), score })));
-    qrels.set(String(q), new Map(relevant[q].map((doc) => [String(doc), 1])));
+    run.set(String(q), [...docs].map(([doc, score]) => ({ docId: String(doc), score })));
+    const judged = new Map(relevant[q].map((doc) => [String(doc), 1]));
+    all.set(String(q), judged);
+    (relevant[q].some((doc) => trainedDocs.has(doc)) ? seen : unseen).set(String(q), judged);
   });
-  return evaluate(run, qrels, ['ndcg@10']).mean['ndcg@10'];
+  const ndcg = (qrels: Qrels) => (qrels.size === 0 ? NaN : evaluate(run, qrels, ['ndcg@10']).mean['ndcg@10']);
+  return { validNdcg10: ndcg(all), validSeen: ndcg(seen), validUnseen: ndcg(unseen) };
 }
 
 /** A permutation of 0..n-1, the same for the same epoch (deterministic runs). */

@@ -45,8 +45,18 @@ export const OptimizationRecord = z.object({
   qrels: z.object({ path: z.string(), sha256: z.string(), used: z.number().int(), unknownDocs: z.number().int(), unknownQueries: z.number().int() }),
   params: z.record(z.string(), z.unknown()),
   /** nDCG@10 of the validation queries on the quantized index, before and after (null without a validation split). */
-  validation: z.object({ metric: z.string(), before: nullableNumber, after: nullableNumber, bestEpoch: z.number().int() }),
-  epochs: z.array(z.object({ epoch: z.number().int(), loss: nullableNumber, validNdcg10: nullableNumber, seconds: z.number() })),
+  validation: z.object({
+    metric: z.string(),
+    before: nullableNumber,
+    after: nullableNumber,
+    /** Validation queries with a relevant document that training queries also have, and the others. */
+    seenBefore: nullableNumber,
+    seenAfter: nullableNumber,
+    unseenBefore: nullableNumber,
+    unseenAfter: nullableNumber,
+    bestEpoch: z.number().int(),
+  }),
+  epochs: z.array(z.object({ epoch: z.number().int(), loss: nullableNumber, validNdcg10: nullableNumber, validSeen: nullableNumber, validUnseen: nullableNumber, seconds: z.number() })),
   changedRows: z.number().int(),
   seconds: z.number(),
   /** Peak resident memory of the optimizing process. */
