@@ -1,7 +1,7 @@
 // The write path: corpus → encoded windows (resumable) → trained, sharded, checksummed index
 // published atomically. Slices let several workers encode one corpus; `mergeSlices` joins them.
-import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { detectCorpusFormat, type CorpusFormat } from '../corpus/index.ts';
 import { loadEncoder, type Encoder } from '../encoders/index.ts';

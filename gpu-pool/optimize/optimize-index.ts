@@ -16,6 +16,7 @@ import {
   checksumFile,
   checksumFiles,
   contentVersion,
+  exists,
   linkOrCopy,
   readF32,
   writeF32,
@@ -81,9 +82,8 @@ interface Targets {
   vectors: Float32Array;
   /** Global row → global document ordinal. */
   rowDoc: Uint32Array;
-  /** First global row and first global document of each shard. */
+  /** First global row of each shard. */
   rowBase: number[];
-  docBase: number[];
   /** Global rows allowed to move (all when undefined). */
   trainable?: Uint8Array;
   /** Per shard: whether its floats were stored (else reconstructed from codes). */
@@ -96,7 +96,6 @@ async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise
   const vectors = new Float32Array(total * d);
   const rowDoc = new Uint32Array(total);
   const rowBase: number[] = [];
-  const docBase: number[] = [];
   const stored: boolean[] = [];
   const trainable = addedOnly ? new Uint8Array(total) : undefined;
   let row = 0;
@@ -104,7 +103,6 @@ async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise
   for (const shard of shards) {
     const n = shard.index.ntotal;
     rowBase.push(row);
-    docBase.push(doc);
     const hasFloats = TARGETS_FILE in shard.manifest.files;
     stored.push(hasFloats);
     // Stored floats are the encoder's output; reconstructions are what the codes still hold.
@@ -116,7 +114,7 @@ async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise
     row += n;
     doc += shard.manifest.counts.docs;
   }
-  return { vectors, rowDoc, rowBase, docBase, trainable, stored };
+  return { vectors, rowDoc, rowBase, trainable, stored };
 }
 
 /** Deterministic validation split by query id: the same file always splits the same way. */
@@ -189,6 +187,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
   const source = resolve(opts.index);
   const out = resolve(opts.out);
   if (out === source) throw new OptimizeError(`--out ${opts.out} is the index being optimized: a new version goes to a new directory (the source keeps serving until the pool swaps)`);
+  // Before minutes of training, not after.
+  if (!opts.force && (await exists(out))) throw new OptimizeError(`output directory already exists: ${out} (choose a new directory or pass --force)`);
   if (opts.threads) FaissIndex.setThreads(opts.threads);
   const started = performance.now();
 

@@ -160,17 +160,9 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
             const q = opts.train[i];
             const positives = relevant[q].flatMap((doc) => rowsOfDoc.get(doc) ?? []);
             if (positives.length === 0) continue;
-            const rel = new Set(relevant[q]);
-            const negatives = new Set<number>();
-            const take = (row: number, cap: number) => {
-              if (negatives.size < cap && row >= 0 && !rel.has(targetDoc[row])) negatives.add(row);
-            };
-            // Most from the query's neighbours, a share from its positives' (round robin), then
-            // the query's again if those ran short.
-            for (let j = 0; j < k; j++) take(Number(mined.labels[i * k + j]), opts.negatives - fromPositives);
-            const lists = relevant[q].map((doc) => nearPositives.get(rowsOfDoc.get(doc)?.[0] ?? -1)).filter((l) => l !== undefined);
-            for (let j = 0; lists.some((l) => j < l.length) && negatives.size < opts.negatives; j++) for (const l of lists) if (j < l.length) take(l[j], opts.negatives);
-            for (let j = 0; j < k; j++) take(Number(mined.labels[i * k + j]), opts.negatives);
+            const nearQuery = mined.labels.subarray(i * k, (i + 1) * k);
+            const nearRelevant = relevant[q].map((doc) => nearPositives.get(rowsOfDoc.get(doc)?.[0] ?? -1)).filter((l) => l !== undefined);
+            const negatives = pickNegatives(new Set(relevant[q]), targetDoc, nearQuery, nearRelevant, opts.negatives, fromPositives);
             items.push({ query: q, rows: Int32Array.from([...positives, ...negatives]), positives: positives.length });
           }
           for (const loss of await stepper.step(items, 1 / batch.length)) lossSum += loss;
@@ -253,6 +245,22 @@ async function openSpace(vectors: Float32Array, d: number): Promise<Space> {
 
 function nearest(space: Space, queries: Float32Array, k: number) {
   return space.index.search(queries, Math.min(k, space.index.ntotal));
+}
+
+/**
+ * Up to `count` negatives for one query: most from its own nearest neighbours, `fromPositives`
+ * from its relevant documents' neighbours (round robin over them), then its own again if those
+ * ran short. Rows of relevant documents are never negatives.
+ */
+function pickNegatives(rel: ReadonlySet<number>, targetDoc: Uint32Array, nearQuery: BigInt64Array, nearRelevant: Int32Array[], count: number, fromPositives: number): Set<number> {
+  const negatives = new Set<number>();
+  const take = (row: number, cap: number) => {
+    if (negatives.size < cap && row >= 0 && !rel.has(targetDoc[row])) negatives.add(row);
+  };
+  for (const row of nearQuery) take(Number(row), count - fromPositives);
+  for (let j = 0; nearRelevant.some((l) => j < l.length) && negatives.size < count; j++) for (const l of nearRelevant) if (j < l.length) take(l[j], count);
+  for (const row of nearQuery) take(Number(row), count);
+  return negatives;
 }
 
 /** Row → its nearest rows in the space (itself first, usually), for the listed rows. */
