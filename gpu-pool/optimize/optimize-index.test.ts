@@ -8,6 +8,7 @@ import { closeIndex, openIndex, readIndexManifest, TARGETS_FILE } from '../shard
 import { SCIFACT_DIR } from '../../test/fixtures.ts';
 import { fixtureIndex } from '../../test/index-fixture.ts';
 import { startCli } from '../../test/cli.ts';
+import { ShardHost } from '../shard-host/index.ts';
 import { optimizeIndex, type OptimizeOptions } from './index.ts';
 
 // SciFact's training judgments against an index of its first 200 documents: most name documents
@@ -101,6 +102,17 @@ describe('index optimize', () => {
       await closeIndex(loaded);
     }
     expect(await shardFiles(index)).toEqual(before);
+
+    // A pool node serving the source swaps to the new version shard by shard.
+    const host = await ShardHost.open(index, [0, 1]);
+    try {
+      for (const entry of manifest.shards) {
+        const s = Number(entry.dir.slice('shard-'.length));
+        expect(await host.swap(s, join(out, entry.dir))).toEqual({ from: (await readIndexManifest(index)).shards[s].version, to: entry.version });
+      }
+    } finally {
+      await host.close();
+    }
   });
 
   it('a killed run leaves the source serving and nothing at --out; the next run cleans up and publishes', async () => {
