@@ -55,7 +55,7 @@ async function extendShard(shard: LoadedShard, dir: string, docs: Doc[], vectors
 
   const passages = await PassageStoreWriter.create(dir);
   const bm25 = shard.bm25 ? new Bm25Builder() : undefined;
-  const all = [...(await shard.passages.getMany(Array.from({ length: oldDocs }, (_, i) => i))), ...docs];
+  const all = [...(await shard.passages.readAll()), ...docs];
   for (const p of all) {
     const local = await passages.append(p);
     bm25?.add(local, `${p.title} ${p.text}`);
@@ -98,7 +98,7 @@ export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddRe
   try {
     const recorded = loaded.manifest.model;
     const existing = new Set<string>();
-    for (const shard of loaded.shards) for (const p of await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i))) existing.add(p.id);
+    for (const shard of loaded.shards) for (const p of await shard.passages.readAll()) existing.add(p.id);
 
     const docs: Doc[] = [];
     const clashes: string[] = [];

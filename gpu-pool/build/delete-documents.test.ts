@@ -19,7 +19,7 @@ beforeAll(async () => {
 async function vectorsByDoc(index: LoadedIndex): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer[]>();
   for (const shard of index.shards) {
-    const ids = (await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i))).map((p) => p.id);
+    const ids = (await shard.passages.readAll()).map((p) => p.id);
     const n = shard.index.ntotal;
     const rows = shard.index.reconstructBatch(Array.from({ length: n }, (_, i) => i));
     const d = shard.index.dimension;
@@ -41,7 +41,7 @@ describe.each(['IVF4,PQ16x4np', 'Flat', 'HNSW8_PQ16np'])('index delete (%s)', (f
     const loaded = await openIndex(source);
     // Every 8th document of each shard, so every shard loses some from its middle.
     for (const shard of loaded.shards) {
-      const passages = await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i));
+      const passages = await shard.passages.readAll();
       passages.forEach((p, i) => i % 8 === 3 && doomed.push(p.id));
     }
     await closeIndex(loaded);

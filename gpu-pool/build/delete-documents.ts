@@ -91,7 +91,7 @@ async function compactShard(shard: LoadedShard, dir: string, doomed: Set<number>
   const newLocal = new Int32Array(docs).fill(-1);
   const passages = await PassageStoreWriter.create(dir);
   const bm25 = shard.bm25 ? new Bm25Builder() : undefined;
-  const all = await shard.passages.getMany(Array.from({ length: docs }, (_, i) => i));
+  const all = await shard.passages.readAll();
   for (let local = 0; local < docs; local++) {
     if (doomed.has(local)) continue;
     newLocal[local] = await passages.append(all[local]);
@@ -136,7 +136,7 @@ export async function deleteDocuments(opts: DeleteOptions, io: BuildIo): Promise
     const where = new Map<string, [number, number]>();
     for (let s = 0; s < loaded.shards.length; s++) {
       const shard = loaded.shards[s];
-      (await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i))).forEach((p, i) => where.set(p.id, [s, i]));
+      (await shard.passages.readAll()).forEach((p, i) => where.set(p.id, [s, i]));
     }
     const unknown = [...new Set(opts.ids)].filter((id) => !where.has(id));
     if (unknown.length > 0) throw new BuildError(`${unknown.length} of the ids to delete are not in the index (e.g. ${unknown.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}); nothing was deleted`);

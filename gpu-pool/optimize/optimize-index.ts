@@ -202,7 +202,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
     const docOrdinal = new Map<string, number>();
     let base = 0;
     for (const shard of shards) {
-      const passages = await shard.passages.getMany(Array.from({ length: shard.manifest.counts.docs }, (_, i) => i));
+      const passages = await shard.passages.readAll();
       passages.forEach((p, i) => docOrdinal.set(p.id, base + i));
       base += shard.manifest.counts.docs;
     }
@@ -240,6 +240,10 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
       return q;
     };
 
+    // The hyper-parameters, passed to training and recorded as given.
+    const { epochs, lr, negatives, positiveShare, anchor, temperature, batchSize, patience } = opts;
+    const hyper = { epochs, lr, negatives, positiveShare, anchor, temperature, batchSize, patience };
+
     // One bar per epoch, opened on its first batch.
     let progress: Progress | undefined;
     let epoch = 1;
@@ -249,14 +253,7 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
       {
         train,
         validation,
-        epochs: opts.epochs,
-        lr: opts.lr,
-        negatives: opts.negatives,
-        positiveShare: opts.positiveShare,
-        anchor: opts.anchor,
-        temperature: opts.temperature,
-        batchSize: opts.batchSize,
-        patience: opts.patience,
+        ...hyper,
         trainable: targets.trainable,
         threads: opts.threads ?? availableParallelism(),
         quantize,
@@ -296,15 +293,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = std
           queries: { path: resolve(opts.queries), sha256: queriesSha, count: set.ids.length, train: train.length, validation: validation.length },
           qrels: { path: resolve(opts.qrels), sha256: qrelsSha, used: set.report.used, unknownDocs: set.report.unknownDocs.count, unknownQueries: set.report.unknownQueries.count },
           params: {
+            ...hyper,
             validFraction: opts.validFraction,
-            epochs: opts.epochs,
-            lr: opts.lr,
-            negatives: opts.negatives,
-            positiveShare: opts.positiveShare,
-            anchor: opts.anchor,
-            temperature: opts.temperature,
-            batchSize: opts.batchSize,
-            patience: opts.patience,
             quantizationAware: opts.quantizationAware,
             update: 'targets',
             addedOnly: opts.addedOnly,

@@ -179,6 +179,11 @@ export class PassageStore {
     return Object.freeze({ id, title, text });
   }
 
+  /** Every passage in ordinal order (write-path operations that rewrite or map the whole store). */
+  async readAll(): Promise<Passage[]> {
+    return this.getMany(Array.from({ length: this.size }, (_, i) => i));
+  }
+
   async getMany(ordinals: ArrayLike<number>): Promise<Passage[]> {
     return Promise.all(Array.from(ordinals, (o) => this.get(o)));
   }
