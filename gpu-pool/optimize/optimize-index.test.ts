@@ -115,6 +115,22 @@ describe('index optimize', () => {
     }
   });
 
+  it('starts from the reconstructions when the index kept no float vectors', async () => {
+    const codesOnly = await fixtureIndex({ limit: 200, shards: 2, factory: 'IVF4,PQ16x4np', bm25: false });
+    const out = join(work, 'codes-only');
+    const logs: string[] = [];
+    const result = await optimizeIndex({ ...options('codes-only', { lr: 0.03, epochs: 1, validFraction: 0 }), index: codesOnly }, { log: (m) => logs.push(m) });
+    expect(logs.join('\n')).toMatch(/targets: \d+ vectors of 128 \(reconstructed from the codes\)/);
+    expect(result.changedRows).toBeGreaterThan(0);
+    const loaded = await openIndex(out);
+    try {
+      for (const shard of loaded.shards) expect(Object.keys(shard.manifest.files)).not.toContain(TARGETS_FILE);
+      expect(loaded.shards.reduce((n, s) => n + s.index.ntotal, 0)).toBe((await readIndexManifest(codesOnly)).counts.vectors);
+    } finally {
+      await closeIndex(loaded);
+    }
+  });
+
   it('a killed run leaves the source serving and nothing at --out; the next run cleans up and publishes', async () => {
     const out = join(work, 'killed');
     const args = ['index', 'optimize', '--index', index, '--queries', QUERIES, '--qrels', QRELS, '--out', out, '--unknown', 'skip', '--negatives', '50', '--epochs', '1000', '--patience', '1000', '--lr', '0.0001'];
