@@ -65,7 +65,7 @@ async function evalIndex(dir: string, search: string[]): Promise<Scores> {
   };
 }
 
-async function build(name: string, factory: string): Promise<string> {
+async function build(factory: string): Promise<string> {
   const dir = join(work, `opt-${factory.replace(/,/g, '_')}`);
   if (!(await stat(join(dir, 'index.json')).catch(() => undefined))) {
     log(`assembling ${factory} (with --keep-vectors)`);
@@ -96,13 +96,13 @@ async function optimize(dir: string, search: string[], setting: (typeof SETTINGS
 }
 
 const f4 = (x: number) => x.toFixed(4);
-const flat = await build('exact', 'Flat');
+const flat = await build('Flat');
 const exact = await evalIndex(flat, []);
 log(`exact: nDCG@10 ${f4(exact.ndcg10)}`);
 const rows: string[] = [];
 rows.push(`| exact | Flat | - | ${f4(exact.ndcg10)} | ${f4(exact.recall100)} | ${f4(exact.seenNdcg10)} / ${f4(exact.unseenNdcg10)} | - | - | - | - |`);
 for (const v of VARIANTS) {
-  const dir = await build(v.name, v.factory);
+  const dir = await build(v.factory);
   const before = await evalIndex(dir, v.search);
   rows.push(`| ${v.name} | ${v.factory} | before | ${f4(before.ndcg10)} | ${f4(before.recall100)} | ${f4(before.seenNdcg10)} / ${f4(before.unseenNdcg10)} | - | - | - | - |`);
   for (const setting of SETTINGS) {

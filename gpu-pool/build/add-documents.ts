@@ -6,13 +6,11 @@
 // `addedFrom` in a shard's manifest marks the new vectors, so `index optimize --added-only` can
 // move just those.
 import { join, resolve } from 'node:path';
-import { Bm25Builder } from '../bm25/index.ts';
 import { readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
 import { loadEncoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import {
   FAISS_FILE,
-  PassageStoreWriter,
   TARGETS_FILE,
   VECTOR_DOCS_FILE,
   checksumFiles,
@@ -25,10 +23,12 @@ import {
   writeU32,
   type IndexManifest,
   type LoadedShard,
+  type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
-import { BuildError, type BuildIo } from './index.ts';
+import { BuildError, stderrIo, type BuildIo } from './index.ts';
 import { publishNewVersion } from './new-version.ts';
+import { writePassageFiles } from './passage-files.ts';
 
 export interface AddOptions {
   index: string;
@@ -47,21 +47,12 @@ export interface AddResult {
   vectors: number;
 }
 
-/** The shard with its new documents appended, written into `dir`. */
-async function extendShard(shard: LoadedShard, dir: string, docs: Doc[], vectors: Float32Array, owners: number[]): Promise<ShardManifest> {
+/** The shard (whose passages are `stored`) with its new documents appended, written into `dir`. */
+async function extendShard(shard: LoadedShard, stored: Passage[], dir: string, docs: Doc[], vectors: Float32Array, owners: number[]): Promise<ShardManifest> {
   const oldDocs = shard.manifest.counts.docs;
   const oldVectors = shard.index.ntotal;
   const d = shard.index.dimension;
-
-  const passages = await PassageStoreWriter.create(dir);
-  const bm25 = shard.bm25 ? new Bm25Builder() : undefined;
-  const all = [...(await shard.passages.readAll()), ...docs];
-  for (const p of all) {
-    const local = await passages.append(p);
-    bm25?.add(local, `${p.title} ${p.text}`);
-  }
-  const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages.close())];
-  if (bm25) names.push(...(await bm25.build().write(dir)));
+  const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await writePassageFiles(dir, [...stored, ...docs], shard.bm25 !== undefined))];
 
   // A fresh read of the file: the serving copy is never touched.
   const index = await FaissIndex.readFile(join(shard.dir, FAISS_FILE));
@@ -92,13 +83,14 @@ async function extendShard(shard: LoadedShard, dir: string, docs: Doc[], vectors
   };
 }
 
-export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddResult> {
+export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Promise<AddResult> {
   const out = resolve(opts.out);
   const loaded = await openIndex(resolve(opts.index));
   try {
     const recorded = loaded.manifest.model;
-    const existing = new Set<string>();
-    for (const shard of loaded.shards) for (const p of await shard.passages.readAll()) existing.add(p.id);
+    // Read once: for the ids already there, and to rewrite the stores that get documents.
+    const stored = await Promise.all(loaded.shards.map((shard) => shard.passages.readAll()));
+    const existing = new Set(stored.flatMap((passages) => passages.map((p) => p.id)));
 
     const docs: Doc[] = [];
     const clashes: string[] = [];
@@ -134,7 +126,7 @@ export async function addDocuments(opts: AddOptions, io: BuildIo): Promise<AddRe
           const encoded = part.windows.length > 0 ? await encoder.encodeWindows(part.windows) : new Float32Array(0);
           vectors += part.owners.length;
           io.log(`shard ${s}: +${part.docs.length} docs, +${part.owners.length} vectors`);
-          return extendShard(shard, dir, part.docs, encoded, part.owners);
+          return extendShard(shard, stored[s], dir, part.docs, encoded, part.owners);
         },
       });
       io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);

@@ -4,12 +4,10 @@
 // which cannot remove, are refilled with the kept rows. Passage stores, vector maps and stored
 // floats are compacted in the same order; BM25 postings are rebuilt from the kept passages.
 import { join, resolve } from 'node:path';
-import { Bm25Builder } from '../bm25/index.ts';
 import { readLines } from '../corpus/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import {
   FAISS_FILE,
-  PassageStoreWriter,
   TARGETS_FILE,
   VECTOR_DOCS_FILE,
   checksumFiles,
@@ -21,10 +19,12 @@ import {
   writeU32,
   type IndexManifest,
   type LoadedShard,
+  type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
-import { BuildError, type BuildIo } from './index.ts';
+import { BuildError, stderrIo, type BuildIo } from './index.ts';
 import { publishNewVersion } from './new-version.ts';
+import { writePassageFiles } from './passage-files.ts';
 
 export interface DeleteOptions {
   index: string;
@@ -64,7 +64,8 @@ async function compactIndex(shard: LoadedShard, keepRow: Uint8Array, floats: Flo
       if (keepRow[r]) mapping[r] = next++;
       else deleted.push(BigInt(r));
     }
-    if (/HNSW/.test(index.description)) {
+    const layout = index.rowLayout;
+    if (layout === 'hnsw') {
       // No removal in HNSW: refill with the kept rows (their floats, or their codes decoded, which
       // re-encode to the same codes).
       const rows = new Float32Array(kept * d);
@@ -74,7 +75,7 @@ async function compactIndex(shard: LoadedShard, keepRow: Uint8Array, floats: Flo
       await index.add(rows);
     } else {
       await index.removeIds(BigInt64Array.from(deleted));
-      if (/IVF/.test(index.description)) await index.renumberIds(mapping);
+      if (layout === 'ivf') await index.renumberIds(mapping);
     }
     if (index.ntotal !== kept) throw new BuildError(`${shard.dir}: ${index.ntotal} vectors left after deleting, expected ${kept}`);
     return index;
@@ -84,25 +85,21 @@ async function compactIndex(shard: LoadedShard, keepRow: Uint8Array, floats: Flo
   }
 }
 
-async function compactShard(shard: LoadedShard, dir: string, doomed: Set<number>): Promise<ShardManifest> {
+/** The shard (whose passages are `stored`) without the `doomed` local documents, written into `dir`. */
+async function compactShard(shard: LoadedShard, stored: Passage[], dir: string, doomed: Set<number>): Promise<ShardManifest> {
   const docs = shard.manifest.counts.docs;
   const n = shard.index.ntotal;
   const d = shard.index.dimension;
   const newLocal = new Int32Array(docs).fill(-1);
-  const passages = await PassageStoreWriter.create(dir);
-  const bm25 = shard.bm25 ? new Bm25Builder() : undefined;
-  const all = await shard.passages.readAll();
-  for (let local = 0; local < docs; local++) {
-    if (doomed.has(local)) continue;
-    newLocal[local] = await passages.append(all[local]);
-    bm25?.add(newLocal[local], `${all[local].title} ${all[local].text}`);
-  }
-  const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages.close())];
-  if (bm25) names.push(...(await bm25.build().write(dir)));
+  const kept: Passage[] = [];
+  stored.forEach((p, local) => {
+    if (!doomed.has(local)) newLocal[local] = kept.push(p) - 1;
+  });
+  const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await writePassageFiles(dir, kept, shard.bm25 !== undefined))];
 
   const keepRow = new Uint8Array(n);
   for (let r = 0; r < n; r++) keepRow[r] = newLocal[shard.vectorDocs[r]] >= 0 ? 1 : 0;
-  const kept = keepRow.reduce((a, b) => a + b, 0);
+  const keptRows = keepRow.reduce((a, b) => a + b, 0);
   const floats = TARGETS_FILE in shard.manifest.files ? await readF32(join(shard.dir, TARGETS_FILE)) : undefined;
   const index = await compactIndex(shard, keepRow, floats);
   try {
@@ -110,8 +107,8 @@ async function compactShard(shard: LoadedShard, dir: string, doomed: Set<number>
   } finally {
     index.dispose();
   }
-  const vectorDocs = new Uint32Array(kept);
-  const keptFloats = floats ? new Float32Array(kept * d) : undefined;
+  const vectorDocs = new Uint32Array(keptRows);
+  const keptFloats = floats ? new Float32Array(keptRows * d) : undefined;
   for (let r = 0, j = 0; r < n; r++) {
     if (!keepRow[r]) continue;
     vectorDocs[j] = newLocal[shard.vectorDocs[r]];
@@ -125,19 +122,17 @@ async function compactShard(shard: LoadedShard, dir: string, doomed: Set<number>
   }
   const files = await checksumFiles(dir, names);
   const addedFrom = shard.manifest.addedFrom === undefined ? undefined : keepRow.subarray(0, shard.manifest.addedFrom).reduce((a, b) => a + b, 0);
-  return { ...shard.manifest, counts: { docs: docs - doomed.size, vectors: kept }, files, version: contentVersion(files), addedFrom };
+  return { ...shard.manifest, counts: { docs: kept.length, vectors: keptRows }, files, version: contentVersion(files), addedFrom };
 }
 
-export async function deleteDocuments(opts: DeleteOptions, io: BuildIo): Promise<DeleteResult> {
+export async function deleteDocuments(opts: DeleteOptions, io: BuildIo = stderrIo): Promise<DeleteResult> {
   if (opts.ids.length === 0) throw new BuildError('no document ids to delete');
   const loaded = await openIndex(resolve(opts.index));
   try {
-    // Where each id lives: shard and local ordinal.
+    // Read once: where each id lives (shard, local ordinal), and to rewrite the stores that lose documents.
+    const stored = await Promise.all(loaded.shards.map((shard) => shard.passages.readAll()));
     const where = new Map<string, [number, number]>();
-    for (let s = 0; s < loaded.shards.length; s++) {
-      const shard = loaded.shards[s];
-      (await shard.passages.readAll()).forEach((p, i) => where.set(p.id, [s, i]));
-    }
+    stored.forEach((passages, s) => passages.forEach((p, local) => where.set(p.id, [s, local])));
     const unknown = [...new Set(opts.ids)].filter((id) => !where.has(id));
     if (unknown.length > 0) throw new BuildError(`${unknown.length} of the ids to delete are not in the index (e.g. ${unknown.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}); nothing was deleted`);
     const doomed = loaded.shards.map(() => new Set<number>());
@@ -150,7 +145,7 @@ export async function deleteDocuments(opts: DeleteOptions, io: BuildIo): Promise
       source: loaded,
       out: opts.out,
       force: opts.force,
-      writeShard: async (shard, dir, s) => (doomed[s].size === 0 ? undefined : compactShard(shard, dir, doomed[s])),
+      writeShard: async (shard, dir, s) => (doomed[s].size === 0 ? undefined : compactShard(shard, stored[s], dir, doomed[s])),
     });
     const docs = before.docs - manifest.counts.docs;
     const vectors = before.vectors - manifest.counts.vectors;

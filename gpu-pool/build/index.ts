@@ -13,7 +13,7 @@ import { VECTORS_FILE, WINDOW_DOCS_FILE, readEncoded, type EncodedVectors } from
 
 export { shardDirName, trainingSample } from './assemble.ts';
 export { addDocuments, type AddOptions, type AddResult } from './add-documents.ts';
-export { publishNewVersion, type NewVersionOptions } from './new-version.ts';
+export { checkNewVersionOut, publishNewVersion, type NewVersionOptions } from './new-version.ts';
 export { deleteDocuments, readIdList, type DeleteOptions, type DeleteResult } from './delete-documents.ts';
 export type { Slice } from './encode-stage.ts';
 

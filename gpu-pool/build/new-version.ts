@@ -8,6 +8,7 @@ import {
   SHARD_MANIFEST_FILE,
   contentVersion,
   createStaging,
+  exists,
   linkOrCopy,
   publishDirectory,
   removeStaleStaging,
@@ -28,9 +29,19 @@ export interface NewVersionOptions {
   patch?: () => Partial<IndexManifest>;
 }
 
+/**
+ * Refuses an output that is the source (indexes are never modified in place) or that exists
+ * without `force`. publishNewVersion checks too; long operations call it before their work.
+ */
+export async function checkNewVersionOut(sourceDir: string, out: string, force = false): Promise<void> {
+  const target = resolve(out);
+  if (target === resolve(sourceDir)) throw new Error(`--out ${out} is the source index: indexes are never modified in place; write a new version and swap the pool to it`);
+  if (!force && (await exists(target))) throw new Error(`output directory already exists: ${target} (choose a new directory or pass --force)`);
+}
+
 export async function publishNewVersion(opts: NewVersionOptions): Promise<IndexManifest> {
   const out = resolve(opts.out);
-  if (out === resolve(opts.source.dir)) throw new Error(`--out ${opts.out} is the source index: indexes are never modified in place; write a new version and swap the pool to it`);
+  await checkNewVersionOut(opts.source.dir, out, opts.force);
   await removeStaleStaging(out);
   const staging = await createStaging(out);
   try {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList, stderrIo } from '../build/index.ts';
+import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList } from '../build/index.ts';
 import { intArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {
@@ -71,7 +71,7 @@ export function addCommand(cmd: Command): Command {
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--force', 'replace an existing --out directory', false)
     .action(async (o) => {
-      await addDocuments({ index: o.index, corpus: o.corpus, format: o.format, out: o.out, model: o.model, threads: o.threads, force: o.force }, stderrIo);
+      await addDocuments({ index: o.index, corpus: o.corpus, format: o.format, out: o.out, model: o.model, threads: o.threads, force: o.force });
     });
 }
 
@@ -86,6 +86,6 @@ export function deleteCommand(cmd: Command): Command {
     .action(async (o) => {
       const ids = [...(o.id ?? []), ...(o.ids ? await readIdList(o.ids) : [])];
       if (ids.length === 0) throw new BuildError('give the documents to delete with --ids FILE or --id ID...');
-      await deleteDocuments({ index: o.index, ids, out: o.out, force: o.force }, stderrIo);
+      await deleteDocuments({ index: o.index, ids, out: o.out, force: o.force });
     });
 }

@@ -184,6 +184,18 @@ export class FaissIndex {
     return this.#call('description', (n) => n.description);
   }
 
+  /**
+   * How the index stores rows, for write-path code that replaces or removes some: 'ivf'
+   * (inverted lists with explicit ids: remove, then re-add under the same ids or renumber),
+   * 'hnsw' (a graph that cannot remove: reset and refill), 'flat' (codes by position: removal
+   * compacts in order).
+   */
+  get rowLayout(): 'ivf' | 'hnsw' | 'flat' {
+    const description = this.description;
+    if (/IndexIVF/.test(description)) return 'ivf';
+    return /HNSW/.test(description) ? 'hnsw' : 'flat';
+  }
+
   get readOnly(): boolean {
     return this.#call('readOnly', (n) => n.readOnly);
   }

@@ -122,9 +122,9 @@ export function localStepper(buffers: StepBuffers, opts: StepOptions): Stepper {
   };
 }
 
-/** A Float32Array over shared memory with the same contents (workers see the same bytes). */
-export function shared(values: Float32Array): Float32Array {
-  const out = new Float32Array(new SharedArrayBuffer(values.byteLength));
+/** A copy over shared memory with the same contents (workers see the same bytes). */
+export function shared<T extends Float32Array | Uint8Array>(values: T): T {
+  const out = values instanceof Float32Array ? new Float32Array(new SharedArrayBuffer(values.byteLength)) : new Uint8Array(new SharedArrayBuffer(values.byteLength));
   out.set(values);
-  return out;
+  return out as T;
 }

@@ -16,7 +16,6 @@ import {
   checksumFile,
   checksumFiles,
   contentVersion,
-  exists,
   linkOrCopy,
   readF32,
   writeF32,
@@ -24,7 +23,7 @@ import {
   type LoadedShard,
   type ShardManifest,
 } from '../shard/index.ts';
-import { publishNewVersion } from '../build/index.ts';
+import { checkNewVersionOut, publishNewVersion, stderrIo, type BuildIo } from '../build/index.ts';
 import { loadTrainingSet, describeTrainingSet, type TrainingSet } from './training-set.ts';
 import { optimizeTargets, type EpochReport } from './train.ts';
 
@@ -63,11 +62,6 @@ export class OptimizeError extends Error {
   }
 }
 
-export interface OptimizeIo {
-  log: (message: string) => void;
-  progress?: boolean;
-}
-const stderrIo: OptimizeIo = { log: (m) => process.stderr.write(`${m}\n`), progress: true };
 
 export interface OptimizeResult {
   manifest: IndexManifest;
@@ -158,7 +152,7 @@ async function writeShard(shard: LoadedShard, dir: string, before: Float32Array,
     // A fresh read: the serving copy may carry a direct map that reconstruct switched on.
     const index = await FaissIndex.readFile(join(shard.dir, FAISS_FILE));
     try {
-      if (/IVF/.test(index.description)) {
+      if (index.rowLayout === 'ivf') {
         const ids = BigInt64Array.from(changed, (r) => BigInt(r));
         const rows = new Float32Array(changed.length * d);
         changed.forEach((r, i) => rows.set(after.subarray(r * d, (r + 1) * d), i * d));
@@ -181,14 +175,13 @@ async function writeShard(shard: LoadedShard, dir: string, before: Float32Array,
   return { manifest: { ...rest, files, version: contentVersion(files) }, changed: changed.length };
 }
 
-export async function optimizeIndex(input: OptimizeOptions, io: OptimizeIo = stderrIo): Promise<OptimizeResult> {
+export async function optimizeIndex(input: OptimizeOptions, io: BuildIo = stderrIo): Promise<OptimizeResult> {
   const opts = OptimizeOptions.parse(input);
   const { log } = io;
   const source = resolve(opts.index);
   const out = resolve(opts.out);
-  if (out === source) throw new OptimizeError(`--out ${opts.out} is the index being optimized: a new version goes to a new directory (the source keeps serving until the pool swaps)`);
   // Before minutes of training, not after.
-  if (!opts.force && (await exists(out))) throw new OptimizeError(`output directory already exists: ${out} (choose a new directory or pass --force)`);
+  await checkNewVersionOut(source, out, opts.force);
   if (opts.threads) FaissIndex.setThreads(opts.threads);
   const started = performance.now();
 

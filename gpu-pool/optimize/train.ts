@@ -103,7 +103,8 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   const rowsOfDoc = groupRows(targetDoc);
 
   // Mining skips the positives' rows, so it asks for that many more neighbours.
-  const mineK = opts.negatives + maxRows(rowsOfDoc, relevant, opts.train);
+  const positiveRows = maxRows(rowsOfDoc, relevant, opts.train);
+  const mineK = opts.negatives + positiveRows;
   const trainedDocs = new Set(opts.train.flatMap((q) => relevant[q]));
   const fromPositives = Math.round(opts.negatives * (opts.positiveShare ?? 0.25));
   // A positive document is represented by its first row (its title and opening window).
@@ -132,9 +133,9 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
       m: shared(new Float32Array(targets.length)),
       v: shared(new Float32Array(targets.length)),
       queries: shared(queries),
-      trainable: opts.trainable ? sharedBytes(opts.trainable) : undefined,
+      trainable: opts.trainable ? shared(opts.trainable) : undefined,
       norms: (opts.keepNorms ?? true) ? shared(rowNorms(targets, d)) : undefined,
-      moving: sharedBytes(new Uint8Array(n)),
+      moving: shared(new Uint8Array(n)),
       origin: opts.anchor ? shared(data.targets) : undefined,
       anchor: opts.anchor,
       d,
@@ -150,7 +151,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
         await stepper.setSpace(space.vectors);
         const mined = await nearest(space, queryRows(queries, d, opts.train), mineK);
         const k = mined.labels.length / opts.train.length;
-        const nearPositives = fromPositives > 0 ? await positiveNeighbours(space, firstRows, fromPositives + maxRows(rowsOfDoc, relevant, opts.train)) : new Map<number, Int32Array>();
+        const nearPositives = fromPositives > 0 ? await positiveNeighbours(space, firstRows, fromPositives + positiveRows) : new Map<number, Int32Array>();
         const order = shuffled(opts.train.length, epoch);
         let lossSum = 0;
         for (let start = 0; start < order.length; start += batchSize) {
@@ -194,12 +195,6 @@ function rowNorms(m: Float32Array, d: number): Float32Array {
     for (let i = r * d; i < (r + 1) * d; i++) sq += m[i] * m[i];
     out[r] = Math.sqrt(sq);
   }
-  return out;
-}
-
-function sharedBytes(values: Uint8Array): Uint8Array {
-  const out = new Uint8Array(new SharedArrayBuffer(values.byteLength));
-  out.set(values);
   return out;
 }
 

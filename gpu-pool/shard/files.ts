@@ -21,23 +21,22 @@ export async function writeU32(path: string, values: Uint32Array): Promise<void>
   }
 }
 
-export async function readVectorDocs(dir: string): Promise<Uint32Array> {
-  const path = join(dir, VECTOR_DOCS_FILE);
+/** A file of 4-byte values, copied into an aligned buffer: Node's pooled Buffers may start at odd offsets. */
+async function readWords(path: string): Promise<ArrayBuffer> {
   const buf = await readFile(path);
   if (buf.byteLength % 4 !== 0) throw new Error(`${path}: size ${buf.byteLength} is not a multiple of 4`);
-  // Copy into an aligned buffer: Node's pooled Buffers may start at odd offsets.
-  const out = new Uint32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
+  const out = new ArrayBuffer(buf.byteLength);
+  new Uint8Array(out).set(buf);
   return out;
 }
 
-/** Float32 rows from a file, in an aligned buffer. */
+export async function readVectorDocs(dir: string): Promise<Uint32Array> {
+  return new Uint32Array(await readWords(join(dir, VECTOR_DOCS_FILE)));
+}
+
+/** Float32 rows from a file. */
 export async function readF32(path: string): Promise<Float32Array> {
-  const buf = await readFile(path);
-  if (buf.byteLength % 4 !== 0) throw new Error(`${path}: size ${buf.byteLength} is not a multiple of 4`);
-  const out = new Float32Array(buf.byteLength / 4);
-  new Uint8Array(out.buffer).set(buf);
-  return out;
+  return new Float32Array(await readWords(path));
 }
 
 export async function writeF32(path: string, values: Float32Array): Promise<void> {

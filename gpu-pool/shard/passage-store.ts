@@ -89,6 +89,12 @@ export interface PassageStoreOptions {
  * the passages most recently asked for stay in memory. Evidence is on every answer's path, and
  * a disk read is a trip through libuv's small thread pool, where it queues behind faiss searches.
  */
+function parseRecord(buf: Buffer): Passage {
+  const [id, title, text] = JSON.parse(buf.toString('utf8')) as [string, string, string];
+  // Shared by every caller of a cached passage: nobody may edit it for the others.
+  return Object.freeze({ id, title, text });
+}
+
 export class PassageStore {
   /** Ordinal → its passage (or the read in progress), in least-recently-used order. */
   private readonly cache = new Map<number, { passage: Promise<Passage>; bytes: number }>();
@@ -174,14 +180,18 @@ export class PassageStore {
     const length = this.offsets[ordinal + 1] - start;
     const buf = Buffer.alloc(length);
     await this.data.read(buf, 0, length, start);
-    const [id, title, text] = JSON.parse(buf.toString('utf8')) as [string, string, string];
-    // Shared by every caller of a cached passage: nobody may edit it for the others.
-    return Object.freeze({ id, title, text });
+    return parseRecord(buf);
   }
 
-  /** Every passage in ordinal order (write-path operations that rewrite or map the whole store). */
+  /**
+   * Every passage in ordinal order, for write-path operations that rewrite or map the whole
+   * store: one sequential read of the file, past the cache that serves queries.
+   */
   async readAll(): Promise<Passage[]> {
-    return this.getMany(Array.from({ length: this.size }, (_, i) => i));
+    const end = this.offsets[this.size];
+    const buf = Buffer.alloc(end);
+    await this.data.read(buf, 0, end, 0);
+    return Array.from({ length: this.size }, (_, i) => parseRecord(buf.subarray(this.offsets[i], this.offsets[i + 1])));
   }
 
   async getMany(ordinals: ArrayLike<number>): Promise<Passage[]> {
