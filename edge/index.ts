@@ -1,17 +1,8 @@
-// The edge worker (Cloudflare Workers, Hono). For now: health and a description of the API;
-// routing to the GPU pool arrives with the pool protocol.
-import { Hono } from 'hono';
+// The edge worker (Cloudflare Workers): the Hono API, and the Durable Object class that holds
+// rate-limit buckets (bound in wrangler.toml).
+import { createApp } from './api/index.ts';
 
-export interface Env {
-  POOL_ENDPOINTS?: string;
-}
+export { RateLimiter } from './rate-limit/index.ts';
+export type { EdgeApp } from './api/index.ts';
 
-export const app = new Hono<{ Bindings: Env }>();
-
-app.get('/v1/health', (c) =>
-  c.json({ edge: 'ok', pool: c.env?.POOL_ENDPOINTS ? 'configured' : 'not configured' }),
-);
-
-app.notFound((c) => c.json({ error: { code: 'not_found', message: `no route for ${c.req.method} ${c.req.path}` } }, 404));
-
-export default app;
+export default createApp();

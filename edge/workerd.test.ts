@@ -1,62 +1,39 @@
-// The edge worker in the real Workers runtime: `wrangler dev` bundles edge/index.ts and serves it
-// from workerd on loopback, with the vars of wrangler.toml.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
+// The edge worker in the real Workers runtime (wrangler dev → workerd), before any pool exists:
+// configuration errors, routing of unknown paths, the OpenAPI document.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../test/fixtures.ts';
+import { startEdge, type EdgeServer } from '../test/edge/harness.ts';
 
-let dev: ChildProcess;
-let url: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+let edge: EdgeServer;
 
 beforeAll(async () => {
-  const port = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  const wrangler = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-  dev = spawn(process.execPath, [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort())], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start in 60 s:\n${output}`)), 60_000);
-    const onData = (d: Buffer) => {
-      output += d;
-      if (/Ready on http/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    dev.stdout!.on('data', onData);
-    dev.stderr!.on('data', onData);
-    dev.on('exit', (code) => reject(new Error(`wrangler dev exited with ${code}:\n${output}`)));
-  });
-}, 90_000);
-
-afterAll(() => {
-  if (dev?.pid) process.kill(-dev.pid, 'SIGTERM');
+  edge = await startEdge({ POOL_ENDPOINTS: 'http://127.0.0.1:9', POOL_SIGNING_KEY: 'k' });
+}, 120_000);
+afterAll(async () => {
+  await edge?.stop();
 });
 
 describe('edge worker in workerd (wrangler dev)', () => {
-  it('answers health with the pool endpoints configured in wrangler.toml', async () => {
-    const res = await fetch(`${url}/v1/health`);
-    expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ edge: 'ok', pool: 'configured' });
+  it('returns a JSON error for unknown routes', async () => {
+    const res = await fetch(`${edge.url}/v1/nope`);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /v1/nope' } });
   });
 
-  it('returns a JSON error for unknown routes', async () => {
-    const res = await fetch(`${url}/v1/nope`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ error: { code: 'not_found', message: 'no route for GET /v1/nope' } });
+  it('reports the pool down in health when no endpoint answers', async () => {
+    const res = await fetch(`${edge.url}/v1/health`);
+    expect(res.status).toBe(503);
+    const body = await res.json();
+    expect(body).toMatchObject({ edge: 'ok', pool: 'down', endpoints: [{ url: 'http://127.0.0.1:9', weight: 1, breaker: 'closed', ready: false }] });
+  });
+
+  it('serves an OpenAPI 3.1 document generated from the request schemas', async () => {
+    const doc = await (await fetch(`${edge.url}/openapi.json`)).json();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toEqual(['/v1/search', '/v1/search/batch', '/v1/health']);
+    const req = doc.components.schemas.SearchRequest;
+    expect(req.required).toEqual(['query']);
+    expect(req.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
+    expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid']);
+    expect(doc.components.schemas.BatchRequest.properties.queries.maxItems).toBe(32);
   });
 });

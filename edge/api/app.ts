@@ -1,0 +1,88 @@
+// The edge's HTTP API (Hono). Routes are chained so their types reach the typed client
+// (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
+import { Hono } from 'hono';
+import { cors } from 'hono/cors';
+import { ApiError, SearchRequest, batchRequestSchema, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
+import { demoPage } from '../demo/index.ts';
+import { openApiDocument } from '../openapi/index.ts';
+import { errorResponse, toApiError } from './errors.ts';
+import { callerRegion, limitBody, rateLimit, requireScope, withRuntime, type EdgeBindings } from './guards.ts';
+import { jsonBody } from './json-body.ts';
+
+const READY_TIMEOUT_MS = 1000;
+
+function searchContext(c: { executionCtx?: { waitUntil(p: Promise<unknown>): void } }, region: string | undefined, startedAt: number) {
+  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
+  try {
+    ctx = c.executionCtx;
+  } catch {
+    ctx = undefined; // app.request() in tests has no execution context
+  }
+  return { region, startedAt, waitUntil: (p: Promise<unknown>) => (ctx ? ctx.waitUntil(p) : void p.catch(() => {})) };
+}
+
+export function createApp() {
+  const app = new Hono<EdgeBindings>();
+  app.onError((err, c) => errorResponse(c, err));
+  app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  app.use('*', withRuntime);
+  app.use('/v1/*', (c, next) =>
+    cors({
+      origin: (origin) => (c.var.runtime.config.corsOrigins.includes(origin) || c.var.runtime.config.corsOrigins.includes('*') ? origin : null),
+      allowHeaders: ['authorization', 'content-type'],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      exposeHeaders: ['retry-after', 'x-ratelimit-remaining'],
+      maxAge: 600,
+    })(c, next),
+  );
+  app.use('/v1/*', limitBody);
+
+  const routes = app
+    .get('/', (c) => c.html(demoPage()))
+    .get('/openapi.json', (c) => c.json(openApiDocument({ maxBatchQueries: c.var.runtime.config.maxBatchQueries, origin: new URL(c.req.url).origin })))
+    .get('/v1/health', async (c) => {
+      const { picker, lease } = c.var.runtime;
+      const endpoints = await Promise.all(
+        picker.states().map(async (e) => {
+          try {
+            const res = await fetch(new URL('/readyz', e.url).href, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+            const body = (await res.json().catch(() => ({}))) as { reason?: string };
+            return { ...e, ready: res.status === 200, ...(res.status === 200 ? {} : { detail: body.reason ?? `HTTP ${res.status}` }) };
+          } catch (err) {
+            return { ...e, ready: false, detail: (err as Error).message };
+          }
+        }),
+      );
+      const ready = endpoints.filter((e) => e.ready).length;
+      const body: HealthResponse = {
+        edge: 'ok',
+        pool: ready === 0 ? 'down' : ready === endpoints.length ? 'ok' : 'degraded',
+        ...(lease.lastSeen ? { indexVersion: lease.lastSeen } : {}),
+        endpoints,
+      };
+      return c.json(body, ready === 0 ? 503 : 200);
+    })
+    .post('/v1/search', requireScope('search'), jsonBody(SearchRequest), async (c) => {
+      const startedAt = performance.now();
+      const req = c.req.valid('json');
+      await rateLimit(c, 1);
+      const body: SearchResponse = await c.var.runtime.search.search(req, searchContext(c, callerRegion(c), startedAt));
+      return c.json(body, 200);
+    })
+    .post('/v1/search/batch', requireScope('search'), jsonBody((c) => batchRequestSchema(c.var.runtime.config.maxBatchQueries)), async (c) => {
+      const startedAt = performance.now();
+      const { queries } = c.req.valid('json');
+      await rateLimit(c, queries.length);
+      const ctx = searchContext(c, callerRegion(c), startedAt);
+      const settled = await Promise.allSettled(queries.map((q) => c.var.runtime.search.search(q, ctx)));
+      const body: BatchResponse = { results: settled.map((s) => (s.status === 'fulfilled' ? s.value : toApiError(s.reason).body())) };
+      return c.json(body, 200);
+    })
+    .get('/v1/admin/stats', requireScope('admin'), (c) => {
+      const { picker, batcher, coalescer, lease } = c.var.runtime;
+      return c.json({ endpoints: picker.states(), batches: batcher.stats, coalesced: coalescer.coalesced, indexVersion: lease.lastSeen ?? null }, 200);
+    });
+  return routes;
+}
+
+export type EdgeApp = ReturnType<typeof createApp>;

@@ -1,0 +1,45 @@
+// Route guards: the edge runtime, authentication with a scope, rate limits and the body limit.
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError } from '../../shared/api/index.ts';
+import type { Principal } from '../auth/index.ts';
+import type { EdgeEnv, Scope } from '../config/index.ts';
+import { takeTokens, type RateLimiterNamespace } from '../rate-limit/index.ts';
+import { edgeRuntime, type EdgeRuntime } from '../runtime/index.ts';
+
+export type EdgeBindings = { Bindings: EdgeEnv & { RATE_LIMITER?: RateLimiterNamespace }; Variables: { runtime: EdgeRuntime; principal: Principal } };
+
+export const withRuntime: MiddlewareHandler<EdgeBindings> = async (c, next) => {
+  c.set('runtime', await edgeRuntime(c.env ?? {}));
+  await next();
+};
+
+export function requireScope(scope: Scope): MiddlewareHandler<EdgeBindings> {
+  return async (c, next) => {
+    const ip = c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? 'unknown';
+    c.set('principal', await c.var.runtime.auth.authenticate(c.req.header('authorization'), scope, ip));
+    await next();
+  };
+}
+
+/** Spends `cost` tokens of the caller's bucket; 429 with Retry-After when there are too few. */
+export async function rateLimit(c: Context<EdgeBindings>, cost: number): Promise<void> {
+  const ns = c.env?.RATE_LIMITER;
+  if (!ns) return; // no binding: rate limiting is off (wrangler.toml binds it)
+  const { remaining } = await takeTokens(ns, c.var.principal, cost);
+  c.header('x-ratelimit-remaining', String(remaining));
+}
+
+export const limitBody: MiddlewareHandler<EdgeBindings> = (c, next) =>
+  bodyLimit({
+    maxSize: c.var.runtime.config.maxBodyBytes,
+    onError: () => {
+      throw new ApiError('payload_too_large', `the request body is larger than ${c.var.runtime.config.maxBodyBytes} bytes`);
+    },
+  })(c, next);
+
+/** The caller's region for endpoint preference (Cloudflare's continent code, when known). */
+export function callerRegion(c: Context): string | undefined {
+  const cf = (c.req.raw as Request & { cf?: { continent?: string } }).cf;
+  return cf?.continent;
+}

@@ -1,0 +1,2 @@
+// The edge's HTTP API.
+export { createApp, type EdgeApp } from './app.ts';

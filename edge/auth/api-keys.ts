@@ -1,0 +1,55 @@
+// API keys: clients send `Authorization: Bearer <key>`; the edge stores only SHA-256 digests
+// of keys (API_KEYS), so a leaked configuration does not leak keys. Keys are random 32-byte
+// strings, so an unsalted digest is enough (there is no dictionary to try).
+import { ApiError } from '../../shared/api/index.ts';
+import type { ApiKeyEntry, RateLimit, Scope } from '../config/index.ts';
+import { sha256Hex } from '../digest/index.ts';
+
+/** Who is calling: a key, or an IP address in public mode. Names the rate-limit bucket. */
+export interface Principal {
+  kind: 'key' | 'ip';
+  id: string;
+  scopes: readonly Scope[];
+  rate: RateLimit;
+}
+
+/** A new random API key (base64url of 32 random bytes, prefixed so it is recognisable in leaks). */
+export function generateApiKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return `es_${btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+export interface AuthOptions {
+  keys: ApiKeyEntry[];
+  publicMode: boolean;
+  publicRate: RateLimit;
+  defaultRate: RateLimit;
+}
+
+export class Authenticator {
+  private readonly byDigest: Map<string, ApiKeyEntry>;
+
+  constructor(private readonly opts: AuthOptions) {
+    this.byDigest = new Map(opts.keys.map((k) => [k.sha256, k]));
+  }
+
+  /**
+   * The principal of a request that needs `scope`. Throws 401 for a missing, malformed or
+   * unknown key and 403 for a key without the scope. Without a key, public mode admits
+   * searches by IP.
+   */
+  async authenticate(authorization: string | undefined, scope: Scope, clientIp: string): Promise<Principal> {
+    if (authorization === undefined || authorization === '') {
+      if (this.opts.publicMode && scope === 'search') return { kind: 'ip', id: clientIp, scopes: ['search'], rate: this.opts.publicRate };
+      throw new ApiError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
+    }
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);
+    if (!match) throw new ApiError('unauthorized', 'malformed Authorization header: expected "Bearer <key>"');
+    const entry = this.byDigest.get(await sha256Hex(match[1]));
+    if (!entry) throw new ApiError('unauthorized', 'unknown API key');
+    if (!entry.scopes.includes(scope)) throw new ApiError('forbidden', `API key "${entry.id}" lacks the "${scope}" scope (it has: ${entry.scopes.join(', ')})`);
+    return { kind: 'key', id: entry.id, scopes: entry.scopes, rate: entry.rate ?? this.opts.defaultRate };
+  }
+}

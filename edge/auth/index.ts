@@ -1,0 +1,2 @@
+// Authentication: hashed API keys with scopes, and public mode by client IP.
+export { Authenticator, generateApiKey, type AuthOptions, type Principal } from './api-keys.ts';

@@ -1,0 +1,34 @@
+// Cache and coalescing keys. The request key covers everything that changes the answer (the
+// normalized query, mode, k and parameters with their keys sorted); the cache key adds the index
+// version, so entries of an older index are never looked up again.
+import type { Mode, QueryParams } from '../../shared/protocol/index.ts';
+import { sha256Hex } from '../digest/index.ts';
+
+export interface KeyedQuery {
+  query: string;
+  mode: Mode;
+  k: number;
+  params?: QueryParams;
+}
+
+/** JSON with object keys sorted at every level: equal parameters, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Identifies a query independent of the index version (for coalescing). */
+export function requestKey(q: KeyedQuery): Promise<string> {
+  return sha256Hex(canonicalJson({ q: q.query, m: q.mode, k: q.k, p: q.params ?? {} }));
+}
+
+/** The Cache API key (a GET URL) of a request key on an index version. */
+export async function cacheUrl(requestKeyHex: string, indexVersion: string): Promise<string> {
+  return `https://cache.edgesearch.invalid/v1/search/${await sha256Hex(`${indexVersion}\n${requestKeyHex}`)}`;
+}

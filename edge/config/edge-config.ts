@@ -1,0 +1,160 @@
+// The edge's configuration, read from the Worker's environment (wrangler.toml [vars] and
+// secrets) and validated once per isolate. A bad value fails every request with a 500 naming
+// the variable, rather than running with a silently different setting.
+import { z } from 'zod';
+import { DEFAULT_MAX_BATCH_QUERIES } from '../../shared/api/index.ts';
+
+export const PoolEndpoint = z.strictObject({
+  url: z.url({ error: 'must be an http(s) URL' }),
+  weight: z.number().positive().max(1000).default(1),
+  region: z.string().min(1).max(64).optional(),
+});
+export type PoolEndpoint = z.output<typeof PoolEndpoint>;
+
+export const Scope = z.enum(['search', 'admin']);
+export type Scope = z.infer<typeof Scope>;
+
+export const RateLimit = z.strictObject({
+  /** Tokens added per second. */
+  perSecond: z.number().positive().max(1_000_000),
+  /** Bucket size: the burst a client may send at once. */
+  burst: z.number().int().min(1).max(1_000_000),
+});
+export type RateLimit = z.infer<typeof RateLimit>;
+
+export const ApiKeyEntry = z.strictObject({
+  /** Names the key in logs and rate-limit buckets; never the key itself. */
+  id: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: 'key ids are 1-64 letters, digits, "_", "-" or "."' }),
+  /** Lowercase hex SHA-256 of the key (`edgesearch edge keygen` prints it). */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, { error: 'must be 64 lowercase hex digits (SHA-256 of the key)' }),
+  scopes: z.array(Scope).min(1),
+  rate: RateLimit.optional(),
+});
+export type ApiKeyEntry = z.infer<typeof ApiKeyEntry>;
+
+/** The environment the worker is bound to (wrangler.toml and secrets). */
+export interface EdgeEnv {
+  POOL_ENDPOINTS?: string;
+  POOL_SIGNING_KEY?: string;
+  API_KEYS?: string;
+  PUBLIC_MODE?: string;
+  PUBLIC_RATE?: string;
+  DEFAULT_RATE?: string;
+  CORS_ORIGINS?: string;
+  CACHE_TTL_S?: string;
+  VERSION_TTL_MS?: string;
+  BATCH_WINDOW_MS?: string;
+  BATCH_MAX_QUERIES?: string;
+  MAX_BATCH_QUERIES?: string;
+  MAX_BODY_BYTES?: string;
+  REQUEST_DEADLINE_MS?: string;
+  RETRY_BASE_MS?: string;
+  BREAKER_FAILURES?: string;
+  BREAKER_COOLDOWN_MS?: string;
+  RATE_LIMITER?: DurableObjectNamespaceLike;
+}
+
+/** The part of a Durable Object namespace binding the edge uses (structural, for types). */
+export interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown;
+  get(id: unknown): unknown;
+}
+
+export interface EdgeConfig {
+  endpoints: PoolEndpoint[];
+  signingKey?: string;
+  apiKeys: ApiKeyEntry[];
+  publicMode: boolean;
+  publicRate: RateLimit;
+  defaultRate: RateLimit;
+  corsOrigins: string[];
+  cacheTtlS: number;
+  versionTtlMs: number;
+  batchWindowMs: number;
+  batchMaxQueries: number;
+  maxBatchQueries: number;
+  maxBodyBytes: number;
+  requestDeadlineMs: number;
+  retryBaseMs: number;
+  breakerFailures: number;
+  breakerCooldownMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+function number(env: EdgeEnv, name: keyof EdgeEnv, fallback: number, min: number, max: number, integer = true): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new ConfigError(name, `expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function json<T extends z.ZodType>(env: EdgeEnv, name: keyof EdgeEnv, schema: T, raw: string): z.output<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(name, `not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConfigError(name, `${issue.path.length ? `at ${issue.path.join('.')}: ` : ''}${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** `POOL_ENDPOINTS`: a JSON list of {url, weight?, region?}, or URLs separated by commas. */
+function endpoints(env: EdgeEnv): PoolEndpoint[] {
+  const raw = (env.POOL_ENDPOINTS ?? '').trim();
+  if (raw === '') return [];
+  if (raw.startsWith('[')) return json(env, 'POOL_ENDPOINTS', z.array(PoolEndpoint).min(1), raw);
+  return json(env, 'POOL_ENDPOINTS', z.array(PoolEndpoint).min(1), JSON.stringify(raw.split(',').map((url) => ({ url: url.trim() }))));
+}
+
+const DEFAULT_RATE: RateLimit = { perSecond: 50, burst: 100 };
+const DEFAULT_PUBLIC_RATE: RateLimit = { perSecond: 2, burst: 10 };
+
+export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
+  const apiKeys = env.API_KEYS ? json(env, 'API_KEYS', z.array(ApiKeyEntry), env.API_KEYS) : [];
+  const ids = new Set<string>();
+  for (const k of apiKeys) {
+    if (ids.has(k.id)) throw new ConfigError('API_KEYS', `duplicate key id "${k.id}"`);
+    ids.add(k.id);
+  }
+  const publicMode = (env.PUBLIC_MODE ?? 'false').trim();
+  if (publicMode !== 'true' && publicMode !== 'false') throw new ConfigError('PUBLIC_MODE', `expected "true" or "false", got ${JSON.stringify(env.PUBLIC_MODE)}`);
+  return {
+    endpoints: endpoints(env),
+    signingKey: env.POOL_SIGNING_KEY || undefined,
+    apiKeys,
+    publicMode: publicMode === 'true',
+    publicRate: env.PUBLIC_RATE ? json(env, 'PUBLIC_RATE', RateLimit, env.PUBLIC_RATE) : DEFAULT_PUBLIC_RATE,
+    defaultRate: env.DEFAULT_RATE ? json(env, 'DEFAULT_RATE', RateLimit, env.DEFAULT_RATE) : DEFAULT_RATE,
+    corsOrigins: (env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    cacheTtlS: number(env, 'CACHE_TTL_S', 300, 0, 31_536_000),
+    versionTtlMs: number(env, 'VERSION_TTL_MS', 1000, 0, 3_600_000),
+    batchWindowMs: number(env, 'BATCH_WINDOW_MS', 2, 0, 1000, false),
+    batchMaxQueries: number(env, 'BATCH_MAX_QUERIES', 32, 1, 256),
+    maxBatchQueries: number(env, 'MAX_BATCH_QUERIES', DEFAULT_MAX_BATCH_QUERIES, 1, 256),
+    maxBodyBytes: number(env, 'MAX_BODY_BYTES', 64 * 1024, 256, 8 * 1024 * 1024),
+    requestDeadlineMs: number(env, 'REQUEST_DEADLINE_MS', 5000, 10, 600_000),
+    retryBaseMs: number(env, 'RETRY_BASE_MS', 20, 0, 10_000),
+    breakerFailures: number(env, 'BREAKER_FAILURES', 3, 1, 1000),
+    breakerCooldownMs: number(env, 'BREAKER_COOLDOWN_MS', 2000, 1, 600_000),
+  };
+}

@@ -1,0 +1,2 @@
+// The demo page served at `/`.
+export { demoPage } from './page.ts';

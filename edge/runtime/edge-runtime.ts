@@ -1,0 +1,66 @@
+// Everything an isolate keeps between requests: the parsed configuration, endpoint breakers,
+// the micro-batcher, the version lease and the coalescing table. Built on the first request
+// and rebuilt only if the environment changes (a new deployment gets a new isolate anyway).
+import { importSigningKey } from '../../shared/protocol/index.ts';
+import { Authenticator } from '../auth/index.ts';
+import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
+import { parseEdgeConfig, type EdgeConfig, type EdgeEnv } from '../config/index.ts';
+import { EndpointPicker, MicroBatcher, PoolTransport } from '../pool/index.ts';
+import { SearchService, type PoolAnswer } from '../search/index.ts';
+
+export interface EdgeRuntime {
+  config: EdgeConfig;
+  auth: Authenticator;
+  picker: EndpointPicker;
+  batcher: MicroBatcher;
+  lease: VersionLease;
+  coalescer: Coalescer<PoolAnswer>;
+  search: SearchService;
+}
+
+let built: { env: EdgeEnv; runtime: Promise<EdgeRuntime> } | undefined;
+
+/** The Workers default cache, absent outside workerd (then caching is off). */
+function defaultCache(): CacheLike | undefined {
+  const storage = (globalThis as { caches?: { default?: CacheLike } }).caches;
+  return storage?.default;
+}
+
+export function edgeRuntime(env: EdgeEnv): Promise<EdgeRuntime> {
+  if (built?.env !== env) {
+    const runtime = create(env);
+    built = { env, runtime };
+    // A configuration error is reported on every request until the environment is fixed.
+    runtime.catch(() => {
+      if (built?.runtime === runtime) built = undefined;
+    });
+  }
+  return built.runtime;
+}
+
+async function create(env: EdgeEnv): Promise<EdgeRuntime> {
+  const config = parseEdgeConfig(env);
+  const picker = new EndpointPicker(config.endpoints, { failures: config.breakerFailures, cooldownMs: config.breakerCooldownMs });
+  const key = config.signingKey ? await importSigningKey(config.signingKey) : undefined;
+  const transport = key ? new PoolTransport(picker, { key, retryBaseMs: config.retryBaseMs }) : undefined;
+  const batcher = new MicroBatcher({
+    windowMs: config.batchWindowMs,
+    maxQueries: config.batchMaxQueries,
+    send: async (frame, region) => {
+      if (!transport) throw new Error('POOL_SIGNING_KEY is not set: the edge cannot sign requests to the pool');
+      return transport.send(frame, region);
+    },
+  });
+  const lease = new VersionLease(config.versionTtlMs);
+  const coalescer = new Coalescer<PoolAnswer>();
+  const cache = new ResultCache(defaultCache(), config.cacheTtlS);
+  return {
+    config,
+    auth: new Authenticator({ keys: config.apiKeys, publicMode: config.publicMode, publicRate: config.publicRate, defaultRate: config.defaultRate }),
+    picker,
+    batcher,
+    lease,
+    coalescer,
+    search: new SearchService({ batcher, cache, lease, coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
+  };
+}

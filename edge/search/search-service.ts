@@ -1,0 +1,106 @@
+// One search through the edge: cache lookup on the current index version, else one pool call
+// shared by identical concurrent misses and packed with other queries by the micro-batcher;
+// fresh complete answers go into the cache.
+import { ApiError, type Hit, type SearchRequest, type SearchResponse } from '../../shared/api/index.ts';
+import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
+import { cacheUrl, requestKey, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
+import type { BatchedResult, MicroBatcher } from '../pool/index.ts';
+
+export interface SearchServiceOptions {
+  batcher: MicroBatcher;
+  cache: ResultCache;
+  lease: VersionLease;
+  coalescer: Coalescer<PoolAnswer>;
+  deadlineMs: number;
+  retryBaseMs: number;
+}
+
+export interface SearchContext {
+  region?: string;
+  /** Keeps the isolate alive for work after the response (cache writes). */
+  waitUntil(promise: Promise<unknown>): void;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}
+
+/** A pool answer for one query. */
+export interface PoolAnswer {
+  indexVersion: string;
+  hits: Hit[];
+  partial?: { missingShards: number[] };
+  poolMs: number;
+}
+
+export class SearchService {
+  constructor(private readonly opts: SearchServiceOptions) {}
+
+  async search(req: SearchRequest, ctx: SearchContext): Promise<SearchResponse> {
+    const key = await requestKey(req);
+    const version = this.opts.lease.current();
+    if (req.cache && version !== undefined && this.opts.cache.enabled) {
+      const hit = await this.opts.cache.get(await cacheUrl(key, version), version);
+      if (hit) return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
+    }
+    const { promise, leader } = this.opts.coalescer.run(key, () => this.ask(req, ctx));
+    const answer = await promise;
+    if (leader && !answer.partial && this.opts.cache.enabled) {
+      ctx.waitUntil(cacheUrl(key, answer.indexVersion).then((url) => this.opts.cache.put(url, { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs })));
+    }
+    return this.response(req, answer, false, ctx);
+  }
+
+  private response(req: SearchRequest, answer: PoolAnswer, cached: boolean, ctx: SearchContext): SearchResponse {
+    return {
+      query: req.query,
+      mode: req.mode,
+      k: req.k,
+      indexVersion: answer.indexVersion,
+      cached,
+      ...(answer.partial ? { partial: answer.partial } : {}),
+      hits: answer.hits,
+      timings: { edgeMs: round(performance.now() - ctx.startedAt), ...(cached ? {} : { poolMs: round(answer.poolMs) }) },
+    };
+  }
+
+  /** Asks the pool; a query the pool shed alone (overload) is asked again while time is left. */
+  private async ask(req: SearchRequest, ctx: SearchContext): Promise<PoolAnswer> {
+    const deadline = Date.now() + this.opts.deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      const t0 = performance.now();
+      const got: BatchedResult = await this.opts.batcher.submit({ mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}) }, deadline, ctx.region);
+      const poolMs = performance.now() - t0;
+      this.opts.lease.renew(got.indexVersion);
+      const { result } = got;
+      if (!result.error) return toAnswer(result, got.indexVersion, poolMs);
+      const backoff = Math.random() * this.opts.retryBaseMs * 2 ** Math.min(attempt, 6);
+      if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error);
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+}
+
+function toAnswer(result: WireResult, indexVersion: string, poolMs: number): PoolAnswer {
+  return {
+    indexVersion,
+    hits: result.hits.map((h, i) => ({ rank: i + 1, docId: h.docId, score: h.score, title: h.title, text: h.text, shard: h.shard, ...(h.branches ? { branches: h.branches } : {}) })),
+    ...(result.partial ? { partial: result.partial } : {}),
+    poolMs,
+  };
+}
+
+function queryError(error: { code: ErrorCode; message: string }): ApiError {
+  switch (error.code) {
+    case 'overloaded':
+      return new ApiError('pool_unavailable', `the pool is overloaded: ${error.message}`, undefined, 1);
+    case 'deadline':
+      return new ApiError('deadline_exceeded', `the pool did not answer in time: ${error.message}`);
+    case 'not-ready':
+      return new ApiError('pool_unavailable', `the pool is not ready: ${error.message}`, undefined, 1);
+    default:
+      return new ApiError('bad_gateway', `the pool could not answer this query (${error.code}): ${error.message}`);
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

@@ -1,0 +1,82 @@
+// The edge worker in the real Workers runtime for tests and benchmarks: `wrangler dev` bundles
+// edge/index.ts and serves it from workerd on loopback, with vars given per run and its
+// Durable Object and cache state in a fresh temporary directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../fixtures.ts';
+
+export interface EdgeServer {
+  url: string;
+  /** Everything wrangler and the worker printed so far. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts `wrangler dev` with `vars` (overriding wrangler.toml's) and waits until it serves. */
+export async function startEdge(vars: Record<string, string> = {}): Promise<EdgeServer> {
+  const port = await freePort();
+  const state = await mkdtemp(join(tmpdir(), 'es-wrangler-'));
+  const wrangler = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+  const args = [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--persist-to', state, '--log-level', 'warn'];
+  for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
+  const dev: ChildProcess = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  dev.stdout!.on('data', (d: Buffer) => (output += d));
+  dev.stderr!.on('data', (d: Buffer) => (output += d));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (dev.exitCode === null && dev.signalCode === null && dev.pid) {
+      const exited = new Promise((r) => dev.once('exit', r));
+      process.kill(-dev.pid, 'SIGTERM');
+      const timer = setTimeout(() => dev.pid && process.kill(-dev.pid, 'SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(state, { recursive: true, force: true });
+  };
+  // --log-level warn hides the "Ready" line, so readiness is polled.
+  const until = Date.now() + 90_000;
+  for (;;) {
+    if (dev.exitCode !== null) throw new Error(`wrangler dev exited with ${dev.exitCode}:\n${output}`);
+    try {
+      const res = await fetch(`${url}/openapi.json`);
+      if (res.status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > until) {
+      await stop();
+      throw new Error(`wrangler dev did not serve in 90 s:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { url, output: () => output, stop };
+}
+
+export interface TestKey {
+  key: string;
+  entry: { id: string; sha256: string; scopes: string[]; rate?: { perSecond: number; burst: number } };
+}
+
+/** A random API key and the hashed entry API_KEYS holds for it. */
+export function testKey(id: string, scopes: string[], rate?: { perSecond: number; burst: number }): TestKey {
+  const key = `es_test_${randomBytes(16).toString('hex')}`;
+  return { key, entry: { id, sha256: createHash('sha256').update(key).digest('hex'), scopes, ...(rate ? { rate } : {}) } };
+}
