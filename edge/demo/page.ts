@@ -1,4 +1,163 @@
-// Placeholder until the demo page lands.
+// The demo page served at `/`: one self-contained document (inline CSS and JS, nothing fetched
+// but the API itself) that searches through this edge and shows hits, timings and cache state.
+import { highlightSegments } from './highlight.ts';
+
+const STYLE = `
+  :root { color-scheme: light dark; --muted: #6b7280; --accent: #2563eb; --error: #dc2626; --warn: #b45309; }
+  body { font: 15px/1.5 system-ui, sans-serif; max-width: 52rem; margin: 2rem auto; padding: 0 1rem; }
+  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+  h1 small { color: var(--muted); font-weight: normal; font-size: 0.9rem; }
+  form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; }
+  label { display: flex; flex-direction: column; font-size: 0.8rem; color: var(--muted); }
+  label.grow { flex: 1 1 16rem; }
+  input, select, button { font: inherit; padding: 0.35rem 0.5rem; }
+  #k { width: 4.5rem; }
+  button { background: var(--accent); color: white; border: 0; border-radius: 4px; padding: 0.4rem 1rem; cursor: pointer; }
+  button:disabled { opacity: 0.6; cursor: wait; }
+  #status { margin: 1rem 0 0.25rem; color: var(--muted); font-variant-numeric: tabular-nums; min-height: 1.5em; }
+  #status.error { color: var(--error); font-weight: 600; }
+  #partial { color: var(--warn); font-weight: 600; margin: 0; }
+  #results { list-style: none; padding: 0; }
+  .hit { border-top: 1px solid #8884; padding: 0.75rem 0; }
+  .rank { color: var(--muted); margin-right: 0.4rem; }
+  .title { font-weight: 600; }
+  .meta { color: var(--muted); font-size: 0.8rem; font-family: ui-monospace, monospace; }
+  .evidence { margin: 0.3rem 0 0; }
+  mark { background: #fde68a; color: inherit; border-radius: 2px; }
+  @media (prefers-color-scheme: dark) { mark { background: #854d0e; } }
+`;
+
+// Browser code, kept to plain ES2020. No backticks or template placeholders inside: it lives in
+// a template literal. highlightSegments arrives compiled to JS by the bundler, and is bound by
+// assignment so a minifier renaming the declaration cannot break the reference.
+const SCRIPT = `
+const highlightSegments = (${highlightSegments.toString()});
+const $ = (id) => document.getElementById(id);
+const form = $('search'), status = $('status'), partial = $('partial'), results = $('results'), button = $('go');
+const KEY_STORAGE = 'edgesearch.apiKey';
+$('key').value = localStorage.getItem(KEY_STORAGE) || '';
+let seq = 0; // answers to older submissions are dropped when a newer one is in flight
+
+function setStatus(text, state) {
+  status.textContent = text;
+  status.className = state === 'error' ? 'error' : '';
+  status.dataset.state = state;
+  status.dataset.seq = String(seq); // lets a test wait for the answer to its own submission
+}
+
+function fmt(ms) {
+  return ms < 10 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+function renderHit(hit, query) {
+  const li = document.createElement('li');
+  li.className = 'hit';
+  const head = document.createElement('div');
+  const rank = document.createElement('span');
+  rank.className = 'rank';
+  rank.textContent = hit.rank + '.';
+  const title = document.createElement('span');
+  title.className = 'title';
+  title.textContent = hit.title || '(untitled)';
+  head.append(rank, title);
+  const meta = document.createElement('div');
+  meta.className = 'meta';
+  meta.textContent = hit.docId + ' · score ' + hit.score.toFixed(3);
+  // Passages are untrusted: text nodes and <mark> elements only, never innerHTML.
+  const evidence = document.createElement('p');
+  evidence.className = 'evidence';
+  for (const seg of highlightSegments(hit.text, query)) {
+    if (!seg.match) { evidence.append(seg.text); continue; }
+    const mark = document.createElement('mark');
+    mark.textContent = seg.text;
+    evidence.append(mark);
+  }
+  li.append(head, meta, evidence);
+  return li;
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const query = $('q').value;
+  const body = { query, mode: $('mode').value, k: Number($('k').value) || 10 };
+  const key = $('key').value.trim();
+  if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  const headers = { 'content-type': 'application/json' };
+  if (key) headers.authorization = 'Bearer ' + key; // none: the edge may be in public mode
+
+  const mine = ++seq;
+  button.disabled = true;
+  setStatus('searching…', 'loading');
+  const started = performance.now();
+  let res, data;
+  try {
+    res = await fetch('/v1/search', { method: 'POST', headers, body: JSON.stringify(body) });
+    data = await res.json().catch(() => null);
+  } catch (err) {
+    if (mine !== seq) return;
+    button.disabled = false;
+    setStatus('network error: ' + err.message, 'error');
+    return;
+  }
+  const roundTrip = performance.now() - started;
+  if (mine !== seq) return;
+  button.disabled = false;
+  partial.hidden = true;
+
+  if (!res.ok || !data || !Array.isArray(data.hits)) {
+    results.replaceChildren();
+    const e = data && data.error;
+    let text = e ? e.code + ': ' + e.message : 'HTTP ' + res.status;
+    if (e && e.field) text += ' (field ' + e.field + ')';
+    const retry = res.headers.get('retry-after');
+    if (retry) text += ' · retry after ' + retry + ' s';
+    setStatus(text, 'error');
+    return;
+  }
+
+  const parts = [data.hits.length + (data.hits.length === 1 ? ' hit' : ' hits'), fmt(roundTrip) + ' ms round trip'];
+  if (data.timings && typeof data.timings.edgeMs === 'number') parts.push('edge ' + fmt(data.timings.edgeMs) + ' ms');
+  if (data.timings && typeof data.timings.poolMs === 'number') parts.push('pool ' + fmt(data.timings.poolMs) + ' ms');
+  parts.push(data.cached ? 'cache hit' : 'cache miss');
+  if (data.indexVersion) parts.push('index ' + data.indexVersion.slice(0, 12));
+  setStatus(parts.join(' · '), 'done');
+  status.title = data.indexVersion ? 'index version ' + data.indexVersion : '';
+  if (data.partial && data.partial.missingShards) {
+    partial.textContent = 'partial: shards ' + data.partial.missingShards.join(', ') + ' missing — results may be incomplete';
+    partial.hidden = false;
+  }
+  results.replaceChildren(...data.hits.map((hit) => renderHit(hit, data.query || query)));
+});
+`;
+
 export function demoPage(): string {
-  return '<!doctype html><title>edgesearch</title><p>edgesearch</p>';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>edgesearch demo</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>edgesearch <small>neural + BM25 search at the edge</small></h1>
+<form id="search">
+  <label class="grow">Query <input id="q" name="q" type="search" placeholder="e.g. statins and dementia risk" required autofocus></label>
+  <label>Mode <select id="mode" name="mode">
+    <option value="hybrid" selected>hybrid</option>
+    <option value="dense">dense</option>
+    <option value="bm25">bm25</option>
+  </select></label>
+  <label>k <input id="k" name="k" type="number" min="1" max="100" value="10"></label>
+  <label>API key <input id="key" name="key" type="password" placeholder="optional" autocomplete="off"></label>
+  <button id="go" type="submit">Search</button>
+</form>
+<p id="status" role="status" aria-live="polite"></p>
+<p id="partial" hidden></p>
+<ol id="results"></ol>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
 }

@@ -6,6 +6,9 @@ import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
 import { cacheUrl, requestKey, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
 import type { BatchedResult, MicroBatcher } from '../pool/index.ts';
 
+/** Past the deadline the pool itself was given, so the pool's own deadline error wins. */
+const DEADLINE_GRACE_MS = 250;
+
 export interface SearchServiceOptions {
   batcher: MicroBatcher;
   cache: ResultCache;
@@ -41,12 +44,30 @@ export class SearchService {
       const hit = await this.opts.cache.get(await cacheUrl(key, version), version);
       if (hit) return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
     }
-    const { promise, leader } = this.opts.coalescer.run(key, () => this.ask(req, ctx));
-    const answer = await promise;
-    if (leader && !answer.partial && this.opts.cache.enabled) {
-      ctx.waitUntil(cacheUrl(key, answer.indexVersion).then((url) => this.opts.cache.put(url, { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs })));
-    }
+    // The leader's answer goes into the cache (complete answers only); the coalescing entry
+    // stays until the write is done, and the isolate stays up for it (waitUntil).
+    const store = (answer: PoolAnswer): Promise<unknown> => {
+      if (answer.partial || !this.opts.cache.enabled) return Promise.resolve();
+      const write = cacheUrl(key, answer.indexVersion).then((url) => this.opts.cache.put(url, { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs }));
+      ctx.waitUntil(write);
+      return write;
+    };
+    const { promise } = this.opts.coalescer.run(key, () => this.ask(req, ctx), store);
+    const answer = await this.ownTimer(promise);
     return this.response(req, answer, false, ctx);
+  }
+
+  /**
+   * Waits for `promise` under a timer of this request's own. The pool call a request waits for
+   * may belong to another request (a shared batch, a coalesced miss); workerd cancels a request
+   * as hung when nothing of its own is pending, and the timer is also its deadline.
+   */
+  private ownTimer<T>(promise: Promise<T>): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ApiError('deadline_exceeded', `no answer within the ${this.opts.deadlineMs} ms deadline`)), this.opts.deadlineMs + DEADLINE_GRACE_MS);
+    });
+    return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
   }
 
   private response(req: SearchRequest, answer: PoolAnswer, cached: boolean, ctx: SearchContext): SearchResponse {

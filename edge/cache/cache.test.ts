@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { SearchRequest } from '../../shared/api/index.ts';
+import { cacheUrl, canonicalJson, requestKey } from './cache-key.ts';
+import { Coalescer } from './coalescer.ts';
+import { VersionLease } from './version-lease.ts';
+
+describe('cache keys', () => {
+  it('sorts object keys at every level and drops undefined fields', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: undefined } })).toBe('{"a":{"d":[2,{"y":2,"z":1}]},"b":1}');
+  });
+
+  it('gives equal keys to requests that differ only in whitespace or parameter order', async () => {
+    const a = SearchRequest.parse({ query: ' statins  and\tdementia ', mode: 'dense', k: 5, params: { nprobe: 8, efSearch: 16 } });
+    const b = SearchRequest.parse({ query: 'statins and dementia', mode: 'dense', k: 5, params: { efSearch: 16, nprobe: 8 } });
+    expect(await requestKey(a)).toBe(await requestKey(b));
+  });
+
+  it('gives different keys to a different query, mode, k or parameter', async () => {
+    const base = { query: 'statins', mode: 'dense' as const, k: 5 };
+    const keys = await Promise.all([base, { ...base, query: 'Statins' }, { ...base, mode: 'bm25' as const }, { ...base, k: 6 }, { ...base, params: { nprobe: 2 } }].map((q) => requestKey(q)));
+    expect(new Set(keys).size).toBe(5);
+  });
+
+  it('puts the index version into the cache URL', async () => {
+    const key = await requestKey({ query: 'q', mode: 'bm25', k: 1 });
+    const [v1, v2] = [await cacheUrl(key, 'v1'), await cacheUrl(key, 'v2')];
+    expect(v1).not.toBe(v2);
+    expect(v1).toMatch(/^https:\/\/cache\.edgesearch\.invalid\/v1\/search\/[0-9a-f]{64}$/);
+  });
+});
+
+describe('VersionLease', () => {
+  it('holds a version for ttl ms after each renewal, and a new version replaces the old at once', () => {
+    let now = 0;
+    const lease = new VersionLease(1000, () => now);
+    expect(lease.current()).toBeUndefined();
+    lease.renew('v1');
+    now = 999;
+    expect(lease.current()).toBe('v1');
+    now = 1000;
+    expect(lease.current()).toBeUndefined();
+    expect(lease.lastSeen).toBe('v1');
+    lease.renew('v2');
+    expect(lease.current()).toBe('v2');
+  });
+
+  it('with ttl 0 never answers from the lease', () => {
+    const lease = new VersionLease(0, () => 5);
+    lease.renew('v1');
+    expect(lease.current()).toBeUndefined();
+  });
+});
+
+describe('Coalescer', () => {
+  it('runs one call for concurrent identical keys and forgets it once settled', async () => {
+    const c = new Coalescer<number>();
+    let calls = 0;
+    let release!: (n: number) => void;
+    const start = () => (calls++, new Promise<number>((r) => (release = r)));
+    const a = c.run('k', start);
+    const b = c.run('k', start);
+    const other = c.run('other', async () => 7);
+    expect([a.leader, b.leader, other.leader]).toEqual([true, false, true]);
+    release(42);
+    expect(await Promise.all([a.promise, b.promise, other.promise])).toEqual([42, 42, 7]);
+    expect(calls).toBe(1);
+    expect(c.coalesced).toBe(1);
+    expect(c.size).toBe(0);
+    const failing = c.run('k', () => Promise.reject(new Error('x')));
+    await expect(failing.promise).rejects.toThrow('x');
+    expect(c.run('k', async () => 1).leader).toBe(true); // the failure is not remembered
+  });
+});

@@ -1,0 +1,127 @@
+// The transport against real HTTP servers on loopback that answer like pool routers do:
+// result frames, error frames with their statuses, dropped connections, silence.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame, importSigningKey, verifySignature, type Frame, type SearchFrame } from '../../shared/protocol/index.ts';
+import { ApiError } from '../../shared/api/index.ts';
+import { EndpointPicker } from './endpoint-picker.ts';
+import { PoolTransport } from './pool-transport.ts';
+
+type Behaviour = 'ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent';
+const servers: http.Server[] = [];
+
+async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Promise<string> {
+  const key = await importSigningKey('secret');
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const verdict = await verifySignature(key, { timestamp: req.headers['x-edgesearch-timestamp'] as string, signature: req.headers['x-edgesearch-signature'] as string }, body);
+      const frame = decodeFrame(body) as SearchFrame;
+      seen.push(frame);
+      const send = (status: number, f: Frame) => res.writeHead(status, { 'content-type': 'application/msgpack' }).end(encodeFrame(f));
+      if (!verdict.ok) return send(401, { v: 1, type: 'error', code: 'unauthorized', message: verdict.reason });
+      switch (behave()) {
+        case 'ok':
+          return send(200, { v: 1, type: 'result', batchId: frame.batchId, indexVersion: 'v7', timings: { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 }, results: frame.queries.map((q) => ({ id: q.id, hits: [] })) });
+        case 'overloaded':
+          return send(429, { v: 1, type: 'error', code: 'overloaded', message: 'busy', retryAfterMs: 5 });
+        case 'internal':
+          return send(500, { v: 1, type: 'error', code: 'internal', message: 'boom' });
+        case 'unauthorized':
+          return send(401, { v: 1, type: 'error', code: 'unauthorized', message: 'signature does not match' });
+        case 'drop':
+          return req.socket.destroy();
+        case 'silent':
+          return; // never answers
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+const frame = (deadlineMs = 2000): SearchFrame => ({ v: 1, type: 'search', batchId: 'b1', deadline: Date.now() + deadlineMs, queries: [{ id: 'q0', mode: 'bm25', k: 3, text: 'x' }] });
+
+async function transport(urls: string[], failures = 3) {
+  const picker = new EndpointPicker(urls.map((url) => ({ url, weight: 1 })), { failures, cooldownMs: 60_000 });
+  return { picker, transport: new PoolTransport(picker, { key: await importSigningKey('secret'), retryBaseMs: 1 }) };
+}
+
+describe('PoolTransport', () => {
+  it('delivers a signed frame and returns the result frame', async () => {
+    const seen: SearchFrame[] = [];
+    const { transport: t } = await transport([await fakeRouter(() => 'ok', seen)]);
+    const got = await t.send(frame());
+    expect(got.frame).toMatchObject({ type: 'result', batchId: 'b1', indexVersion: 'v7' });
+    expect(got.attempts).toBe(1);
+    expect(seen[0].queries[0]).toMatchObject({ id: 'q0', text: 'x' });
+  });
+
+  it.each<Behaviour>(['overloaded', 'internal', 'drop'])('retries on another endpoint after %s', async (bad) => {
+    const down = await fakeRouter(() => bad);
+    const up = await fakeRouter(() => 'ok');
+    const { transport: t } = await transport([down, up]);
+    for (let i = 0; i < 10; i++) {
+      const got = await t.send(frame());
+      expect(got.endpoint).toBe(up);
+    }
+  });
+
+  it('opens the circuit of a failing endpoint, but not for overload', async () => {
+    const broken = await fakeRouter(() => 'internal');
+    const busy = await fakeRouter(() => 'overloaded');
+    const up = await fakeRouter(() => 'ok');
+    const { transport: t, picker } = await transport([broken, busy, up], 2);
+    for (let i = 0; i < 30; i++) await t.send(frame());
+    expect(Object.fromEntries(picker.states().map((s) => [s.url, s.breaker]))).toEqual({ [broken]: 'open', [busy]: 'closed', [up]: 'closed' });
+  });
+
+  it('retries the same endpoint after backoff while the deadline allows', async () => {
+    let calls = 0;
+    const { transport: t } = await transport([await fakeRouter(() => (++calls < 3 ? 'overloaded' : 'ok'))]);
+    const got = await t.send(frame());
+    expect(got.attempts).toBe(3);
+  });
+
+  it('does not retry what every node would refuse (a bad signature is a 502 naming the pool)', async () => {
+    let calls = 0;
+    const { transport: t } = await transport([await fakeRouter(() => (calls++, 'unauthorized')), await fakeRouter(() => (calls++, 'unauthorized'))]);
+    const err = await t.send(frame()).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'bad_gateway', status: 502 });
+    expect(err.message).toMatch(/unauthorized: signature does not match/);
+    expect(calls).toBe(1);
+  });
+
+  it('gives up at the deadline with a 504 when nothing answers', async () => {
+    const { transport: t } = await transport([await fakeRouter(() => 'silent')]);
+    const t0 = Date.now();
+    const err = await t.send(frame(300)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'deadline_exceeded', status: 504 });
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('answers 503 with Retry-After when every endpoint stays overloaded', async () => {
+    const { transport: t } = await transport([await fakeRouter(() => 'overloaded')]);
+    const err = await t.send(frame(200)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'pool_unavailable', status: 503, retryAfterS: 1 });
+  });
+
+  it('answers 503 when no endpoint is reachable', async () => {
+    const { transport: t } = await transport(['http://127.0.0.1:9']);
+    const err = await t.send(frame(300)).catch((e) => e);
+    expect(err.code === 'pool_unavailable' || err.code === 'deadline_exceeded').toBe(true);
+    expect(err.message).toMatch(/127\.0\.0\.1:9/);
+  });
+});

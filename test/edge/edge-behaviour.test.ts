@@ -1,0 +1,116 @@
+// Edge behaviour that needs the real runtime and a real pool: micro-batching of concurrent
+// requests, coalescing of identical misses, failover around a dead endpoint, and the cache
+// never serving an older index version than the one the pool has moved to.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
+import { fixtureIndex } from '../index-fixture.ts';
+import { scifactTestQueries } from '../fixtures.ts';
+import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
+import { startEdge, testKey, type EdgeServer } from './harness.ts';
+
+let pool: SoloNode;
+let edge: EdgeServer;
+let v1: string;
+let v2: string;
+let queries: { id: string; text: string }[];
+const user = testKey('user', ['search', 'admin'], { perSecond: 1000, burst: 1000 });
+
+const search = async (body: Record<string, unknown>) => {
+  const res = await fetch(`${edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${user.key}` }, body: JSON.stringify(body) });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+};
+const stats = async () => (await fetch(`${edge.url}/v1/admin/stats`, { headers: { authorization: `Bearer ${user.key}` } })).json();
+
+async function swapAll(index: string): Promise<void> {
+  const manifest = await readIndexManifest(index);
+  const key = await importSigningKey(SIGNING_KEY);
+  for (const [shard, s] of manifest.shards.entries()) {
+    const body = new TextEncoder().encode(JSON.stringify({ shard, dir: join(index, s.dir) }));
+    const res = await fetch(`${pool.node.url}/v1/admin/swap`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(await signatureHeaders(key, body)) } });
+    expect(res.status, await res.text()).toBe(200);
+  }
+}
+
+beforeAll(async () => {
+  v1 = await fixtureIndex({ limit: 200, shards: 2 });
+  v2 = await fixtureIndex({ limit: 260, shards: 2 });
+  queries = await scifactTestQueries(60);
+  pool = await startSoloNode(v1, 2);
+  edge = await startEdge({
+    // A dead endpoint first: the edge must route around it.
+    POOL_ENDPOINTS: JSON.stringify([{ url: 'http://127.0.0.1:9', weight: 1 }, { url: pool.node.url, weight: 1 }]),
+    POOL_SIGNING_KEY: SIGNING_KEY,
+    API_KEYS: JSON.stringify([user.entry]),
+    BATCH_WINDOW_MS: '5',
+  });
+}, 300_000);
+afterAll(async () => {
+  await edge?.stop();
+  await pool?.close();
+});
+
+describe('edge in front of the pool', () => {
+  it('routes around a dead endpoint (retry, then an open circuit)', async () => {
+    for (let i = 0; i < 12; i++) expect((await search({ query: queries[i].text, mode: 'bm25', k: 3, cache: false })).hits).toHaveLength(3);
+    const { endpoints } = await stats();
+    expect(endpoints.find((e: { url: string }) => e.url === 'http://127.0.0.1:9').breaker).toBe('open');
+    expect(endpoints.find((e: { url: string }) => e.url === pool.node.url).breaker).toBe('closed');
+  });
+
+  it('packs concurrent requests into fewer pool frames, each answered with its own hits', async () => {
+    const before = await stats();
+    const qs = queries.slice(0, 40);
+    const answers = await Promise.all(qs.map((q) => search({ query: q.text, mode: 'dense', k: 5, cache: false })));
+    const after = await stats();
+    const frames = after.batches.frames - before.batches.frames;
+    expect(after.batches.queries - before.batches.queries).toBe(40);
+    expect(frames).toBeLessThan(40);
+    expect(after.batches.largest).toBeGreaterThan(1);
+    const direct = await pool.client.search(qs.map((q) => ({ id: q.id, mode: 'dense', k: 5, text: q.text })));
+    answers.forEach((a, i) => expect(a.hits.map((h: { docId: string }) => h.docId)).toEqual(direct.results[i].hits.map((h) => h.docId)));
+  });
+
+  it('sends identical concurrent misses to the pool once', async () => {
+    const before = await stats();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => search({ query: queries[50].text, mode: 'hybrid', k: 4 })));
+    const after = await stats();
+    expect(after.batches.queries - before.batches.queries).toBe(1);
+    // The others waited for that call or, arriving after its cache write, hit the cache.
+    expect(after.coalesced - before.coalesced + answers.filter((a) => a.cached).length).toBe(7);
+    expect(after.coalesced - before.coalesced).toBeGreaterThan(0);
+    for (const a of answers) expect(a.hits).toEqual(answers[0].hits);
+  });
+
+  it('never serves the cached answers of an index version the pool has left', async () => {
+    const q = { query: queries[55].text, mode: 'bm25', k: 10 };
+    const first = await search(q);
+    const again = await search(q);
+    expect([first.cached, again.cached]).toEqual([false, true]);
+    const m1 = await readIndexManifest(v1);
+    expect(first.indexVersion).toBe(m1.version);
+
+    await swapAll(v2);
+    // Any pool answer tells the edge about the new version at once ...
+    const other = await search({ query: queries[56].text, mode: 'bm25', k: 10 });
+    // (the router names a swapped-in mix of shard versions by a digest of them)
+    expect(other.indexVersion).not.toBe(m1.version);
+    const after = await search(q);
+    expect(after.cached).toBe(false);
+    expect(after.indexVersion).toBe(other.indexVersion);
+    const direct = await pool.client.search([{ id: 'x', mode: 'bm25', k: 10, text: queries[55].text }]);
+    expect(after.hits.map((h: { docId: string }) => h.docId)).toEqual(direct.results[0].hits.map((h) => h.docId));
+    expect((await search(q)).cached).toBe(true);
+
+    // ... and without other traffic the edge re-asks the pool once its version lease (1 s) ends.
+    await swapAll(v1);
+    await new Promise((r) => setTimeout(r, 1100));
+    const back = await search(q);
+    expect(back.cached).toBe(false);
+    expect(back.indexVersion).toBe(m1.version);
+    expect(back.hits).toEqual(first.hits);
+  });
+});
