@@ -4,8 +4,7 @@
 //     single node vs 3-node cluster;
 //  3. overload: an open-loop load at 4x the measured capacity;
 // and writes bench/results/pool.md. BENCH_WORK keeps the index between runs.
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,36 +13,20 @@ import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.
 import { PoolClient } from '../gpu-pool/pool-client/index.ts';
 import { closedLoop, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
 import { referenceAnswers } from '../test/pool/harness.ts';
-import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
+import { scifactTestQueries } from '../test/fixtures.ts';
+import { poolIndex } from './pool-index.ts';
 import { writeResultTable } from './result-table.ts';
 
 const KEY = 'bench-pool-key';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CLIENTS = [1, 8, 32, 64];
 const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-pool-')));
-const cli = join(REPO_ROOT, 'bin', 'edgesearch.js');
 const log = (m: string) => process.stderr.write(`[bench:pool] ${m}\n`);
-requireShared(SCIFACT_DIR);
 await mkdir(work, { recursive: true });
 
-function run(args: string[]): void {
-  const r = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`edgesearch ${args.join(' ')} exited with ${r.status ?? r.signal}`);
-}
-
-// The index: 4 shards, exact dense + BM25, from the encoded corpus (shared with bench:engine's BENCH_WORK).
-const slice = join(work, 'slice');
 // The index the pool would serve in production: OPQ+IVF-PQ at 16x (bench:engine: 98.7% of exact nDCG@10).
 const FACTORY = process.env.BENCH_POOL_FACTORY ?? 'OPQ128,IVF256,PQ128np';
-const index = join(work, `pool-4shards-${FACTORY.replace(/[^A-Za-z0-9]+/g, '_')}`);
-if (!existsSync(join(slice, 'slice.json'))) {
-  log('encoding SciFact (index build --slice 0/1)');
-  run(['index', 'build', '--corpus', SCIFACT_DIR, '--model', join(REPO_ROOT, 'models', 'use-lite'), '--slice', '0/1', '--out', slice, '--threads', '2']);
-}
-if (!existsSync(join(index, 'index.json'))) {
-  log(`assembling the 4-shard ${FACTORY} index`);
-  run(['index', 'merge', slice, '--out', index, '--shards', '4', '--bm25', '--factory', FACTORY]);
-}
+const index = poolIndex(work, FACTORY, log);
 const queries = await scifactTestQueries();
 const modes = ['dense', 'bm25', 'hybrid'] as const;
 

@@ -44,13 +44,18 @@ export interface LoadOptions {
 }
 
 export async function closedLoop(client: PoolClient, opts: LoadOptions): Promise<{ samples: LoadSample[]; seconds: number }> {
+  return closedLoopWith((i, t0) => sendQuery(client, opts.query(i), opts.deadlineMs ?? 5000, t0), opts);
+}
+
+/** The same loop over any sender (the edge's HTTP API, for one): `send(i, t0)` sends the i-th query. */
+export async function closedLoopWith(send: (i: number, t0: number) => Promise<LoadSample>, opts: { clients: number; durationMs: number; maxQueries?: number }): Promise<{ samples: LoadSample[]; seconds: number }> {
   const samples: LoadSample[] = [];
   const t0 = performance.now();
   const end = t0 + opts.durationMs;
   let next = 0;
   const loop = async () => {
     while (performance.now() < end && (opts.maxQueries === undefined || next < opts.maxQueries)) {
-      samples.push(await sendQuery(client, opts.query(next++), opts.deadlineMs ?? 5000, t0));
+      samples.push(await send(next++, t0));
     }
   };
   await Promise.all(Array.from({ length: opts.clients }, loop));

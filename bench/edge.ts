@@ -1,0 +1,171 @@
+// bench:edge — the edge worker in workerd (wrangler dev) in front of a local pool cluster
+// (3 processes, 4 shards, 2 replicas, SciFact OPQ+IVF-PQ 16x with BM25), all on loopback:
+//  1. the same top-10 through the edge as from the pool directly (300 test queries x 3 modes);
+//  2. latency added by the edge: each query sent straight to a pool router and through the
+//     edge (cache off), one at a time; cache-hit latency;
+//  3. throughput at 16 and 64 connections: pool direct, edge without cache, edge all hits;
+//  4. 60 s at 64 connections through the edge, then 60 s with one pool node killed after 20 s;
+// and writes bench/results/edge.md. BENCH_WORK keeps the index between runs.
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WireQuery } from '../shared/protocol/index.ts';
+import type { SearchResponse } from '../shared/api/index.ts';
+import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
+import { PoolClient } from '../gpu-pool/pool-client/index.ts';
+import { closedLoopWith, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
+import { EdgeLoadClient } from '../test/load/edge-client.ts';
+import { startEdge, testKey, type EdgeServer } from '../test/edge/harness.ts';
+import { scifactTestQueries } from '../test/fixtures.ts';
+import { poolIndex } from './pool-index.ts';
+import { writeResultTable } from './result-table.ts';
+
+const KEY = 'bench-edge-key';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 60);
+const KILL_AFTER_S = Number(process.env.BENCH_KILL_AFTER_S ?? 20);
+const FACTORY = process.env.BENCH_POOL_FACTORY ?? 'OPQ128,IVF256,PQ128np';
+const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-edge-')));
+const log = (m: string) => process.stderr.write(`[bench:edge] ${m}\n`);
+await mkdir(work, { recursive: true });
+
+const index = poolIndex(work, FACTORY, log);
+const queries = await scifactTestQueries();
+const modes = ['dense', 'bm25', 'hybrid'] as const;
+const key = testKey('bench', ['search', 'admin'], { perSecond: 1e6, burst: 1e6 });
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
+
+let cluster: LocalCluster | undefined;
+let edge: EdgeServer | undefined;
+const direct: PoolClient[] = [];
+let client: EdgeLoadClient | undefined;
+try {
+  log('starting a 3-node pool cluster and the edge (wrangler dev)');
+  cluster = await startLocalCluster({
+    index,
+    nodes: 3,
+    replicas: 2,
+    shards: 4,
+    configPath: join(work, 'edge-cluster.json'),
+    signingKey: KEY,
+    // Closed loops of 64 connections queue at most 64 queries: no delay-based shedding.
+    overrides: { batching: { maxBatchSize: 32, maxWaitMs: 0, concurrency: 2, maxQueue: 256, maxQueueDelayMs: 600_000 }, threads: 1 },
+  });
+  for (const n of cluster.nodes) direct.push(await PoolClient.create(n.url, KEY));
+  edge = await startEdge({
+    POOL_ENDPOINTS: JSON.stringify(cluster.nodes.map((n) => ({ url: n.url, weight: 1 }))),
+    POOL_SIGNING_KEY: KEY,
+    API_KEYS: JSON.stringify([key.entry]),
+    REQUEST_DEADLINE_MS: '10000',
+  });
+  client = new EdgeLoadClient(edge.url, key.key);
+  const edgeClient = client;
+  const router = (i: number) => direct[i % direct.length];
+  const lines: string[] = ['# bench:edge', '', `Edge: workerd via \`wrangler dev\` (wrangler 4.86). Pool: 3 nodes, 4 shards, 2 replicas, ${FACTORY} + BM25, use-lite on CPU, 1 thread per node. 300 SciFact test queries. Loopback, 2 cores shared by everything.`, ''];
+
+  // 1. Equivalence.
+  log('1. the same top-10 through the edge as from the pool (300 queries x 3 modes)');
+  let checked = 0;
+  let mismatched = 0;
+  let maxScoreDiff = 0;
+  for (const mode of modes) {
+    for (const [i, q] of queries.entries()) {
+      const want = await router(i).search([{ id: q.id, mode, k: 10, text: q.text }], { deadlineMs: 30_000 });
+      const got = await edgeClient.search({ query: q.text, mode, k: 10, cache: false });
+      checked++;
+      const body = got.json as SearchResponse;
+      const ids = got.status === 200 ? body.hits.map((h) => h.docId) : [];
+      if (got.status !== 200 || JSON.stringify(ids) !== JSON.stringify(want.results[0].hits.map((h) => h.docId))) mismatched++;
+      else body.hits.forEach((h, j) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(h.score - want.results[0].hits[j].score))));
+    }
+  }
+  log(`${checked} answers checked, ${mismatched} differ`);
+  lines.push('## Same answers', '', '| answers compared | top-10 differ | max score difference |', '|---:|---:|---:|', `| ${checked} | ${mismatched} | ${maxScoreDiff.toExponential(2)} |`, '');
+
+  // 2. Latency, one request at a time: the same query to a pool router directly and through
+  // the edge (cache off), alternating which goes first.
+  log('2. latency added by the edge');
+  lines.push('## Latency, one request at a time (ms)', '', 'Edge-added: the median and p99 of (edge − direct) over the same queries; direct is a msgpack frame POSTed to a pool router, edge is the JSON API with `cache: false`. Cache hit: the same queries again with the cache on.', '');
+  lines.push('| mode | direct p50 | direct p99 | edge p50 | edge p99 | edge-added p50 | edge-added p99 | cache hit p50 | cache hit p99 |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const latency: Record<string, { added50: number; hit50: number }> = {};
+  for (const mode of ['bm25', 'dense', 'hybrid'] as const) {
+    for (let i = 0; i < 30; i++) await edgeClient.search({ query: queries[i].text, mode, k: 10, cache: false }); // warm up
+    const d: number[] = [];
+    const e: number[] = [];
+    const added: number[] = [];
+    for (const [i, q] of queries.entries()) {
+      const wq: WireQuery = { id: q.id, mode, k: 10, text: q.text };
+      const viaPool = async () => (await sendQuery(router(i), wq, 10_000, 0)).latencyMs;
+      const viaEdge = async () => (await edgeClient.sample({ query: q.text, mode, k: 10, cache: false }, 0)).latencyMs;
+      const [a, b] = i % 2 ? [await viaPool(), await viaEdge()] : [0, 0].map(() => 0) && [(await viaPool()), await viaEdge()];
+      d.push(a);
+      e.push(b);
+      added.push(b - a);
+    }
+    // Fill the cache, then time hits.
+    for (const q of queries) await edgeClient.search({ query: q.text, mode, k: 10 });
+    const hits: number[] = [];
+    let notHit = 0;
+    for (const q of queries) {
+      const s = await edgeClient.sample({ query: q.text, mode, k: 10 }, 0);
+      if (s.cached) hits.push(s.latencyMs);
+      else notHit++;
+    }
+    if (notHit) log(`${notHit} repeats were not cache hits (version lease renewals)`);
+    latency[mode] = { added50: percentile(added, 50), hit50: percentile(hits, 50) };
+    lines.push(`| ${mode} | ${f2(percentile(d, 50))} | ${f2(percentile(d, 99))} | ${f2(percentile(e, 50))} | ${f2(percentile(e, 99))} | ${f2(percentile(added, 50))} | ${f2(percentile(added, 99))} | ${f2(percentile(hits, 50))} | ${f2(percentile(hits, 99))} |`);
+    log(`${mode}: edge-added p50 ${f2(percentile(added, 50))} ms, cache hit p50 ${f2(percentile(hits, 50))} ms`);
+  }
+  lines.push('');
+
+  // 3. Throughput.
+  log('3. throughput at 16 and 64 connections');
+  lines.push(`## Throughput (hybrid, k=10, ${SECONDS} s closed loop per cell)`, '', '| connections | path | q/s | p50 ms | p99 ms | errors |', '|---:|---|---:|---:|---:|---:|');
+  const summarize = (samples: LoadSample[], seconds: number) => {
+    const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs);
+    return { qps: ok.length / seconds, p50: percentile(ok, 50), p99: percentile(ok, 99), errors: samples.length - ok.length, codes: [...new Set(samples.filter((s) => !s.ok).map((s) => s.code))] };
+  };
+  const q = (i: number) => queries[i % queries.length];
+  for (const connections of [16, 64]) {
+    const cells: [string, (i: number, t0: number) => Promise<LoadSample>][] = [
+      ['pool direct', (i, t0) => sendQuery(router(i), { id: q(i).id, mode: 'hybrid', k: 10, text: q(i).text }, 10_000, t0)],
+      ['edge, cache off', (i, t0) => edgeClient.sample({ query: q(i).text, mode: 'hybrid', k: 10, cache: false }, t0)],
+      ['edge, cache hits', (i, t0) => edgeClient.sample({ query: q(i).text, mode: 'hybrid', k: 10 }, t0)],
+    ];
+    for (const [path, send] of cells) {
+      const { samples, seconds } = await closedLoopWith(send, { clients: connections, durationMs: SECONDS * 1000 });
+      const r = summarize(samples, seconds);
+      lines.push(`| ${connections} | ${path} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.errors} |`);
+      log(`${connections} connections, ${path}: ${f1(r.qps)} q/s, p50 ${f1(r.p50)} ms, p99 ${f1(r.p99)} ms, ${r.errors} errors ${r.codes.join(' ')}`);
+    }
+  }
+  lines.push('');
+
+  // 4. Soak, then a node killed mid-run. Cache off: every request reaches the pool.
+  log(`4. ${SOAK_SECONDS} s at 64 connections, then again with node1 killed after ${KILL_AFTER_S} s`);
+  lines.push(`## ${SOAK_SECONDS} s at 64 connections through the edge (hybrid, cache off)`, '', '| run | requests | errors | error rate | partial answers | q/s | p50 ms | p99 ms |', '|---|---:|---:|---:|---:|---:|---:|---:|');
+  const soak = async (name: string, during?: () => Promise<void>) => {
+    const run = closedLoopWith((i, t0) => edgeClient.sample({ query: q(i).text, mode: 'hybrid', k: 10, cache: false }, t0), { clients: 64, durationMs: SOAK_SECONDS * 1000 });
+    await during?.();
+    const { samples, seconds } = await run;
+    const r = summarize(samples, seconds);
+    const partial = samples.filter((s) => s.ok && s.partial?.length).length;
+    lines.push(`| ${name} | ${samples.length} | ${r.errors} | ${((100 * r.errors) / samples.length).toFixed(3)}% | ${partial} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} |`);
+    log(`${name}: ${samples.length} requests, ${r.errors} errors (${r.codes.join(' ')}), ${partial} partial`);
+  };
+  await soak('all nodes up');
+  await soak(`node1 SIGKILLed after ${KILL_AFTER_S} s`, async () => {
+    await new Promise((r) => setTimeout(r, KILL_AFTER_S * 1000));
+    await cluster!.kill('node1');
+  });
+  lines.push('');
+  lines.push(`Acceptance: edge-added p50 ≤ 3 ms (${Object.entries(latency).map(([m, l]) => `${m} ${f2(l.added50)}`).join(', ')}), cache-hit p50 ≤ 2 ms (${Object.entries(latency).map(([m, l]) => `${m} ${f2(l.hit50)}`).join(', ')}).`, '');
+  await writeResultTable('edge.md', lines);
+} finally {
+  client?.close();
+  for (const c of direct) c.close();
+  await edge?.stop();
+  await cluster?.stop();
+  if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });
+}

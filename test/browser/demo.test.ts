@@ -1,0 +1,189 @@
+// The demo page at `/` in real headless Chromium, served by the edge in workerd (wrangler dev)
+// in front of a real pool node: it searches, highlights, shows timings and cache state, and
+// reports API errors. Skipped without a browser unless EDGESEARCH_REQUIRE_BROWSER=1 (CI).
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { highlightSegments } from '../../edge/demo/highlight.ts';
+import { startEdge, type EdgeServer } from '../edge/harness.ts';
+import { scifactTestQueries } from '../fixtures.ts';
+import { fixtureIndex } from '../index-fixture.ts';
+import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
+
+const executablePath = process.env.EDGESEARCH_CHROMIUM ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(executablePath);
+const missing = `no Chromium at ${executablePath}: apt-get install chromium (or set EDGESEARCH_CHROMIUM)`;
+if (!haveBrowser && process.env.EDGESEARCH_REQUIRE_BROWSER === '1') {
+  it('has a browser to drive the demo page', () => {
+    throw new Error(`${missing}; EDGESEARCH_REQUIRE_BROWSER=1 makes the browser test mandatory`);
+  });
+} else if (!haveBrowser) {
+  console.warn(`skipping the demo page browser test: ${missing}`);
+}
+
+interface ApiHit {
+  rank: number;
+  docId: string;
+  title: string;
+  text: string;
+  score: number;
+}
+
+describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
+  let pool: SoloNode;
+  let edge: EdgeServer;
+  let browser: Browser;
+  let page: Page;
+  let query: string;
+  const problems: string[] = [];
+
+  const api = async (body: Record<string, unknown>): Promise<{ hits: ApiHit[]; cached: boolean }> => {
+    const res = await fetch(`${edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return res.json();
+  };
+
+  /** Fills the form, submits and waits until the page has shown the answer to this submission. */
+  const search = async (q: string, mode: string, key = '') => {
+    await page.fill('#q', q);
+    await page.selectOption('#mode', mode);
+    await page.fill('#key', key);
+    const before = Number((await page.getAttribute('#status', 'data-seq')) ?? 0);
+    await page.click('#go');
+    await page.waitForFunction((n) => {
+      const s = document.getElementById('status')!;
+      return Number(s.dataset.seq) > n && s.dataset.state !== 'loading';
+    }, before);
+    return (await page.textContent('#status'))!;
+  };
+
+  beforeAll(async () => {
+    const index = await fixtureIndex({ limit: 200, shards: 2 });
+    pool = await startSoloNode(index, 2);
+    edge = await startEdge({ POOL_ENDPOINTS: pool.node.url, POOL_SIGNING_KEY: SIGNING_KEY, PUBLIC_MODE: 'true', PUBLIC_RATE: JSON.stringify({ perSecond: 50, burst: 100 }) });
+    // A real SciFact claim whose best BM25 passage shares a word with it (probed with k=3, so
+    // the page's k=10 requests still start as cache misses).
+    for (const q of await scifactTestQueries(30)) {
+      const { hits } = await api({ query: q.text, mode: 'bm25', k: 3 });
+      if (hits.length > 0 && highlightSegments(hits[0].text, q.text).some((s) => s.match)) {
+        query = q.text;
+        break;
+      }
+    }
+    expect(query, 'no SciFact test query has a highlightable BM25 hit in the fixture').toBeDefined();
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() !== 'error') return;
+      // Chromium logs every non-2xx fetch; the 401 and 429 the error cases provoke are expected.
+      const expected = /^Failed to load resource: the server responded with a status of (401 \(Unauthorized\)|429 \(Too Many Requests\))$/.test(msg.text()) && msg.location().url === `${edge.url}/v1/search`;
+      if (!expected) problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    });
+    await page.goto(`${edge.url}/`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await edge?.stop();
+    await pool?.close();
+  });
+
+  it('serves the form with its defaults', async () => {
+    expect(await page.title()).toBe('edgesearch demo');
+    expect(await page.inputValue('#mode')).toBe('hybrid');
+    expect(await page.inputValue('#k')).toBe('10');
+    expect(await page.getAttribute('#key', 'type')).toBe('password');
+    expect(await page.getAttribute('#q', 'placeholder')).toBeTruthy();
+  });
+
+  it('searches in bm25 mode: highlighted evidence, the API’s hits, latency and a cache miss', async () => {
+    const status = await search(query, 'bm25');
+    expect(status).toMatch(/^\d+ hits? · \d+(\.\d)? ms round trip · edge \d+(\.\d)? ms · pool \d+(\.\d)? ms · cache miss · index \S+$/);
+    expect(await page.getAttribute('#status', 'class')).not.toBe('error');
+    expect(await page.isHidden('#partial')).toBe(true);
+
+    const shown = await page.$$eval('#results > li.hit', (lis) =>
+      lis.map((li) => ({
+        title: li.querySelector('.title')!.textContent,
+        meta: li.querySelector('.meta')!.textContent,
+        evidence: li.querySelector('.evidence')!.textContent,
+        segments: Array.from(li.querySelector('.evidence')!.childNodes, (n) => ({ text: n.textContent, match: n.nodeName === 'MARK' })),
+      })),
+    );
+    expect(shown.length).toBeGreaterThanOrEqual(1);
+    expect(status.startsWith(`${shown.length} hit`)).toBe(true);
+
+    // The same request straight to the API (now from the cache) has the same first hit.
+    const { hits } = await api({ query, mode: 'bm25', k: 10 });
+    expect(shown).toHaveLength(hits.length);
+    expect(shown[0].title).toBe(hits[0].title);
+    expect(shown[0].meta).toBe(`${hits[0].docId} · score ${hits[0].score.toFixed(3)}`);
+    expect(shown[0].evidence).toBe(hits[0].text);
+
+    // Marks sit on query words (or words sharing their first four letters: a stem match), and
+    // the inlined highlighter splits the passage exactly as the module does.
+    const words = query.toLowerCase().match(/[\p{L}\p{N}]+/gu)!.filter((w) => w.length >= 2);
+    const marks = shown[0].segments.filter((s) => s.match).map((s) => s.text!.toLowerCase());
+    expect(marks.length).toBeGreaterThanOrEqual(1);
+    for (const m of marks) expect(words.some((w) => w === m || (w.length >= 4 && m.slice(0, 4) === w.slice(0, 4))), `mark "${m}" for query "${query}"`).toBe(true);
+    const merged = shown[0].segments.reduce<{ text: string; match: boolean }[]>((out, s) => {
+      const last = out.at(-1);
+      if (last && !last.match && !s.match) last.text += s.text!;
+      else out.push({ text: s.text!, match: s.match });
+      return out;
+    }, []);
+    expect(merged).toEqual(highlightSegments(hits[0].text, query));
+    if (process.env.EDGESEARCH_SCREENSHOT) await page.screenshot({ path: process.env.EDGESEARCH_SCREENSHOT, fullPage: true });
+  });
+
+  it('answers the same search again from the cache', async () => {
+    expect(await search(query, 'bm25')).toMatch(/ · cache hit · /);
+  });
+
+  it('searches in hybrid mode', async () => {
+    const status = await search(query, 'hybrid');
+    expect(status).toMatch(/^\d+ hits? · .* · cache miss · /);
+    expect(await page.locator('#results > li.hit').count()).toBeGreaterThanOrEqual(1);
+    const { hits } = await api({ query, mode: 'hybrid', k: 10 });
+    expect(await page.textContent('#results > li.hit:first-child .title')).toBe(hits[0].title);
+  });
+
+  it('shows the API error for an invalid key, and searches without one again', async () => {
+    const status = await search(query, 'bm25', 'es_not_a_key');
+    expect(status).toBe('unauthorized: unknown API key');
+    expect(await page.getAttribute('#status', 'class')).toBe('error');
+    expect(await page.locator('#results > li').count()).toBe(0);
+    expect(await page.evaluate(() => localStorage.getItem('edgesearch.apiKey'))).toBe('es_not_a_key');
+
+    expect(await search(query, 'bm25', '')).toMatch(/ · cache hit · /);
+    expect(await page.evaluate(() => localStorage.getItem('edgesearch.apiKey'))).toBeNull();
+  });
+
+  it('flags a partial answer and shows Retry-After (answers stubbed in the browser)', async () => {
+    const hit = { rank: 1, docId: 'd1', score: 1.23456, title: 'A <b>title</b>', text: 'Statins <img src=x onerror=alert(1)> reduce risk', shard: 0 };
+    await page.route('**/v1/search', (route) =>
+      route.fulfill({ json: { query: 'statin', mode: 'bm25', k: 10, indexVersion: 'v1', cached: false, partial: { missingShards: [1, 3] }, hits: [hit], timings: { edgeMs: 1.5 } } }),
+    );
+    expect(await search('statin', 'bm25')).toMatch(/^1 hit · [\d.]+ ms round trip · edge 1\.5 ms · cache miss · index v1$/);
+    expect(await page.textContent('#partial')).toBe('partial: shards 1, 3 missing — results may be incomplete');
+    expect(await page.isVisible('#partial')).toBe(true);
+    // Untrusted text stays text.
+    expect(await page.textContent('.hit .title')).toBe(hit.title);
+    expect(await page.locator('.hit img, .hit b').count()).toBe(0);
+    expect(await page.$$eval('.hit .evidence mark', (ms) => ms.map((m) => m.textContent))).toEqual(['Statins']);
+    expect(await page.textContent('.hit .meta')).toBe('d1 · score 1.235');
+
+    await page.unroute('**/v1/search');
+    await page.route('**/v1/search', (route) =>
+      route.fulfill({ status: 429, headers: { 'retry-after': '2' }, json: { error: { code: 'rate_limited', message: 'too many requests' } } }),
+    );
+    expect(await search('statin', 'bm25')).toBe('rate_limited: too many requests · retry after 2 s');
+    expect(await page.isHidden('#partial')).toBe(true);
+    await page.unroute('**/v1/search');
+  });
+
+  it('logged no page errors or unexpected console errors', () => {
+    expect(problems).toEqual([]);
+  });
+});
