@@ -31,7 +31,7 @@ export function createApp() {
       origin: (origin) => (c.var.runtime.config.corsOrigins.includes(origin) || c.var.runtime.config.corsOrigins.includes('*') ? origin : null),
       allowHeaders: ['authorization', 'content-type'],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
-      exposeHeaders: ['retry-after', 'x-ratelimit-remaining'],
+      exposeHeaders: ['retry-after'],
       maxAge: 600,
     })(c, next),
   );

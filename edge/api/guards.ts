@@ -4,10 +4,9 @@ import { bodyLimit } from 'hono/body-limit';
 import { ApiError } from '../../shared/api/index.ts';
 import type { Principal } from '../auth/index.ts';
 import type { EdgeEnv, Scope } from '../config/index.ts';
-import { takeTokens, type RateLimiterNamespace } from '../rate-limit/index.ts';
 import { edgeRuntime, type EdgeRuntime } from '../runtime/index.ts';
 
-export type EdgeBindings = { Bindings: EdgeEnv & { RATE_LIMITER?: RateLimiterNamespace }; Variables: { runtime: EdgeRuntime; principal: Principal } };
+export type EdgeBindings = { Bindings: EdgeEnv; Variables: { runtime: EdgeRuntime; principal: Principal } };
 
 export const withRuntime: MiddlewareHandler<EdgeBindings> = async (c, next) => {
   c.set('runtime', await edgeRuntime(c.env ?? {}));
@@ -24,10 +23,8 @@ export function requireScope(scope: Scope): MiddlewareHandler<EdgeBindings> {
 
 /** Spends `cost` tokens of the caller's bucket; 429 with Retry-After when there are too few. */
 export async function rateLimit(c: Context<EdgeBindings>, cost: number): Promise<void> {
-  const ns = c.env?.RATE_LIMITER;
-  if (!ns) return; // no binding: rate limiting is off (wrangler.toml binds it)
-  const { remaining } = await takeTokens(ns, c.var.principal, cost);
-  c.header('x-ratelimit-remaining', String(remaining));
+  // Without the binding (wrangler.toml declares it) there is nothing to count against.
+  await c.var.runtime.rateLimit?.take(c.var.principal, cost);
 }
 
 export const limitBody: MiddlewareHandler<EdgeBindings> = (c, next) =>

@@ -3,6 +3,7 @@ import { SearchRequest } from '../../shared/api/index.ts';
 import { cacheUrl, canonicalJson, requestKey } from './cache-key.ts';
 import { Coalescer } from './coalescer.ts';
 import { VersionLease } from './version-lease.ts';
+import { ResultCache } from './result-cache.ts';
 
 describe('cache keys', () => {
   it('sorts object keys at every level and drops undefined fields', () => {
@@ -69,5 +70,37 @@ describe('Coalescer', () => {
     const failing = c.run('k', () => Promise.reject(new Error('x')));
     await expect(failing.promise).rejects.toThrow('x');
     expect(c.run('k', async () => 1).leader).toBe(true); // the failure is not remembered
+  });
+});
+
+describe('ResultCache memory layer', () => {
+  const answer = (v: string) => ({ indexVersion: v, hits: [] });
+
+  it('returns an entry only for its index version and within its TTL', async () => {
+    let now = 0;
+    const cache = new ResultCache(undefined, { ttlS: 10, memoryEntries: 10, now: () => now });
+    await cache.put('u', answer('v1'));
+    expect(await cache.get('u', 'v1')).toEqual(answer('v1'));
+    expect(await cache.get('u', 'v2')).toBeUndefined();
+    now = 10_000;
+    expect(await cache.get('u', 'v1')).toBeUndefined();
+  });
+
+  it('evicts the least recently used entry beyond its size', async () => {
+    const cache = new ResultCache(undefined, { ttlS: 10, memoryEntries: 2 });
+    await cache.put('a', answer('v'));
+    await cache.put('b', answer('v'));
+    await cache.get('a', 'v'); // a is now the most recent
+    await cache.put('c', answer('v'));
+    expect(await cache.get('b', 'v')).toBeUndefined();
+    expect(await cache.get('a', 'v')).toBeDefined();
+    expect(await cache.get('c', 'v')).toBeDefined();
+  });
+
+  it('is off with a TTL of 0', async () => {
+    const cache = new ResultCache(undefined, { ttlS: 0, memoryEntries: 2 });
+    expect(cache.enabled).toBe(false);
+    await cache.put('a', answer('v'));
+    expect(await cache.get('a', 'v')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
-// Search answers in the Workers Cache API. An entry records the index version it was computed
-// on and is only returned for that version; partial answers are never stored.
+// Search answers in two layers: a small in-memory LRU per isolate (a hit costs no I/O) over the
+// Workers Cache API (shared by the isolates of a location). An entry records the index version
+// it was computed on and is only returned for that version; partial answers are never stored.
 import type { Hit } from '../../shared/api/index.ts';
 
 export interface CachedAnswer {
@@ -14,29 +15,61 @@ export interface CacheLike {
   put(request: string, response: Response): Promise<void>;
 }
 
+export interface ResultCacheOptions {
+  ttlS: number;
+  /** Entries kept in isolate memory (0: none). */
+  memoryEntries: number;
+  now?: () => number;
+}
+
 export class ResultCache {
+  // A Map iterates in insertion order: re-inserting on use makes the first key the least recent.
+  private readonly memory = new Map<string, { answer: CachedAnswer; expiresAt: number }>();
+  private readonly now: () => number;
+
   constructor(
     private readonly cache: CacheLike | undefined,
-    private readonly ttlS: number,
-  ) {}
+    private readonly opts: ResultCacheOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
 
   get enabled(): boolean {
-    return this.cache !== undefined && this.ttlS > 0;
+    return (this.cache !== undefined || this.opts.memoryEntries > 0) && this.opts.ttlS > 0;
   }
 
   async get(url: string, indexVersion: string): Promise<CachedAnswer | undefined> {
     if (!this.enabled) return undefined;
-    const res = await this.cache!.match(url);
+    const local = this.memory.get(url);
+    if (local) {
+      this.memory.delete(url);
+      if (local.expiresAt > this.now() && local.answer.indexVersion === indexVersion) {
+        this.memory.set(url, local);
+        return local.answer;
+      }
+    }
+    if (!this.cache) return undefined;
+    const res = await this.cache.match(url);
     if (!res) return undefined;
     const answer = (await res.json()) as CachedAnswer;
-    return answer.indexVersion === indexVersion ? answer : undefined;
+    if (answer.indexVersion !== indexVersion) return undefined;
+    this.remember(url, answer);
+    return answer;
   }
 
   async put(url: string, answer: CachedAnswer): Promise<void> {
     if (!this.enabled) return;
-    await this.cache!.put(
+    this.remember(url, answer);
+    await this.cache?.put(
       url,
-      new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json', 'cache-control': `public, max-age=${this.ttlS}` } }),
+      new Response(JSON.stringify(answer), { headers: { 'content-type': 'application/json', 'cache-control': `public, max-age=${this.opts.ttlS}` } }),
     );
+  }
+
+  private remember(url: string, answer: CachedAnswer): void {
+    if (this.opts.memoryEntries === 0) return;
+    this.memory.delete(url);
+    this.memory.set(url, { answer, expiresAt: this.now() + this.opts.ttlS * 1000 });
+    while (this.memory.size > this.opts.memoryEntries) this.memory.delete(this.memory.keys().next().value!);
   }
 }

@@ -3,6 +3,7 @@
 // the variable, rather than running with a silently different setting.
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_QUERIES } from '../../shared/api/index.ts';
+import type { RateLimiterNamespace } from '../rate-limit/index.ts';
 
 export const PoolEndpoint = z.strictObject({
   url: z.url({ error: 'must be an http(s) URL' }),
@@ -51,13 +52,9 @@ export interface EdgeEnv {
   RETRY_BASE_MS?: string;
   BREAKER_FAILURES?: string;
   BREAKER_COOLDOWN_MS?: string;
-  RATE_LIMITER?: DurableObjectNamespaceLike;
-}
-
-/** The part of a Durable Object namespace binding the edge uses (structural, for types). */
-export interface DurableObjectNamespaceLike {
-  idFromName(name: string): unknown;
-  get(id: unknown): unknown;
+  MEMORY_CACHE_ENTRIES?: string;
+  /** The Durable Object namespace of rate-limit buckets. */
+  RATE_LIMITER?: RateLimiterNamespace;
 }
 
 export interface EdgeConfig {
@@ -69,6 +66,7 @@ export interface EdgeConfig {
   defaultRate: RateLimit;
   corsOrigins: string[];
   cacheTtlS: number;
+  memoryCacheEntries: number;
   versionTtlMs: number;
   batchWindowMs: number;
   batchMaxQueries: number;
@@ -147,6 +145,7 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
       .map((o) => o.trim())
       .filter(Boolean),
     cacheTtlS: number(env, 'CACHE_TTL_S', 300, 0, 31_536_000),
+    memoryCacheEntries: number(env, 'MEMORY_CACHE_ENTRIES', 1000, 0, 100_000),
     versionTtlMs: number(env, 'VERSION_TTL_MS', 1000, 0, 3_600_000),
     batchWindowMs: number(env, 'BATCH_WINDOW_MS', 2, 0, 1000, false),
     batchMaxQueries: number(env, 'BATCH_MAX_QUERIES', 32, 1, 256),

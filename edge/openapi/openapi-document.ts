@@ -34,7 +34,20 @@ function errors(...codes: (keyof typeof API_ERRORS)[]) {
 
 const searchErrors = errors('bad_request', 'invalid_json', 'unauthorized', 'forbidden', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'bad_gateway', 'pool_unavailable', 'deadline_exceeded');
 
-export function openApiDocument(opts: { maxBatchQueries: number; origin?: string }) {
+// Generating the schemas costs a millisecond or two; an isolate serves few distinct variants.
+const documents = new Map<string, ReturnType<typeof buildDocument>>();
+
+export function openApiDocument(opts: { maxBatchQueries: number; origin?: string }): ReturnType<typeof buildDocument> {
+  const key = `${opts.maxBatchQueries} ${opts.origin ?? ''}`;
+  let doc = documents.get(key);
+  if (!doc) {
+    if (documents.size >= 16) documents.clear();
+    documents.set(key, (doc = buildDocument(opts)));
+  }
+  return doc;
+}
+
+function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
   return {
     openapi: '3.1.0',
     info: {

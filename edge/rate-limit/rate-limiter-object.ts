@@ -6,7 +6,9 @@ import { RateLimit } from '../config/index.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { z } from 'zod';
 
-export const TakeRequest = z.strictObject({ cost: z.number().int().min(1).max(10_000), rate: RateLimit });
+export const TakeRequest = z
+  .strictObject({ min: z.number().int().min(1).max(1_000_000), want: z.number().int().min(1).max(1_000_000), rate: RateLimit })
+  .refine((r) => r.want >= r.min, { error: 'want must be at least min' });
 
 export class RateLimiter {
   private bucket?: TokenBucket;
@@ -17,9 +19,9 @@ export class RateLimiter {
   async fetch(request: Request): Promise<Response> {
     const parsed = TakeRequest.safeParse(await request.json().catch(() => undefined));
     if (!parsed.success) return Response.json({ error: parsed.error.issues[0].message }, { status: 400 });
-    const { cost, rate } = parsed.data;
+    const { min, want, rate } = parsed.data;
     this.bucket ??= new TokenBucket(rate);
-    const result = this.bucket.take(cost, rate);
+    const result = this.bucket.take(min, want, rate);
     return Response.json({ ...result, retryAfterMs: Number.isFinite(result.retryAfterMs) ? result.retryAfterMs : null });
   }
 }

@@ -1,12 +1,13 @@
-// A token bucket: `burst` tokens at most, refilled at `perSecond`. take() either spends the
-// tokens or says how long until there are enough.
+// A token bucket: `burst` tokens at most, refilled at `perSecond`. take() spends between `min`
+// and `want` tokens (as many as there are), or says how long until `min` are there.
 import type { RateLimit } from '../config/index.ts';
 
 export interface TakeResult {
-  ok: boolean;
+  /** Tokens spent: 0 when refused, else between min and want. */
+  granted: number;
   /** Tokens left after this request (rounded down). */
   remaining: number;
-  /** When refused: ms until `cost` tokens are available. */
+  /** When refused: ms until `min` tokens are available (Infinity if min > burst). */
   retryAfterMs: number;
 }
 
@@ -22,17 +23,18 @@ export class TokenBucket {
     this.updatedAt = now();
   }
 
-  take(cost: number, rate: RateLimit = this.rate): TakeResult {
+  take(min: number, want: number = min, rate: RateLimit = this.rate): TakeResult {
     // A changed configuration applies from now on; the tokens already earned are kept.
     this.refill();
     this.rate = rate;
     this.tokens = Math.min(this.tokens, rate.burst);
-    if (cost > rate.burst) return { ok: false, remaining: Math.floor(this.tokens), retryAfterMs: Infinity };
-    if (this.tokens >= cost) {
-      this.tokens -= cost;
-      return { ok: true, remaining: Math.floor(this.tokens), retryAfterMs: 0 };
+    if (min > rate.burst) return { granted: 0, remaining: Math.floor(this.tokens), retryAfterMs: Infinity };
+    if (this.tokens >= min) {
+      const granted = Math.max(min, Math.min(want, Math.floor(this.tokens)));
+      this.tokens -= granted;
+      return { granted, remaining: Math.floor(this.tokens), retryAfterMs: 0 };
     }
-    return { ok: false, remaining: Math.floor(this.tokens), retryAfterMs: Math.ceil(((cost - this.tokens) / rate.perSecond) * 1000) };
+    return { granted: 0, remaining: Math.floor(this.tokens), retryAfterMs: Math.ceil(((min - this.tokens) / rate.perSecond) * 1000) };
   }
 
   private refill(): void {

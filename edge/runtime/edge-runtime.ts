@@ -6,6 +6,7 @@ import { Authenticator } from '../auth/index.ts';
 import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
 import { parseEdgeConfig, type EdgeConfig, type EdgeEnv } from '../config/index.ts';
 import { EndpointPicker, MicroBatcher, PoolTransport } from '../pool/index.ts';
+import { RateLimitClient } from '../rate-limit/index.ts';
 import { SearchService, type PoolAnswer } from '../search/index.ts';
 
 export interface EdgeRuntime {
@@ -16,6 +17,8 @@ export interface EdgeRuntime {
   lease: VersionLease;
   coalescer: Coalescer<PoolAnswer>;
   search: SearchService;
+  /** Absent when the RATE_LIMITER binding is. */
+  rateLimit?: RateLimitClient;
 }
 
 let built: { env: EdgeEnv; runtime: Promise<EdgeRuntime> } | undefined;
@@ -53,7 +56,7 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
   });
   const lease = new VersionLease(config.versionTtlMs);
   const coalescer = new Coalescer<PoolAnswer>();
-  const cache = new ResultCache(defaultCache(), config.cacheTtlS);
+  const cache = new ResultCache(defaultCache(), { ttlS: config.cacheTtlS, memoryEntries: config.memoryCacheEntries });
   return {
     config,
     auth: new Authenticator({ keys: config.apiKeys, publicMode: config.publicMode, publicRate: config.publicRate, defaultRate: config.defaultRate }),
@@ -62,5 +65,6 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     lease,
     coalescer,
     search: new SearchService({ batcher, cache, lease, coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
+    ...(env.RATE_LIMITER ? { rateLimit: new RateLimitClient(env.RATE_LIMITER) } : {}),
   };
 }

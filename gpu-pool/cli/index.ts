@@ -1,6 +1,7 @@
-// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, models pull, pool.
+// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, models pull, pool, edge keygen.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
+import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
@@ -44,7 +45,9 @@ export function createProgram(): Command {
   const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');
   poolServeCommand(pool.command('serve'));
   poolClusterCommand(pool.command('cluster'));
-  for (const cmd of [program, index, models, pool, ...index.commands, ...models.commands, ...pool.commands, ...program.commands]) cmd.exitOverride();
+  const edge = program.command('edge').description('the edge worker: API keys');
+  keygenCommand(edge.command('keygen'));
+  for (const cmd of [program, index, models, pool, edge, ...index.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();
   return program;
 }
 

@@ -70,8 +70,10 @@ describe('edge in front of the pool', () => {
     expect(after.batches.queries - before.batches.queries).toBe(40);
     expect(frames).toBeLessThan(40);
     expect(after.batches.largest).toBeGreaterThan(1);
-    const direct = await pool.client.search(qs.map((q) => ({ id: q.id, mode: 'dense', k: 5, text: q.text })));
-    answers.forEach((a, i) => expect(a.hits.map((h: { docId: string }) => h.docId)).toEqual(direct.results[i].hits.map((h) => h.docId)));
+    for (const [i, q] of qs.entries()) {
+      const direct = await pool.client.search([{ id: q.id, mode: 'dense', k: 5, text: q.text }]);
+      expect(answers[i].hits.map((h: { docId: string }) => h.docId)).toEqual(direct.results[0].hits.map((h) => h.docId));
+    }
   });
 
   it('sends identical concurrent misses to the pool once', async () => {

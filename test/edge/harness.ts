@@ -1,7 +1,7 @@
 // The edge worker in the real Workers runtime for tests and benchmarks: `wrangler dev` bundles
 // edge/index.ts and serves it from workerd on loopback, with vars given per run and its
 // Durable Object and cache state in a fresh temporary directory.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -79,4 +79,46 @@ export interface TestKey {
 export function testKey(id: string, scopes: string[], rate?: { perSecond: number; burst: number }): TestKey {
   const key = `es_test_${randomBytes(16).toString('hex')}`;
   return { key, entry: { id, sha256: createHash('sha256').update(key).digest('hex'), scopes, ...(rate ? { rate } : {}) } };
+}
+
+/**
+ * The edge as Cloudflare would run it, without wrangler dev's development proxies: the bundle
+ * `wrangler deploy --dry-run` builds, served by workerd through Miniflare (wrangler's local
+ * runtime) with the bindings of wrangler.toml. For latency benchmarks; tests use startEdge.
+ */
+export async function startEdgeBundle(vars: Record<string, string> = {}): Promise<EdgeServer> {
+  const state = await mkdtemp(join(tmpdir(), 'es-workerd-'));
+  const outdir = join(state, 'bundle');
+  const wrangler = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+  const build = spawnSync(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outdir], { cwd: REPO_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') }, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${build.stdout}${build.stderr}`);
+  const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
+  const { Log, LogLevel, Miniflare } = await import('miniflare');
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(REPO_ROOT, 'wrangler.toml'));
+  let output = '';
+  class CapturedLog extends Log {
+    override log(message: string): void {
+      output += `${message}\n`;
+    }
+  }
+  const mf = new Miniflare({
+    ...(workerOptions as object),
+    modules: true,
+    modulesRoot: outdir,
+    scriptPath: join(outdir, 'index.js'),
+    bindings: { ...((workerOptions as { bindings?: Record<string, unknown> }).bindings ?? {}), ...vars },
+    host: '127.0.0.1',
+    port: await freePort(),
+    defaultPersistRoot: state,
+    log: new CapturedLog(LogLevel.WARN),
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = (await mf.ready).origin;
+  return {
+    url,
+    output: () => output,
+    async stop() {
+      await mf.dispose();
+      await rm(state, { recursive: true, force: true });
+    },
+  };
 }

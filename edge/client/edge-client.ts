@@ -1,0 +1,49 @@
+// A typed client of the edge's API for TypeScript users, on Hono's RPC client: request and
+// response types come from the routes themselves (EdgeApp), so a change to the API is a type
+// error in the caller. Errors come back as EdgeApiError with the API's code and field.
+import { hc } from 'hono/client';
+import type { BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
+import type { EdgeApp } from '../api/index.ts';
+
+export class EdgeApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    /** Seconds to wait before retrying (429, 503). */
+    readonly retryAfterS?: number,
+  ) {
+    super(`${status} ${code}: ${message}`);
+    this.name = 'EdgeApiError';
+  }
+}
+
+export interface EdgeClientOptions {
+  apiKey?: string;
+  fetch?: typeof fetch;
+}
+
+async function unwrap<T>(res: Response): Promise<T> {
+  if (res.ok) return (await res.json()) as T;
+  const body = (await res.json().catch(() => undefined)) as { error?: { code?: string; message?: string; field?: string } } | undefined;
+  const retryAfter = res.headers.get('retry-after');
+  throw new EdgeApiError(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? res.statusText, body?.error?.field, retryAfter ? Number(retryAfter) : undefined);
+}
+
+export function createEdgeClient(baseUrl: string, opts: EdgeClientOptions = {}) {
+  const rpc = hc<EdgeApp>(baseUrl, { headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {}, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+  return {
+    /** The raw Hono client (typed routes), for what the helpers below do not cover. */
+    rpc,
+    search: async (req: SearchRequestInput): Promise<SearchResponse> => unwrap(await rpc.v1.search.$post({ json: req })),
+    searchBatch: async (req: BatchRequestInput): Promise<BatchResponse> => unwrap(await rpc.v1.search.batch.$post({ json: req })),
+    /** Health answers 503 with a body when the pool is down; both are returned, not thrown. */
+    health: async (): Promise<HealthResponse> => {
+      const res = await rpc.v1.health.$get();
+      if (res.status === 200 || res.status === 503) return (await res.json()) as HealthResponse;
+      return unwrap(res);
+    },
+  };
+}
+export type EdgeClient = ReturnType<typeof createEdgeClient>;
