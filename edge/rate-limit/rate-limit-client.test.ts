@@ -38,6 +38,19 @@ describe('RateLimitClient', () => {
     expect(calls()).toBe(1);
   });
 
+  it('fetches one lease at a time: concurrent requests take only their cost', async () => {
+    const { ns, calls } = namespace();
+    const client = new RateLimitClient(ns);
+    const p = principal(1000, 1000); // leases of 100
+    const results = await Promise.allSettled(Array.from({ length: 64 }, () => client.take(p, 1)));
+    expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+    expect(calls()).toBe(64);
+    // 100 leased by the first request + 63 single tokens were taken from the bucket of 1000;
+    // the lease's 99 left are spent locally before the object is asked again.
+    for (let i = 0; i < 99; i++) await client.take(p, 1);
+    expect(calls()).toBe(64);
+  });
+
   it('never admits more than the bucket holds, and refuses with Retry-After', async () => {
     const { ns } = namespace();
     const now = 0;

@@ -28,6 +28,8 @@ export function leaseSize(rate: RateLimit): number {
 
 export class RateLimitClient {
   private readonly leases = new Map<string, Lease>();
+  /** Principals whose lease is being fetched: concurrent requests then take only their cost. */
+  private readonly fetching = new Set<string>();
 
   constructor(
     private readonly ns: RateLimiterNamespace,
@@ -43,15 +45,30 @@ export class RateLimitClient {
       return;
     }
     const rate = principal.rate;
-    const want = Math.max(cost, Math.min(rate.burst, leaseSize(rate)));
-    const stub = this.ns.get(this.ns.idFromName(name));
-    const res = await stub.fetch('https://rate-limiter.invalid/take', { method: 'POST', body: JSON.stringify({ min: cost, want, rate }) });
-    if (!res.ok) throw new Error(`rate limiter answered ${res.status}: ${await res.text()}`);
-    const verdict = (await res.json()) as { granted: number; retryAfterMs: number | null };
+    // One lease at a time per principal: requests that arrive while it is being fetched ask the
+    // object for just their own cost (waiting for another request's fetch would tie this
+    // request to that one's I/O, which workerd does not allow).
+    const leader = !this.fetching.has(name);
+    const want = leader ? Math.max(cost, Math.min(rate.burst, leaseSize(rate))) : cost;
+    if (leader) this.fetching.add(name);
+    let verdict: { granted: number; retryAfterMs: number | null };
+    try {
+      const stub = this.ns.get(this.ns.idFromName(name));
+      const res = await stub.fetch('https://rate-limiter.invalid/take', { method: 'POST', body: JSON.stringify({ min: cost, want, rate }) });
+      if (!res.ok) throw new Error(`rate limiter answered ${res.status}: ${await res.text()}`);
+      verdict = (await res.json()) as { granted: number; retryAfterMs: number | null };
+    } finally {
+      if (leader) this.fetching.delete(name);
+    }
     if (verdict.granted >= cost) {
-      if (verdict.granted > cost) this.leases.set(name, { tokens: verdict.granted - cost, expiresAt: this.now() + LEASE_MS });
-      else this.leases.delete(name);
-      if (this.leases.size > 10_000) this.leases.delete(this.leases.keys().next().value!); // bound memory: oldest first
+      const extra = verdict.granted - cost;
+      if (extra > 0) {
+        const current = this.leases.get(name);
+        const kept = current && current.expiresAt > this.now() ? current.tokens : 0;
+        this.leases.delete(name); // re-inserted last: the map's order is the eviction order
+        this.leases.set(name, { tokens: kept + extra, expiresAt: this.now() + LEASE_MS });
+        if (this.leases.size > 10_000) this.leases.delete(this.leases.keys().next().value!);
+      }
       return;
     }
     const who = principal.kind === 'key' ? `key "${principal.id}"` : 'client';

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
+import { createEdgeClient, EdgeApiError } from '../../edge/client/index.ts';
 import { startEdge, testKey, type EdgeServer } from './harness.ts';
 
 let pool: SoloNode;
@@ -156,5 +157,28 @@ describe('bad requests', () => {
     await expectError(refused!, 429, 'rate_limited');
     // Other keys have their own buckets.
     expect((await post('/v1/search', { query: 'rate 0', mode: 'bm25', k: 1 })).status).toBe(200);
+  });
+});
+
+describe('typed client', () => {
+  it('searches, batches and reads health with the types of the routes', async () => {
+    const es = createEdgeClient(edge.url, { apiKey: searcher.key });
+    const res = await es.search({ query: queries[2].text, mode: 'bm25', k: 3 });
+    expect(res.hits.map((h) => h.rank)).toEqual([1, 2, 3]);
+    expect(res.mode).toBe('bm25');
+    const batch = await es.searchBatch({ queries: [{ query: queries[3].text, k: 2 }] });
+    expect(batch.results).toHaveLength(1);
+    const health = await es.health();
+    expect(health).toMatchObject({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
+    expect(health.endpoints[0]).toMatchObject({ url: pool.node.url, ready: true, breaker: 'closed' });
+  });
+
+  it('turns error bodies into EdgeApiError with the code, field and Retry-After', async () => {
+    const es = createEdgeClient(edge.url, { apiKey: searcher.key });
+    const err = await es.search({ query: 'x', k: 1000 }).catch((e) => e);
+    expect(err).toBeInstanceOf(EdgeApiError);
+    expect(err).toMatchObject({ status: 400, code: 'bad_request', field: 'k' });
+    const anonymous = await createEdgeClient(edge.url).search({ query: 'x' }).catch((e) => e);
+    expect(anonymous).toMatchObject({ status: 401, code: 'unauthorized' });
   });
 });

@@ -1,0 +1,37 @@
+// Workers code only: nothing under edge/ (tests aside) or shared/api may use Node built-ins or
+// generate code, or the bundle would not run in workerd.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../test/fixtures.ts';
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return name.endsWith('.ts') && !name.endsWith('.test.ts') && !name.includes('.test-') ? [path] : [];
+  });
+}
+
+const files = [...sources(join(REPO_ROOT, 'edge')), ...sources(join(REPO_ROOT, 'shared', 'api'))].map((f) => relative(REPO_ROOT, f));
+
+describe('edge runtime neutrality', () => {
+  it('finds the sources', () => {
+    expect(files).toEqual(expect.arrayContaining(['edge/index.ts', 'edge/api/app.ts', 'edge/pool/pool-transport.ts', 'shared/api/schemas.ts']));
+  });
+
+  it.each(files)('%s uses Web APIs only', (file) => {
+    const code = readFileSync(join(REPO_ROOT, file), 'utf8').replace(/\/\/.*$/gm, '');
+    expect(code).not.toMatch(/from\s+['"]node:/);
+    expect(code).not.toMatch(/from\s+['"](fs|path|crypto|buffer|util|stream|os|http|net|child_process)['"]/);
+    expect(code).not.toMatch(/\brequire\s*\(/);
+    expect(code).not.toMatch(/\bBuffer\b/);
+    expect(code).not.toMatch(/\bprocess\./);
+    expect(code).not.toMatch(/new Function|\beval\s*\(/);
+    for (const [, spec] of code.matchAll(/from\s+['"]([^'"]+)['"]/g)) {
+      const allowed = spec.startsWith('.') || spec === 'zod' || spec === 'msgpackr' || spec === 'hono' || spec.startsWith('hono/');
+      expect(allowed, `${file} imports ${spec}`).toBe(true);
+      if (spec.startsWith('.')) expect(spec.includes('gpu-pool'), `${file} imports ${spec}`).toBe(false);
+    }
+  });
+});
