@@ -1,6 +1,6 @@
 // The edge's HTTP API (Hono). Routes are chained so their types reach the typed client
 // (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { ApiError, SearchRequest, batchRequestSchema, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
 import { demoPage } from '../demo/index.ts';
@@ -8,8 +8,6 @@ import { openApiDocument } from '../openapi/index.ts';
 import { errorResponse, toApiError } from './errors.ts';
 import { callerRegion, limitBody, rateLimit, requireScope, withRuntime, type EdgeBindings } from './guards.ts';
 import { jsonBody } from './json-body.ts';
-
-const READY_TIMEOUT_MS = 1000;
 
 function searchContext(c: { executionCtx?: { waitUntil(p: Promise<unknown>): void } }, region: string | undefined, startedAt: number) {
   let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
@@ -26,14 +24,19 @@ export function createApp() {
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
   app.use('*', withRuntime);
-  app.use('/v1/*', (c, next) =>
+  app.use(
+    '/v1/*',
     cors({
-      origin: (origin) => (c.var.runtime.config.corsOrigins.includes(origin) || c.var.runtime.config.corsOrigins.includes('*') ? origin : null),
+      // Read per request: the allow-list is configuration, the middleware is built once.
+      origin: (origin, c) => {
+        const allowed = (c as Context<EdgeBindings>).var.runtime.config.corsOrigins;
+        return allowed.includes(origin) || allowed.includes('*') ? origin : null;
+      },
       allowHeaders: ['authorization', 'content-type'],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       exposeHeaders: ['retry-after'],
       maxAge: 600,
-    })(c, next),
+    }),
   );
   app.use('/v1/*', limitBody);
 
@@ -41,18 +44,8 @@ export function createApp() {
     .get('/', (c) => c.html(demoPage()))
     .get('/openapi.json', (c) => c.json(openApiDocument({ maxBatchQueries: c.var.runtime.config.maxBatchQueries, origin: new URL(c.req.url).origin })))
     .get('/v1/health', async (c) => {
-      const { picker, lease } = c.var.runtime;
-      const endpoints = await Promise.all(
-        picker.states().map(async (e) => {
-          try {
-            const res = await fetch(new URL('/readyz', e.url).href, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-            const body = (await res.json().catch(() => ({}))) as { reason?: string };
-            return { ...e, ready: res.status === 200, ...(res.status === 200 ? {} : { detail: body.reason ?? `HTTP ${res.status}` }) };
-          } catch (err) {
-            return { ...e, ready: false, detail: (err as Error).message };
-          }
-        }),
-      );
+      const { readiness, lease } = c.var.runtime;
+      const endpoints = await readiness.check();
       const ready = endpoints.filter((e) => e.ready).length;
       const body: HealthResponse = {
         edge: 'ok',

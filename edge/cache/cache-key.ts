@@ -29,6 +29,6 @@ export function requestKey(q: KeyedQuery): Promise<string> {
 }
 
 /** The Cache API key (a GET URL) of a request key on an index version. */
-export async function cacheUrl(requestKeyHex: string, indexVersion: string): Promise<string> {
-  return `https://cache.edgesearch.invalid/v1/search/${await sha256Hex(`${indexVersion}\n${requestKeyHex}`)}`;
+export function cacheUrl(requestKeyHex: string, indexVersion: string): string {
+  return `https://cache.edgesearch.invalid/v1/search/${encodeURIComponent(indexVersion)}/${requestKeyHex}`;
 }

@@ -24,9 +24,10 @@ describe('cache keys', () => {
 
   it('puts the index version into the cache URL', async () => {
     const key = await requestKey({ query: 'q', mode: 'bm25', k: 1 });
-    const [v1, v2] = [await cacheUrl(key, 'v1'), await cacheUrl(key, 'v2')];
+    const [v1, v2] = [cacheUrl(key, 'v1'), cacheUrl(key, 'v2')];
     expect(v1).not.toBe(v2);
-    expect(v1).toMatch(/^https:\/\/cache\.edgesearch\.invalid\/v1\/search\/[0-9a-f]{64}$/);
+    expect(v1).toMatch(/^https:\/\/cache\.edgesearch\.invalid\/v1\/search\/v1\/[0-9a-f]{64}$/);
+    expect(cacheUrl(key, 'a/b?c')).toContain('/a%2Fb%3Fc/'); // any version string stays one path segment
   });
 });
 

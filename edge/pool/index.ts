@@ -4,3 +4,4 @@ export { CircuitBreaker, type BreakerOptions, type BreakerState } from './circui
 export { EndpointPicker, type TrackedEndpoint } from './endpoint-picker.ts';
 export { PoolTransport, type Delivered, type TransportOptions } from './pool-transport.ts';
 export { MicroBatcher, type BatchQuery, type BatchedResult, type BatcherOptions } from './micro-batcher.ts';
+export { ReadinessProbe, type EndpointReadiness } from './readiness.ts';

@@ -28,6 +28,8 @@ interface AttemptFailure {
   breaker: boolean;
   status?: number;
   retryAfterMs?: number;
+  /** The deadline had passed before this attempt could start. */
+  expired?: boolean;
   message: string;
 }
 
@@ -63,6 +65,8 @@ export class PoolTransport {
         endpoint.breaker.success();
         return { frame: outcome.frame, endpoint: endpoint.url, attempts: attempt };
       }
+      // Running out of time says less than the failure that used the time up.
+      if (outcome.expired && last) break;
       last = outcome;
       if (outcome.breaker) endpoint.breaker.failure();
       else endpoint.breaker.success();
@@ -77,7 +81,7 @@ export class PoolTransport {
 
   private async attempt(endpoint: TrackedEndpoint, body: Uint8Array, deadline: number): Promise<{ frame: ResultFrame } | AttemptFailure> {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { retry: false, breaker: false, message: 'deadline passed' };
+    if (remaining <= 0) return { retry: false, breaker: false, expired: true, message: 'the deadline passed before the pool was asked' };
     let res: Response;
     try {
       res = await this.fetch(new URL('/v1/batch', endpoint.url).href, {
@@ -122,10 +126,10 @@ export class PoolTransport {
 }
 
 function failureToError(f: AttemptFailure, deadline: number): ApiError {
-  if (Date.now() >= deadline || f.message.endsWith('deadline passed') || f.status === 504) {
+  if (f.status === 429) return new ApiError('pool_unavailable', `the pool is overloaded: ${f.message}`, undefined, Math.max(1, Math.ceil((f.retryAfterMs ?? 1000) / 1000)));
+  if (f.expired || f.status === 504 || (f.status === undefined && Date.now() >= deadline)) {
     return new ApiError('deadline_exceeded', `the pool did not answer in time (${f.message})`);
   }
-  if (f.status === 429) return new ApiError('pool_unavailable', `the pool is overloaded: ${f.message}`, undefined, Math.max(1, Math.ceil((f.retryAfterMs ?? 1000) / 1000)));
   if (f.status !== undefined && f.status >= 400 && f.status < 500) return new ApiError('bad_gateway', `the pool refused the edge's request: ${f.message}`);
   return new ApiError('pool_unavailable', `no pool endpoint answered: ${f.message}`, undefined, 1);
 }

@@ -5,7 +5,7 @@ import { importSigningKey } from '../../shared/protocol/index.ts';
 import { Authenticator } from '../auth/index.ts';
 import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
 import { parseEdgeConfig, type EdgeConfig, type EdgeEnv } from '../config/index.ts';
-import { EndpointPicker, MicroBatcher, PoolTransport } from '../pool/index.ts';
+import { EndpointPicker, MicroBatcher, PoolTransport, ReadinessProbe } from '../pool/index.ts';
 import { RateLimitClient } from '../rate-limit/index.ts';
 import { SearchService, type PoolAnswer } from '../search/index.ts';
 
@@ -13,6 +13,7 @@ export interface EdgeRuntime {
   config: EdgeConfig;
   auth: Authenticator;
   picker: EndpointPicker;
+  readiness: ReadinessProbe;
   batcher: MicroBatcher;
   lease: VersionLease;
   coalescer: Coalescer<PoolAnswer>;
@@ -61,6 +62,7 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     config,
     auth: new Authenticator({ keys: config.apiKeys, publicMode: config.publicMode, publicRate: config.publicRate, defaultRate: config.defaultRate }),
     picker,
+    readiness: new ReadinessProbe(picker, { ttlMs: 1000, timeoutMs: 1000 }),
     batcher,
     lease,
     coalescer,

@@ -41,14 +41,14 @@ export class SearchService {
     const key = await requestKey(req);
     const version = this.opts.lease.current();
     if (req.cache && version !== undefined && this.opts.cache.enabled) {
-      const hit = await this.opts.cache.get(await cacheUrl(key, version), version);
+      const hit = await this.opts.cache.get(cacheUrl(key, version), version);
       if (hit) return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
     }
     // The leader's answer goes into the cache (complete answers only); the coalescing entry
     // stays until the write is done, and the isolate stays up for it (waitUntil).
     const store = (answer: PoolAnswer): Promise<unknown> => {
       if (answer.partial || !this.opts.cache.enabled) return Promise.resolve();
-      const write = cacheUrl(key, answer.indexVersion).then((url) => this.opts.cache.put(url, { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs }));
+      const write = this.opts.cache.put(cacheUrl(key, answer.indexVersion), { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs });
       ctx.waitUntil(write);
       return write;
     };

@@ -31,6 +31,7 @@ beforeAll(async () => {
     POOL_SIGNING_KEY: SIGNING_KEY,
     API_KEYS: JSON.stringify([searcher.entry, admin.entry, limited.entry]),
     MAX_BODY_BYTES: '4096',
+    CORS_ORIGINS: 'https://app.example',
   });
 }, 300_000);
 afterAll(async () => {
@@ -157,6 +158,22 @@ describe('bad requests', () => {
     await expectError(refused!, 429, 'rate_limited');
     // Other keys have their own buckets.
     expect((await post('/v1/search', { query: 'rate 0', mode: 'bm25', k: 1 })).status).toBe(200);
+  });
+});
+
+describe('CORS', () => {
+  it('answers preflights for allowed origins only', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${edge.url}/v1/search`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    const allowed = await preflight('https://app.example');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const other = await preflight('https://evil.example');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const res = await post('/v1/search', { query: 'x', mode: 'bm25', k: 1 }, searcher.key, { origin: 'https://app.example' });
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(res.headers.get('access-control-expose-headers')).toMatch(/retry-after/);
   });
 });
 

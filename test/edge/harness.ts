@@ -110,6 +110,9 @@ export async function startEdgeBundle(vars: Record<string, string> = {}): Promis
     host: '127.0.0.1',
     port: await freePort(),
     defaultPersistRoot: state,
+    // A local-development shim (it strips CF-Connecting-IP from outgoing requests, which
+    // Cloudflare does itself); it adds a hop to every fetch that production does not have.
+    stripCfConnectingIp: false,
     log: new CapturedLog(LogLevel.WARN),
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = (await mf.ready).origin;
