@@ -115,7 +115,7 @@ try {
   const measureLatency = async (served: string, edgeClient: EdgeLoadClient) => {
     log(`2. latency added by the edge (${served})`);
     for (const mode of ['bm25', 'dense', 'hybrid'] as const) {
-      for (let i = 0; i < 30; i++) await edgeClient.search({ query: queries[i].text, mode, k: 10, cache: false }); // warm up
+      for (let i = 0; i < 100; i++) await edgeClient.search({ query: queries[i].text, mode, k: 10, cache: false }); // warm up
       const d: number[] = [];
       const e: number[] = [];
       const added: number[] = [];

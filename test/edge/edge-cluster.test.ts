@@ -42,7 +42,13 @@ describe('edge + local pool cluster', () => {
   it('returns the same top-10 as one process holding every shard, for the 300 test queries', async () => {
     expect(queries).toHaveLength(300);
     for (const mode of ['dense', 'bm25'] as const) {
-      const answers = await Promise.all(queries.map((q, i) => new Promise((r) => setTimeout(r, i * 2)).then(() => client.sample({ query: q.text, mode, k: 10, cache: false }, 0))));
+      // 16 requests in flight at a time: concurrent enough to form micro-batches.
+      const answers: Awaited<ReturnType<EdgeLoadClient['sample']>>[] = [];
+      let next = 0;
+      const worker = async () => {
+        for (let i = next++; i < queries.length; i = next++) answers[i] = await client.sample({ query: queries[i].text, mode, k: 10, cache: false }, 0);
+      };
+      await Promise.all(Array.from({ length: 16 }, worker));
       answers.forEach((a, i) => {
         expect(a.ok, a.code).toBe(true);
         expect(a.ids, `${mode}:${queries[i].id}`).toEqual(reference.get(`${mode}:${queries[i].id}`)!.ids);
