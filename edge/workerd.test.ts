@@ -1,12 +1,18 @@
-// The edge worker in the real Workers runtime (wrangler dev → workerd), before any pool exists:
-// configuration errors, routing of unknown paths, the OpenAPI document.
+// The edge worker in the real Workers runtime (wrangler dev → workerd) with no pool behind it:
+// unknown paths, health of a dead pool, the OpenAPI document, public mode's per-IP limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEdge, type EdgeServer } from '../test/edge/harness.ts';
 
 let edge: EdgeServer;
 
 beforeAll(async () => {
-  edge = await startEdge({ POOL_ENDPOINTS: 'http://127.0.0.1:9', POOL_SIGNING_KEY: 'k' });
+  edge = await startEdge({
+    POOL_ENDPOINTS: 'http://127.0.0.1:9',
+    POOL_SIGNING_KEY: 'k',
+    PUBLIC_MODE: 'true',
+    PUBLIC_RATE: JSON.stringify({ perSecond: 0.05, burst: 2 }),
+    REQUEST_DEADLINE_MS: '200',
+  });
 }, 120_000);
 afterAll(async () => {
   await edge?.stop();
@@ -35,5 +41,22 @@ describe('edge worker in workerd (wrangler dev)', () => {
     expect(req.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
     expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid']);
     expect(doc.components.schemas.BatchRequest.properties.queries.maxItems).toBe(32);
+  });
+
+  it('in public mode limits keyless searches per client IP, and a forged X-Real-IP does not reset it', async () => {
+    const search = (headers: Record<string, string> = {}) =>
+      fetch(`${edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: 'x', mode: 'bm25' }) });
+    const first = await search();
+    // Admitted, then the unreachable pool: 503 or 504 with the pool's address in the message.
+    expect([503, 504]).toContain(first.status);
+    expect((await first.json()).error.message).toMatch(/127\.0\.0\.1:9/);
+    await (await search()).arrayBuffer();
+    const limited = await search();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await limited.json()).error.code).toBe('rate_limited');
+    expect((await search({ 'x-real-ip': '203.0.113.9' })).status).toBe(429);
+    // Public mode never opens admin routes.
+    expect((await fetch(`${edge.url}/v1/admin/stats`)).status).toBe(401);
   });
 });

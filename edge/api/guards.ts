@@ -15,7 +15,9 @@ export const withRuntime: MiddlewareHandler<EdgeBindings> = async (c, next) => {
 
 export function requireScope(scope: Scope): MiddlewareHandler<EdgeBindings> {
   return async (c, next) => {
-    const ip = c.req.header('cf-connecting-ip') ?? c.req.header('x-real-ip') ?? 'unknown';
+    // Cloudflare sets CF-Connecting-IP and overwrites a client's; other headers (X-Real-IP,
+    // X-Forwarded-For) are the client's to choose, so they must not pick the rate-limit bucket.
+    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
     c.set('principal', await c.var.runtime.auth.authenticate(c.req.header('authorization'), scope, ip));
     await next();
   };
