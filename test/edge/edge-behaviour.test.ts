@@ -51,6 +51,8 @@ beforeAll(async () => {
     POOL_SIGNING_KEY: SIGNING_KEY,
     API_KEYS: JSON.stringify([user.entry]),
     BATCH_WINDOW_MS: '5',
+    // Once open, the dead endpoint's circuit stays open for the rest of the file.
+    BREAKER_COOLDOWN_MS: '600000',
   });
 }, 300_000);
 afterAll(async () => {
@@ -61,7 +63,9 @@ afterAll(async () => {
 
 describe('edge in front of the pool', () => {
   it('routes around a dead endpoint (retry, then an open circuit)', async () => {
-    for (let i = 0; i < 12; i++) expect((await search({ query: queries[i].text, mode: 'bm25', k: 3, cache: false })).hits).toHaveLength(3);
+    // Each request draws the dead endpoint first with probability ½; 3 failures open its circuit
+    // (fewer than 3 in 24 draws: p ≈ 2e-5).
+    for (let i = 0; i < 24; i++) expect((await search({ query: queries[i].text, mode: 'bm25', k: 3, cache: false })).hits).toHaveLength(3);
     const { endpoints } = await stats();
     expect(endpoints.find((e: { url: string }) => e.url === 'http://127.0.0.1:9').breaker).toBe('open');
     expect(endpoints.find((e: { url: string }) => e.url === slowPool.url).breaker).toBe('closed');

@@ -11,7 +11,7 @@ let pool: SoloNode;
 let edge: EdgeServer;
 const searcher = testKey('searcher', ['search']);
 const admin = testKey('admin', ['admin']);
-const limited = testKey('limited', ['search'], { perSecond: 0.5, burst: 3 });
+const limited = testKey('limited', ['search'], { perSecond: 0.2, burst: 3 }); // a token per 5 s: none comes back during the test
 let queries: { id: string; text: string }[];
 
 function post(path: string, body: unknown, key: string | null = searcher.key, headers: Record<string, string> = {}): Promise<Response> {
@@ -154,7 +154,7 @@ describe('bad requests', () => {
     expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
     expect(statuses.slice(3)).toEqual([429, 429]);
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(Number(refused!.headers.get('retry-after'))).toBeLessThanOrEqual(2);
+    expect(Number(refused!.headers.get('retry-after'))).toBeLessThanOrEqual(5);
     await expectError(refused!, 429, 'rate_limited');
     // Other keys have their own buckets.
     expect((await post('/v1/search', { query: 'rate 0', mode: 'bm25', k: 1 })).status).toBe(200);
