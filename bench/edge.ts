@@ -15,7 +15,7 @@ import type { WireQuery } from '../shared/protocol/index.ts';
 import { normalizeQuery, type SearchResponse } from '../shared/api/index.ts';
 import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
 import { PoolClient } from '../gpu-pool/pool-client/index.ts';
-import { closedLoopWith, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
+import { closedLoopWith, percentile, sendQuery, summarizeLoad, type LoadSample } from '../test/load/closed-loop.ts';
 import { EdgeLoadClient } from '../test/load/edge-client.ts';
 import { startEdge, startEdgeBundle, testKey, type EdgeServer } from '../test/edge/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
@@ -162,10 +162,6 @@ try {
   // 3. Throughput.
   log('3. throughput at 16 and 64 connections');
   lines.push(`## Throughput (hybrid, k=10, ${SECONDS} s closed loop per cell)`, '', '| connections | path | q/s | p50 ms | p99 ms | errors |', '|---:|---|---:|---:|---:|---:|');
-  const summarize = (samples: LoadSample[], seconds: number) => {
-    const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs);
-    return { qps: ok.length / seconds, p50: percentile(ok, 50), p99: percentile(ok, 99), errors: samples.length - ok.length, codes: [...new Set(samples.filter((s) => !s.ok).map((s) => s.code))] };
-  };
   const q = (i: number) => queries[i % queries.length];
   for (const connections of [16, 64]) {
     const cells: [string, (i: number, t0: number) => Promise<LoadSample>][] = [
@@ -175,9 +171,9 @@ try {
     ];
     for (const [path, send] of cells) {
       const { samples, seconds } = await closedLoopWith(send, { clients: connections, durationMs: SECONDS * 1000 });
-      const r = summarize(samples, seconds);
-      lines.push(`| ${connections} | ${path} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.errors} |`);
-      log(`${connections} connections, ${path}: ${f1(r.qps)} q/s, p50 ${f1(r.p50)} ms, p99 ${f1(r.p99)} ms, ${r.errors} errors ${r.codes.join(' ')}`);
+      const r = summarizeLoad(samples, seconds);
+      lines.push(`| ${connections} | ${path} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} | ${r.failed} |`);
+      log(`${connections} connections, ${path}: ${f1(r.qps)} q/s, p50 ${f1(r.p50)} ms, p99 ${f1(r.p99)} ms, ${r.failed} errors ${r.codes.join(' ')}`);
     }
   }
   lines.push('');
@@ -189,10 +185,10 @@ try {
     const run = closedLoopWith((i, t0) => edgeClient.sample({ query: q(i).text, mode: 'hybrid', k: 10, cache: false }, t0), { clients: 64, durationMs: SOAK_SECONDS * 1000 });
     await during?.();
     const { samples, seconds } = await run;
-    const r = summarize(samples, seconds);
+    const r = summarizeLoad(samples, seconds);
     const partial = samples.filter((s) => s.ok && s.partial?.length).length;
-    lines.push(`| ${name} | ${samples.length} | ${r.errors} | ${((100 * r.errors) / samples.length).toFixed(3)}% | ${partial} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} |`);
-    log(`${name}: ${samples.length} requests, ${r.errors} errors (${r.codes.join(' ')}), ${partial} partial`);
+    lines.push(`| ${name} | ${samples.length} | ${r.failed} | ${((100 * r.failed) / samples.length).toFixed(3)}% | ${partial} | ${f1(r.qps)} | ${f1(r.p50)} | ${f1(r.p99)} |`);
+    log(`${name}: ${samples.length} requests, ${r.failed} errors (${r.codes.join(' ')}), ${partial} partial`);
   };
   await soak('all nodes up');
   await soak(`node1 SIGKILLed after ${KILL_AFTER_S} s`, async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { WireQuery } from '../shared/protocol/index.ts';
 import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
 import { PoolClient } from '../gpu-pool/pool-client/index.ts';
-import { closedLoop, percentile, sendQuery, type LoadSample } from '../test/load/closed-loop.ts';
+import { closedLoop, percentile, sendQuery, summarizeLoad, type LoadSample } from '../test/load/closed-loop.ts';
 import { referenceAnswers } from '../test/pool/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
 import { poolIndex } from './pool-index.ts';
@@ -81,11 +81,6 @@ const queryAt = (i: number): WireQuery => {
   return { id: `${mode}:${q.id}`, mode, k: 10, text: q.text };
 };
 
-function summarize(samples: LoadSample[], seconds: number) {
-  const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs);
-  return { qps: ok.length / seconds, p50: percentile(ok, 50), p95: percentile(ok, 95), p99: percentile(ok, 99), failed: samples.length - ok.length };
-}
-
 async function meanBatchSize(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const sum = Number(/^edgesearch_batch_size_sum (\S+)/m.exec(text)?.[1] ?? NaN);
@@ -103,7 +98,7 @@ for (const [setup, nodes, replicas] of [['1 node', 1, 1], ['3 nodes', 3, 2]] as 
       try {
         await closedLoop(client, { clients: 4, durationMs: 1000, query: queryAt }); // warm up
         const { samples, seconds } = await closedLoop(client, { clients, durationMs: SECONDS * 1000, query: queryAt });
-        const row = { setup, batching, clients, ...summarize(samples, seconds), meanBatch: await meanBatchSize(c.nodes[0].url) };
+        const row = { setup, batching, clients, ...summarizeLoad(samples, seconds), meanBatch: await meanBatchSize(c.nodes[0].url) };
         rows.push(row);
         log(`${setup}, ${batching}, ${clients} clients: ${row.qps.toFixed(1)} q/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
         if (nodes === 1 && maxBatch === 32 && clients === 32) capacity = row.qps;

@@ -2,21 +2,16 @@
 // (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { ApiError, SearchRequest, batchRequestSchema, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
+import { ApiError, SearchRequest, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
 import { demoPage } from '../demo/index.ts';
 import { openApiDocument } from '../openapi/index.ts';
+import type { SearchContext } from '../search/index.ts';
 import { errorResponse, toApiError } from './errors.ts';
 import { callerRegion, limitBody, rateLimit, requireScope, withRuntime, type EdgeBindings } from './guards.ts';
 import { jsonBody } from './json-body.ts';
 
-function searchContext(c: { executionCtx?: { waitUntil(p: Promise<unknown>): void } }, region: string | undefined, startedAt: number) {
-  let ctx: { waitUntil(p: Promise<unknown>): void } | undefined;
-  try {
-    ctx = c.executionCtx;
-  } catch {
-    ctx = undefined; // app.request() in tests has no execution context
-  }
-  return { region, startedAt, waitUntil: (p: Promise<unknown>) => (ctx ? ctx.waitUntil(p) : void p.catch(() => {})) };
+function searchContext(c: Context<EdgeBindings>, startedAt: number): SearchContext {
+  return { region: callerRegion(c), startedAt, waitUntil: (p) => c.executionCtx.waitUntil(p) };
 }
 
 export function createApp() {
@@ -59,14 +54,14 @@ export function createApp() {
       const startedAt = performance.now();
       const req = c.req.valid('json');
       await rateLimit(c, 1);
-      const body: SearchResponse = await c.var.runtime.search.search(req, searchContext(c, callerRegion(c), startedAt));
+      const body: SearchResponse = await c.var.runtime.search.search(req, searchContext(c, startedAt));
       return c.json(body, 200);
     })
-    .post('/v1/search/batch', requireScope('search'), jsonBody((c) => batchRequestSchema(c.var.runtime.config.maxBatchQueries)), async (c) => {
+    .post('/v1/search/batch', requireScope('search'), jsonBody((c) => (c as Context<EdgeBindings>).var.runtime.batchRequest), async (c) => {
       const startedAt = performance.now();
       const { queries } = c.req.valid('json');
       await rateLimit(c, queries.length);
-      const ctx = searchContext(c, callerRegion(c), startedAt);
+      const ctx = searchContext(c, startedAt);
       const settled = await Promise.allSettled(queries.map((q) => c.var.runtime.search.search(q, ctx)));
       const body: BatchResponse = { results: settled.map((s) => (s.status === 'fulfilled' ? s.value : toApiError(s.reason).body())) };
       return c.json(body, 200);

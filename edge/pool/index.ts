@@ -1,5 +1,6 @@
 // The edge's side of the pool: endpoint choice (weights, regions, circuit breakers), signed
 // frame delivery with retries, and micro-batching of concurrent queries.
+export { fullJitterBackoffMs } from './backoff.ts';
 export { CircuitBreaker, type BreakerOptions, type BreakerState } from './circuit-breaker.ts';
 export { EndpointPicker, type TrackedEndpoint } from './endpoint-picker.ts';
 export { PoolTransport, type Delivered, type TransportOptions } from './pool-transport.ts';

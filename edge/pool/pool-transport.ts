@@ -4,6 +4,7 @@
 import type { ResultFrame, SearchFrame } from '../../shared/protocol/index.ts';
 import { decodeFrame, encodeFrame, signatureHeaders } from '../../shared/protocol/index.ts';
 import { ApiError } from '../../shared/api/index.ts';
+import { fullJitterBackoffMs } from './backoff.ts';
 import type { EndpointPicker, TrackedEndpoint } from './endpoint-picker.ts';
 
 export interface TransportOptions {
@@ -71,8 +72,7 @@ export class PoolTransport {
       if (outcome.breaker) endpoint.breaker.failure();
       else endpoint.breaker.success();
       if (!outcome.retry) break;
-      // Full jitter (AWS architecture blog): spreads the retries of many isolates apart.
-      const backoff = Math.max(outcome.retryAfterMs ?? 0, this.random() * this.opts.retryBaseMs * 2 ** Math.min(attempt - 1, 6));
+      const backoff = Math.max(outcome.retryAfterMs ?? 0, fullJitterBackoffMs(attempt - 1, this.opts.retryBaseMs, this.random));
       if (Date.now() + backoff >= frame.deadline) break;
       if (backoff > 0) await this.sleep(backoff);
     }

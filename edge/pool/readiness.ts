@@ -2,16 +2,12 @@
 // isolate (health is public; it must not become a way to multiply requests to the pool).
 // Only finished answers are shared: a request never waits on another request's fetch, which
 // workerd would cancel.
+import type { z } from 'zod';
+import type { EndpointHealth } from '../../shared/api/index.ts';
 import type { EndpointPicker } from './endpoint-picker.ts';
 
-export interface EndpointReadiness {
-  url: string;
-  region?: string;
-  weight: number;
-  breaker: 'closed' | 'open' | 'half-open';
-  ready: boolean;
-  detail?: string;
-}
+/** One router as /v1/health reports it. */
+export type EndpointReadiness = z.infer<typeof EndpointHealth>;
 
 export class ReadinessProbe {
   private last?: { at: number; ready: Map<string, { ready: boolean; detail?: string }> };

@@ -1,6 +1,7 @@
 // Everything an isolate keeps between requests: the parsed configuration, endpoint breakers,
 // the micro-batcher, the version lease and the coalescing table. Built on the first request
 // and rebuilt only if the environment changes (a new deployment gets a new isolate anyway).
+import { batchRequestSchema } from '../../shared/api/index.ts';
 import { importSigningKey } from '../../shared/protocol/index.ts';
 import { Authenticator } from '../auth/index.ts';
 import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
@@ -18,6 +19,8 @@ export interface EdgeRuntime {
   lease: VersionLease;
   coalescer: Coalescer<PoolAnswer>;
   search: SearchService;
+  /** The batch request schema for this configuration's MAX_BATCH_QUERIES (built once). */
+  batchRequest: ReturnType<typeof batchRequestSchema>;
   /** Absent when the RATE_LIMITER binding is. */
   rateLimit?: RateLimitClient;
 }
@@ -66,6 +69,7 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     batcher,
     lease,
     coalescer,
+    batchRequest: batchRequestSchema(config.maxBatchQueries),
     search: new SearchService({ batcher, cache, lease, coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
     ...(env.RATE_LIMITER ? { rateLimit: new RateLimitClient(env.RATE_LIMITER) } : {}),
   };

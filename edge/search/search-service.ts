@@ -4,7 +4,7 @@
 import { ApiError, type Hit, type SearchRequest, type SearchResponse } from '../../shared/api/index.ts';
 import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
 import { cacheUrl, requestKey, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
-import type { BatchedResult, MicroBatcher } from '../pool/index.ts';
+import { fullJitterBackoffMs, type BatchedResult, type MicroBatcher } from '../pool/index.ts';
 
 /** Past the deadline the pool itself was given, so the pool's own deadline error wins. */
 const DEADLINE_GRACE_MS = 250;
@@ -40,14 +40,14 @@ export class SearchService {
   async search(req: SearchRequest, ctx: SearchContext): Promise<SearchResponse> {
     const key = await requestKey(req);
     const version = this.opts.lease.current();
-    if (req.cache && version !== undefined && this.opts.cache.enabled) {
+    if (req.cache && version !== undefined) {
       const hit = await this.opts.cache.get(cacheUrl(key, version), version);
       if (hit) return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
     }
     // The leader's answer goes into the cache (complete answers only); the coalescing entry
     // stays until the write is done, and the isolate stays up for it (waitUntil).
     const store = (answer: PoolAnswer): Promise<unknown> => {
-      if (answer.partial || !this.opts.cache.enabled) return Promise.resolve();
+      if (answer.partial) return Promise.resolve();
       const write = this.opts.cache.put(cacheUrl(key, answer.indexVersion), { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs });
       ctx.waitUntil(write);
       return write;
@@ -93,7 +93,7 @@ export class SearchService {
       this.opts.lease.renew(got.indexVersion);
       const { result } = got;
       if (!result.error) return toAnswer(result, got.indexVersion, poolMs);
-      const backoff = Math.random() * this.opts.retryBaseMs * 2 ** Math.min(attempt, 6);
+      const backoff = fullJitterBackoffMs(attempt, this.opts.retryBaseMs);
       if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error);
       await new Promise((r) => setTimeout(r, backoff));
     }

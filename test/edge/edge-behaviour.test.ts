@@ -3,11 +3,12 @@
 // never serving an older index version than the one the pool has moved to.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import type { SearchRequestInput } from '../../shared/api/index.ts';
+import { createEdgeClient, type EdgeClient } from '../../edge/client/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
-import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
+import { SIGNING_KEY, adminSwap, startSoloNode, type SoloNode } from '../pool/harness.ts';
 import { startDelayProxy, startEdge, testKey, type EdgeServer } from './harness.ts';
 
 let pool: SoloNode;
@@ -18,20 +19,14 @@ let v2: string;
 let queries: { id: string; text: string }[];
 const user = testKey('user', ['search', 'admin'], { perSecond: 1000, burst: 1000 });
 
-const search = async (body: Record<string, unknown>) => {
-  const res = await fetch(`${edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${user.key}` }, body: JSON.stringify(body) });
-  const json = await res.json();
-  if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(json)}`);
-  return json;
-};
-const stats = async () => (await fetch(`${edge.url}/v1/admin/stats`, { headers: { authorization: `Bearer ${user.key}` } })).json();
+let es: EdgeClient | undefined;
+const search = (body: SearchRequestInput) => es!.search(body);
+const stats = async () => (await es!.rpc.v1.admin.stats.$get()).json();
 
 async function swapAll(index: string): Promise<void> {
   const manifest = await readIndexManifest(index);
-  const key = await importSigningKey(SIGNING_KEY);
   for (const [shard, s] of manifest.shards.entries()) {
-    const body = new TextEncoder().encode(JSON.stringify({ shard, dir: join(index, s.dir) }));
-    const res = await fetch(`${pool.node.url}/v1/admin/swap`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...(await signatureHeaders(key, body)) } });
+    const res = await adminSwap(pool.node.url, { shard, dir: join(index, s.dir) });
     expect(res.status, await res.text()).toBe(200);
   }
 }
@@ -54,6 +49,7 @@ beforeAll(async () => {
     // Once open, the dead endpoint's circuit stays open for the rest of the file.
     BREAKER_COOLDOWN_MS: '600000',
   });
+  es = createEdgeClient(edge.url, { apiKey: user.key });
 }, 300_000);
 afterAll(async () => {
   await edge?.stop();
@@ -67,8 +63,8 @@ describe('edge in front of the pool', () => {
     // (fewer than 3 in 24 draws: p ≈ 2e-5).
     for (let i = 0; i < 24; i++) expect((await search({ query: queries[i].text, mode: 'bm25', k: 3, cache: false })).hits).toHaveLength(3);
     const { endpoints } = await stats();
-    expect(endpoints.find((e: { url: string }) => e.url === 'http://127.0.0.1:9').breaker).toBe('open');
-    expect(endpoints.find((e: { url: string }) => e.url === slowPool.url).breaker).toBe('closed');
+    expect(endpoints.find((e) => e.url === 'http://127.0.0.1:9')!.breaker).toBe('open');
+    expect(endpoints.find((e) => e.url === slowPool.url)!.breaker).toBe('closed');
   });
 
   it('packs concurrent requests into fewer pool frames, each answered with its own hits', async () => {
@@ -98,7 +94,7 @@ describe('edge in front of the pool', () => {
   });
 
   it('never serves the cached answers of an index version the pool has left', async () => {
-    const q = { query: queries[55].text, mode: 'bm25', k: 10 };
+    const q = { query: queries[55].text, mode: 'bm25' as const, k: 10 };
     const first = await search(q);
     const again = await search(q);
     expect([first.cached, again.cached]).toEqual([false, true]);

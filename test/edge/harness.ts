@@ -5,9 +5,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../gpu-pool/cluster/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 
 export interface EdgeServer {
@@ -17,24 +17,22 @@ export interface EdgeServer {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+const WRANGLER = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+
+/** wrangler's environment: no telemetry, no prompts, logs in the run's own state directory. */
+function wranglerEnv(state: string): NodeJS.ProcessEnv {
+  return { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') };
 }
 
 /** Starts `wrangler dev` with `vars` (overriding wrangler.toml's) and waits until it serves. */
 export async function startEdge(vars: Record<string, string> = {}): Promise<EdgeServer> {
   const port = await freePort();
   const state = await mkdtemp(join(tmpdir(), 'es-wrangler-'));
-  const wrangler = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-  const args = [wrangler, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--persist-to', state, '--log-level', 'warn'];
+  const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--persist-to', state, '--log-level', 'warn'];
   for (const [k, v] of Object.entries(vars)) args.push('--var', `${k}:${v}`);
   const dev: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') },
+    env: wranglerEnv(state),
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -90,8 +88,7 @@ export function testKey(id: string, scopes: string[], rate?: { perSecond: number
 export async function startEdgeBundle(vars: Record<string, string> = {}): Promise<EdgeServer> {
   const state = await mkdtemp(join(tmpdir(), 'es-workerd-'));
   const outdir = join(state, 'bundle');
-  const wrangler = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-  const build = spawnSync(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', outdir], { cwd: REPO_ROOT, env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') }, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [WRANGLER, 'deploy', '--dry-run', '--outdir', outdir], { cwd: REPO_ROOT, env: wranglerEnv(state), encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${build.stdout}${build.stderr}`);
   const { unstable_getMiniflareWorkerOptions } = await import('wrangler');
   const { Log, LogLevel, Miniflare } = await import('miniflare');

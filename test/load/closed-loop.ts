@@ -62,6 +62,13 @@ export async function closedLoopWith(send: (i: number, t0: number) => Promise<Lo
   return { samples, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** Throughput and latency of the answered queries, and what the failed ones failed with. */
+export function summarizeLoad(samples: LoadSample[], seconds: number): { qps: number; p50: number; p95: number; p99: number; failed: number; codes: string[] } {
+  const ok = samples.filter((s) => s.ok).map((s) => s.latencyMs);
+  const codes = [...new Set(samples.filter((s) => !s.ok).map((s) => s.code ?? '?'))];
+  return { qps: ok.length / seconds, p50: percentile(ok, 50), p95: percentile(ok, 95), p99: percentile(ok, 99), failed: samples.length - ok.length, codes };
+}
+
 export function percentile(values: number[], p: number): number {
   if (values.length === 0) return NaN;
   const sorted = [...values].sort((a, b) => a - b);

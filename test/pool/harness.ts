@@ -9,6 +9,7 @@ import { PoolNode } from '../../gpu-pool/server/index.ts';
 import type { MethodName } from '../../gpu-pool/methods/index.ts';
 import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/search/index.ts';
+import { importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
 
@@ -86,4 +87,11 @@ export async function startSoloNode(index: string, shards: number, extra: Record
       await node.close();
     },
   };
+}
+
+/** POSTs a signed `/v1/admin/swap` request (`{shard, dir}`, or any body) to a pool node. */
+export async function adminSwap(nodeUrl: string, body: unknown): Promise<Response> {
+  const bytes = new TextEncoder().encode(JSON.stringify(body));
+  const headers = await signatureHeaders(await importSigningKey(SIGNING_KEY), bytes);
+  return fetch(`${nodeUrl}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
 }

@@ -8,7 +8,7 @@ import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
-import { SIGNING_KEY, startSoloNode } from './harness.ts';
+import { adminSwap, startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;
@@ -16,11 +16,7 @@ let close: () => Promise<void>;
 let v1: string;
 let v2: string;
 
-async function swap(body: unknown): Promise<Response> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const headers = await signatureHeaders(await importSigningKey(SIGNING_KEY), bytes);
-  return fetch(`${node.url}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
-}
+const swap = (body: unknown) => adminSwap(node.url, body);
 
 beforeAll(async () => {
   v1 = await fixtureIndex({ limit: 200, shards: 2 });
