@@ -118,6 +118,16 @@ describe('PoolTransport', () => {
     expect(err).toMatchObject({ code: 'pool_unavailable', status: 503, retryAfterS: 1 });
   });
 
+  it('answers 503 for an overloaded pool whose last retry runs into the deadline', async () => {
+    let calls = 0;
+    const { transport: t, picker } = await transport([await fakeRouter(() => (calls++ === 0 ? 'overloaded' : 'silent'))], 1);
+    const err = await t.send(frame(300)).catch((e) => e);
+    expect(calls).toBe(2);
+    expect(err).toMatchObject({ code: 'pool_unavailable', status: 503, retryAfterS: 1 });
+    expect(err.message).toMatch(/overloaded: busy/);
+    expect(picker.states()[0].breaker).toBe('open'); // the silence still counts against its circuit
+  });
+
   it('answers 503 when no endpoint is reachable', async () => {
     const { transport: t } = await transport(['http://127.0.0.1:9']);
     const err = await t.send(frame(300)).catch((e) => e);

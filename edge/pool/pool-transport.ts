@@ -29,7 +29,7 @@ interface AttemptFailure {
   breaker: boolean;
   status?: number;
   retryAfterMs?: number;
-  /** The deadline had passed before this attempt could start. */
+  /** The deadline passed before this attempt could start, or while it waited for an answer. */
   expired?: boolean;
   message: string;
 }
@@ -66,8 +66,12 @@ export class PoolTransport {
         endpoint.breaker.success();
         return { frame: outcome.frame, endpoint: endpoint.url, attempts: attempt };
       }
-      // Running out of time says less than the failure that used the time up.
-      if (outcome.expired && last) break;
+      // Running out of time says less than the failure that used the time up (an overloaded
+      // pool whose last retry straddles the deadline is still an overloaded pool).
+      if (outcome.expired && last) {
+        if (outcome.breaker) endpoint.breaker.failure();
+        break;
+      }
       last = outcome;
       if (outcome.breaker) endpoint.breaker.failure();
       else endpoint.breaker.success();
@@ -92,7 +96,8 @@ export class PoolTransport {
       });
     } catch (err) {
       const timeout = (err as Error).name === 'TimeoutError' || Date.now() >= deadline;
-      return { retry: !timeout, breaker: true, message: `${endpoint.url}: ${timeout ? 'no answer before the deadline' : (err as Error).message}` };
+      if (timeout) return { retry: false, breaker: true, expired: true, message: `${endpoint.url}: no answer before the deadline` };
+      return { retry: true, breaker: true, message: `${endpoint.url}: ${(err as Error).message}` };
     }
     let bytes: Uint8Array;
     try {
