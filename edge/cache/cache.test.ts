@@ -32,23 +32,32 @@ describe('cache keys', () => {
 });
 
 describe('VersionLease', () => {
-  it('holds a version for ttl ms after each renewal, and a new version replaces the old at once', () => {
+  it("holds a version until the pool's promise ends, and a newer answer replaces it at once", () => {
     let now = 0;
-    const lease = new VersionLease(1000, () => now);
+    const lease = new VersionLease(() => now);
     expect(lease.current()).toBeUndefined();
-    lease.renew('v1');
+    lease.renew('v1', 1000);
     now = 999;
     expect(lease.current()).toBe('v1');
     now = 1000;
     expect(lease.current()).toBeUndefined();
     expect(lease.lastSeen).toBe('v1');
-    lease.renew('v2');
+    lease.renew('v2', 1200);
     expect(lease.current()).toBe('v2');
+    lease.renew('v1', 1100); // a rolling swap: the newest answer wins while its promise holds
+    expect(lease.current()).toBe('v1');
   });
 
-  it('with ttl 0 never answers from the lease', () => {
-    const lease = new VersionLease(0, () => 5);
-    lease.renew('v1');
+  it('never serves from an answer without a promise, or one whose promise has already ended', () => {
+    let now = 500;
+    const lease = new VersionLease(() => now);
+    lease.renew('v1', 500); // versionLeaseMs 0
+    expect(lease.current()).toBeUndefined();
+    lease.renew('v1', 900);
+    lease.renew('v2', 400); // a late answer, promise long over: v1's promise still holds
+    expect(lease.current()).toBe('v1');
+    expect(lease.lastSeen).toBe('v2');
+    now = 900;
     expect(lease.current()).toBeUndefined();
   });
 });

@@ -1,28 +1,33 @@
-// The index version this isolate believes the pool serves. Every pool answer renews it (a new
-// version replaces the old at once); once it is older than `ttlMs` the next request goes to the
-// pool instead of the cache, so an isolate with no misses still notices an index swap within
-// `ttlMs`.
+// The index version this isolate may serve cached answers of: the pool's promise, carried by
+// every result frame (`versionLeaseMs`, counted from when the frame was sent), that it keeps
+// serving that version. A swap in the pool waits until its promises have ended, so while the
+// lease holds, the version is still served; once it ends the next request goes to the pool.
 export class VersionLease {
   private version?: string;
-  private renewedAt = -Infinity;
+  private until = -Infinity;
+  private last?: string;
 
-  constructor(
-    private readonly ttlMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(private readonly now: () => number = Date.now) {}
 
-  /** The version, while the lease is fresh; undefined when the pool must be asked. */
+  /** The version, while the pool's promise holds; undefined when the pool must be asked. */
   current(): string | undefined {
-    return this.now() - this.renewedAt < this.ttlMs ? this.version : undefined;
+    return this.now() < this.until ? this.version : undefined;
   }
 
-  /** The last version seen, fresh or not (for health). */
+  /** The version of the last pool answer, promised or not (for health). */
   get lastSeen(): string | undefined {
-    return this.version;
+    return this.last;
   }
 
-  renew(version: string): void {
+  /**
+   * Takes the promise of a pool answer: `version` is served until `until` (ms, this clock's
+   * time when the frame was sent plus the promise). The newest answer wins, unless its promise
+   * has already ended.
+   */
+  renew(version: string, until: number): void {
+    this.last = version;
+    if (until <= this.now()) return;
     this.version = version;
-    this.renewedAt = this.now();
+    this.until = until;
   }
 }

@@ -4,7 +4,7 @@ import { parseEdgeConfig } from './edge-config.ts';
 describe('parseEdgeConfig', () => {
   it('has defaults for everything', () => {
     const c = parseEdgeConfig({});
-    expect(c).toMatchObject({ endpoints: [], apiKeys: [], publicMode: false, cacheTtlS: 300, versionTtlMs: 1000, batchWindowMs: 2, maxBodyBytes: 65536, requestDeadlineMs: 5000 });
+    expect(c).toMatchObject({ endpoints: [], apiKeys: [], publicMode: false, cacheTtlS: 300, batchWindowMs: 2, maxBodyBytes: 65536, requestDeadlineMs: 5000 });
   });
 
   it('reads endpoints as a comma list or as JSON with weights and regions', () => {

@@ -43,7 +43,6 @@ export interface EdgeEnv {
   DEFAULT_RATE?: string;
   CORS_ORIGINS?: string;
   CACHE_TTL_S?: string;
-  VERSION_TTL_MS?: string;
   BATCH_WINDOW_MS?: string;
   BATCH_MAX_QUERIES?: string;
   MAX_BATCH_QUERIES?: string;
@@ -67,7 +66,6 @@ export interface EdgeConfig {
   corsOrigins: string[];
   cacheTtlS: number;
   memoryCacheEntries: number;
-  versionTtlMs: number;
   batchWindowMs: number;
   batchMaxQueries: number;
   maxBatchQueries: number;
@@ -146,7 +144,6 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
       .filter(Boolean),
     cacheTtlS: number(env, 'CACHE_TTL_S', 300, 0, 31_536_000),
     memoryCacheEntries: number(env, 'MEMORY_CACHE_ENTRIES', 1000, 0, 100_000),
-    versionTtlMs: number(env, 'VERSION_TTL_MS', 1000, 0, 3_600_000),
     batchWindowMs: number(env, 'BATCH_WINDOW_MS', 2, 0, 1000, false),
     batchMaxQueries: number(env, 'BATCH_MAX_QUERIES', 32, 1, 256),
     maxBatchQueries: number(env, 'MAX_BATCH_QUERIES', DEFAULT_MAX_BATCH_QUERIES, 1, 256),

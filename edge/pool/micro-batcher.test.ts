@@ -7,8 +7,11 @@ const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 1 }
 /** A pool stand-in that answers each query with one hit naming its text, after `delayMs`. */
 function recordingPool(delayMs: number, fail?: (frame: SearchFrame) => boolean) {
   const frames: SearchFrame[] = [];
-  const send = async (frame: SearchFrame): Promise<{ frame: ResultFrame }> => {
+  const sentAt: number[] = [];
+  const send = async (frame: SearchFrame): Promise<{ frame: ResultFrame; sentAt: number }> => {
     frames.push(frame);
+    const at = Date.now();
+    sentAt.push(at);
     await new Promise((r) => setTimeout(r, delayMs));
     if (fail?.(frame)) throw new Error(`batch ${frame.batchId} failed`);
     return {
@@ -17,12 +20,14 @@ function recordingPool(delayMs: number, fail?: (frame: SearchFrame) => boolean) 
         type: 'result',
         batchId: frame.batchId,
         indexVersion: 'v1',
+        versionLeaseMs: 250,
         timings,
         results: frame.queries.map((q) => ({ id: q.id, hits: [{ docId: q.text!, score: 1, shard: 0, title: '', text: '' }] })),
       },
+      sentAt: at,
     };
   };
-  return { frames, send };
+  return { frames, sentAt, send };
 }
 
 const query = (text: string) => ({ mode: 'bm25' as const, k: 1, text });
@@ -40,6 +45,8 @@ describe('MicroBatcher', () => {
     // Demultiplexed: each caller gets the result of its own query.
     expect(results.map((r) => r.result.hits[0].docId)).toEqual(['a', 'b', 'c', 'd']);
     expect(results.map((r) => r.batchSize)).toEqual([1, 3, 3, 3]);
+    // The pool's version promise counts from when each frame left.
+    expect(results.map((r) => r.versionUntil)).toEqual([pool.sentAt[0], ...Array(3).fill(pool.sentAt[1])].map((t) => t + 250));
     expect(batcher.stats).toEqual({ frames: 2, queries: 4, largest: 3 });
   });
 

@@ -13,12 +13,15 @@ export interface BatchedResult {
   timings: Timings;
   /** Queries in the frame this one travelled in. */
   batchSize: number;
+  /** Until when (Date.now() ms) the pool promised to keep serving `indexVersion`. */
+  versionUntil: number;
 }
 
 export interface BatcherOptions {
   windowMs: number;
   maxQueries: number;
-  send(frame: SearchFrame, region?: string): Promise<{ frame: ResultFrame }>;
+  /** Delivers the frame; `sentAt` is Date.now() when the answered attempt left. */
+  send(frame: SearchFrame, region?: string): Promise<{ frame: ResultFrame; sentAt: number }>;
   newId?: () => string;
 }
 
@@ -77,11 +80,12 @@ export class MicroBatcher {
     this.stats.largest = Math.max(this.stats.largest, batch.items.length);
     this.opts
       .send(frame, batch.region)
-      .then(({ frame: reply }) => {
+      .then(({ frame: reply, sentAt }) => {
         const byId = new Map(reply.results.map((r) => [r.id, r]));
+        const versionUntil = sentAt + (reply.versionLeaseMs ?? 0);
         batch.items.forEach((p, i) => {
           const result = byId.get(ids[i]);
-          if (result) p.resolve({ result, indexVersion: reply.indexVersion, timings: reply.timings, batchSize: batch.items.length });
+          if (result) p.resolve({ result, indexVersion: reply.indexVersion, timings: reply.timings, batchSize: batch.items.length, versionUntil });
           else p.reject(new Error(`the pool's answer to batch ${frame.batchId} has no result for query ${ids[i]}`));
         });
       })

@@ -20,6 +20,8 @@ export interface Delivered {
   frame: ResultFrame;
   endpoint: string;
   attempts: number;
+  /** Date.now() when the answered attempt left (the pool's version promise counts from it). */
+  sentAt: number;
 }
 
 /** Why one attempt failed, and whether another endpoint may do better. */
@@ -64,7 +66,7 @@ export class PoolTransport {
       const outcome = await this.attempt(endpoint, body, frame.deadline);
       if ('frame' in outcome) {
         endpoint.breaker.success();
-        return { frame: outcome.frame, endpoint: endpoint.url, attempts: attempt };
+        return { frame: outcome.frame, endpoint: endpoint.url, attempts: attempt, sentAt: outcome.sentAt };
       }
       // Running out of time says less than the failure that used the time up (an overloaded
       // pool whose last retry straddles the deadline is still an overloaded pool).
@@ -83,8 +85,9 @@ export class PoolTransport {
     throw failureToError(last!, frame.deadline);
   }
 
-  private async attempt(endpoint: TrackedEndpoint, body: Uint8Array, deadline: number): Promise<{ frame: ResultFrame } | AttemptFailure> {
-    const remaining = deadline - Date.now();
+  private async attempt(endpoint: TrackedEndpoint, body: Uint8Array, deadline: number): Promise<{ frame: ResultFrame; sentAt: number } | AttemptFailure> {
+    const sentAt = Date.now();
+    const remaining = deadline - sentAt;
     if (remaining <= 0) return { retry: false, breaker: false, expired: true, message: 'the deadline passed before the pool was asked' };
     let res: Response;
     try {
@@ -111,7 +114,7 @@ export class PoolTransport {
     } catch (err) {
       return { retry: true, breaker: true, status: res.status, message: `${endpoint.url} answered HTTP ${res.status} with an unreadable body: ${(err as Error).message}` };
     }
-    if (reply.type === 'result') return { frame: reply };
+    if (reply.type === 'result') return { frame: reply, sentAt };
     if (reply.type !== 'error') return { retry: true, breaker: true, status: res.status, message: `${endpoint.url} answered a ${reply.type} frame to a search` };
     const message = `${endpoint.url}: ${reply.code}: ${reply.message}`;
     switch (reply.code) {

@@ -58,7 +58,7 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
       return transport.send(frame, region);
     },
   });
-  const lease = new VersionLease(config.versionTtlMs);
+  const lease = new VersionLease();
   const coalescer = new Coalescer<PoolAnswer>();
   const cache = new ResultCache(defaultCache(), { ttlS: config.cacheTtlS, memoryEntries: config.memoryCacheEntries });
   return {

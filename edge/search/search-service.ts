@@ -90,8 +90,10 @@ export class SearchService {
       const t0 = performance.now();
       const got: BatchedResult = await this.opts.batcher.submit({ mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}) }, deadline, ctx.region);
       const poolMs = performance.now() - t0;
-      this.opts.lease.renew(got.indexVersion);
       const { result } = got;
+      // A partial answer names the versions of the shards that answered, not those the
+      // missing ones serve: it proves nothing about what the pool serves now.
+      if (!result.partial && !result.error) this.opts.lease.renew(got.indexVersion, got.versionUntil);
       if (!result.error) return toAnswer(result, got.indexVersion, poolMs);
       const backoff = fullJitterBackoffMs(attempt, this.opts.retryBaseMs);
       if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error);

@@ -59,6 +59,11 @@ export const ClusterConfig = z
     threads: z.number().int().min(1).max(256).optional(),
     /** Recompute shard checksums before serving (readyz waits for it). */
     verify: z.boolean().default(true),
+    /**
+     * How long each answer promises its index version stays served. Edges serve cached
+     * results of that version until the promise ends; a hot swap waits this long at most.
+     */
+    versionLeaseMs: z.number().int().min(0).max(600_000).default(1000),
   })
   .strict()
   .superRefine((c, ctx) => {

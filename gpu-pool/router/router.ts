@@ -31,6 +31,8 @@ interface Outcome {
   result: WireResult;
   timings: { queueMs: number; encodeMs: number; searchMs: number; mergeMs: number };
   versions: Map<number, string>;
+  /** Until when (performance.now() ms) every shard that answered promised its version; -Infinity: none answered. */
+  versionUntil: number;
 }
 
 /** Everything but the evidence text, as merged from the shards. */
@@ -99,18 +101,23 @@ export class Router {
     const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query, deadline: frame.deadline, enqueuedAt: now })));
     const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 };
     const versions = new Map<number, string>();
+    let versionUntil = Infinity;
     const results = settled.map((s, i): WireResult => {
       if (s.status === 'fulfilled') {
         for (const key of ['queueMs', 'encodeMs', 'searchMs', 'mergeMs'] as const) timings[key] = Math.max(timings[key], s.value.timings[key]);
         for (const [shard, v] of s.value.versions) versions.set(shard, v);
+        versionUntil = Math.min(versionUntil, s.value.versionUntil);
         return s.value.result;
       }
       const err = s.reason as { code?: string; message?: string };
       const code = err?.code === 'overloaded' || err?.code === 'deadline' ? err.code : 'internal';
       return { id: frame.queries[i].id, hits: [], error: { code, message: err?.message ?? String(s.reason) } };
     });
-    timings.totalMs = performance.now() - t0;
-    return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), results, timings };
+    const end = performance.now();
+    timings.totalMs = end - t0;
+    // What is left of the promise now; the edge counts it from when it sent the frame, earlier.
+    const versionLeaseMs = Number.isFinite(versionUntil) ? Math.max(0, Math.floor(versionUntil - end)) : 0;
+    return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs, results, timings };
   }
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */
@@ -192,11 +199,15 @@ export class Router {
     const batchId = randomUUID();
     const versions = new Map<number, string>();
     const missing = new Set<number>();
+    // A shard's promise counts from before the frame left, so it never outlasts the host's.
+    const sentAt = performance.now();
+    let versionUntil = Infinity;
     const perShard = await Promise.all(
       shards.map(async (set, s) => {
         try {
           const reply = await set.call((c, signal) => c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal), deadline);
           versions.set(s, reply.version);
+          versionUntil = Math.min(versionUntil, sentAt + (reply.leaseMs ?? 0));
           return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal }))]));
         } catch (err) {
           missing.add(s);
@@ -258,6 +269,7 @@ export class Router {
         result: { id: p.query.id, hits, ...(lost.length > 0 ? { partial: { missingShards: lost } } : {}) },
         timings: { queueMs: queueMs[i], ...timings },
         versions,
+        versionUntil: Number.isFinite(versionUntil) ? versionUntil : -Infinity,
       };
     });
   }

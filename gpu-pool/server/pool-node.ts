@@ -107,7 +107,7 @@ export class PoolNode {
     const self = config.nodes.find((n) => n.id === nodeId)!;
     if (config.threads) FaissIndex.setThreads(config.threads);
     const manifest = await readIndexManifest(config.index);
-    this.host = await ShardHost.open(config.index, self.shards, { verify: config.verify });
+    this.host = await ShardHost.open(config.index, self.shards, { verify: config.verify, versionLeaseMs: config.versionLeaseMs });
     this.log.info('shards loaded', { versions: this.host.versions() });
     if (self.router) {
       this.notReadyReason = 'loading the encoder';

@@ -3,25 +3,31 @@ import type { EvidenceFrame, EvidenceResultFrame, ShardResultFrame, ShardSearchF
 import { ProtocolError } from '../../shared/protocol/index.ts';
 import { searchBm25Shard, searchDenseShard, type MethodQuery } from '../methods/index.ts';
 import { closeShard, openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../shard/index.ts';
-import { ShardSlot } from './shard-slot.ts';
+import { ShardSlot, type SlotOptions } from './shard-slot.ts';
+
+export interface HostOptions extends OpenOptions {
+  /** See `SlotOptions.versionLeaseMs`; default 0 (no promises). */
+  versionLeaseMs?: number;
+}
 
 /**
  * The shard-host role of a pool node: holds some shards of an index and answers
  * `shard-search` and `evidence` frames for them. Shards can be swapped to a new version
- * while requests run.
+ * while requests run; every shard result promises how long its version stays served.
  */
 export class ShardHost {
   private constructor(private readonly slots: Map<number, ShardSlot>) {}
 
   /** Loads (and by default checksum-verifies) the named shards of the index in `indexDir`. */
-  static async open(indexDir: string, shardNos: number[], opts: OpenOptions = {}): Promise<ShardHost> {
+  static async open(indexDir: string, shardNos: number[], opts: HostOptions = {}): Promise<ShardHost> {
     const manifest = await readIndexManifest(indexDir);
+    const slotOptions: SlotOptions = { versionLeaseMs: opts.versionLeaseMs ?? 0 };
     const slots = new Map<number, ShardSlot>();
     try {
       for (const s of shardNos) {
         const entry = manifest.shards[s];
         if (!entry) throw new Error(`${indexDir} has ${manifest.shards.length} shards; there is no shard ${s}`);
-        slots.set(s, new ShardSlot(s, await openShard(join(indexDir, entry.dir), opts), closeShard));
+        slots.set(s, new ShardSlot(s, await openShard(join(indexDir, entry.dir), opts), closeShard, slotOptions));
       }
     } catch (err) {
       for (const slot of slots.values()) await slot.dispose();
@@ -50,7 +56,8 @@ export class ShardHost {
   }
 
   async search(frame: ShardSearchFrame): Promise<ShardResultFrame> {
-    return this.slot(frame.shard).use(async (shard) => {
+    const slot = this.slot(frame.shard);
+    const reply = await slot.use(async (shard): Promise<ShardResultFrame> => {
       const dense: { i: number; q: MethodQuery }[] = [];
       const bm25: { i: number; q: MethodQuery }[] = [];
       frame.queries.forEach((q, i) => (q.mode === 'dense' ? dense : bm25).push({ i, q: { id: q.id, text: q.text ?? '', k: q.k, params: q.params } }));
@@ -72,6 +79,8 @@ export class ShardHost {
       }
       return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };
     });
+    // Promised once the answer is ready: the promise starts no earlier than the router sent.
+    return { ...reply, leaseMs: slot.promise(reply.version) };
   }
 
   async evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {
@@ -91,7 +100,10 @@ export class ShardHost {
     });
   }
 
-  /** Hot swap: load and verify the shard in `dir`, then serve it; in-flight requests finish on the old one. */
+  /**
+   * Hot swap: load and verify the shard in `dir`, wait until the old version's promises have
+   * ended, then serve it; in-flight requests finish on the old one.
+   */
   async swap(shardNo: number, dir: string, opts: OpenOptions = {}): Promise<{ from: string; to: string }> {
     const slot = this.slot(shardNo);
     const next = await openShard(dir, opts);

@@ -95,6 +95,11 @@ export interface ResultFrame {
   type: 'result';
   batchId: string;
   indexVersion: string;
+  /**
+   * For how many ms, counted from when the frame was sent, the pool promises to keep serving
+   * `indexVersion` (the least promise of the shards that answered). Absent: no promise.
+   */
+  versionLeaseMs?: number;
   results: WireResult[];
   timings: Timings;
 }
@@ -136,6 +141,8 @@ export interface ShardResultFrame {
   batchId: string;
   shard: number;
   version: string;
+  /** For how many ms this host promises to keep serving `version` (see ShardSlot). */
+  leaseMs?: number;
   results: ShardResult[];
 }
 
@@ -314,6 +321,8 @@ function buildSchemas(limits: ProtocolLimits) {
 
   const v = z.literal(PROTOCOL_VERSION);
   const Deadline = NonNegative;
+  // A day at most: a promise is short by design (a swap waits it out).
+  const VersionLeaseMs = NonNegative.max(86_400_000);
 
   const search = z
     .strictObject({
@@ -331,6 +340,7 @@ function buildSchemas(limits: ProtocolLimits) {
       type: z.literal('result'),
       batchId: Id,
       indexVersion: Version,
+      versionLeaseMs: VersionLeaseMs.optional(),
       results: z.array(WireResultSchema).max(limits.maxQueries),
       timings: z.strictObject({
         queueMs: NonNegative,
@@ -360,6 +370,7 @@ function buildSchemas(limits: ProtocolLimits) {
       batchId: Id,
       shard: ShardNo,
       version: Version,
+      leaseMs: VersionLeaseMs.optional(),
       results: z
         .array(z.strictObject({ id: Id, hits: z.array(z.strictObject({ ordinal: Ordinal, score: Score })).max(maxShardK(limits)) }))
         .max(maxShardQueries(limits)),

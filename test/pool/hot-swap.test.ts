@@ -1,5 +1,6 @@
 // Hot swap: a node switches shard 0 to a new version while queries stream in; none is dropped,
-// and responses name the new index version once the swap is done.
+// responses name the new index version once the swap is done, and no answer's version promise
+// outlives the switch.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame, importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
@@ -37,11 +38,14 @@ describe('shard hot swap', () => {
 
     let stop = false;
     const versions = new Set<string>();
+    const answers: { version: string; sentAt: number; receivedAt: number; leaseMs: number }[] = [];
     let failures = 0;
     let answered = 0;
     const loop = async (w: number) => {
       for (let i = w; !stop; i += 4) {
+        const sentAt = performance.now();
         const r = await client.search([{ id: `q${i}`, mode: i % 2 ? 'bm25' : 'dense', k: 10, text: queries[i % queries.length].text }]);
+        answers.push({ version: r.indexVersion, sentAt, receivedAt: performance.now(), leaseMs: r.versionLeaseMs ?? -1 });
         const result = r.results[0];
         if (result.error || result.partial || result.hits.length !== 10) failures++;
         versions.add(r.indexVersion);
@@ -50,6 +54,7 @@ describe('shard hot swap', () => {
     };
     const loops = [0, 1, 2, 3].map(loop);
     await new Promise((r) => setTimeout(r, 300));
+    const swapAskedAt = performance.now();
     const res = await swap({ shard: 0, dir: join(v2, m2.shards[0].dir) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ shard: 0, from: m1.shards[0].version, to: m2.shards[0].version });
@@ -65,6 +70,15 @@ describe('shard hot swap', () => {
     expect(versions).toContain(after.indexVersion);
     const ready = await (await fetch(`${node.url}/readyz`)).json();
     expect(ready.shards['0']).toBe(m2.shards[0].version);
+
+    // Version promises (versionLeaseMs, default 1000): every answer carries one; those given
+    // before the swap was asked reach past that moment, so the swap had to wait for them ...
+    expect(answers.every((a) => a.leaseMs >= 0 && a.leaseMs <= 1000)).toBe(true);
+    const old = answers.filter((a) => a.version === m1.version);
+    expect(Math.max(...old.map((a) => a.sentAt + a.leaseMs))).toBeGreaterThan(swapAskedAt);
+    // ... and none of the old version's promises outlives the first answer of the new one.
+    const firstNew = Math.min(...answers.filter((a) => a.version !== m1.version).map((a) => a.receivedAt));
+    expect(old.filter((a) => a.sentAt + a.leaseMs > firstNew)).toEqual([]);
   });
 
   it('refuses a swap to a directory holding another shard, an unknown shard, or an unsigned request', async () => {
