@@ -243,6 +243,8 @@ export class Router {
           for (let i = 0; i < list.length; i += DEFAULT_LIMITS.maxOrdinals) {
             const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
             const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
+            // Ordinals name documents of one version: evidence from another would be wrong text.
+            if (reply.version !== versions.get(s)) throw new Error(`shard ${s} answered evidence from version ${reply.version}, the search ran on ${versions.get(s)}`);
             for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
           }
         } catch (err) {
