@@ -62,6 +62,43 @@ describe('VersionLease', () => {
   });
 });
 
+describe('VersionLease refresh', () => {
+  it('starts one background refresh once half the promise is spent, and none before', async () => {
+    let now = 0;
+    const lease = new VersionLease(() => now);
+    let calls = 0;
+    let finish!: () => void;
+    const refresh = () => (calls++, new Promise<void>((r) => (finish = r)));
+    expect(lease.refreshIfDue(refresh)).toBeUndefined(); // no promise yet: the request itself asks the pool
+    lease.renew('v1', 1000);
+    now = 499;
+    expect(lease.refreshIfDue(refresh)).toBeUndefined();
+    now = 500;
+    const running = lease.refreshIfDue(refresh);
+    expect(running).toBeDefined();
+    expect(lease.refreshIfDue(refresh)).toBeUndefined(); // one at a time
+    expect(calls).toBe(1);
+    lease.renew('v1', 1500);
+    finish();
+    await running;
+    now = 999;
+    expect(lease.refreshIfDue(refresh)).toBeUndefined(); // renewed at 500 until 1500: half left at 1000
+    now = 1000;
+    expect(lease.refreshIfDue(refresh)).toBeDefined();
+  });
+
+  it('swallows a failed refresh and allows the next one', async () => {
+    let now = 0;
+    const lease = new VersionLease(() => now);
+    lease.renew('v1', 100);
+    now = 60;
+    await expect(lease.refreshIfDue(() => Promise.reject(new Error('pool down')))).resolves.toBeUndefined();
+    expect(lease.refreshIfDue(async () => {})).toBeDefined();
+    now = 100;
+    expect(lease.refreshIfDue(async () => {})).toBeUndefined(); // the promise is over: no hits to keep warm
+  });
+});
+
 describe('Coalescer', () => {
   it('runs one call for concurrent identical keys and forgets it once settled', async () => {
     const c = new Coalescer<number>();

@@ -2,10 +2,14 @@
 // every result frame (`versionLeaseMs`, counted from when the frame was sent), that it keeps
 // serving that version. A swap in the pool waits until its promises have ended, so while the
 // lease holds, the version is still served; once it ends the next request goes to the pool.
+// Under steady traffic a hit renews the promise in the background before it ends, so hits do
+// not all turn into pool calls at once when it does.
 export class VersionLease {
   private version?: string;
   private until = -Infinity;
+  private renewedAt = -Infinity;
   private last?: string;
+  private refreshing?: Promise<unknown>;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -29,5 +33,23 @@ export class VersionLease {
     if (until <= this.now()) return;
     this.version = version;
     this.until = until;
+    this.renewedAt = this.now();
+  }
+
+  /**
+   * Starts `refresh` (a pool call whose answer renews the lease) once at most half of the
+   * promise is left, one at a time; returns its promise (it never rejects), or undefined when
+   * no refresh is due.
+   */
+  refreshIfDue(refresh: () => Promise<unknown>): Promise<unknown> | undefined {
+    const now = this.now();
+    if (this.refreshing || !(now < this.until) || this.until - now > (this.until - this.renewedAt) / 2) return undefined;
+    const run: Promise<unknown> = refresh()
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.refreshing === run) this.refreshing = undefined;
+      });
+    this.refreshing = run;
+    return run;
   }
 }

@@ -42,19 +42,28 @@ export class SearchService {
     const version = this.opts.lease.current();
     if (req.cache && version !== undefined) {
       const hit = await this.opts.cache.get(cacheUrl(key, version), version);
-      if (hit) return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
+      if (hit) {
+        // This very query renews the pool's version promise before it ends.
+        const refresh = this.opts.lease.refreshIfDue(() => this.fromPool(key, req, ctx));
+        if (refresh) ctx.waitUntil(refresh);
+        return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
+      }
     }
-    // The leader's answer goes into the cache (complete answers only); the coalescing entry
-    // stays until the write is done, and the isolate stays up for it (waitUntil).
+    const answer = await this.ownTimer(this.fromPool(key, req, ctx));
+    return this.response(req, answer, false, ctx);
+  }
+
+  /** The pool's answer, shared by identical concurrent requests, and cached when complete. */
+  private fromPool(key: string, req: SearchRequest, ctx: SearchContext): Promise<PoolAnswer> {
+    // The leader's answer goes into the cache; the coalescing entry stays until the write is
+    // done, and the isolate stays up for it (waitUntil).
     const store = (answer: PoolAnswer): Promise<unknown> => {
       if (answer.partial) return Promise.resolve();
       const write = this.opts.cache.put(cacheUrl(key, answer.indexVersion), { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs });
       ctx.waitUntil(write);
       return write;
     };
-    const { promise } = this.opts.coalescer.run(key, () => this.ask(req, ctx), store);
-    const answer = await this.ownTimer(promise);
-    return this.response(req, answer, false, ctx);
+    return this.opts.coalescer.run(key, () => this.ask(req, ctx), store).promise;
   }
 
   /**
