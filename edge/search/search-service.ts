@@ -53,12 +53,15 @@ export class SearchService {
     return this.response(req, answer, false, ctx);
   }
 
-  /** The pool's answer, shared by identical concurrent requests, and cached when complete. */
+  /**
+   * The pool's answer, shared by identical concurrent requests, and cached when complete unless
+   * the request bypasses the cache (`cache: false`: a load test does not fill it).
+   */
   private fromPool(key: string, req: SearchRequest, ctx: SearchContext): Promise<PoolAnswer> {
     // The leader's answer goes into the cache; the coalescing entry stays until the write is
     // done, and the isolate stays up for it (waitUntil).
     const store = (answer: PoolAnswer): Promise<unknown> => {
-      if (answer.partial) return Promise.resolve();
+      if (answer.partial || !req.cache) return Promise.resolve();
       const write = this.opts.cache.put(cacheUrl(key, answer.indexVersion), { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs });
       ctx.waitUntil(write);
       return write;

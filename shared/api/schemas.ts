@@ -36,7 +36,7 @@ export const SearchRequest = z
       .default(10)
       .meta({ description: 'How many results.' }),
     params: QueryParams.optional().meta({ description: 'Method parameters: nprobe, efSearch, windowFactor, rrfK, weights, depth, k1, b.' }),
-    cache: z.boolean().default(true).meta({ description: 'false skips the cache lookup (the answer is still cached).' }),
+    cache: z.boolean().default(true).meta({ description: 'false bypasses the cache: no lookup, and the answer is not stored.' }),
   })
   ;
 export type SearchRequest = z.output<typeof SearchRequest>;

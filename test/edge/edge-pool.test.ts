@@ -66,8 +66,13 @@ describe('search through the edge', () => {
     // Another k, mode or parameter is another entry.
     expect((await (await post('/v1/search', { query: 'vitamin D and bone density', mode: 'bm25', k: 6 })).json()).cached).toBe(false);
     expect((await (await post('/v1/search', { query: 'vitamin D and bone density', mode: 'bm25', k: 5, params: { k1: 1.2 } })).json()).cached).toBe(false);
-    // cache: false goes to the pool even though an entry exists.
+    // cache: false goes to the pool even though an entry exists ...
     expect((await (await post('/v1/search', { query: 'vitamin D and bone density', mode: 'bm25', k: 5, cache: false })).json()).cached).toBe(false);
+    // ... and stores nothing: a query seen only with cache: false is a miss later.
+    const bypass = { query: 'sodium intake and blood pressure', mode: 'bm25', k: 5 };
+    expect((await (await post('/v1/search', { ...bypass, cache: false })).json()).cached).toBe(false);
+    expect((await (await post('/v1/search', bypass)).json()).cached).toBe(false);
+    expect((await (await post('/v1/search', bypass)).json()).cached).toBe(true);
   });
 
   it('answers a batch in order, each query on its own', async () => {
