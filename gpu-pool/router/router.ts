@@ -164,7 +164,11 @@ export class Router {
     }
   }
 
-  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
+  /**
+   * `retried`: this is the second go of a batch whose shard was swapped between its search and
+   * its evidence (a search that straddled the switch); a second swap as quick is reported missing.
+   */
+  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void, retried = false): Promise<Outcome[]> {
     const { encoder, shards, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
@@ -235,6 +239,7 @@ export class Router {
     const wanted = new Map<number, Set<number>>();
     for (const r of ranked) for (const h of r.hits) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
     const passages = new Map<string, { docId: string; title: string; text: string }>();
+    let swappedBetween = false;
     await Promise.all(
       [...wanted].map(async ([s, ordinals]) => {
         try {
@@ -244,7 +249,10 @@ export class Router {
             const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
             const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
             // Ordinals name documents of one version: evidence from another would be wrong text.
-            if (reply.version !== versions.get(s)) throw new Error(`shard ${s} answered evidence from version ${reply.version}, the search ran on ${versions.get(s)}`);
+            if (reply.version !== versions.get(s)) {
+              swappedBetween = true;
+              throw new Error(`shard ${s} answered evidence from version ${reply.version}, the search ran on ${versions.get(s)}`);
+            }
             for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
           }
         } catch (err) {
@@ -253,6 +261,8 @@ export class Router {
       }),
     );
     hooks?.onStage?.('evidence', performance.now() - t);
+    // The search ran on a version that has just been swapped out: once more, on the new one.
+    if (swappedBetween && !retried) return this.computeBatch(items, started, onEncoded, true);
     const timings = { encodeMs, searchMs, mergeMs: mergeMs + (performance.now() - t) };
 
     return items.map((p, i): Outcome => {
