@@ -70,13 +70,11 @@ export class PoolTransport {
       }
       // Running out of time says less than the failure that used the time up (an overloaded
       // pool whose last retry straddles the deadline is still an overloaded pool).
-      if (outcome.expired && last) {
-        if (outcome.breaker) endpoint.breaker.failure();
-        break;
-      }
-      last = outcome;
+      const cutOff = outcome.expired && last !== undefined;
       if (outcome.breaker) endpoint.breaker.failure();
-      else endpoint.breaker.success();
+      else if (!cutOff) endpoint.breaker.success();
+      if (cutOff) break;
+      last = outcome;
       if (!outcome.retry) break;
       const backoff = Math.max(outcome.retryAfterMs ?? 0, fullJitterBackoffMs(attempt - 1, this.opts.retryBaseMs, this.random));
       if (Date.now() + backoff >= frame.deadline) break;
