@@ -29,13 +29,24 @@ export async function rateLimit(c: Context<EdgeBindings>, cost: number): Promise
   await c.var.runtime.rateLimit?.take(c.var.principal, cost);
 }
 
-export const limitBody: MiddlewareHandler<EdgeBindings> = (c, next) =>
-  bodyLimit({
-    maxSize: c.var.runtime.config.maxBodyBytes,
-    onError: () => {
-      throw new ApiError('payload_too_large', `the request body is larger than ${c.var.runtime.config.maxBodyBytes} bytes`);
-    },
-  })(c, next);
+// One body-limit middleware per runtime (its limit is configuration), not one per request.
+const bodyLimits = new WeakMap<EdgeRuntime, MiddlewareHandler>();
+
+export const limitBody: MiddlewareHandler<EdgeBindings> = (c, next) => {
+  const runtime = c.var.runtime;
+  let limit = bodyLimits.get(runtime);
+  if (!limit) {
+    const max = runtime.config.maxBodyBytes;
+    limit = bodyLimit({
+      maxSize: max,
+      onError: () => {
+        throw new ApiError('payload_too_large', `the request body is larger than ${max} bytes`);
+      },
+    });
+    bodyLimits.set(runtime, limit);
+  }
+  return limit(c, next);
+};
 
 /** The caller's region for endpoint preference (Cloudflare's continent code, when known). */
 export function callerRegion(c: Context): string | undefined {
