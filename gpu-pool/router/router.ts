@@ -35,6 +35,17 @@ interface Outcome {
   versionUntil: number;
 }
 
+/** A batch with its queries encoded: what the shard fan-out needs. */
+interface EncodedBatch {
+  items: Pending[];
+  queries: MethodQuery[];
+  needDense: boolean[];
+  /** Item index → query vector (encoded or given). */
+  vectors: Map<number, Float32Array>;
+  encodeMs: number;
+  queueMs: number[];
+}
+
 /** Everything but the evidence text, as merged from the shards. */
 type Ranked = { hits: Hit[]; missing: Set<number> };
 
@@ -164,12 +175,8 @@ export class Router {
     }
   }
 
-  /**
-   * `retried`: this is the second go of a batch whose shard was swapped between its search and
-   * its evidence (a search that straddled the switch); a second swap as quick is reported missing.
-   */
-  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void, retried = false): Promise<Outcome[]> {
-    const { encoder, shards, hooks } = this.opts;
+  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
+    const { encoder, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
 
@@ -190,9 +197,20 @@ export class Router {
     const encodeMs = performance.now() - t;
     onEncoded(encodeMs, toEncode.length);
     hooks?.onStage?.('encode', encodeMs);
+    return this.searchAndDress({ items, queries, needDense, vectors, encodeMs, queueMs });
+  }
+
+  /**
+   * Steps 2-4 of a batch, on its encoded queries. `retried`: the second go of a batch whose
+   * shard was swapped between its search and its evidence (a search that straddled the switch);
+   * a second swap as quick is reported missing.
+   */
+  private async searchAndDress(batch: EncodedBatch, retried = false): Promise<Outcome[]> {
+    const { shards, hooks } = this.opts;
+    const { items, queries, needDense, vectors, encodeMs, queueMs } = batch;
 
     // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.
-    t = performance.now();
+    let t = performance.now();
     const sub: ShardQuery[] = [];
     items.forEach((p, i) => {
       const k = p.query.mode === 'hybrid' ? branchDepth(queries[i]) : p.query.k;
@@ -262,7 +280,7 @@ export class Router {
     );
     hooks?.onStage?.('evidence', performance.now() - t);
     // The search ran on a version that has just been swapped out: once more, on the new one.
-    if (swappedBetween && !retried) return this.computeBatch(items, started, onEncoded, true);
+    if (swappedBetween && !retried) return this.searchAndDress(batch, true);
     const timings = { encodeMs, searchMs, mergeMs: mergeMs + (performance.now() - t) };
 
     return items.map((p, i): Outcome => {
