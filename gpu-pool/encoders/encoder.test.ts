@@ -148,15 +148,16 @@ describe('encoder on use-lite-static128 (fast)', () => {
     await expect(off.encodeQueries(['x'])).rejects.toThrow(/disposed/);
 
     // One long onnxruntime call (2,000 rows in one batch) on the worker: timers here keep firing.
+    // On the calling thread the same call lets at most one tick through (measured: 1), so a few
+    // ticks prove the loop was free; a rate per millisecond would measure the CI machine's load.
     const oneCall = await loadEncoder(STATIC128, { threads: 1, offThread: true, deterministic: false, batchSize: 4096 });
     try {
       const many = Array.from({ length: 2000 }, (_, i) => `query number ${i} about protein folding, cell biology and the immune response`);
       let ticks = 0;
       const timer = setInterval(() => ticks++, 1);
-      const t0 = performance.now();
       await oneCall.encodeQueries(many);
       clearInterval(timer);
-      expect(ticks).toBeGreaterThan((performance.now() - t0) / 10);
+      expect(ticks).toBeGreaterThanOrEqual(3);
     } finally {
       await oneCall.dispose();
     }
