@@ -52,6 +52,7 @@ export {
   importSigningKey,
   signBody,
   signatureHeaders,
+  toHex,
   verifySignature,
   type SignatureHeaderValues,
   type VerifyOptions,

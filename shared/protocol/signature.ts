@@ -98,7 +98,8 @@ function signedBytes(timestamp: string, body: Uint8Array | ArrayBuffer): Uint8Ar
 
 const HEX_DIGITS = '0123456789abcdef';
 
-function toHex(bytes: Uint8Array): string {
+/** Lowercase hex of `bytes` (signatures here; digests at the edge). */
+export function toHex(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) out += HEX_DIGITS[byte >> 4] + HEX_DIGITS[byte & 15];
   return out;
