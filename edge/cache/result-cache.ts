@@ -1,12 +1,13 @@
 // Search answers in two layers: a small in-memory LRU per isolate (a hit costs no I/O) over the
-// Workers Cache API (shared by the isolates of a location). An entry records the index version
-// it was computed on and is only returned for that version; partial answers are never stored.
+// Workers Cache API (shared by the isolates of a location). Entries are keyed by request key and
+// the index version they were computed on, so one is only found for that version; partial
+// answers are never stored.
 import type { Hit } from '../../shared/api/index.ts';
+import { cacheUrl } from './cache-key.ts';
 
 export interface CachedAnswer {
   indexVersion: string;
   hits: Hit[];
-  poolMs?: number;
 }
 
 /** The part of the Workers `Cache` the edge uses. */
@@ -38,12 +39,14 @@ export class ResultCache {
     return (this.cache !== undefined || this.opts.memoryEntries > 0) && this.opts.ttlS > 0;
   }
 
-  async get(url: string, indexVersion: string): Promise<CachedAnswer | undefined> {
+  /** The answer to the request `key` on `indexVersion`, if one is kept. */
+  async get(key: string, indexVersion: string): Promise<CachedAnswer | undefined> {
     if (!this.enabled) return undefined;
+    const url = cacheUrl(key, indexVersion);
     const local = this.memory.get(url);
     if (local) {
       this.memory.delete(url);
-      if (local.expiresAt > this.now() && local.answer.indexVersion === indexVersion) {
+      if (local.expiresAt > this.now()) {
         this.memory.set(url, local);
         return local.answer;
       }
@@ -52,13 +55,14 @@ export class ResultCache {
     const res = await this.cache.match(url);
     if (!res) return undefined;
     const answer = (await res.json()) as CachedAnswer;
-    if (answer.indexVersion !== indexVersion) return undefined;
     this.remember(url, answer);
     return answer;
   }
 
-  async put(url: string, answer: CachedAnswer): Promise<void> {
+  /** Keeps `answer` to the request `key`, under its index version. */
+  async put(key: string, answer: CachedAnswer): Promise<void> {
     if (!this.enabled) return;
+    const url = cacheUrl(key, answer.indexVersion);
     this.remember(url, answer);
     await this.cache?.put(
       url,

@@ -2,7 +2,7 @@
 // is in flight a query leaves at once (no added latency when idle); while a frame is out, the
 // queries that arrive wait up to `windowMs` (or until `maxQueries`) and leave together. Each
 // query gets its own result back; a failed frame fails only the queries it carried.
-import type { ResultFrame, SearchFrame, Timings, WireQuery, WireResult } from '../../shared/protocol/index.ts';
+import type { ResultFrame, SearchFrame, WireQuery, WireResult } from '../../shared/protocol/index.ts';
 import { PROTOCOL_VERSION } from '../../shared/protocol/index.ts';
 
 export type BatchQuery = Omit<WireQuery, 'id'>;
@@ -10,7 +10,6 @@ export type BatchQuery = Omit<WireQuery, 'id'>;
 export interface BatchedResult {
   result: WireResult;
   indexVersion: string;
-  timings: Timings;
   /** Queries in the frame this one travelled in. */
   batchSize: number;
   /** Until when (Date.now() ms) the pool promised to keep serving `indexVersion`. */
@@ -85,7 +84,7 @@ export class MicroBatcher {
         const versionUntil = sentAt + (reply.versionLeaseMs ?? 0);
         batch.items.forEach((p, i) => {
           const result = byId.get(ids[i]);
-          if (result) p.resolve({ result, indexVersion: reply.indexVersion, timings: reply.timings, batchSize: batch.items.length, versionUntil });
+          if (result) p.resolve({ result, indexVersion: reply.indexVersion, batchSize: batch.items.length, versionUntil });
           else p.reject(new Error(`the pool's answer to batch ${frame.batchId} has no result for query ${ids[i]}`));
         });
       })

@@ -3,7 +3,7 @@
 // fresh complete answers go into the cache.
 import { ApiError, type Hit, type SearchRequest, type SearchResponse } from '../../shared/api/index.ts';
 import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
-import { cacheUrl, requestKey, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
+import { requestKey, type CachedAnswer, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
 import { fullJitterBackoffMs, type BatchedResult, type MicroBatcher } from '../pool/index.ts';
 
 /** Past the deadline the pool itself was given, so the pool's own deadline error wins. */
@@ -27,9 +27,7 @@ export interface SearchContext {
 }
 
 /** A pool answer for one query. */
-export interface PoolAnswer {
-  indexVersion: string;
-  hits: Hit[];
+export interface PoolAnswer extends CachedAnswer {
   partial?: { missingShards: number[] };
   poolMs: number;
 }
@@ -41,16 +39,16 @@ export class SearchService {
     const key = await requestKey(req);
     const version = this.opts.lease.current();
     if (req.cache && version !== undefined) {
-      const hit = await this.opts.cache.get(cacheUrl(key, version), version);
+      const hit = await this.opts.cache.get(key, version);
       if (hit) {
         // This very query renews the pool's version promise before it ends.
         const refresh = this.opts.lease.refreshIfDue(() => this.fromPool(key, req, ctx));
         if (refresh) ctx.waitUntil(refresh);
-        return this.response(req, { indexVersion: hit.indexVersion, hits: hit.hits, poolMs: hit.poolMs ?? 0 }, true, ctx);
+        return this.response(req, hit, ctx);
       }
     }
     const answer = await this.ownTimer(this.fromPool(key, req, ctx));
-    return this.response(req, answer, false, ctx);
+    return this.response(req, answer, ctx, answer.poolMs);
   }
 
   /**
@@ -62,7 +60,7 @@ export class SearchService {
     // done, and the isolate stays up for it (waitUntil).
     const store = (answer: PoolAnswer): Promise<unknown> => {
       if (answer.partial || !req.cache) return Promise.resolve();
-      const write = this.opts.cache.put(cacheUrl(key, answer.indexVersion), { indexVersion: answer.indexVersion, hits: answer.hits, poolMs: answer.poolMs });
+      const write = this.opts.cache.put(key, { indexVersion: answer.indexVersion, hits: answer.hits });
       ctx.waitUntil(write);
       return write;
     };
@@ -82,7 +80,9 @@ export class SearchService {
     return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
   }
 
-  private response(req: SearchRequest, answer: PoolAnswer, cached: boolean, ctx: SearchContext): SearchResponse {
+  /** `poolMs`: the pool's time for a fresh answer; a cached one has none. */
+  private response(req: SearchRequest, answer: CachedAnswer & Pick<PoolAnswer, 'partial'>, ctx: SearchContext, poolMs?: number): SearchResponse {
+    const cached = poolMs === undefined;
     return {
       query: req.query,
       mode: req.mode,
@@ -91,7 +91,7 @@ export class SearchService {
       cached,
       ...(answer.partial ? { partial: answer.partial } : {}),
       hits: answer.hits,
-      timings: { edgeMs: round(performance.now() - ctx.startedAt), ...(cached ? {} : { poolMs: round(answer.poolMs) }) },
+      timings: { edgeMs: round(performance.now() - ctx.startedAt), ...(cached ? {} : { poolMs: round(poolMs) }) },
     };
   }
 
