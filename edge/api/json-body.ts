@@ -14,7 +14,7 @@ export function jsonBody<T extends z.ZodType>(schema: T | ((c: Context) => T)): 
     if (!/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)) {
       throw new ApiError('unsupported_media_type', `send the request as JSON (content-type: application/json), not ${JSON.stringify(type || 'nothing')}`);
     }
-    const s = typeof schema === 'function' && !('safeParse' in schema) ? schema(c) : (schema as T);
+    const s = typeof schema === 'function' ? schema(c) : schema;
     const parsed = s.safeParse(value);
     if (parsed.success) return parsed.data;
     const issue = parsed.error.issues[0];

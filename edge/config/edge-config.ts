@@ -96,13 +96,17 @@ function number(env: EdgeEnv, name: keyof EdgeEnv, fallback: number, min: number
   return value;
 }
 
-function json<T extends z.ZodType>(env: EdgeEnv, name: keyof EdgeEnv, schema: T, raw: string): z.output<T> {
+function json<T extends z.ZodType>(name: keyof EdgeEnv, schema: T, raw: string): z.output<T> {
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch (err) {
     throw new ConfigError(name, `not valid JSON: ${(err as Error).message}`);
   }
+  return validated(name, schema, value);
+}
+
+function validated<T extends z.ZodType>(name: keyof EdgeEnv, schema: T, value: unknown): z.output<T> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -115,15 +119,16 @@ function json<T extends z.ZodType>(env: EdgeEnv, name: keyof EdgeEnv, schema: T,
 function endpoints(env: EdgeEnv): PoolEndpoint[] {
   const raw = (env.POOL_ENDPOINTS ?? '').trim();
   if (raw === '') return [];
-  if (raw.startsWith('[')) return json(env, 'POOL_ENDPOINTS', z.array(PoolEndpoint).min(1), raw);
-  return json(env, 'POOL_ENDPOINTS', z.array(PoolEndpoint).min(1), JSON.stringify(raw.split(',').map((url) => ({ url: url.trim() }))));
+  const list = z.array(PoolEndpoint).min(1);
+  if (raw.startsWith('[')) return json('POOL_ENDPOINTS', list, raw);
+  return validated('POOL_ENDPOINTS', list, raw.split(',').map((url) => ({ url: url.trim() })));
 }
 
 const DEFAULT_RATE: RateLimit = { perSecond: 50, burst: 100 };
 const DEFAULT_PUBLIC_RATE: RateLimit = { perSecond: 2, burst: 10 };
 
 export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
-  const apiKeys = env.API_KEYS ? json(env, 'API_KEYS', z.array(ApiKeyEntry), env.API_KEYS) : [];
+  const apiKeys = env.API_KEYS ? json('API_KEYS', z.array(ApiKeyEntry), env.API_KEYS) : [];
   const ids = new Set<string>();
   for (const k of apiKeys) {
     if (ids.has(k.id)) throw new ConfigError('API_KEYS', `duplicate key id "${k.id}"`);
@@ -136,8 +141,8 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     signingKey: env.POOL_SIGNING_KEY || undefined,
     apiKeys,
     publicMode: publicMode === 'true',
-    publicRate: env.PUBLIC_RATE ? json(env, 'PUBLIC_RATE', RateLimit, env.PUBLIC_RATE) : DEFAULT_PUBLIC_RATE,
-    defaultRate: env.DEFAULT_RATE ? json(env, 'DEFAULT_RATE', RateLimit, env.DEFAULT_RATE) : DEFAULT_RATE,
+    publicRate: env.PUBLIC_RATE ? json('PUBLIC_RATE', RateLimit, env.PUBLIC_RATE) : DEFAULT_PUBLIC_RATE,
+    defaultRate: env.DEFAULT_RATE ? json('DEFAULT_RATE', RateLimit, env.DEFAULT_RATE) : DEFAULT_RATE,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
       .map((o) => o.trim())

@@ -37,8 +37,7 @@ export const SearchRequest = z
       .meta({ description: 'How many results.' }),
     params: QueryParams.optional().meta({ description: 'Method parameters: nprobe, efSearch, windowFactor, rrfK, weights, depth, k1, b.' }),
     cache: z.boolean().default(true).meta({ description: 'false bypasses the cache: no lookup, and the answer is not stored.' }),
-  })
-  ;
+  });
 export type SearchRequest = z.output<typeof SearchRequest>;
 export type SearchRequestInput = z.input<typeof SearchRequest>;
 
@@ -53,8 +52,7 @@ export const Hit = z
     text: z.string().meta({ description: 'The evidence passage.' }),
     shard: z.number().int(),
     branches: z.object({ dense: BranchScore.optional(), bm25: BranchScore.optional() }).optional(),
-  })
-  ;
+  });
 export type Hit = z.infer<typeof Hit>;
 
 export const SearchResponse = z
@@ -67,8 +65,7 @@ export const SearchResponse = z
     partial: z.object({ missingShards: z.array(z.number().int()) }).optional().meta({ description: 'Present when some shards did not answer; such answers are never cached.' }),
     hits: z.array(Hit),
     timings: z.object({ edgeMs: z.number(), poolMs: z.number().optional() }),
-  })
-  ;
+  });
 export type SearchResponse = z.infer<typeof SearchResponse>;
 
 export const ErrorBody = z
@@ -78,8 +75,7 @@ export const ErrorBody = z
       message: z.string(),
       field: z.string().optional().meta({ description: 'The request field that was wrong, as a dotted path.' }),
     }),
-  })
-  ;
+  });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 export function batchRequestSchema(maxQueries: number) {
@@ -89,8 +85,7 @@ export function batchRequestSchema(maxQueries: number) {
         .array(SearchRequest)
         .min(1, { error: 'must hold at least one query' })
         .max(maxQueries, { error: `must hold at most ${maxQueries} queries` }),
-    })
-    ;
+    });
 }
 export const DEFAULT_MAX_BATCH_QUERIES = 32;
 export const BatchRequest = batchRequestSchema(DEFAULT_MAX_BATCH_QUERIES);
@@ -100,8 +95,7 @@ export type BatchRequestInput = z.input<typeof BatchRequest>;
 export const BatchResponse = z
   .object({
     results: z.array(z.union([SearchResponse, ErrorBody])).meta({ description: 'One entry per query, in order: a search response or an error.' }),
-  })
-  ;
+  });
 export type BatchResponse = z.infer<typeof BatchResponse>;
 
 export const EndpointHealth = z.object({
@@ -119,6 +113,5 @@ export const HealthResponse = z
     pool: z.enum(['ok', 'degraded', 'down']),
     indexVersion: z.string().optional().meta({ description: 'The index version this edge last saw the pool answer with.' }),
     endpoints: z.array(EndpointHealth),
-  })
-  ;
+  });
 export type HealthResponse = z.infer<typeof HealthResponse>;
