@@ -159,6 +159,8 @@ const version = (rng: Rng) => str(rng, 1, 256);
 const docId = (rng: Rng) => str(rng, 1, 60);
 const text = (rng: Rng) => str(rng, 0, 300);
 const uint = (rng: Rng) => rng.pick([0, 1, rng.int(0, 100), rng.int(0, Number.MAX_SAFE_INTEGER)]);
+// Version promises are bounded to a day (frames.ts).
+const leaseMs = (rng: Rng) => rng.pick([0, rng.int(1, 60000), between(rng, 0, 86_400_000, false)]);
 const deadline = (rng: Rng) => rng.pick([Date.now() + rng.int(0, 60000), 0, nonNegative(rng)]);
 
 /** A random frame of the given type, valid under `limits` by construction. */
@@ -207,6 +209,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         type,
         batchId: batchId(rng),
         indexVersion: version(rng),
+        ...(rng.bool(0.3) ? { versionLeaseMs: leaseMs(rng) } : {}),
         results: Array.from({ length: shortList(limits.maxQueries) }, (_, i) => {
           const r: WireResult = {
             id: id(rng, i),
@@ -230,7 +233,14 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
           if (rng.bool(0.1)) r.error = { code: rng.pick(ERROR_CODES), message: str(rng, 0, 200) };
           return r;
         }),
-        timings: { queueMs: nonNegative(rng), encodeMs: nonNegative(rng), searchMs: nonNegative(rng), mergeMs: nonNegative(rng), totalMs: nonNegative(rng) },
+        timings: {
+          queueMs: nonNegative(rng),
+          encodeMs: nonNegative(rng),
+          searchMs: nonNegative(rng),
+          mergeMs: nonNegative(rng),
+          ...(rng.bool() ? { evidenceMs: nonNegative(rng) } : {}),
+          totalMs: nonNegative(rng),
+        },
       };
     case 'shard-result':
       return {
@@ -239,6 +249,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         shard: uint(rng),
         version: version(rng),
+        ...(rng.bool(0.3) ? { leaseMs: leaseMs(rng) } : {}),
         results: Array.from({ length: shortList(maxShardQueries(limits)) }, (_, i) => ({
           id: id(rng, i),
           hits: Array.from({ length: shortList(maxShardK(limits)) }, () => ({ ordinal: uint(rng), score: finite(rng) })),

@@ -1,6 +1,5 @@
-// Frame types and their zod schemas. The TypeScript types are written out by hand (they are
-// the contract other code reads); the schemas are built from ProtocolLimits, and a
-// compile-time check below keeps the two in step.
+// Frame schemas (zod) and the frame types inferred from them: the schemas are the one
+// definition of every field. They are built from ProtocolLimits, which set bounds only.
 import { z } from 'zod';
 import type { ProtocolLimits } from './limits.ts';
 import { MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
@@ -35,161 +34,6 @@ export type ErrorCode = z.infer<typeof ErrorCode>;
 
 /** Longest error message a frame carries; errorFrame() truncates to it. */
 export const MAX_ERROR_MESSAGE = 4096;
-
-// ---------------------------------------------------------------------------------------------
-// Types
-
-/** One query of an edge → router batch. `text`, `vector` or both; bm25 and hybrid need text. */
-export interface WireQuery {
-  id: string;
-  mode: Mode;
-  k: number;
-  text?: string;
-  vector?: Float32Array;
-  params?: QueryParams;
-}
-
-export interface SearchFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'search';
-  batchId: string;
-  /** Unix epoch milliseconds after which the caller no longer wants the answer. */
-  deadline: number;
-  queries: WireQuery[];
-}
-
-/** A hit's score and 1-based rank in one branch of a hybrid search. */
-export interface BranchScore {
-  score: number;
-  rank: number;
-}
-
-export interface WireHit {
-  docId: string;
-  score: number;
-  shard: number;
-  title: string;
-  text: string;
-  branches?: { dense?: BranchScore; bm25?: BranchScore };
-}
-
-export interface WireResult {
-  id: string;
-  hits: WireHit[];
-  /** Present when some shards did not answer; the hits come from the others. */
-  partial?: { missingShards: number[] };
-  /** Present when this query failed while the rest of the batch succeeded. */
-  error?: { code: ErrorCode; message: string };
-}
-
-export interface Timings {
-  queueMs: number;
-  encodeMs: number;
-  searchMs: number;
-  mergeMs: number;
-  totalMs: number;
-}
-
-export interface ResultFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'result';
-  batchId: string;
-  indexVersion: string;
-  /**
-   * For how many ms, counted from when the frame was sent, the pool promises to keep serving
-   * `indexVersion` (the least promise of the shards that answered). Absent: no promise.
-   */
-  versionLeaseMs?: number;
-  results: WireResult[];
-  timings: Timings;
-}
-
-export type ShardMode = 'dense' | 'bm25';
-
-/** One sub-query sent to a shard host: dense needs a vector, bm25 needs text. */
-export interface ShardQuery {
-  id: string;
-  mode: ShardMode;
-  k: number;
-  vector?: Float32Array;
-  text?: string;
-  params?: QueryParams;
-}
-
-export interface ShardSearchFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'shard-search';
-  batchId: string;
-  deadline: number;
-  shard: number;
-  queries: ShardQuery[];
-}
-
-export interface ShardHit {
-  ordinal: number;
-  score: number;
-}
-
-export interface ShardResult {
-  id: string;
-  hits: ShardHit[];
-}
-
-export interface ShardResultFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'shard-result';
-  batchId: string;
-  shard: number;
-  version: string;
-  /** For how many ms this host promises to keep serving `version` (see ShardSlot). */
-  leaseMs?: number;
-  results: ShardResult[];
-}
-
-export interface EvidenceFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'evidence';
-  batchId: string;
-  shard: number;
-  ordinals: number[];
-}
-
-export interface Passage {
-  ordinal: number;
-  docId: string;
-  title: string;
-  text: string;
-}
-
-export interface EvidenceResultFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'evidence-result';
-  batchId: string;
-  shard: number;
-  version: string;
-  passages: Passage[];
-}
-
-export interface ErrorFrame {
-  v: typeof PROTOCOL_VERSION;
-  type: 'error';
-  code: ErrorCode;
-  message: string;
-  batchId?: string;
-  queryId?: string;
-  retryAfterMs?: number;
-}
-
-export type Frame =
-  | SearchFrame
-  | ResultFrame
-  | ShardSearchFrame
-  | ShardResultFrame
-  | EvidenceFrame
-  | EvidenceResultFrame
-  | ErrorFrame;
-
-export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
 
 // ---------------------------------------------------------------------------------------------
 // Schemas
@@ -268,6 +112,8 @@ function uniqueIds<L extends 'queries' | 'results'>(list: L) {
   };
 }
 
+const ShardModeSchema = z.enum(['dense', 'bm25']);
+
 function buildSchemas(limits: ProtocolLimits) {
   const Text = z.string().min(1).max(limits.maxQueryChars);
   const Vector = vectorSchema(limits.maxVectorDim);
@@ -292,7 +138,7 @@ function buildSchemas(limits: ProtocolLimits) {
   const ShardQuerySchema = z
     .strictObject({
       id: Id,
-      mode: z.enum(['dense', 'bm25']),
+      mode: ShardModeSchema,
       k: z.number().int().min(1).max(maxShardK(limits)),
       vector: Vector.optional(),
       text: Text.optional(),
@@ -303,21 +149,36 @@ function buildSchemas(limits: ProtocolLimits) {
       if (q.mode === 'bm25' && q.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required for mode "bm25"' });
     });
 
-  const Branch = z.strictObject({ score: Score, rank: z.number().int().min(1) });
+  const BranchScoreSchema = z.strictObject({ score: Score, rank: z.number().int().min(1) });
   const WireHitSchema = z.strictObject({
     docId: DocId,
     score: Score,
     shard: ShardNo,
     title: z.string(),
     text: z.string(),
-    branches: z.strictObject({ dense: Branch.optional(), bm25: Branch.optional() }).optional(),
+    branches: z.strictObject({ dense: BranchScoreSchema.optional(), bm25: BranchScoreSchema.optional() }).optional(),
   });
   const WireResultSchema = z.strictObject({
     id: Id,
     hits: z.array(WireHitSchema).max(limits.maxK),
+    /** Present when some shards did not answer; the hits come from the others. */
     partial: z.strictObject({ missingShards: z.array(ShardNo).max(65536) }).optional(),
+    /** Present when this query failed while the rest of the batch succeeded. */
     error: z.strictObject({ code: ErrorCode, message: z.string().max(MAX_ERROR_MESSAGE) }).optional(),
   });
+  const TimingsSchema = z.strictObject({
+    queueMs: NonNegative,
+    encodeMs: NonNegative,
+    searchMs: NonNegative,
+    /** Merging the shards' hits (and hybrid fusion); evidence fetching is not included. */
+    mergeMs: NonNegative,
+    /** Fetching the hits' evidence passages from the shard hosts. Absent from routers that do not report it. */
+    evidenceMs: NonNegative.optional(),
+    totalMs: NonNegative,
+  });
+  const ShardHitSchema = z.strictObject({ ordinal: Ordinal, score: Score });
+  const ShardResultSchema = z.strictObject({ id: Id, hits: z.array(ShardHitSchema).max(maxShardK(limits)) });
+  const PassageSchema = z.strictObject({ ordinal: Ordinal, docId: DocId, title: z.string(), text: z.string() });
 
   const v = z.literal(PROTOCOL_VERSION);
   const Deadline = NonNegative;
@@ -329,6 +190,7 @@ function buildSchemas(limits: ProtocolLimits) {
       v,
       type: z.literal('search'),
       batchId: Id,
+      /** Unix epoch milliseconds after which the caller no longer wants the answer. */
       deadline: Deadline,
       queries: z.array(WireQuerySchema).min(1).max(limits.maxQueries),
     })
@@ -340,15 +202,13 @@ function buildSchemas(limits: ProtocolLimits) {
       type: z.literal('result'),
       batchId: Id,
       indexVersion: Version,
+      /**
+       * For how many ms, counted from when the frame was sent, the pool promises to keep serving
+       * `indexVersion` (the least promise of the shards that answered). Absent: no promise.
+       */
       versionLeaseMs: VersionLeaseMs.optional(),
       results: z.array(WireResultSchema).max(limits.maxQueries),
-      timings: z.strictObject({
-        queueMs: NonNegative,
-        encodeMs: NonNegative,
-        searchMs: NonNegative,
-        mergeMs: NonNegative,
-        totalMs: NonNegative,
-      }),
+      timings: TimingsSchema,
     })
     .superRefine(uniqueIds('results'));
 
@@ -357,6 +217,7 @@ function buildSchemas(limits: ProtocolLimits) {
       v,
       type: z.literal('shard-search'),
       batchId: Id,
+      /** Unix epoch milliseconds after which the caller no longer wants the answer. */
       deadline: Deadline,
       shard: ShardNo,
       queries: z.array(ShardQuerySchema).min(1).max(maxShardQueries(limits)),
@@ -370,10 +231,9 @@ function buildSchemas(limits: ProtocolLimits) {
       batchId: Id,
       shard: ShardNo,
       version: Version,
+      /** For how many ms this host promises to keep serving `version` (see ShardSlot). */
       leaseMs: VersionLeaseMs.optional(),
-      results: z
-        .array(z.strictObject({ id: Id, hits: z.array(z.strictObject({ ordinal: Ordinal, score: Score })).max(maxShardK(limits)) }))
-        .max(maxShardQueries(limits)),
+      results: z.array(ShardResultSchema).max(maxShardQueries(limits)),
     })
     .superRefine(uniqueIds('results'));
 
@@ -391,9 +251,7 @@ function buildSchemas(limits: ProtocolLimits) {
     batchId: Id,
     shard: ShardNo,
     version: Version,
-    passages: z
-      .array(z.strictObject({ ordinal: Ordinal, docId: DocId, title: z.string(), text: z.string() }))
-      .max(limits.maxOrdinals),
+    passages: z.array(PassageSchema).max(limits.maxOrdinals),
   });
 
   const error = z.strictObject({
@@ -407,30 +265,71 @@ function buildSchemas(limits: ProtocolLimits) {
   });
 
   return {
-    search,
-    result,
-    'shard-search': shardSearch,
-    'shard-result': shardResult,
-    evidence,
-    'evidence-result': evidenceResult,
-    error,
+    frames: {
+      search,
+      result,
+      'shard-search': shardSearch,
+      'shard-result': shardResult,
+      evidence,
+      'evidence-result': evidenceResult,
+      error,
+    },
+    // The parts of frames that other code names; exported below as types only.
+    parts: {
+      WireQuery: WireQuerySchema,
+      ShardQuery: ShardQuerySchema,
+      BranchScore: BranchScoreSchema,
+      WireHit: WireHitSchema,
+      WireResult: WireResultSchema,
+      Timings: TimingsSchema,
+      ShardHit: ShardHitSchema,
+      ShardResult: ShardResultSchema,
+      Passage: PassageSchema,
+    },
   };
 }
 
-type BuiltSchemas = ReturnType<typeof buildSchemas>;
+// ---------------------------------------------------------------------------------------------
+// Types: all inferred from the schemas above (their output, i.e. what a decoded frame holds),
+// so a field cannot exist in a type and not on the wire or the other way round. The limits
+// only change bounds, never shapes, so one build's types serve every limit set.
 
-// Compile-time check: each schema's output is assignable to the hand-written frame type.
-type SchemaMatches = { [T in FrameType]: z.output<BuiltSchemas[T]> extends FrameOf<T> ? true : false };
-const schemasMatchTypes: SchemaMatches = {
-  search: true,
-  result: true,
-  'shard-search': true,
-  'shard-result': true,
-  evidence: true,
-  'evidence-result': true,
-  error: true,
-};
-void schemasMatchTypes;
+type Built = ReturnType<typeof buildSchemas>;
+type FrameOutput<T extends FrameType> = z.output<Built['frames'][T]>;
+type PartOutput<P extends keyof Built['parts']> = z.output<Built['parts'][P]>;
+
+/** One query of an edge → router batch. `text`, `vector` or both; bm25 and hybrid need text. */
+export type WireQuery = PartOutput<'WireQuery'>;
+/** A hit's score and 1-based rank in one branch of a hybrid search. */
+export type BranchScore = PartOutput<'BranchScore'>;
+export type WireHit = PartOutput<'WireHit'>;
+export type WireResult = PartOutput<'WireResult'>;
+export type Timings = PartOutput<'Timings'>;
+export type ShardMode = z.infer<typeof ShardModeSchema>;
+/** One sub-query sent to a shard host: dense needs a vector, bm25 needs text. */
+export type ShardQuery = PartOutput<'ShardQuery'>;
+export type ShardHit = PartOutput<'ShardHit'>;
+export type ShardResult = PartOutput<'ShardResult'>;
+export type Passage = PartOutput<'Passage'>;
+
+export type SearchFrame = FrameOutput<'search'>;
+export type ResultFrame = FrameOutput<'result'>;
+export type ShardSearchFrame = FrameOutput<'shard-search'>;
+export type ShardResultFrame = FrameOutput<'shard-result'>;
+export type EvidenceFrame = FrameOutput<'evidence'>;
+export type EvidenceResultFrame = FrameOutput<'evidence-result'>;
+export type ErrorFrame = FrameOutput<'error'>;
+
+export type Frame =
+  | SearchFrame
+  | ResultFrame
+  | ShardSearchFrame
+  | ShardResultFrame
+  | EvidenceFrame
+  | EvidenceResultFrame
+  | ErrorFrame;
+
+export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
 
 /** One schema per frame type; input is the decoded msgpack value, output the typed frame. */
 export type FrameSchemas = { readonly [T in FrameType]: z.ZodType<FrameOf<T>> };
@@ -445,7 +344,7 @@ function cached(limits: ProtocolLimits) {
   const key = [limits.maxFrameBytes, limits.maxQueries, limits.maxQueryChars, limits.maxK, limits.maxVectorDim, limits.maxOrdinals].join(',');
   let entry = cache.get(key);
   if (!entry) {
-    const built = buildSchemas(limits);
+    const built = buildSchemas(limits).frames;
     const schemas: FrameSchemas = built;
     const union: z.ZodType<Frame> = z.discriminatedUnion('type', [
       built.search,

@@ -1,0 +1,245 @@
+// The frame types are inferred from the zod schemas (frames.ts). These tests pin what that
+// must not change: the wire bytes, the generators' coverage of every schema field (so the
+// property and fuzz tests exercise each one), strictness at every level, and the types'
+// narrowing (Float32Array vectors, literal discriminants).
+import { createHash } from 'node:crypto';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { Rng, frame as randomFrame } from './arbitrary.test-support.ts';
+import {
+  DEFAULT_LIMITS,
+  FRAME_TYPES,
+  ProtocolError,
+  decodeFrame,
+  encodeFrame,
+  frameSchemas,
+  validateFrame,
+  type Frame,
+  type FrameOf,
+  type FrameType,
+  type ResultFrame,
+  type ShardMode,
+  type ShardQuery,
+  type Timings,
+  type WireQuery,
+} from './index.ts';
+
+// One frame of each type using every optional field somewhere; the result frame has no
+// evidenceMs, i.e. it is a frame from before that field existed.
+const FIXED: Frame[] = [
+  {
+    v: 1,
+    type: 'search',
+    batchId: 'b1',
+    deadline: 1700000000000,
+    queries: [
+      { id: 'q1', mode: 'hybrid', k: 10, text: 'what is é?', params: { nprobe: 8, weights: { dense: 0.7, bm25: 0.3 } } },
+      { id: 'q2', mode: 'dense', k: 3, vector: new Float32Array([1, -0, 0.5]) },
+    ],
+  },
+  {
+    v: 1,
+    type: 'result',
+    batchId: 'b1',
+    indexVersion: 'v7',
+    versionLeaseMs: 5000,
+    results: [
+      { id: 'q1', hits: [{ docId: 'd1', score: 0.25, shard: 2, title: 'T', text: 'x', branches: { dense: { score: 1.5, rank: 1 } } }], partial: { missingShards: [0] } },
+      { id: 'q2', hits: [], error: { code: 'deadline', message: 'late' } },
+    ],
+    timings: { queueMs: 0, encodeMs: 1.25, searchMs: 7, mergeMs: 0.5, totalMs: 9.75 },
+  },
+  {
+    v: 1,
+    type: 'shard-search',
+    batchId: 'b1',
+    deadline: 0,
+    shard: 3,
+    queries: [
+      { id: 'q1.d', mode: 'dense', k: 640, vector: new Float32Array([2]) },
+      { id: 'q1.b', mode: 'bm25', k: 5, text: 'x', params: { k1: 1.2, b: 0.75 } },
+    ],
+  },
+  { v: 1, type: 'shard-result', batchId: 'b1', shard: 3, version: 'v7', leaseMs: 100, results: [{ id: 'q1.d', hits: [{ ordinal: 4, score: -1 }] }] },
+  { v: 1, type: 'evidence', batchId: 'b1', shard: 3, ordinals: [4, 70000] },
+  { v: 1, type: 'evidence-result', batchId: 'b1', shard: 3, version: 'v7', passages: [{ ordinal: 4, docId: 'd1', title: '', text: 'passage' }] },
+  { v: 1, type: 'error', code: 'overloaded', message: 'busy', batchId: 'b1', retryAfterMs: 250 },
+];
+
+// SHA-256 of each FIXED frame's encoding, computed with the hand-written-types version of
+// frames.ts that preceded the inferred types: peers on either version must read each other.
+const WIRE_SHA256: Record<FrameType, string> = {
+  search: '2aacf93d4e3382bd8e54d94e676e514d025528074ac758a3ad2b8198ba37abef',
+  result: 'd7d327392d6da44bccff5e64804205087ad0d4b7dd63f7eadcbe05823f01a33a',
+  'shard-search': '0cd0d3538404fdbcfef48582a43ce03a903919bbf71980390eab24f517852df7',
+  'shard-result': 'e815e7d68c36eac8694a6b6091ad46dcb16785f73af130eac6de911823a8bef7',
+  evidence: '296a71a4e6ce918af38e4a3a3cf4d4ab05a9458b425b1c626cab2b0b9535deb6',
+  'evidence-result': '84add27886c4f325df7b476e269342c4e436e4fd1f50e90c22975e04a889689c',
+  error: '05755f55494da475335b9f18dbcf829c2b61c841c8e133241476d6a703828e58',
+};
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('wire format', () => {
+  it('covers every frame type', () => {
+    expect(FIXED.map((f) => f.type).sort()).toEqual([...FRAME_TYPES].sort());
+  });
+
+  it.each(FIXED.map((f) => [f.type, f] as const))('%s frames encode to the same bytes as before, and re-encode identically after decoding', (type, f) => {
+    const bytes = encodeFrame(f);
+    expect(sha256(bytes)).toBe(WIRE_SHA256[type]);
+    // Decoding rebuilds the object in the schema's key order; the bytes must not move.
+    expect(sha256(encodeFrame(decodeFrame(bytes, { expect: [type] })))).toBe(WIRE_SHA256[type]);
+  });
+});
+
+// Every field path a schema allows ("queries[].params.weights.dense"), read through zod's
+// public API: objects by shape, arrays by element, optionals unwrapped; anything else (numbers,
+// strings, enums, the vector's bytes→Float32Array pipe) is a leaf.
+function schemaPaths(schema: z.ZodType, prefix = '', out = new Set<string>()): Set<string> {
+  if (schema instanceof z.ZodOptional) return schemaPaths(schema.unwrap() as z.ZodType, prefix, out);
+  if (schema instanceof z.ZodArray) return schemaPaths(schema.element as z.ZodType, `${prefix}[]`, out);
+  if (schema instanceof z.ZodObject) {
+    for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      out.add(path);
+      schemaPaths(field, path, out);
+    }
+  }
+  return out;
+}
+
+// The same paths, as present in a frame value.
+function valuePaths(value: unknown, prefix = '', out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const item of value) valuePaths(item, `${prefix}[]`, out);
+  else if (typeof value === 'object' && value !== null && !ArrayBuffer.isView(value)) {
+    for (const [key, field] of Object.entries(value)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      out.add(path);
+      valuePaths(field, path, out);
+    }
+  }
+  return out;
+}
+
+const PER_TYPE = 400;
+
+describe('the random-frame generators cover every schema field', () => {
+  const schemas = frameSchemas(DEFAULT_LIMITS);
+
+  it.each([...FRAME_TYPES])('%s', (type) => {
+    const rng = new Rng(0xf1e1d + FRAME_TYPES.indexOf(type));
+    const generated = new Set<string>();
+    for (let i = 0; i < PER_TYPE; i++) valuePaths(randomFrame(rng, type), '', generated);
+    const allowed = schemaPaths(schemas[type]);
+    // A field added to the schema but not to arbitrary.test-support.ts would go untested by
+    // the property and fuzz suites; one the schema lacks would make every frame invalid.
+    expect([...allowed].filter((p) => !generated.has(p)), 'schema fields never generated').toEqual([]);
+    expect([...generated].filter((p) => !allowed.has(p)), 'generated fields the schema lacks').toEqual([]);
+  });
+
+  it('sees nested optional fields, so the check above is not vacuous', () => {
+    const paths = schemaPaths(schemas.result);
+    expect(paths).toContain('results[].hits[].branches.bm25.rank');
+    expect(paths).toContain('timings.evidenceMs');
+    expect(schemaPaths(schemas.search)).toContain('queries[].params.weights.dense');
+  });
+});
+
+/** Adds `zz` to the first object found at `path` ("queries[].params") in a copy of `f`. */
+function withExtraKey(f: Frame, path: string): unknown | undefined {
+  const copy = structuredClone(f) as unknown;
+  const segments = path === '' ? [] : path.split('.');
+  let placed = false;
+  const visit = (node: unknown, i: number): void => {
+    if (placed) return;
+    if (Array.isArray(node)) return node.forEach((item) => visit(item, i));
+    if (typeof node !== 'object' || node === null || ArrayBuffer.isView(node)) return;
+    if (i === segments.length) {
+      (node as Record<string, unknown>).zz = 1;
+      placed = true;
+      return;
+    }
+    const seg = segments[i].replace(/\[\]$/, '');
+    visit((node as Record<string, unknown>)[seg], i + 1);
+  };
+  visit(copy, 0);
+  return placed ? copy : undefined;
+}
+
+describe('every map in every frame is strict', () => {
+  const schemas = frameSchemas(DEFAULT_LIMITS);
+
+  it.each([...FRAME_TYPES])('%s: an unknown key is refused at each level', (type) => {
+    // The frame itself ('') and every field; withExtraKey skips those that hold no map.
+    const objects = ['', ...schemaPaths(schemas[type])];
+    const rng = new Rng(0x57c7 + FRAME_TYPES.indexOf(type));
+    const samples = Array.from({ length: 200 }, () => randomFrame(rng, type));
+    let checked = 0;
+    for (const path of objects) {
+      const bad = samples.map((f) => withExtraKey(f, path)).find((x) => x !== undefined);
+      if (bad === undefined) continue; // a leaf, or never an object in the samples
+      const err = (() => {
+        try {
+          validateFrame(bad);
+        } catch (e) {
+          return e;
+        }
+        return undefined;
+      })();
+      expect(err, `zz under ${path || 'the frame'}`).toBeInstanceOf(ProtocolError);
+      expect((err as ProtocolError).code).toBe('bad-frame');
+      expect((err as ProtocolError).message).toMatch(/zz: unknown key$/);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe('timings.evidenceMs', () => {
+  const base = FIXED.find((f): f is ResultFrame => f.type === 'result')!;
+  const withEvidence = (evidenceMs: unknown) => ({ ...base, timings: { ...base.timings, evidenceMs } });
+
+  it('round-trips beside mergeMs', () => {
+    const f = withEvidence(3.5) as ResultFrame;
+    const back = decodeFrame(encodeFrame(f), { expect: ['result'] });
+    expect(back.timings).toEqual({ queueMs: 0, encodeMs: 1.25, searchMs: 7, mergeMs: 0.5, evidenceMs: 3.5, totalMs: 9.75 });
+  });
+
+  it('is optional: a frame without it decodes without the key', () => {
+    const back = decodeFrame(encodeFrame(base), { expect: ['result'] });
+    expect(Object.keys(back.timings)).not.toContain('evidenceMs');
+  });
+
+  it.each([
+    [-1, /timings\.evidenceMs: must be at least 0/],
+    ['3', /timings\.evidenceMs: expected number, got string/],
+  ])('refuses %j', (value, message) => {
+    expect(() => validateFrame(withEvidence(value))).toThrow(message);
+  });
+});
+
+describe('types inferred from the schemas', () => {
+  it('keep vectors as Float32Array, modes and discriminants as literals', () => {
+    // Checked by tsc (npx tsc --noEmit); vitest runs these as no-ops.
+    expectTypeOf<WireQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf<ShardQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
+    expectTypeOf<WireQuery['mode']>().toEqualTypeOf<'dense' | 'bm25' | 'hybrid'>();
+    expectTypeOf<ShardMode>().toEqualTypeOf<'dense' | 'bm25'>();
+    expectTypeOf<FrameOf<'result'>>().toEqualTypeOf<ResultFrame>();
+    expectTypeOf<Frame['v']>().toEqualTypeOf<1>();
+    expectTypeOf<Timings>().toEqualTypeOf<{
+      queueMs: number;
+      encodeMs: number;
+      searchMs: number;
+      mergeMs: number;
+      evidenceMs?: number | undefined;
+      totalMs: number;
+    }>();
+    // An unknown field is a compile error, as it is a decode error.
+    // @ts-expect-error bogusMs is not a field of Timings
+    const t: Timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0, bogusMs: 1 };
+    // And the runtime agrees with the compile-time check.
+    expect(() => validateFrame({ ...FIXED[1], timings: t })).toThrow(/timings\.bogusMs: unknown key/);
+  });
+});
