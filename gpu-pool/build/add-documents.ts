@@ -101,7 +101,7 @@ export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Pr
     if (clashes.length > 0) throw new BuildError(`${opts.corpus}: ${clashes.length} document id${clashes.length === 1 ? ' is' : 's are'} already in the index (e.g. ${clashes.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}); adding never replaces a document`);
     if (docs.length === 0) throw new BuildError(`${opts.corpus}: no documents to add`);
 
-    const encoder = await loadEncoder(opts.model ?? recorded.path, { threads: opts.threads, log: io.log, deterministic: false, batchSize: 16 });
+    const encoder = await loadEncoder(opts.model ?? recorded.path, { threads: opts.threads, log: io.log, batching: 'padded', batchSize: 16 });
     try {
       if (encoder.manifestHash !== recorded.manifestHash) throw new BuildError(`model ${encoder.modelId} (${encoder.manifestPath}) is not the model ${recorded.id} the index was built with: its vectors would not be comparable`);
       const shardCount = loaded.shards.length;

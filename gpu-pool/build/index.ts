@@ -102,7 +102,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
   // Batched encoding is ~1.5x faster on CPU. A row's vector then depends (in its last bits) on
   // the rows batched with it, but checkpoint groups are fixed, so a resumed build still
   // reproduces the same vectors; slices group differently and agree to ~1e-7.
-  const encoder = await loadEncoder(opts.model, { threads: opts.threads, log, deterministic: false, batchSize: 16 });
+  const encoder = await loadEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 });
   try {
     checkFactory(encoder.dimension, opts.factory, opts.metric);
     const format = opts.format ?? (await detectCorpusFormat(corpus));

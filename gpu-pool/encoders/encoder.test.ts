@@ -79,8 +79,8 @@ describe('encoder on use-lite-static128 (fast)', () => {
     for (let i = 0; i < windows.length; i++) expect(sameBits(row(reversed, 128, windows.length - 1 - i), row(all, 128, i))).toBe(true);
   });
 
-  it('batched mode (deterministic: false) returns rows in input order', async () => {
-    const batched = await loadEncoder(STATIC128, { threads: 2, deterministic: false, batchSize: 5 });
+  it('padded batching returns rows in input order', async () => {
+    const batched = await loadEncoder(STATIC128, { threads: 2, batching: 'padded', batchSize: 5 });
     try {
       const windows = docs.flatMap((d) => enc.documentWindows(d));
       const a = await enc.encodeWindows(windows);
@@ -88,6 +88,39 @@ describe('encoder on use-lite-static128 (fast)', () => {
       for (let i = 0; i < windows.length; i++) expect(dot(row(a, 128, i), row(b, 128, i))).toBeGreaterThan(0.99999);
     } finally {
       await batched.dispose();
+    }
+  });
+
+  it('counts onnxruntime calls: padded makes one call per batchSize rows, rows one per row', async () => {
+    const padded = await loadEncoder(STATIC128, { threads: 1, batching: 'padded', batchSize: 8 });
+    try {
+      const texts = ['sleep and memory', 'statins', 'a longer query about vitamin D and bone density', 'x', 'cells', 'p53'];
+      const before = padded.onnxCalls;
+      await padded.encodeQueries(texts);
+      expect(padded.onnxCalls - before).toBe(1);
+      await padded.encodeQueries([...texts, ...texts]); // 12 rows at 8 per call
+      expect(padded.onnxCalls - before).toBe(3);
+      const rowsBefore = enc.onnxCalls;
+      await enc.encodeQueries(texts);
+      expect(enc.batching).toBe('rows');
+      expect(enc.onnxCalls - rowsBefore).toBe(texts.length);
+    } finally {
+      await padded.dispose();
+    }
+  });
+
+  it("'auto' batching is rows on CPU; provider options pass through, and an absent accelerator falls back", async () => {
+    const warnings: string[] = [];
+    const auto = await loadEncoder(STATIC128, { threads: 1, batching: 'auto', providers: [{ name: 'cuda', deviceId: 1 }, { name: 'cpu', useArena: false }], log: (m) => warnings.push(m) });
+    try {
+      expect(auto.provider).toBe('cpu');
+      expect(auto.batching).toBe('rows');
+      expect(warnings.join('\n')).toMatch(/'cuda' .*falling back to 'cpu'/);
+      // Another session with other thread counts: equal up to kernel rounding.
+      const [q, ref] = [await auto.encodeQueries(['sleep and memory']), await enc.encodeQueries(['sleep and memory'])];
+      expect(Math.max(...q.map((x, i) => Math.abs(x - ref[i])))).toBeLessThan(1e-6);
+    } finally {
+      await auto.dispose();
     }
   });
 
@@ -150,7 +183,7 @@ describe('encoder on use-lite-static128 (fast)', () => {
     // One long onnxruntime call (2,000 rows in one batch) on the worker: timers here keep firing.
     // On the calling thread the same call lets at most one tick through (measured: 1), so a few
     // ticks prove the loop was free; a rate per millisecond would measure the CI machine's load.
-    const oneCall = await loadEncoder(STATIC128, { threads: 1, offThread: true, deterministic: false, batchSize: 4096 });
+    const oneCall = await loadEncoder(STATIC128, { threads: 1, offThread: true, batching: 'padded', batchSize: 4096 });
     try {
       const many = Array.from({ length: 2000 }, (_, i) => `query number ${i} about protein folding, cell biology and the immune response`);
       let ticks = 0;
@@ -232,7 +265,7 @@ describe('encoder on use-lite (fp32, int8w, token outputs)', () => {
       );
     // Batched, so the shorter row is right padded: padding must not count in the mean (not normalised, so a
     // wrong count would show).
-    const mean = await loadEncoder(manifest('mean', false), { threads: 2, deterministic: false });
+    const mean = await loadEncoder(manifest('mean', false), { threads: 2, batching: 'padded' });
     const cls = await loadEncoder(manifest('cls', true), { threads: 2 });
     const raw = await ort.InferenceSession.create(join(USE_LITE_DIR, 'model_tokens.onnx'), { intraOpNumThreads: 2 });
     try {

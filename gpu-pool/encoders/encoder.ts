@@ -3,7 +3,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findOnnxFile, inferManifest, ONNX_CANDIDATES } from './infer.ts';
-import { type LoadedManifest, loadManifest, MANIFEST_FILE, type ModelManifest, resolveManifest } from './manifest.ts';
+import { type ExecutionProvider, type LoadedManifest, loadManifest, MANIFEST_FILE, type ModelManifest, resolveManifest } from './manifest.ts';
 import { clsPool, l2NormalizeRows, meanPool } from './pooling.ts';
 import { createSession, sessionRunner, type OnnxRunner, type SessionConfig, type TensorData } from './session.ts';
 import { openWorkerRunner } from './session-thread.ts';
@@ -14,17 +14,20 @@ export interface LoadEncoderOptions {
   /** onnxruntime intra-op threads (default: manifest sessionOptions.intraOpThreads, else onnxruntime's default). */
   threads?: number;
   /** Execution providers to try in order (default: the manifest's executionProviders). */
-  providers?: string[];
+  providers?: ExecutionProvider[];
   /** Where warnings go (provider fallback, tokenizer approximations); default console.warn. */
   log?: (msg: string) => void;
   /**
-   * true (default): every row runs through the graph on its own, so a text's vector never depends on which
-   * other texts share the call (onnxruntime's CPU kernels are NOT batch-composition invariant: a row's output
-   * changes in the last bits, ~1e-7, with the other rows of the batch). false: rows are sorted by length and
-   * run `batchSize` at a time, right padded (faster on accelerators; vectors then vary in the last bits).
+   * How rows meet onnxruntime (default 'rows'):
+   * - 'rows': every row runs through the graph on its own, so a text's vector never depends on which
+   *   other texts share the call (onnxruntime's CPU kernels are NOT batch-composition invariant: a
+   *   row's output changes in the last bits, ~1e-7, with the other rows of the batch).
+   * - 'padded': rows are sorted by length and run `batchSize` at a time, right padded: one call per
+   *   `batchSize` rows (what an accelerator needs to be used well; vectors then vary in the last bits).
+   * - 'auto': 'padded' when the execution provider in use is an accelerator, 'rows' on CPU.
    */
-  deterministic?: boolean;
-  /** Rows per onnxruntime call when `deterministic` is false (default 32). */
+  batching?: EncoderBatching | 'auto';
+  /** Rows per onnxruntime call with 'padded' batching (default 32). */
   batchSize?: number;
   /**
    * Run onnxruntime on a worker thread (default false). onnxruntime-node computes synchronously on
@@ -33,6 +36,8 @@ export interface LoadEncoderOptions {
    */
   offThread?: boolean;
 }
+
+export type EncoderBatching = 'rows' | 'padded';
 
 export interface DocumentInput {
   title: string;
@@ -51,6 +56,10 @@ export interface Encoder {
   readonly window: { readonly size: number; readonly stride: number; readonly titleMaxTokens: number };
   /** The execution provider in use (e.g. 'cpu' after a 'cuda' fallback). */
   readonly provider: string;
+  /** How rows meet onnxruntime ('auto' resolved against the provider in use). */
+  readonly batching: EncoderBatching;
+  /** onnxruntime calls made so far (each runs one batch of rows). */
+  readonly onnxCalls: number;
   readonly tokenizer: Tokenizer;
   /** Token ids of `text`, without special tokens, prefix or truncation. */
   tokenize(text: string): Int32Array;
@@ -154,8 +163,9 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
   };
   const docPlan: WindowPlan = { ...queryPlan, reserved: specialsLen + marker(manifest.document.markerTokenId).length };
   const docPrefix = manifest.document.prefix ? tokenizer.encode(manifest.document.prefix) : new Int32Array(0);
-  const deterministic = opts.deterministic ?? true;
+  const batching: EncoderBatching = opts.batching === 'auto' ? (provider === 'cpu' ? 'rows' : 'padded') : (opts.batching ?? 'rows');
   const batchSize = Math.max(1, opts.batchSize ?? 32);
+  let onnxCalls = 0;
   const int32Inputs = Object.fromEntries(io.inputNames.map((n) => [n, io.inputTypes[n] === 'int32']));
 
   /** Full model row: specials around content, marker after the leading specials. */
@@ -192,6 +202,7 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
     };
     if (manifest.inputs.tokenTypeIds)
       feeds[manifest.inputs.tokenTypeIds] = tensor(manifest.inputs.tokenTypeIds, new Int32Array(B * T), [B, T]);
+    onnxCalls++;
     const out = await runner.run(feeds, manifest.output.name);
     const data = out.data as Float32Array;
     if (out.type !== 'float32') throw new Error(`${where}: output ${manifest.output.name} is ${out.type}, expected float32`);
@@ -215,7 +226,7 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
 
   const encodeRows = async (rows: Int32Array[]): Promise<Float32Array> => {
     const out = new Float32Array(rows.length * dim);
-    if (deterministic) {
+    if (batching === 'rows') {
       for (let i = 0; i < rows.length; i++) out.set(await runBatch([rows[i]]), i * dim);
       return out;
     }
@@ -242,6 +253,10 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
     manifestPath: loaded.manifestPath ?? loaded.modelDir,
     window: { size: manifest.window.size, stride: manifest.window.stride, titleMaxTokens: manifest.titleMaxTokens },
     provider,
+    batching,
+    get onnxCalls() {
+      return onnxCalls;
+    },
     tokenizer,
     tokenize: (text) => tokenizer.encode(text),
     async encodeQueries(texts) {

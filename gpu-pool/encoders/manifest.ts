@@ -28,6 +28,19 @@ const SessionOptions = z
   })
   .strict();
 
+/**
+ * An execution provider: its name, or its name with provider options passed to onnxruntime as they
+ * are, e.g. {"name": "cuda", "deviceId": 1} so that each process of a several-GPU node uses its own.
+ */
+export const ExecutionProvider = z.union([
+  z.string().min(1),
+  z.object({ name: z.string().min(1) }).catchall(z.union([z.string(), z.number(), z.boolean()])),
+]);
+export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
+
+/** The provider's name, whether given alone or with options. */
+export const providerName = (p: ExecutionProvider): string => (typeof p === 'string' ? p : p.name);
+
 const ManifestObject = z
   .object({
     id: z.string().min(1),
@@ -53,8 +66,8 @@ const ManifestObject = z
     /** Title tokens kept (and prepended to every window). */
     titleMaxTokens: Int.nonnegative().optional(),
     sessionOptions: SessionOptions.default({}),
-    /** Tried in order, falling back to the next (e.g. ["cuda", "cpu"]). */
-    executionProviders: z.array(z.string().min(1)).min(1).default(['cpu']),
+    /** Tried in order, falling back to the next (e.g. ["cuda", "cpu"] or [{"name": "cuda", "deviceId": 1}, "cpu"]). */
+    executionProviders: z.array(ExecutionProvider).min(1).default(['cpu']),
   })
   .strict();
 

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import ort from 'onnxruntime-node';
+import { providerName, type ExecutionProvider } from './manifest.ts';
 
 /** Providers that onnxruntime loads from a shared library installed beside its binding. */
 const PROVIDER_LIBRARIES: Record<string, string> = {
@@ -32,7 +33,8 @@ export function missingProviderLibrary(provider: string): string | null {
 }
 
 export interface SessionConfig {
-  providers: string[];
+  /** Tried in order; a provider with options is passed to onnxruntime as it is. */
+  providers: ExecutionProvider[];
   intraOpThreads?: number;
   interOpThreads?: number;
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -50,10 +52,12 @@ export async function createSession(onnxPath: string, cfg: SessionConfig): Promi
   if (cfg.providers.length === 0) throw new Error('no execution providers given');
   const failures: string[] = [];
   for (let i = 0; i < cfg.providers.length; i++) {
-    const provider = cfg.providers[i];
-    const last = i === cfg.providers.length - 1;
+    const spec = cfg.providers[i];
+    const provider = providerName(spec);
+    const next = i + 1 < cfg.providers.length ? providerName(cfg.providers[i + 1]) : undefined;
+    const last = next === undefined;
     const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: [provider],
+      executionProviders: [spec as ort.InferenceSession.ExecutionProviderConfig],
       // Keep onnxruntime's own error print-out quiet while probing providers that may be absent.
       logSeverityLevel: last ? 2 : 4,
     };
@@ -64,7 +68,7 @@ export async function createSession(onnxPath: string, cfg: SessionConfig): Promi
     const missing = missingProviderLibrary(provider);
     if (missing) {
       failures.push(`${provider}: not installed (${missing} is missing)`);
-      if (!last) cfg.log?.(`execution provider '${provider}' not installed (no ${missing}); falling back to '${cfg.providers[i + 1]}'`);
+      if (!last) cfg.log?.(`execution provider '${provider}' not installed (no ${missing}); falling back to '${next}'`);
       continue;
     }
     try {
@@ -73,7 +77,7 @@ export async function createSession(onnxPath: string, cfg: SessionConfig): Promi
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0];
       failures.push(`${provider}: ${msg}`);
-      if (!last) cfg.log?.(`execution provider '${provider}' unavailable (${msg}); falling back to '${cfg.providers[i + 1]}'`);
+      if (!last) cfg.log?.(`execution provider '${provider}' unavailable (${msg}); falling back to '${next}'`);
     }
   }
   throw new Error(`cannot create an onnxruntime session for ${onnxPath}:\n  ${failures.join('\n  ')}`);
