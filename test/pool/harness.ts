@@ -1,8 +1,10 @@
 // Shared by the pool tests: a small real index, a local cluster of real processes, and the
 // answers a single in-process Searcher gives on the same shards (the reference).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
 import { createLogger } from '../../gpu-pool/logging/index.ts';
 import { PoolNode } from '../../gpu-pool/server/index.ts';
@@ -10,8 +12,10 @@ import type { MethodName } from '../../gpu-pool/methods/index.ts';
 import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/search/index.ts';
 import { importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import { REPO_ROOT } from '../fixtures.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
+const CLI = join(REPO_ROOT, 'bin', 'edgesearch.js');
 
 export interface Reference {
   ids: string[];
@@ -94,4 +98,78 @@ export async function adminSwap(nodeUrl: string, body: unknown): Promise<Respons
   const bytes = new TextEncoder().encode(JSON.stringify(body));
   const headers = await signatureHeaders(await importSigningKey(SIGNING_KEY), bytes);
   return fetch(`${nodeUrl}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
+}
+
+/** One `edgesearch pool serve` child process started by `spawnPoolNodes`. */
+export interface PoolProcess {
+  id: string;
+  /** Where the process itself listens (the config may name a proxy in front of it instead). */
+  url: string;
+  process: ChildProcess;
+  /** Resolves with the exit code (null when a signal ended it). */
+  exited: Promise<number | null>;
+  logs: string[];
+}
+
+/**
+ * Starts `pool serve` processes, each on its own config file and listen port, and waits until all
+ * are ready. `startTestCluster` cannot do this: it writes one config whose urls are the listen
+ * ports, while a test that puts a proxy in front of a node (or gives nodes different settings)
+ * needs a node reached at another address than it listens on.
+ */
+export async function spawnPoolNodes(specs: { nodeId: string; configPath: string; port: number }[], readyTimeoutMs = 180_000): Promise<{ nodes: PoolProcess[]; stop(graceMs?: number): Promise<void> }> {
+  const nodes = specs.map((s): PoolProcess => {
+    const child = spawn(process.execPath, [CLI, 'pool', 'serve', '--config', s.configPath, '--node', s.nodeId, '--port', String(s.port)], {
+      env: { ...process.env, EDGESEARCH_POOL_KEY: SIGNING_KEY },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const logs: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (line) => logs.push(line));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    return { id: s.nodeId, url: `http://127.0.0.1:${s.port}`, process: child, exited, logs };
+  });
+  const stop = async (graceMs = 10_000) => {
+    const live = nodes.filter((n) => n.process.exitCode === null && n.process.signalCode === null);
+    for (const n of live) n.process.kill('SIGTERM');
+    const timer = setTimeout(() => live.forEach((n) => n.process.kill('SIGKILL')), graceMs);
+    await Promise.all(live.map((n) => n.exited));
+    clearTimeout(timer);
+  };
+  const ready = async (n: PoolProcess) => {
+    const until = Date.now() + readyTimeoutMs;
+    while (Date.now() < until) {
+      if (n.process.exitCode !== null || n.process.signalCode !== null) throw new Error(`${n.id} exited before it was ready:\n${n.logs.slice(-20).join('\n')}`);
+      if ((await fetch(`${n.url}/readyz`).catch(() => undefined))?.status === 200) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${n.id} not ready after ${readyTimeoutMs} ms:\n${n.logs.slice(-20).join('\n')}`);
+  };
+  try {
+    await Promise.all(nodes.map(ready));
+  } catch (err) {
+    await stop(1000);
+    throw err;
+  }
+  return { nodes, stop };
+}
+
+/** Writes a cluster config file (JSON) and returns its path. */
+export async function writeClusterConfig(path: string, config: Record<string, unknown>): Promise<string> {
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+/**
+ * The value of a Prometheus sample family in a /metrics text: the sum of every sample named
+ * `name` whose labels include `labels`.
+ */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
+  }
+  return sum;
 }
