@@ -5,7 +5,7 @@ import { intArg, numberArg } from './index.ts';
 
 export function optimizeCommand(cmd: Command): Command {
   return cmd
-    .description('optimize the stored target embeddings of a quantized index on training queries and qrels (Tan et al., AAAI 2026), and publish the result as a new index version')
+    .description('optimize the stored target embeddings of a quantized index on training queries and qrels (Tan et al., AAAI 2026), and publish the result as a new index version; the summary gives held-out nDCG@10 before → after for queries about trained-on documents and for the others (on SciFact the others got worse in 14 of 15 benchmarked configurations)')
     .requiredOption('--index <dir>', 'index to optimize (read only: it keeps serving)')
     .requiredOption('--queries <path>', 'training queries: BEIR dir or queries.jsonl, or TSV "qid<TAB>text"')
     .requiredOption('--qrels <path>', 'relevance judgments for them (BEIR TSV or TREC qrels)')

@@ -87,6 +87,8 @@ export interface TrainResult {
   /** Epoch 0 is the state before training. */
   history: EpochReport[];
   bestEpoch: number;
+  /** How many validation queries fall in each group of EpochReport.validSeen / validUnseen. */
+  validationGroups: { seen: number; unseen: number };
 }
 
 export async function optimizeTargets(data: TrainingData, opts: TrainOptions): Promise<TrainResult> {
@@ -106,6 +108,8 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
   const positiveRows = maxRows(rowsOfDoc, relevant, opts.train);
   const mineK = opts.negatives + positiveRows;
   const trainedDocs = new Set(opts.train.flatMap((q) => relevant[q]));
+  const seenQueries = opts.validation.filter((q) => isSeen(relevant[q], trainedDocs)).length;
+  const validationGroups = { seen: seenQueries, unseen: opts.validation.length - seenQueries };
   const fromPositives = Math.round(opts.negatives * (opts.positiveShare ?? 0.25));
   // A positive document is represented by its first row (its title and opening window).
   const firstRows = [...new Set(opts.train.flatMap((q) => relevant[q].map((doc) => rowsOfDoc.get(doc)?.[0] ?? -1)).filter((r) => r >= 0))];
@@ -182,7 +186,7 @@ export async function optimizeTargets(data: TrainingData, opts: TrainOptions): P
     } finally {
       await stepper.close();
     }
-    return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch };
+    return { targets: best.targets === data.targets ? data.targets.slice() : best.targets, history, bestEpoch: best.epoch, validationGroups };
   } finally {
     disposeSpaces(spaces);
   }
@@ -273,6 +277,11 @@ function queryRows(queries: Float32Array, d: number, list: readonly number[]): F
   return out;
 }
 
+/** A query is about trained-on documents when one of its relevant documents is some training query's. */
+function isSeen(relevant: readonly number[], trainedDocs: ReadonlySet<number>): boolean {
+  return relevant.some((doc) => trainedDocs.has(doc));
+}
+
 /** nDCG@10 at the document level (a document scores its best row), binary relevance: all, and split by whether a relevant document was trained on. */
 async function validationNdcg(
   space: Space,
@@ -300,7 +309,7 @@ async function validationNdcg(
     run.set(String(q), [...docs].map(([doc, score]) => ({ docId: String(doc), score })));
     const judged = new Map(relevant[q].map((doc) => [String(doc), 1]));
     all.set(String(q), judged);
-    (relevant[q].some((doc) => trainedDocs.has(doc)) ? seen : unseen).set(String(q), judged);
+    (isSeen(relevant[q], trainedDocs) ? seen : unseen).set(String(q), judged);
   });
   const ndcg = (qrels: Qrels) => (qrels.size === 0 ? NaN : evaluate(run, qrels, ['ndcg@10']).mean['ndcg@10']);
   return { validNdcg10: ndcg(all), validSeen: ndcg(seen), validUnseen: ndcg(unseen) };

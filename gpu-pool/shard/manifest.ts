@@ -55,6 +55,10 @@ export const OptimizationRecord = z.object({
     unseenBefore: nullableNumber,
     unseenAfter: nullableNumber,
     bestEpoch: z.number().int(),
+    /** How many validation queries each group holds, and whether the second scored lower after (absent in records written before these were kept). */
+    seenQueries: z.number().int().optional(),
+    unseenQueries: z.number().int().optional(),
+    unseenWorse: z.boolean().optional(),
   }),
   epochs: z.array(z.object({ epoch: z.number().int(), loss: nullableNumber, validNdcg10: nullableNumber, validSeen: nullableNumber, validUnseen: nullableNumber, seconds: z.number() })),
   changedRows: z.number().int(),
