@@ -22,6 +22,16 @@ describe('cluster config', () => {
     expect(() => parseClusterConfig({ index: 'i', nodes: [node('a', [0])], extra: 1 }, 'c.json')).toThrow(/c\.json/);
   });
 
+  it('refuses defaultDeadlineMs, which was never read, saying where deadlines come from', async () => {
+    const config = { index: 'i', nodes: [node('a', [0])], defaultDeadlineMs: 5000 };
+    expect(() => parseClusterConfig(config, 'c.json')).toThrow(/^c\.json: field defaultDeadlineMs: removed: it was never read\. Every search frame carries its own deadline .*REQUEST_DEADLINE_MS.*; delete the field$/);
+    const dir = await mkdtemp(join(tmpdir(), 'es-config-'));
+    await writeFile(join(dir, 'old.json'), JSON.stringify(config));
+    await expect(readClusterConfig(join(dir, 'old.json'))).rejects.toThrow(/old\.json: field defaultDeadlineMs: removed/);
+    const { defaultDeadlineMs: _gone, ...current } = config;
+    expect(parseClusterConfig(current, 'c.json')).not.toHaveProperty('defaultDeadlineMs');
+  });
+
   it('reports unreadable and non-JSON files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'es-config-'));
     await writeFile(join(dir, 'bad.json'), '{ nope');

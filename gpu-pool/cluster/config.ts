@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { ExecutionProvider } from '../encoders/index.ts';
 
 export const NodeConfig = z
   .object({
@@ -11,6 +12,11 @@ export const NodeConfig = z
     shards: z.array(z.number().int().nonnegative()).default([]),
     /** Whether this node takes `search` frames: encodes, fans out, merges. */
     router: z.boolean().default(true),
+    /**
+     * This node's execution providers, overriding `encoder.providers`: e.g. one process per GPU
+     * of a machine, each with [{"name": "cuda", "deviceId": N}, "cpu"].
+     */
+    providers: z.array(ExecutionProvider).min(1).optional(),
   })
   .strict();
 export type NodeConfig = z.infer<typeof NodeConfig>;
@@ -37,6 +43,22 @@ export const BatchingConfig = z
   })
   .strict();
 
+export const EncoderConfig = z
+  .object({
+    /**
+     * How a dynamic batch's queries meet onnxruntime. 'rows': one row per call, so a query's vector
+     * does not depend on its batch (exact, and on CPU barely slower). 'padded': length-sorted,
+     * right-padded batches, one call per `batchSize` queries (what an accelerator needs; vectors
+     * vary in the last bits with the batch). 'auto': 'padded' on an accelerator, 'rows' on CPU.
+     */
+    batching: z.enum(['rows', 'padded', 'auto']).default('auto'),
+    /** Rows per onnxruntime call with padded batching; default: batching.maxBatchSize. */
+    batchSize: z.number().int().min(1).max(1024).optional(),
+    /** Execution providers to try in order (default: the model manifest's), with options. */
+    providers: z.array(ExecutionProvider).min(1).optional(),
+  })
+  .strict();
+
 export const ClusterConfig = z
   .object({
     /** The index directory (index.json and its shard directories), relative to the config file. */
@@ -45,12 +67,11 @@ export const ClusterConfig = z
     model: z.string().optional(),
     nodes: z.array(NodeConfig).min(1),
     batching: BatchingConfig.default(BatchingConfig.parse({})),
+    encoder: EncoderConfig.default(EncoderConfig.parse({})),
     /** A second replica is asked when the first has not answered after this long. */
     hedgeMs: z.number().min(0).max(60_000).default(50),
     /** A replica that failed is tried last for this long. */
     cooldownMs: z.number().min(0).max(600_000).default(1000),
-    /** Deadline given to queries whose frame names none far enough ahead. */
-    defaultDeadlineMs: z.number().int().min(1).max(600_000).default(5000),
     /** Environment variable holding the HMAC key shared by edges and nodes. */
     signingKeyEnv: z.string().default('EDGESEARCH_POOL_KEY'),
     /** Accepted clock skew and replay window for signed requests. */
@@ -100,7 +121,20 @@ export async function readClusterConfig(path: string): Promise<ClusterConfig> {
   return parseClusterConfig(json, path);
 }
 
+/**
+ * Fields that once were in the schema and are gone, with what to do instead. A config naming one
+ * is refused, as unknown fields are: its author expected an effect that the pool does not have.
+ */
+const REMOVED_FIELDS: Record<string, string> = {
+  defaultDeadlineMs:
+    'removed: it was never read. Every search frame carries its own deadline (the edge sets it from REQUEST_DEADLINE_MS, PoolClient from its deadlineMs option); delete the field',
+};
+
 export function parseClusterConfig(json: unknown, where: string, baseDir = dirname(resolve(where))): ClusterConfig {
+  if (typeof json === 'object' && json !== null) {
+    const removed = Object.keys(REMOVED_FIELDS).find((k) => k in json);
+    if (removed !== undefined) throw new ConfigError(`${where}: field ${removed}: ${REMOVED_FIELDS[removed]}`);
+  }
   const parsed = ClusterConfig.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -11,3 +11,4 @@ export {
   type LoggerOptions,
   type LogLevel,
 } from './logger.ts';
+export { rateLimited, type RateLimitedLogger, type RateLimitOptions } from './rate-limit.ts';

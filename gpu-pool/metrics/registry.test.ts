@@ -1,184 +1,144 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_SIZE_BUCKETS, CONTENT_TYPE, DEFAULT_LATENCY_BUCKETS_MS, Registry } from './index.ts';
+import { parseExposition, sampleValue } from './exposition.test-support.ts';
+import { BATCH_SIZE_BUCKETS, CONTENT_TYPE, Counter, DEFAULT_LATENCY_BUCKETS_MS, Gauge, Histogram, createRegistry } from './index.ts';
 
-describe('Registry', () => {
-  it('renders a small registry exactly', () => {
-    const r = new Registry();
-    const requests = r.counter('edgesearch_requests_total', 'Search requests.', ['method', 'status']);
-    const depth = r.gauge('edgesearch_queue_depth', 'Items waiting for a batch.');
-    const latency = r.histogram('edgesearch_latency_ms', 'Request latency in ms.', { buckets: [1, 10] });
+/** The lines of one family, without the blank lines prom-client puts between families. */
+function familyLines(text: string, name: string): string[] {
+  return text.split('\n').filter((l) => l.startsWith(`# HELP ${name} `) || l.startsWith(`# TYPE ${name} `) || new RegExp(`^${name}(_bucket|_sum|_count)?[{ ]`).test(l));
+}
 
+describe('createRegistry', () => {
+  it('renders counters, gauges and histograms in the format the hand-written registry wrote', async () => {
+    const r = createRegistry({ processMetrics: false });
+    const requests = new Counter({ name: 'edgesearch_requests_total', help: 'Search requests.', labelNames: ['method', 'status'], registers: [r] });
+    new Gauge({ name: 'edgesearch_queue_depth', help: 'Items waiting for a batch.', registers: [r], collect() { this.set(7); } });
+    const latency = new Histogram({ name: 'edgesearch_latency_ms', help: 'Request latency in ms.', buckets: [1, 10], registers: [r] });
     requests.inc({ method: 'dense', status: 'ok' });
     requests.inc({ method: 'dense', status: 'ok' }, 2);
-    requests.inc({ method: 'bm25', status: 'overloaded' });
-    depth.set(7);
-    latency.observe(0.5);
-    latency.observe(4);
-    latency.observe(30);
+    requests.inc({ method: 'bm25', status: 429 });
+    for (const v of [0.5, 4, 30]) latency.observe(v);
 
-    expect(r.render()).toBe(
-      [
-        '# HELP edgesearch_requests_total Search requests.',
-        '# TYPE edgesearch_requests_total counter',
-        'edgesearch_requests_total{method="dense",status="ok"} 3',
-        'edgesearch_requests_total{method="bm25",status="overloaded"} 1',
-        '# HELP edgesearch_queue_depth Items waiting for a batch.',
-        '# TYPE edgesearch_queue_depth gauge',
-        'edgesearch_queue_depth 7',
-        '# HELP edgesearch_latency_ms Request latency in ms.',
-        '# TYPE edgesearch_latency_ms histogram',
-        'edgesearch_latency_ms_bucket{le="1"} 1',
-        'edgesearch_latency_ms_bucket{le="10"} 2',
-        'edgesearch_latency_ms_bucket{le="+Inf"} 3',
-        'edgesearch_latency_ms_sum 34.5',
-        'edgesearch_latency_ms_count 3',
-        '',
-      ].join('\n'),
-    );
+    const text = await r.metrics();
+    expect(text.split('\n').filter((l) => l !== '')).toEqual([
+      '# HELP edgesearch_requests_total Search requests.',
+      '# TYPE edgesearch_requests_total counter',
+      'edgesearch_requests_total{method="dense",status="ok"} 3',
+      'edgesearch_requests_total{method="bm25",status="429"} 1',
+      '# HELP edgesearch_queue_depth Items waiting for a batch.',
+      '# TYPE edgesearch_queue_depth gauge',
+      'edgesearch_queue_depth 7',
+      '# HELP edgesearch_latency_ms Request latency in ms.',
+      '# TYPE edgesearch_latency_ms histogram',
+      'edgesearch_latency_ms_bucket{le="1"} 1',
+      'edgesearch_latency_ms_bucket{le="10"} 2',
+      'edgesearch_latency_ms_bucket{le="+Inf"} 3',
+      'edgesearch_latency_ms_sum 34.5',
+      'edgesearch_latency_ms_count 3',
+    ]);
+    expect(parseExposition(text).samples).toHaveLength(8);
     expect(CONTENT_TYPE).toBe('text/plain; version=0.0.4; charset=utf-8');
   });
 
-  it('renders unlabelled metrics as zero before any update, labelled ones only once used', () => {
-    const r = new Registry();
-    r.counter('a_total', 'A.');
-    r.counter('b_total', 'B.', ['shard']);
-    r.histogram('c', 'C.', { buckets: [1] });
-    expect(r.render()).toBe(
-      [
-        '# HELP a_total A.',
-        '# TYPE a_total counter',
-        'a_total 0',
-        '# HELP b_total B.',
-        '# TYPE b_total counter',
-        '# HELP c C.',
-        '# TYPE c histogram',
-        'c_bucket{le="1"} 0',
-        'c_bucket{le="+Inf"} 0',
-        'c_sum 0',
-        'c_count 0',
-        '',
-      ].join('\n'),
-    );
+  it('renders unlabelled metrics as zero before any update, labelled ones only once used', async () => {
+    const r = createRegistry({ processMetrics: false });
+    new Counter({ name: 'a_total', help: 'A.', registers: [r] });
+    new Counter({ name: 'b_total', help: 'B.', labelNames: ['shard'], registers: [r] });
+    new Histogram({ name: 'c', help: 'C.', buckets: [1], registers: [r] });
+    const e = parseExposition(await r.metrics());
+    expect(e.samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`)).toEqual(['a_total{} 0', 'c_bucket{"le":"1"} 0', 'c_bucket{"le":"+Inf"} 0', 'c_sum{} 0', 'c_count{} 0']);
+    expect(e.types.get('b_total')).toBe('counter');
   });
 
-  it('renders cumulative buckets per label set, le last', () => {
-    const r = new Registry();
-    const h = r.histogram('batch_size', 'Items per batch.', { buckets: BATCH_SIZE_BUCKETS, labelNames: ['encoder'] });
+  it('renders cumulative buckets per label set, a value equal to a bound counted in it', async () => {
+    const r = createRegistry({ processMetrics: false });
+    const h = new Histogram({ name: 'batch_size', help: 'Items per batch.', buckets: [...BATCH_SIZE_BUCKETS], labelNames: ['encoder'], registers: [r] });
     for (const size of [1, 3, 3, 8, 200, 300]) h.observe({ encoder: 'q' }, size);
     h.observe({ encoder: 'd' }, 2);
-    const lines = r.render().split('\n');
-    const q = lines.filter((l) => l.startsWith('batch_size_bucket{encoder="q"'));
-    expect(q).toEqual([
-      'batch_size_bucket{encoder="q",le="1"} 1',
-      'batch_size_bucket{encoder="q",le="2"} 1',
-      'batch_size_bucket{encoder="q",le="4"} 3',
-      'batch_size_bucket{encoder="q",le="8"} 4', // a value equal to a bound counts in it
-      'batch_size_bucket{encoder="q",le="16"} 4',
-      'batch_size_bucket{encoder="q",le="32"} 4',
-      'batch_size_bucket{encoder="q",le="64"} 4',
-      'batch_size_bucket{encoder="q",le="128"} 4',
-      'batch_size_bucket{encoder="q",le="256"} 5',
-      'batch_size_bucket{encoder="q",le="+Inf"} 6',
-    ]);
-    expect(lines).toContain('batch_size_sum{encoder="q"} 515');
-    expect(lines).toContain('batch_size_count{encoder="q"} 6');
-    expect(lines).toContain('batch_size_bucket{encoder="d",le="2"} 1');
-    expect(lines).toContain('batch_size_bucket{encoder="d",le="1"} 0');
+    const e = parseExposition(await r.metrics());
+    const q = e.samples.filter((s) => s.name === 'batch_size_bucket' && s.labels.encoder === 'q').map((s) => [s.labels.le, s.value]);
+    expect(q).toEqual([['1', 1], ['2', 1], ['4', 3], ['8', 4], ['16', 4], ['32', 4], ['64', 4], ['128', 4], ['256', 5], ['+Inf', 6]]);
+    expect(sampleValue(e, 'batch_size_sum', { encoder: 'q' })).toBe(515);
+    expect(sampleValue(e, 'batch_size_count', { encoder: 'q' })).toBe(6);
+    expect(sampleValue(e, 'batch_size_bucket', { encoder: 'd', le: '1' })).toBe(0);
+    expect(sampleValue(e, 'batch_size_bucket', { encoder: 'd', le: '2' })).toBe(1);
   });
 
-  it('escapes label values and help text', () => {
-    const r = new Registry();
-    const c = r.counter('errors_total', 'Errors by message.\nBackslash: \\ "quotes" stay.', ['msg']);
-    c.inc({ msg: 'a "quoted" \\path\\\nnext line' });
-    expect(r.render().split('\n').slice(0, 3)).toEqual([
+  it('escapes label values and help text so the scrape stays parseable', async () => {
+    const r = createRegistry({ processMetrics: false });
+    const c = new Counter({ name: 'errors_total', help: 'Errors by message.\nBackslash: \\ "quotes" stay.', labelNames: ['msg'], registers: [r] });
+    const nasty = 'a "quoted" \\path\\\nnext line';
+    c.inc({ msg: nasty });
+    const text = await r.metrics();
+    expect(familyLines(text, 'errors_total')).toEqual([
       '# HELP errors_total Errors by message.\\nBackslash: \\\\ "quotes" stay.',
       '# TYPE errors_total counter',
       'errors_total{msg="a \\"quoted\\" \\\\path\\\\\\nnext line"} 1',
     ]);
+    expect(parseExposition(text).samples[0].labels.msg).toBe(nasty);
   });
 
-  it('reads live values from a gauge collect callback at render time', () => {
-    const r = new Registry();
-    let depth = 3;
-    r.gauge('queue_depth', 'Waiting items.', { collect: () => depth });
-    const perShard = r.gauge('shard_up', 'Shard replicas up.', {
-      labelNames: ['shard'],
-      collect: (g) => {
-        g.set({ shard: '0' }, depth > 3 ? 2 : 1);
-      },
-    });
-    expect(r.render()).toContain('queue_depth 3\n');
-    depth = 11;
-    const text = r.render();
-    expect(text).toContain('queue_depth 11\n');
-    expect(text).toContain('shard_up{shard="0"} 2\n');
-    expect(perShard.get({ shard: '0' })).toBe(2);
+  it('refuses bad names, wrong label sets and decreasing counters', () => {
+    const r = createRegistry({ processMetrics: false });
+    expect(() => new Counter({ name: 'has-dash', help: 'x', registers: [r] })).toThrow(/Invalid metric name/);
+    expect(() => new Counter({ name: 'ok_total', help: 'x', labelNames: ['bad-label'], registers: [r] })).toThrow(/Invalid label name/);
+    expect(() => new Histogram({ name: 'h', help: 'x', labelNames: ['le'], registers: [r] })).toThrow(/le/);
+    const c = new Counter({ name: 'c_total', help: 'x', labelNames: ['method'], registers: [r] });
+    expect(() => c.inc({ method: 'dense', extra: 1 } as never)).toThrow(/extra/);
+    expect(() => c.inc({ method: 'dense' }, -1)).toThrow(/not possible to decrease/);
+    expect(() => new Gauge({ name: 'c_total', help: 'again', registers: [r] })).toThrow(/already been registered/);
   });
 
-  it('supports gauge set/inc/dec and special values', () => {
-    const r = new Registry();
-    const g = r.gauge('inflight', 'In flight.', ['pool']);
-    g.inc({ pool: 'a' });
-    g.inc({ pool: 'a' }, 4);
-    g.dec({ pool: 'a' }, 2);
-    g.set({ pool: 'b' }, Number.POSITIVE_INFINITY);
-    g.set({ pool: 'c' }, -0.25);
-    expect(r.render()).toContain('inflight{pool="a"} 3\ninflight{pool="b"} +Inf\ninflight{pool="c"} -0.25\n');
+  it('serves the process metrics, numeric, beside the node’s own', async () => {
+    const r = createRegistry();
+    new Counter({ name: 'edgesearch_requests_total', help: 'x', registers: [r] });
+    const e = parseExposition(await r.metrics());
+    for (const [name, type] of [
+      ['process_resident_memory_bytes', 'gauge'],
+      ['process_cpu_user_seconds_total', 'counter'],
+      ['nodejs_eventloop_lag_seconds', 'gauge'],
+      ['nodejs_heap_size_used_bytes', 'gauge'],
+      ['nodejs_gc_duration_seconds', 'histogram'],
+      ['edgesearch_requests_total', 'counter'],
+    ]) expect(e.types.get(name), name).toBe(type);
+    expect(sampleValue(e, 'process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
+    expect(sampleValue(e, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(Number.isFinite(sampleValue(e, 'nodejs_eventloop_lag_seconds'))).toBe(true);
   });
 
-  it('validates metric and label names', () => {
-    const r = new Registry();
-    expect(() => r.counter('1bad', 'x')).toThrow(/invalid metric name/);
-    expect(() => r.counter('has-dash', 'x')).toThrow(/invalid metric name/);
-    expect(() => r.counter('', 'x')).toThrow(/invalid metric name/);
-    expect(() => r.counter('ok_total', 'x', ['bad-label'])).toThrow(/invalid label name/);
-    expect(() => r.counter('ok_total', 'x', ['__reserved'])).toThrow(/reserved/);
-    expect(() => r.counter('ok_total', 'x', ['a', 'a'])).toThrow(/duplicate/);
-    expect(() => r.counter('ok_total', 'x', ['has:colon'])).toThrow(/invalid label name/);
-    expect(() => r.histogram('h', 'x', { buckets: [1], labelNames: ['le'] })).toThrow(/reserved/);
-    // Colons are legal in metric names (recording rules use them).
-    expect(() => r.gauge('job:ok_total:rate5m', 'x')).not.toThrow();
-    // Refused registrations did not claim the name.
-    expect(() => r.counter('ok_total', 'x', ['good_label'])).not.toThrow();
-  });
-
-  it('refuses registering a name twice, including histogram sample names', () => {
-    const r = new Registry();
-    r.counter('dup', 'x');
-    expect(() => r.gauge('dup', 'y')).toThrow(/already registered/);
-    r.histogram('lat', 'x', { buckets: [1] });
-    expect(() => r.counter('lat_count', 'y')).toThrow(/already registered/);
-    r.counter('size_sum', 'x');
-    expect(() => r.histogram('size', 'y', { buckets: [1] })).toThrow(/already registered/);
-  });
-
-  it('refuses wrong label sets, decreasing counters and bad buckets', () => {
-    const r = new Registry();
-    const c = r.counter('c_total', 'x', ['method']);
-    expect(() => c.inc()).toThrow(/expected labels \[method\]/);
-    expect(() => c.inc({ method: 'dense', extra: 1 })).toThrow(/expected labels/);
-    expect(() => c.inc({ method: 'dense' }, -1)).toThrow(/only go up/);
-    expect(() => r.histogram('h1', 'x', { buckets: [5, 1] })).toThrow(/increase strictly/);
-    expect(() => r.histogram('h2', 'x', { buckets: [] })).toThrow(/at least one/);
-    expect(() => r.histogram('h3', 'x', { buckets: [1, Number.NaN] })).toThrow(/finite/);
-    // A trailing +Inf from the caller is not doubled.
-    r.histogram('h4', 'x', { buckets: [1, Number.POSITIVE_INFINITY] });
-    expect(r.render().match(/h4_bucket\{le="\+Inf"\}/g)).toHaveLength(1);
-  });
-
-  it('binds a label set with labels() for hot paths', () => {
-    const r = new Registry();
-    const c = r.counter('hits_total', 'x', ['cache']);
-    const hit = c.labels({ cache: 'hit' });
-    hit.inc();
-    hit.inc(2);
-    expect(c.get({ cache: 'hit' })).toBe(3);
-    expect(r.render()).toContain('hits_total{cache="hit"} 3\n');
+  it('keeps registries apart: two nodes in one process register the same names, each with its own values', async () => {
+    const [a, b] = [createRegistry(), createRegistry()];
+    const ca = new Counter({ name: 'edgesearch_shed_queries_total', help: 'x', registers: [a] });
+    new Counter({ name: 'edgesearch_shed_queries_total', help: 'x', registers: [b] });
+    ca.inc(3);
+    const [ea, eb] = [parseExposition(await a.metrics()), parseExposition(await b.metrics())];
+    expect(sampleValue(ea, 'edgesearch_shed_queries_total')).toBe(3);
+    expect(sampleValue(eb, 'edgesearch_shed_queries_total')).toBe(0);
+    // The process is one: both show the same process families.
+    expect([...ea.types.keys()].filter((n) => n !== 'edgesearch_shed_queries_total')).toEqual([...eb.types.keys()].filter((n) => n !== 'edgesearch_shed_queries_total'));
   });
 
   it('exports the standard bucket layouts', () => {
     expect(DEFAULT_LATENCY_BUCKETS_MS).toEqual([0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]);
     expect(BATCH_SIZE_BUCKETS).toEqual([1, 2, 4, 8, 16, 32, 64, 128, 256]);
-    expect(new Registry().render()).toBe('');
+  });
+});
+
+describe('parseExposition (the test reader)', () => {
+  it('refuses what Prometheus would refuse', () => {
+    const family = '# TYPE x counter\n';
+    expect(() => parseExposition(`${family}x 1`)).toThrow(/newline/);
+    expect(() => parseExposition('y 1\n')).toThrow(/no declared family/);
+    expect(() => parseExposition(`${family}x one\n`)).toThrow(/bad value/);
+    expect(() => parseExposition(`${family}x{a="1" 1\n`)).toThrow(/line 2/);
+    expect(() => parseExposition(`${family}x{a=1} 1\n`)).toThrow(/not quoted/);
+    expect(() => parseExposition(`${family}x{a="\\t"} 1\n`)).toThrow(/bad escape/);
+    expect(() => parseExposition(`${family}x{a="1",a="2"} 1\n`)).toThrow(/twice/);
+    expect(() => parseExposition('# TYPE x countr\n')).toThrow(/unknown type/);
+    expect(() => parseExposition(`${family}${family}`)).toThrow(/second TYPE/);
+    expect(() => parseExposition('# TYPE h histogram\nh_bucket 1\n')).toThrow(/without le/);
+    expect(parseExposition(`# plain comment\n${family}\nx{a="q\\"",} +Inf 1700000000000\nx{a="r"} Nan\n`).samples.map((s) => [s.labels.a, s.value])).toEqual([
+      ['q"', Infinity],
+      ['r', Number.NaN],
+    ]);
   });
 });

@@ -1,46 +1,38 @@
-import { checkMetricName } from './names.ts';
-import { Counter, Gauge, Histogram, type AnyMetric, type GaugeOptions, type HistogramOptions } from './metrics.ts';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 
-/** Metrics of one process, rendered together for a `/metrics` scrape. */
-export class Registry {
-  private readonly metrics: AnyMetric[] = [];
-  /** Every sample name in use: a histogram `x` also owns `x_bucket`, `x_sum` and `x_count`. */
-  private readonly sampleNames = new Set<string>();
+/** Text exposition format 0.0.4, what Prometheus scrapes by default. */
+export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 
-  counter(name: string, help: string, labelNames?: readonly string[]): Counter {
-    return this.add(name, [name], () => new Counter(name, help, labelNames));
+let shared: Registry | undefined;
+
+/**
+ * prom-client's default metrics (process CPU and memory, file descriptors, GC, event-loop lag,
+ * heap). They describe the process, not a node, and their collectors (a GC observer, an
+ * event-loop delay monitor) cannot be stopped: collected once per process and shared by every
+ * registry, so several nodes in one process (tests) add no observers and report the same values.
+ */
+function processMetrics(): Registry {
+  if (shared === undefined) {
+    shared = new Registry();
+    collectDefaultMetrics({ register: shared });
   }
+  return shared;
+}
 
-  /** The third argument is the label names, or options with label names and a `collect` callback. */
-  gauge(name: string, help: string, labelNamesOrOptions?: readonly string[] | GaugeOptions): Gauge {
-    const options: GaugeOptions = Array.isArray(labelNamesOrOptions)
-      ? { labelNames: labelNamesOrOptions }
-      : ((labelNamesOrOptions as GaugeOptions | undefined) ?? {});
-    return this.add(name, [name], () => new Gauge(name, help, options));
-  }
+export interface RegistryOptions {
+  /** Also serve the process metrics (default true). */
+  processMetrics?: boolean;
+}
 
-  histogram(name: string, help: string, options: HistogramOptions): Histogram {
-    const owned = [name, `${name}_bucket`, `${name}_sum`, `${name}_count`];
-    return this.add(name, owned, () => new Histogram(name, help, options));
+/**
+ * A registry of its own (never prom-client's global one), so that several nodes in one process
+ * each register the same metric names without clashing.
+ */
+export function createRegistry(options: RegistryOptions = {}): Registry {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) {
+    const source = processMetrics();
+    for (const { name } of source.getMetricsAsArray()) registry.registerMetric(source.getSingleMetric(name)!);
   }
-
-  /** Text exposition format 0.0.4; serve with CONTENT_TYPE. */
-  render(): string {
-    const lines: string[] = [];
-    for (const metric of this.metrics) {
-      metric.collect();
-      lines.push(...metric.render());
-    }
-    return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
-  }
-
-  private add<M extends AnyMetric>(name: string, owned: string[], create: () => M): M {
-    checkMetricName(name);
-    const clash = owned.find((n) => this.sampleNames.has(n));
-    if (clash !== undefined) throw new Error(`metric ${JSON.stringify(name)}: name ${JSON.stringify(clash)} is already registered`);
-    const metric = create();
-    this.metrics.push(metric);
-    for (const n of owned) this.sampleNames.add(n);
-    return metric;
-  }
+  return registry;
 }

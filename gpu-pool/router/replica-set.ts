@@ -15,6 +15,9 @@ export class ReplicaDeadlineError extends Error {
   readonly code = 'deadline';
 }
 
+/** The longest delay setTimeout keeps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Errors that another replica would give too: not worth a retry. */
 const FINAL_CODES = new Set(['bad-frame', 'limit', 'too-large', 'deadline']);
 
@@ -104,7 +107,9 @@ export class ReplicaSet {
       };
       const deadlineTimer = setTimeout(
         () => finish(() => reject(lastError && inFlight === 0 ? lastError : new ReplicaDeadlineError(`shard ${this.shard}: no replica answered before the deadline`))),
-        Math.max(0, deadline - this.now()),
+        // setTimeout fires at once for delays beyond 2^31-1 ms (24.8 days): a deadline that far
+        // ahead would fail every call at once; capped, a call waits that long at most.
+        Math.min(MAX_TIMER_MS, Math.max(0, deadline - this.now())),
       );
       launch();
       if (order.length > 1 && this.opts.hedgeMs > 0) {

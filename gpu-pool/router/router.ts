@@ -3,6 +3,7 @@ import { DEFAULT_LIMITS, type ResultFrame, type SearchFrame, type ShardQuery, ty
 import type { Encoder } from '../encoders/index.ts';
 import { branchDepth, fuseReciprocalRank, mergeTopK, type Hit, type MethodQuery } from '../methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
+import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
 
 export interface RouterOptions {
@@ -17,7 +18,12 @@ export interface RouterOptions {
     onShed?: () => void;
     onExpired?: (n: number) => void;
     onStage?: (stage: 'encode' | 'search' | 'merge' | 'evidence', ms: number) => void;
-    onShardError?: (shard: number, err: unknown) => void;
+    /**
+     * A shard gave no usable answer for a batch: its search or its evidence failed on every
+     * replica tried (the shard is reported missing), or its evidence came from another version
+     * (an EvidenceVersionError; the batch is searched again once).
+     */
+    onShardError?: (shard: number, err: unknown, stage: 'search' | 'evidence') => void;
   };
 }
 
@@ -27,9 +33,12 @@ interface Pending {
   enqueuedAt: number;
 }
 
+/** Per stage, as the wire reports them; evidence is its own stage, as in the metrics. */
+type StageTimings = { searchMs: number; mergeMs: number; evidenceMs: number };
+
 interface Outcome {
   result: WireResult;
-  timings: { queueMs: number; encodeMs: number; searchMs: number; mergeMs: number };
+  timings: { queueMs: number; encodeMs: number } & StageTimings;
   versions: Map<number, string>;
   /** Until when (performance.now() ms) every shard that answered promised its version; -Infinity: none answered. */
   versionUntil: number;
@@ -110,12 +119,12 @@ export class Router {
     const t0 = performance.now();
     const now = Date.now();
     const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query, deadline: frame.deadline, enqueuedAt: now })));
-    const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 };
+    const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, evidenceMs: 0, totalMs: 0 };
     const versions = new Map<number, string>();
     let versionUntil = Infinity;
     const results = settled.map((s, i): WireResult => {
       if (s.status === 'fulfilled') {
-        for (const key of ['queueMs', 'encodeMs', 'searchMs', 'mergeMs'] as const) timings[key] = Math.max(timings[key], s.value.timings[key]);
+        for (const key of ['queueMs', 'encodeMs', 'searchMs', 'mergeMs', 'evidenceMs'] as const) timings[key] = Math.max(timings[key], s.value.timings[key]);
         for (const [shard, v] of s.value.versions) versions.set(shard, v);
         versionUntil = Math.min(versionUntil, s.value.versionUntil);
         return s.value.result;
@@ -201,11 +210,11 @@ export class Router {
   }
 
   /**
-   * Steps 2-4 of a batch, on its encoded queries. `retried`: the second go of a batch whose
-   * shard was swapped between its search and its evidence (a search that straddled the switch);
-   * a second swap as quick is reported missing.
+   * Steps 2-4 of a batch, on its encoded queries. `firstGo`: the stage times of the first go
+   * when this is the second go of a batch whose shard was swapped between its search and its
+   * evidence (a search that straddled the switch); a second swap as quick is reported missing.
    */
-  private async searchAndDress(batch: EncodedBatch, retried = false): Promise<Outcome[]> {
+  private async searchAndDress(batch: EncodedBatch, firstGo?: StageTimings): Promise<Outcome[]> {
     const { shards, hooks } = this.opts;
     const { items, queries, needDense, vectors, encodeMs, queueMs } = batch;
 
@@ -233,7 +242,7 @@ export class Router {
           return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal }))]));
         } catch (err) {
           missing.add(s);
-          hooks?.onShardError?.(s, err);
+          hooks?.onShardError?.(s, err, 'search');
           return new Map<string, Hit[]>();
         }
       }),
@@ -269,19 +278,21 @@ export class Router {
             // Ordinals name documents of one version: evidence from another would be wrong text.
             if (reply.version !== versions.get(s)) {
               swappedBetween = true;
-              throw new Error(`shard ${s} answered evidence from version ${reply.version}, the search ran on ${versions.get(s)}`);
+              throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
             }
             for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
           }
         } catch (err) {
-          hooks?.onShardError?.(s, err);
+          hooks?.onShardError?.(s, err, 'evidence');
         }
       }),
     );
-    hooks?.onStage?.('evidence', performance.now() - t);
+    const evidenceMs = performance.now() - t;
+    hooks?.onStage?.('evidence', evidenceMs);
+    // A second go counts the first one's time too: the stages still add up to the batch's time.
+    const timings = { encodeMs, searchMs: searchMs + (firstGo?.searchMs ?? 0), mergeMs: mergeMs + (firstGo?.mergeMs ?? 0), evidenceMs: evidenceMs + (firstGo?.evidenceMs ?? 0) };
     // The search ran on a version that has just been swapped out: once more, on the new one.
-    if (swappedBetween && !retried) return this.searchAndDress(batch, true);
-    const timings = { encodeMs, searchMs, mergeMs: mergeMs + (performance.now() - t) };
+    if (swappedBetween && firstGo === undefined) return this.searchAndDress(batch, timings);
 
     return items.map((p, i): Outcome => {
       const hits: WireHit[] = [];

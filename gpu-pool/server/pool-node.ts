@@ -12,6 +12,7 @@ import { HttpShardClient, LocalShardClient, ReplicaSet, Router, SHARD_TRAFFIC_HE
 import { ShardHost } from '../shard-host/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
 import { createPoolMetrics, type PoolMetrics } from './pool-metrics.ts';
+import { shardErrorReporter, type ShardErrorReporter } from './shard-errors.ts';
 
 export interface PoolNodeOptions {
   config: ClusterConfig;
@@ -23,6 +24,9 @@ export interface PoolNodeOptions {
   signingKey?: string;
   logger?: Logger;
 }
+
+/** How long a drain waits for open requests (a body still uploading included) before it cuts them. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
 const STATUS: Record<ErrorCode, number> = {
   'bad-frame': 400,
@@ -52,13 +56,16 @@ export class PoolNode {
   private ready = false;
   private notReadyReason = 'loading shards';
   private draining = false;
-  private inFlight = 0;
+  /** Requests being read or answered: a drain waits for them, from their first byte on. */
+  private open = 0;
   private idle?: () => void;
   readonly log: Logger;
+  private readonly shardReports: ShardErrorReporter;
 
   private constructor(private readonly opts: PoolNodeOptions) {
     this.log = opts.logger ?? createLogger({ name: 'pool', base: { node: opts.nodeId } });
     this.metrics = createPoolMetrics(() => this.router?.queueDepth ?? 0);
+    this.shardReports = shardErrorReporter(this.metrics, this.log);
     this.server = http.createServer((req, res) => void this.route(req, res));
     this.server.keepAliveTimeout = 30_000;
   }
@@ -111,7 +118,15 @@ export class PoolNode {
     this.log.info('shards loaded', { versions: this.host.versions() });
     if (self.router) {
       this.notReadyReason = 'loading the encoder';
-      this.encoder = await loadEncoder(config.model ?? manifest.model.path, { threads: config.threads, offThread: true, log: (m) => this.log.warn(m) });
+      this.encoder = await loadEncoder(config.model ?? manifest.model.path, {
+        threads: config.threads,
+        offThread: true,
+        providers: self.providers ?? config.encoder.providers,
+        batching: config.encoder.batching,
+        batchSize: config.encoder.batchSize ?? config.batching.maxBatchSize,
+        log: (m) => this.log.warn(m),
+      });
+      this.log.info('encoder loaded', { provider: this.encoder.provider, batching: this.encoder.batching });
       const replicas = shardReplicas(config);
       const httpClients = new Map<string, HttpShardClient>();
       const sets = manifest.shards.map((_, s) => {
@@ -126,10 +141,7 @@ export class PoolNode {
         return new ReplicaSet(s, clients, {
           hedgeMs: config.hedgeMs,
           cooldownMs: config.cooldownMs,
-          onFailure: (n, err) => {
-            this.metrics.shardErrors.inc({ shard: s, node: n });
-            this.log.warn('shard call failed', { shard: s, peer: n, err });
-          },
+          onFailure: (n, err) => this.shardReports.replicaFailed(s, n, err),
           onHedge: (n) => this.metrics.hedges.inc({ node: n }),
         });
       });
@@ -144,6 +156,7 @@ export class PoolNode {
           onShed: () => this.metrics.shed.inc(),
           onExpired: (n) => this.metrics.expired.inc(n),
           onStage: (stage, ms) => this.metrics.stageMs.observe({ stage }, ms),
+          onShardError: (shard, err, stage) => this.shardReports.shardError(shard, err, stage),
         },
       });
     }
@@ -153,6 +166,9 @@ export class PoolNode {
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
+    // Counted before the body is read: a drain that began while a body was still arriving (or
+    // its signature being checked) must answer it, not reset its connection.
+    this.open++;
     try {
       if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok', node: this.opts.nodeId, ready: this.ready });
       if (req.method === 'GET' && path === '/readyz') {
@@ -161,8 +177,9 @@ export class PoolNode {
           : json(res, 503, { ready: false, node: this.opts.nodeId, reason: this.draining ? 'shutting down' : this.notReadyReason });
       }
       if (req.method === 'GET' && path === '/metrics') {
+        const text = await this.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': CONTENT_TYPE });
-        return void res.end(this.metrics.registry.render());
+        return void res.end(text);
       }
       if (req.method === 'POST' && path === '/v1/batch') return await this.batch(req, res);
       if (req.method === 'POST' && path === '/v1/admin/swap') return await this.swap(req, res);
@@ -171,6 +188,9 @@ export class PoolNode {
       this.log.error('request failed', { path, err });
       if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
       else res.destroy();
+    } finally {
+      this.open--;
+      if (this.open === 0) this.idle?.();
     }
   }
 
@@ -226,12 +246,12 @@ export class PoolNode {
     if (!this.ready || this.draining) {
       return this.fail(res, frame.type, { v: 1, type: 'error', code: 'not-ready', message: this.draining ? 'node is shutting down' : `node not ready: ${this.notReadyReason}`, batchId: batchIdOf(frame) });
     }
-    this.inFlight++;
     try {
       let reply: Frame;
       if (frame.type === 'search') {
         if (!this.router) return this.fail(res, frame.type, { v: 1, type: 'error', code: 'bad-frame', message: `node ${this.opts.nodeId} is not a router`, batchId: frame.batchId });
         reply = await this.router.handle(frame);
+        this.shardReports.answered(reply);
         const shed = reply.results.filter((r) => r.error?.code === 'overloaded').length;
         if (shed === reply.results.length) {
           return this.fail(res, frame.type, { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', batchId: frame.batchId, retryAfterMs: 100 });
@@ -249,9 +269,6 @@ export class PoolNode {
     } catch (err) {
       this.log.warn('frame failed', { requestId, type: frame.type, err });
       this.fail(res, frame.type, errorFrame(err, batchIdOf(frame)));
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) this.idle?.();
     }
   }
 
@@ -299,12 +316,19 @@ export class PoolNode {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     await this.router?.drain();
-    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    if (this.open > 0) {
+      // A client that never finishes its upload must not hold the shutdown forever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((resolve) => (this.idle = resolve)), new Promise<void>((resolve) => (timer = setTimeout(resolve, DRAIN_TIMEOUT_MS).unref()))]);
+      clearTimeout(timer);
+      if (this.open > 0) this.log.warn('drain timed out; closing open connections', { open: this.open, timeoutMs: DRAIN_TIMEOUT_MS });
+    }
     this.server.closeAllConnections();
     await closed;
     for (const c of this.clients) c.close();
     await this.host?.close();
     await this.encoder?.dispose();
+    this.shardReports.flush();
     this.log.info('stopped');
   }
 }
