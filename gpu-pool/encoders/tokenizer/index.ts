@@ -1,14 +1,16 @@
-// Public surface of the tokenizer: load a Hugging Face tokenizer.json (Unigram or WordPiece).
+// Public surface of the tokenizer: load a Hugging Face tokenizer.json (Unigram, WordPiece or BPE).
 import { readFileSync } from 'node:fs';
 import { buildAddedTokenSplitter } from './added-tokens.ts';
-import { buildNormalizer } from './normalizer.ts';
-import { buildSpecials } from './post-processor.ts';
+import { alignedOf } from './aligned.ts';
+import { BpeModel } from './bpe.ts';
+import { buildAlignedNormalizer, buildNormalizer } from './normalizer.ts';
+import { buildOffsetTrims, buildSpecials } from './post-processor.ts';
 import { buildPreTokenizer } from './pre-tokenizer.ts';
 import { type Tokenizer, type TokenizerJson, type TokenizerModel, UnsupportedTokenizerError } from './types.ts';
 import { UnigramModel } from './unigram.ts';
 import { WordPieceModel } from './wordpiece.ts';
 
-export type { Tokenizer, TokenizerJson } from './types.ts';
+export type { EncodingWithOffsets, Tokenizer, TokenizerJson } from './types.ts';
 export { UnsupportedTokenizerError } from './types.ts';
 
 export interface TokenizerOptions {
@@ -24,9 +26,11 @@ function buildModel(json: TokenizerJson): TokenizerModel {
       return new UnigramModel(model);
     case 'WordPiece':
       return new WordPieceModel(model);
+    case 'BPE':
+      return new BpeModel(model);
     default:
       throw new UnsupportedTokenizerError(
-        `unsupported tokenizer model type ${JSON.stringify(type)} (supported: Unigram, WordPiece)`,
+        `unsupported tokenizer model type ${JSON.stringify(type)} (supported: Unigram, WordPiece, BPE)`,
       );
   }
 }
@@ -44,9 +48,12 @@ function findPadId(json: TokenizerJson, model: TokenizerModel): number {
 export function createTokenizer(json: TokenizerJson, opts: TokenizerOptions = {}): Tokenizer {
   const model = buildModel(json);
   const normalize = buildNormalizer(json.normalizer, opts.warn);
-  const preTokenize = buildPreTokenizer(json.pre_tokenizer);
+  const normalizeAligned = buildAlignedNormalizer(json.normalizer);
+  const preTokenizer = buildPreTokenizer(json.pre_tokenizer);
+  const preTokenize = preTokenizer.words;
   const split = buildAddedTokenSplitter(json.added_tokens);
   const tpl = buildSpecials(json.post_processor);
+  const trims = buildOffsetTrims(json.post_processor);
   const prefix = Int32Array.from(tpl.prefix);
   const suffix = Int32Array.from(tpl.suffix);
   return {
@@ -62,9 +69,36 @@ export function createTokenizer(json: TokenizerJson, opts: TokenizerOptions = {}
           ids.push(seg.id);
           continue;
         }
-        for (const word of preTokenize([normalize(seg.text)])) model.tokenize(word, ids);
+        for (const word of preTokenize([normalize(seg.text)], seg.start === 0)) model.tokenize(word, ids);
       }
       return Int32Array.from(ids);
+    },
+    encodeWithOffsets(text: string) {
+      const ids: number[] = [];
+      const offs: number[] = [];
+      const local: number[] = [];
+      // HF's token string for an added token is the matched text, swallowed whitespace included.
+      const addedText = new Map<number, string>();
+      for (const seg of split(text)) {
+        if ('id' in seg) {
+          addedText.set(ids.length, text.slice(seg.start, seg.end));
+          ids.push(seg.id);
+          offs.push(seg.start, seg.end);
+          continue;
+        }
+        for (const word of preTokenizer.aligned([normalizeAligned(alignedOf(seg.text, seg.start))])) {
+          local.length = 0;
+          model.tokenizeWithOffsets(word.text, ids, local);
+          // A token covering word[a, b) spans original[start of a, end of b-1] (HF expand_alignments).
+          for (let k = 0; k < local.length; k += 2) offs.push(word.start[local[k]], word.end[local[k + 1] - 1]);
+        }
+      }
+      const offsets = Int32Array.from(offs);
+      if (trims.length > 0) {
+        const tokens = ids.map((id, i) => addedText.get(i) ?? model.idToToken(id));
+        for (const trim of trims) trim(tokens, offsets);
+      }
+      return { ids: Int32Array.from(ids), offsets };
     },
     addSpecialTokens(ids: ArrayLike<number>): Int32Array {
       const out = new Int32Array(prefix.length + ids.length + suffix.length);

@@ -1,5 +1,8 @@
 // The special tokens a post-processor puts around ONE sequence: TemplateProcessing (`single`),
-// BertProcessing ([CLS] x [SEP]), RobertaProcessing (<s> x </s>), Sequence (ByteLevel is ignored).
+// BertProcessing ([CLS] x [SEP]), RobertaProcessing (<s> x </s>), Sequence (ByteLevel adds none).
+// ByteLevel and RobertaProcessing with `trim_offsets` also move offsets off the spaces a token
+// starts or ends with (`offsetTrims`).
+import { BYTE_TO_CHAR } from './pre-tokenizer.ts';
 import { type ComponentJson, UnsupportedTokenizerError } from './types.ts';
 
 export interface SpecialsTemplate {
@@ -50,5 +53,51 @@ export function buildSpecials(cfg: ComponentJson | null | undefined): SpecialsTe
         `unsupported tokenizer post_processor type ${JSON.stringify(cfg.type)} (supported: TemplateProcessing, ` +
           'BertProcessing, RobertaProcessing, ByteLevel, Sequence)',
       );
+  }
+}
+
+/** Adjusts flat offsets in place, given each token's string. */
+export type OffsetTrim = (tokens: (string | undefined)[], offsets: Int32Array) => void;
+
+const SPACE_CHAR = BYTE_TO_CHAR[0x20]; // Ġ
+const IS_WS = /\p{White_Space}/u;
+const isSpaceChar = (c: string) => c === SPACE_CHAR || IS_WS.test(c);
+
+/** HF `byte_level::process_offsets`: leading/trailing Ġ (or whitespace) of a token leave its offsets. */
+function trimOffsets(addPrefixSpace: boolean): OffsetTrim {
+  return (tokens, offsets) => {
+    tokens.forEach((tok, i) => {
+      if (!tok) return;
+      const chars = Array.from(tok);
+      let lead = 0;
+      while (lead < chars.length && isSpaceChar(chars[lead])) lead++;
+      let trail = 0;
+      while (trail < chars.length && isSpaceChar(chars[chars.length - 1 - trail])) trail++;
+      if (lead === 0 && trail === 0) return;
+      let start = offsets[2 * i];
+      let end = offsets[2 * i + 1];
+      if (lead > 0) {
+        // A single leading space on the first token is the one add_prefix_space put there: keep it.
+        if ((i === 0 || start === 0) && addPrefixSpace && lead === 1) lead = 0;
+        start = Math.min(start + lead, end);
+      }
+      if (trail > 0 && end >= trail) end = Math.max(end - trail, start);
+      offsets[2 * i] = start;
+      offsets[2 * i + 1] = end;
+    });
+  };
+}
+
+export function buildOffsetTrims(cfg: ComponentJson | null | undefined): OffsetTrim[] {
+  if (!cfg) return [];
+  switch (cfg.type) {
+    case 'ByteLevel':
+    case 'RobertaProcessing':
+      // RobertaProcessing trims by default, ByteLevel too (HF defaults: trim_offsets true).
+      return cfg.trim_offsets === false ? [] : [trimOffsets(cfg.add_prefix_space !== false)];
+    case 'Sequence':
+      return ((cfg.processors as ComponentJson[]) ?? []).flatMap(buildOffsetTrims);
+    default:
+      return [];
   }
 }

@@ -64,6 +64,15 @@ export class UnigramModel implements TokenizerModel {
   }
 
   tokenize(word: string, out: number[]): void {
+    this.run(word, out, null);
+  }
+
+  tokenizeWithOffsets(word: string, out: number[], offsets: number[]): void {
+    this.run(word, out, offsets);
+  }
+
+  /** Viterbi + backtrack; `offsets` (UTF-16 [start, end) per token within `word`) only when asked. */
+  private run(word: string, out: number[], offsets: number[] | null): void {
     if (word.length === 0) return;
     const cps = Array.from(word, (ch) => ch.codePointAt(0)!);
     const n = cps.length;
@@ -97,8 +106,9 @@ export class UnigramModel implements TokenizerModel {
         }
       }
     }
-    // Backtrack, fusing runs of unknown nodes into one token.
+    // Backtrack, fusing runs of unknown nodes into one token. `ends` collects token ends (in chars).
     const rev: number[] = [];
+    const ends: number[] | null = offsets ? [] : null;
     let end = n;
     let unkRunEnd = -1;
     while (end > 0) {
@@ -107,14 +117,33 @@ export class UnigramModel implements TokenizerModel {
       if (this.fuseUnk && id === this.unkId) {
         if (unkRunEnd < 0) unkRunEnd = end;
       } else {
-        if (unkRunEnd >= 0) rev.push(this.fusedId(cps, end, unkRunEnd));
+        if (unkRunEnd >= 0) {
+          rev.push(this.fusedId(cps, end, unkRunEnd));
+          ends?.push(unkRunEnd);
+        }
         unkRunEnd = -1;
         rev.push(id);
+        ends?.push(end);
       }
       end = start;
     }
-    if (unkRunEnd >= 0) rev.push(this.fusedId(cps, 0, unkRunEnd));
+    if (unkRunEnd >= 0) {
+      rev.push(this.fusedId(cps, 0, unkRunEnd));
+      ends?.push(unkRunEnd);
+    }
     for (let i = rev.length - 1; i >= 0; i--) out.push(rev[i]);
+    if (offsets && ends) {
+      // char index → UTF-16 index
+      let prevChar = 0;
+      let prevUnit = 0;
+      for (let i = ends.length - 1; i >= 0; i--) {
+        let unit = prevUnit;
+        for (let c = prevChar; c < ends[i]; c++) unit += cps[c] > 0xffff ? 2 : 1;
+        offsets.push(prevUnit, unit);
+        prevChar = ends[i];
+        prevUnit = unit;
+      }
+    }
   }
 
   /** HF maps the fused string back through the vocab (a known piece keeps its id), else unk. */

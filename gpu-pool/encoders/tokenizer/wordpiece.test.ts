@@ -71,12 +71,20 @@ describe('WordPiece tokenizer (BERT)', () => {
   });
 
   it('gives a clear error for unsupported tokenizers', () => {
-    const bpe = { ...bertJson, model: { type: 'BPE', vocab: {}, merges: [] } };
-    writeFileSync(join(tmp, 'bpe.json'), JSON.stringify(bpe));
-    expect(() => loadTokenizer(join(tmp, 'bpe.json'))).toThrow(UnsupportedTokenizerError);
-    expect(() => loadTokenizer(join(tmp, 'bpe.json'))).toThrow(/bpe\.json: unsupported tokenizer model type "BPE" \(supported: Unigram, WordPiece\)/);
-    expect(() => createTokenizer({ ...bertJson, pre_tokenizer: { type: 'ByteLevel' } })).toThrow(/pre_tokenizer type "ByteLevel"/);
+    const wordLevel = { ...bertJson, model: { type: 'WordLevel', vocab: {}, unk_token: '[UNK]' } };
+    writeFileSync(join(tmp, 'wordlevel.json'), JSON.stringify(wordLevel));
+    expect(() => loadTokenizer(join(tmp, 'wordlevel.json'))).toThrow(UnsupportedTokenizerError);
+    expect(() => loadTokenizer(join(tmp, 'wordlevel.json'))).toThrow(
+      /wordlevel\.json: unsupported tokenizer model type "WordLevel" \(supported: Unigram, WordPiece, BPE\)/,
+    );
+    expect(() => createTokenizer({ ...bertJson, pre_tokenizer: { type: 'CharDelimiterSplit', delimiter: ' ' } })).toThrow(
+      /pre_tokenizer type "CharDelimiterSplit"/,
+    );
     expect(() => createTokenizer({ ...bertJson, normalizer: { type: 'Nmt' } })).toThrow(/normalizer type "Nmt"/);
+    // Oniguruma-only syntax that JS cannot compile is refused, not silently misread.
+    expect(() => createTokenizer({ ...bertJson, pre_tokenizer: { type: 'Split', pattern: { Regex: '(?i:ab)' }, behavior: 'Isolated' } })).toThrow(
+      UnsupportedTokenizerError,
+    );
   });
 });
 

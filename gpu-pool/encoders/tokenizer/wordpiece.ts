@@ -37,13 +37,23 @@ export class WordPieceModel implements TokenizerModel {
   }
 
   tokenize(word: string, out: number[]): void {
+    this.run(word, out, null);
+  }
+
+  tokenizeWithOffsets(word: string, out: number[], offsets: number[]): void {
+    this.run(word, out, offsets);
+  }
+
+  private run(word: string, out: number[], offsets: number[] | null): void {
     const chars = Array.from(word);
     if (chars.length === 0) return;
     if (chars.length > this.maxChars) {
       out.push(this.unkId);
+      offsets?.push(0, word.length);
       return;
     }
     const pieces: number[] = [];
+    const ends: number[] = [];
     let start = 0;
     while (start < chars.length) {
       let end = chars.length;
@@ -59,12 +69,24 @@ export class WordPieceModel implements TokenizerModel {
         end--;
       }
       if (found < 0) {
+        // the whole word is one unknown token
         out.push(this.unkId);
+        offsets?.push(0, word.length);
         return;
       }
       pieces.push(found);
+      ends.push(end);
       start = end;
     }
     for (const id of pieces) out.push(id);
+    if (offsets) {
+      let unit = 0;
+      let c = 0;
+      for (const e of ends) {
+        const from = unit;
+        for (; c < e; c++) unit += chars[c].length;
+        offsets.push(from, unit);
+      }
+    }
   }
 }
