@@ -118,7 +118,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     const sample = trainingSample(encoded.vectors, d, opts.trainSize);
     opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
     const t0 = performance.now();
-    await template.train(sample);
+    await template.train(sample, { warn: (m) => opts.log(`warning: ${m}`) });
     opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
 

@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
-import { SCIFACT_DIR } from '../../test/fixtures.ts';
+import { SCIFACT_DIR, scifactTestQueries } from '../../test/fixtures.ts';
 import { fixtureIndex } from '../../test/index-fixture.ts';
+import { compareDocIds } from '../methods/index.ts';
+import { Searcher } from '../search/index.ts';
 import { PassageStore } from '../shard/index.ts';
 
 let index: string;
@@ -65,6 +67,65 @@ describe('edgesearch CLI', () => {
     expect(last.metrics['ndcg@10']).toBeLessThan(0.3);
     const lines = (await readFile(runFile, 'utf8')).trim().split('\n');
     expect(lines[0]).toMatch(/^\S+ Q0 \S+ 1 -?[\d.]+ edgesearch-bm25$/);
+  });
+
+  it('shows encode, search and evidence time separately', async () => {
+    const text = await runCli(['search', '--index', index, '--mode', 'hybrid', 'cell differentiation']);
+    expect(text.code).toBe(0);
+    const m = /\(hybrid, index \S+, ([\d.]+) ms: encode ([\d.]+) ms, search ([\d.]+) ms, evidence ([\d.]+) ms\)/.exec(text.stdout);
+    expect(m, text.stdout.split('\n')[0]).not.toBeNull();
+    const [total, encode, search, evidence] = m!.slice(1).map(Number);
+    // Printed to 0.1 ms: the stages add up to the total within rounding.
+    expect(encode + search + evidence).toBeLessThanOrEqual(total + 0.15);
+
+    // Unrounded in JSON: every stage ran for hybrid; BM25 has no encoder, so no encode time.
+    const hybrid = JSON.parse((await runCli(['search', '--index', index, '--mode', 'hybrid', '--json', 'cell differentiation'])).stdout);
+    for (const stage of ['encodeMs', 'searchMs', 'evidenceMs']) expect(hybrid.timings[stage], stage).toBeGreaterThan(0);
+    const bm25 = JSON.parse((await runCli(['search', '--index', index, '--mode', 'bm25', '--json', 'cell differentiation'])).stdout);
+    expect(bm25.timings.encodeMs).toBe(0);
+    expect(bm25.timings.searchMs).toBeGreaterThan(0);
+  });
+
+  it('prints hybrid ties in the order of the run file (trec_eval: document id descending)', async () => {
+    // Fusion ties a document ranked i in one branch and j in the other with one ranked j and i.
+    // Find a query whose top 10 has such a tie where shard/ordinal order would differ.
+    const queries = await scifactTestQueries();
+    const searcher = await Searcher.open(index, { log: () => {} });
+    let picked: { query: { id: string; text: string }; byPosition: string[] } | undefined;
+    try {
+      const results = await searcher.searchHits('hybrid', queries.map((q) => ({ id: q.id, text: q.text, k: 10 })));
+      results.some((hits, i) => {
+        const tied = hits.filter((h) => hits.filter((o) => o.score === h.score).length > 1);
+        const score = tied[0]?.score;
+        const group = tied.filter((h) => h.score === score);
+        const byPosition = [...group].sort((a, b) => a.shard - b.shard || a.ordinal - b.ordinal).map((h) => h.docId);
+        const byId = group.map((h) => h.docId).sort((a, b) => compareDocIds(b, a));
+        if (group.length > 1 && byPosition.join() !== byId.join()) picked = { query: queries[i], byPosition };
+        return picked !== undefined;
+      });
+    } finally {
+      await searcher.close();
+    }
+    expect(picked, 'a query with a hybrid tie in its top 10').toBeDefined();
+    const { query, byPosition } = picked!;
+
+    const searched = await runCli(['search', '--index', index, '--mode', 'hybrid', '--k', '10', '--json', query.text]);
+    expect(searched.code).toBe(0);
+    const printed: string[] = JSON.parse(searched.stdout).hits.map((h: { docId: string }) => h.docId);
+
+    const queryFile = join(work, 'tie-query.jsonl');
+    await writeFile(queryFile, `${JSON.stringify({ _id: query.id, text: query.text })}\n`);
+    const runFile = join(work, 'tie-run.trec');
+    const evaluated = await runCli(['eval', '--index', index, '--queries', queryFile, '--qrels', join(SCIFACT_DIR, 'qrels', 'test.tsv'), '--mode', 'hybrid', '--k', '10', '--metrics', 'ndcg@10', '--run', runFile]);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const ranked = (await readFile(runFile, 'utf8')).trim().split('\n').map((l) => l.split(' ')).filter((f) => f[0] === query.id);
+    expect(ranked.map((f) => Number(f[3]))).toEqual(ranked.map((_, i) => i + 1));
+
+    expect(printed).toEqual(ranked.map((f) => f[2]));
+    // The tied documents come out by id, descending, not by where they are stored.
+    const tiedPrinted = printed.filter((id) => byPosition.includes(id));
+    expect(tiedPrinted).toEqual([...byPosition].sort((a, b) => compareDocIds(b, a)));
+    expect(tiedPrinted).not.toEqual(byPosition);
   });
 
   it('reports an unknown index directory clearly', async () => {

@@ -1,3 +1,4 @@
+import { compareRanked } from '../methods/index.ts';
 import type { Qrels, RankedDoc, Run } from './types.ts';
 
 export type MetricName = `ndcg@${number}` | `mrr@${number}` | `recall@${number}` | `map@${number}` | `p@${number}`;
@@ -23,7 +24,8 @@ export function parseMetrics(spec: string): MetricName[] {
  * (strcmp order, reversed). The order a run lists documents in, and its rank column, are ignored.
  */
 export function trecOrder(docs: readonly RankedDoc[]): RankedDoc[] {
-  return [...docs].sort((a, b) => b.score - a.score || (a.docId < b.docId ? 1 : a.docId > b.docId ? -1 : 0));
+  // The same comparison search and the methods' merges use: one tie order everywhere.
+  return [...docs].sort(compareRanked);
 }
 
 export interface Evaluation {

@@ -1,7 +1,18 @@
 import { FaissError, invalidArg, toFaissError } from './errors.ts';
-import { loadNative, type CreateOptions, type NativeIndex, type NativeSearchParams } from './native.ts';
+import { loadNative, type CreateOptions, type NativeIndex, type NativeSearchParams, type TrainingClustering } from './native.ts';
+import { trainingDataWarning } from './training-warning.ts';
 
-export type { CreateOptions } from './native.ts';
+export type { CreateOptions, TrainingClustering } from './native.ts';
+
+export interface TrainOptions {
+  /** Receives the one warning about too little training data (default: a `warning:` line on stderr). */
+  warn?: (message: string) => void;
+  /**
+   * Let faiss print its own warning for every k-means run short of points instead (one per PQ
+   * sub-quantizer per OPQ alternation). Training gives the same result either way.
+   */
+  faissWarnings?: boolean;
+}
 
 export type Metric = 'ip' | 'l2';
 
@@ -204,9 +215,23 @@ export class FaissIndex {
     return this.#native.disposed;
   }
 
-  async train(x: Float32Array): Promise<void> {
-    checkVectors('train', 'training vectors', x, this.dimension, false);
-    await this.#async('train', (n) => n.train(x));
+  /** The k-means runs the next train() makes (empty once trained): what it needs data for. */
+  get trainingClusterings(): TrainingClustering[] {
+    return this.#call('trainingClusterings', (n) => n.trainingClusterings);
+  }
+
+  /**
+   * Trains the quantizers. With fewer vectors than faiss recommends for any of its k-means runs
+   * (39 per centroid), one warning goes to `options.warn` before training starts.
+   */
+  async train(x: Float32Array, options: TrainOptions = {}): Promise<void> {
+    const n = checkVectors('train', 'training vectors', x, this.dimension, false);
+    const faissWarnings = options.faissWarnings === true;
+    if (!faissWarnings) {
+      const message = trainingDataWarning(n, this.trainingClusterings);
+      if (message !== undefined) (options.warn ?? ((m: string) => void process.stderr.write(`warning: ${m}\n`)))(message);
+    }
+    await this.#async('train', (nat) => nat.train(x, { faissWarnings }));
   }
 
   /**

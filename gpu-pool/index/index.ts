@@ -10,5 +10,8 @@ export {
   type ReadOptions,
   type SearchParams,
   type SearchResult,
+  type TrainingClustering,
+  type TrainOptions,
 } from './faiss-index.ts';
+export { trainingDataWarning } from './training-warning.ts';
 export { FaissError, type FaissErrorCode } from './errors.ts';

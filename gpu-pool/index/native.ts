@@ -21,9 +21,21 @@ export interface NativeSearchResult {
   labels: BigInt64Array;
 }
 
+/** One kind of k-means run that training performs (gpu-pool/native/src/structure.h). */
+export interface TrainingClustering {
+  /** e.g. "PQ sub-quantizers", "IVF coarse quantizer", "OPQ rotation's PQ". */
+  what: string;
+  /** Centroids of each run (256 per 8-bit PQ sub-quantizer, nlist for IVF). */
+  centroids: number;
+  /** faiss warns below centroids * this many training points (39 by default). */
+  minPointsPerCentroid: number;
+  /** Runs of this kind in one train() (e.g. M per PQ, M per OPQ alternation). */
+  runs: number;
+}
+
 /** The native `Index` object (gpu-pool/native/src/index_wrap.cc). */
 export interface NativeIndex {
-  train(x: Float32Array): Promise<void>;
+  train(x: Float32Array, options?: { faissWarnings?: boolean }): Promise<void>;
   add(x: Float32Array, ids?: BigInt64Array): Promise<void>;
   search(q: Float32Array, k: number, params?: NativeSearchParams): Promise<NativeSearchResult>;
   reconstruct(id: bigint | number): Float32Array;
@@ -40,6 +52,8 @@ export interface NativeIndex {
   readonly ntotal: number;
   readonly d: number;
   readonly isTrained: boolean;
+  /** The clusterings the next train() runs; empty once trained. */
+  readonly trainingClusterings: TrainingClustering[];
   readonly metric: 'ip' | 'l2' | 'other';
   readonly description: string;
   readonly disposed: boolean;

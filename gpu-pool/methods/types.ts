@@ -19,6 +19,7 @@ export interface BranchScore {
 }
 
 export interface Hit {
+  /** '' until read from the passage store (methods resolve it only where scores tie). */
   docId: string;
   score: number;
   shard: number;
@@ -27,18 +28,16 @@ export interface Hit {
   branches?: Partial<Record<'dense' | 'bm25', BranchScore>>;
 }
 
-/** The read interface every retrieval method implements; one result list per query, best first. */
+/**
+ * The read interface every retrieval method implements; one result list per query, best first in
+ * the order of `compareHits` (order.ts), with the ids of tied hits resolved.
+ */
 export interface RetrievalMethod {
   readonly name: MethodName;
   search(queries: MethodQuery[]): Promise<Hit[][]>;
 }
 
-/** Best first; equal scores in a fixed order so results never depend on timing. */
-export function compareHits(a: Hit, b: Hit): number {
-  return b.score - a.score || a.shard - b.shard || a.ordinal - b.ordinal;
-}
-
-/** Exact top-k merge of per-shard lists (each already top-k of its shard). */
-export function mergeTopK(lists: Hit[][], k: number): Hit[] {
-  return lists.flat().sort(compareHits).slice(0, k);
+/** A method that can also search with query vectors encoded by the caller (who times encoding). */
+export interface VectorRetrievalMethod extends RetrievalMethod {
+  searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]>;
 }

@@ -7,9 +7,11 @@ import {
   HybridMethod,
   type BranchScore,
   type Hit,
+  passageDocIds,
   type MethodName,
   type MethodQuery,
   type RetrievalMethod,
+  type VectorRetrievalMethod,
 } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
 
@@ -22,6 +24,16 @@ export interface SearchHit {
   /** The evidence passage. */
   text: string;
   branches?: Partial<Record<'dense' | 'bm25', BranchScore>>;
+}
+
+/** Where one search call spent its time, in ms. */
+export interface StageTimings {
+  /** Encoding the queries (0 for BM25: no encoder). */
+  encodeMs: number;
+  /** Searching every shard and merging (fusion included), with the ids of tied hits. */
+  searchMs: number;
+  /** Reading the evidence passages of the hits. */
+  evidenceMs: number;
 }
 
 export interface SearcherOptions extends OpenOptions {
@@ -74,7 +86,11 @@ export class Searcher {
           case 'bm25':
             return new Bm25Method(this.index.shards);
           case 'hybrid':
-            return new HybridMethod(await this.method('dense'), await this.method('bm25'));
+            return new HybridMethod(
+              (await this.method('dense')) as DenseMethod,
+              await this.method('bm25'),
+              passageDocIds((s) => this.index.shards[s].passages),
+            );
         }
       })();
       this.methods.set(name, method);
@@ -91,23 +107,51 @@ export class Searcher {
     return results;
   }
 
-  /** Hits with their evidence passages. */
+  /** Hits with their evidence passages, in trec_eval's order (methods/order.ts). */
   async search(mode: MethodName, queries: MethodQuery[]): Promise<SearchHit[][]> {
-    const results = await (await this.method(mode)).search(queries);
-    return Promise.all(
-      results.map((hits) =>
+    return (await this.searchTimed(mode, queries)).results;
+  }
+
+  /**
+   * search(), and the time spent encoding, searching and reading evidence. Loading the method
+   * (and its encoder, on first dense use) is not counted in any stage.
+   */
+  async searchTimed(mode: MethodName, queries: MethodQuery[]): Promise<{ results: SearchHit[][]; timings: StageTimings }> {
+    const method = await this.method(mode);
+    let t = performance.now();
+    let encodeMs = 0;
+    let hits: Hit[][];
+    if (isVectorMethod(method)) {
+      const encoder = await this.queryEncoder();
+      t = performance.now();
+      const vectors = queries.length > 0 ? await encoder.encodeQueries(queries.map((q) => q.text)) : new Float32Array(0);
+      encodeMs = performance.now() - t;
+      t = performance.now();
+      hits = await method.searchVectors(queries, vectors);
+    } else {
+      hits = await method.search(queries);
+    }
+    const searchMs = performance.now() - t;
+    t = performance.now();
+    const results = await Promise.all(
+      hits.map((list) =>
         Promise.all(
-          hits.map(async (hit, i): Promise<SearchHit> => {
+          list.map(async (hit, i): Promise<SearchHit> => {
             const passage = await this.index.shards[hit.shard].passages.get(hit.ordinal);
             return { rank: i + 1, docId: passage.id, score: hit.score, shard: hit.shard, title: passage.title, text: passage.text, ...(hit.branches ? { branches: hit.branches } : {}) };
           }),
         ),
       ),
     );
+    return { results, timings: { encodeMs, searchMs, evidenceMs: performance.now() - t } };
   }
 
   async close(): Promise<void> {
     await closeIndex(this.index);
     if (this.encoder) await (await this.encoder.catch(() => undefined))?.dispose();
   }
+}
+
+function isVectorMethod(m: RetrievalMethod): m is VectorRetrievalMethod {
+  return typeof (m as Partial<VectorRetrievalMethod>).searchVectors === 'function';
 }

@@ -74,7 +74,7 @@ export class ShardHost {
         dense.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
       }
       if (bm25.length > 0) {
-        const lists = searchBm25Shard(shard, frame.shard, bm25.map((x) => x.q));
+        const lists = await searchBm25Shard(shard, frame.shard, bm25.map((x) => x.q));
         bm25.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
       }
       return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };

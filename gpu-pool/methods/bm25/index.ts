@@ -1,17 +1,21 @@
 import type { LoadedShard } from '../../shard/index.ts';
-import { mergeTopK, type Hit, type MethodQuery, type RetrievalMethod } from '../types.ts';
+import { mergeTopKInOrder, passageDocIds, topKInOrder, type DocIdResolver } from '../order.ts';
+import type { Hit, MethodQuery, RetrievalMethod } from '../types.ts';
 
 /** BM25 over every shard's postings, merged by score. IDF is per shard (as Lucene per segment). */
 export class Bm25Method implements RetrievalMethod {
   readonly name = 'bm25' as const;
 
+  private readonly docIds: DocIdResolver;
+
   constructor(private readonly shards: LoadedShard[]) {
     for (const shard of shards) checkBm25(shard);
+    this.docIds = passageDocIds((s) => shards[s].passages);
   }
 
   async search(queries: MethodQuery[]): Promise<Hit[][]> {
-    const perShard = this.shards.map((shard, s) => searchBm25Shard(shard, s, queries));
-    return queries.map((q, i) => mergeTopK(perShard.map((lists) => lists[i]), q.k));
+    const perShard = await Promise.all(this.shards.map((shard, s) => searchBm25Shard(shard, s, queries)));
+    return Promise.all(queries.map((q, i) => mergeTopKInOrder(perShard.map((lists) => lists[i]), q.k, this.docIds)));
   }
 }
 
@@ -19,11 +23,23 @@ export function checkBm25(shard: LoadedShard): void {
   if (!shard.bm25) throw new Error(`BM25 postings missing in ${shard.dir}: build the index with --bm25`);
 }
 
-/** One shard's BM25 top-k per query: what a pool shard host answers. */
-export function searchBm25Shard(shard: LoadedShard, shardNo: number, queries: MethodQuery[]): Hit[][] {
+/** One shard's BM25 top-k per query, in trec_eval's order (order.ts): what a pool shard host answers. */
+export async function searchBm25Shard(shard: LoadedShard, shardNo: number, queries: MethodQuery[]): Promise<Hit[][]> {
   checkBm25(shard);
-  return queries.map((q) => {
-    const { ordinals, scores } = shard.bm25!.search(q.text, q.k, { k1: q.params?.k1, b: q.params?.b });
-    return Array.from(ordinals, (ordinal, i): Hit => ({ docId: '', score: scores[i], shard: shardNo, ordinal }));
-  });
+  const docIds = passageDocIds(() => shard.passages);
+  return Promise.all(
+    queries.map((q) => {
+      const params = { k1: q.params?.k1, b: q.params?.b };
+      // The postings' top-k keeps the lower ordinal among equal scores: ask past the k-th place
+      // until the scores tied there end, so that the cut can be made by document id.
+      let want = q.k + 1;
+      let found = shard.bm25!.search(q.text, want, params);
+      while (found.scores.length === want && found.scores[want - 1] === found.scores[q.k - 1]) {
+        want *= 2;
+        found = shard.bm25!.search(q.text, want, params);
+      }
+      const hits = Array.from(found.ordinals, (ordinal, i): Hit => ({ docId: '', score: found.scores[i], shard: shardNo, ordinal }));
+      return topKInOrder(hits, q.k, docIds);
+    }),
+  );
 }

@@ -1,6 +1,7 @@
 import type { Encoder } from '../../encoders/index.ts';
 import type { LoadedShard } from '../../shard/index.ts';
-import { mergeTopK, type Hit, type MethodQuery, type RetrievalMethod } from '../types.ts';
+import { mergeTopKInOrder, passageDocIds, topKInOrder, type DocIdResolver } from '../order.ts';
+import type { Hit, MethodQuery, VectorRetrievalMethod } from '../types.ts';
 import { defaultSearchParams } from './default-params.ts';
 
 export { DEFAULT_HNSW_EF_SEARCH, DEFAULT_NPROBE_SHARE, defaultSearchParams } from './default-params.ts';
@@ -11,14 +12,17 @@ const DEFAULT_WINDOW_FACTOR = 4;
  * Dense retrieval over windowed documents: ANN search over window vectors in every shard,
  * a document scores the max over its windows, shards merged exactly by score.
  */
-export class DenseMethod implements RetrievalMethod {
+export class DenseMethod implements VectorRetrievalMethod {
   readonly name = 'dense' as const;
+
+  private readonly docIds: DocIdResolver;
 
   constructor(
     private readonly encoder: Encoder,
     private readonly shards: LoadedShard[],
   ) {
     for (const shard of shards) checkShardDimension(shard, encoder);
+    this.docIds = passageDocIds((s) => shards[s].passages);
   }
 
   async search(queries: MethodQuery[]): Promise<Hit[][]> {
@@ -30,7 +34,7 @@ export class DenseMethod implements RetrievalMethod {
   /** Search with query vectors already encoded (the pool router encodes once per query). */
   async searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
     const perShard = await Promise.all(this.shards.map((shard, s) => searchDenseShard(shard, s, queries, vectors)));
-    return queries.map((q, i) => mergeTopK(perShard.map((lists) => lists[i]), q.k));
+    return Promise.all(queries.map((q, i) => mergeTopKInOrder(perShard.map((lists) => lists[i]), q.k, this.docIds)));
   }
 }
 
@@ -57,6 +61,7 @@ export async function searchDenseShard(shard: LoadedShard, shardNo: number, quer
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const defaults = defaultSearchParams(shard.manifest.factoryKey);
+  const docIds = passageDocIds(() => shard.passages);
   const l2 = shard.index.metric === 'l2'; // what faiss computes, whatever was asked for
   for (const members of groups.values()) {
     const q0 = queries[members[0]];
@@ -68,7 +73,7 @@ export async function searchDenseShard(shard: LoadedShard, shardNo: number, quer
       nprobe: q0.params?.nprobe ?? defaults.nprobe,
       efSearch: q0.params?.efSearch ?? defaults.efSearch,
     });
-    members.forEach((qi, j) => {
+    for (const [j, qi] of members.entries()) {
       const best = new Map<number, number>();
       for (let r = 0; r < kWindows; r++) {
         const label = labels[j * kWindows + r];
@@ -79,8 +84,8 @@ export async function searchDenseShard(shard: LoadedShard, shardNo: number, quer
         if (prev === undefined || score > prev) best.set(ordinal, score);
       }
       const hits = Array.from(best, ([ordinal, score]): Hit => ({ docId: '', score, shard: shardNo, ordinal }));
-      results[qi] = mergeTopK([hits], queries[qi].k);
-    });
+      results[qi] = await topKInOrder(hits, queries[qi].k, docIds);
+    }
   }
   return results;
 }

@@ -1,4 +1,5 @@
-import { compareHits, type Hit, type MethodQuery, type RetrievalMethod } from '../types.ts';
+import { compareHits, topKInOrder, type DocIdResolver } from '../order.ts';
+import type { Hit, MethodQuery, RetrievalMethod, VectorRetrievalMethod } from '../types.ts';
 
 export const DEFAULT_RRF_K = 60;
 export const DEFAULT_DEPTH = 100;
@@ -9,10 +10,10 @@ export function branchDepth(q: MethodQuery): number {
 }
 
 /**
- * Reciprocal rank fusion of a dense and a BM25 ranking (each best first):
- * score = Σ w_b / (rrfK + rank_b). Each hit carries its per-branch score and rank.
+ * Reciprocal rank fusion scores of a dense and a BM25 ranking (each best first), every fused hit,
+ * unordered: score = Σ w_b / (rrfK + rank_b). Each hit carries its per-branch score and rank.
  */
-export function fuseReciprocalRank(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
+export function fusedScores(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
   const rrfK = q.params?.rrfK ?? DEFAULT_RRF_K;
   const weights = { dense: q.params?.weights?.dense ?? 1, bm25: q.params?.weights?.bm25 ?? 1 };
   const fused = new Map<string, Hit>();
@@ -20,26 +21,52 @@ export function fuseReciprocalRank(q: MethodQuery, dense: Hit[], bm25: Hit[]): H
     hits.forEach((hit, r) => {
       const key = `${hit.shard}:${hit.ordinal}`;
       const entry = fused.get(key) ?? { docId: hit.docId, score: 0, shard: hit.shard, ordinal: hit.ordinal, branches: {} };
+      if (entry.docId === '') entry.docId = hit.docId; // a branch that resolved it (a tie there)
       entry.score += weights[branch] / (rrfK + r + 1);
       entry.branches![branch] = { score: hit.score, rank: r + 1 };
       fused.set(key, entry);
     });
   }
-  return [...fused.values()].filter((h) => h.score > 0).sort(compareHits).slice(0, q.k);
+  return [...fused.values()].filter((h) => h.score > 0);
 }
 
-/** Hybrid retrieval: both branches searched to `depth`, fused by reciprocal rank. */
-export class HybridMethod implements RetrievalMethod {
+/**
+ * The fused top-k without resolving document ids: fusion makes many ties (a document first in one
+ * branch and third in the other scores what one third and first does), which then stay in
+ * shard/ordinal order. Use `HybridMethod` or `topKInOrder(fusedScores(...))` for trec_eval's order.
+ */
+export function fuseReciprocalRank(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
+  return fusedScores(q, dense, bm25).sort(compareHits).slice(0, q.k);
+}
+
+/** Hybrid retrieval: both branches searched to `depth`, fused by reciprocal rank, ties by document id. */
+export class HybridMethod implements VectorRetrievalMethod {
   readonly name = 'hybrid' as const;
 
   constructor(
-    private readonly dense: RetrievalMethod,
+    private readonly dense: VectorRetrievalMethod,
     private readonly bm25: RetrievalMethod,
+    /** Reads the ids of tied fused hits (their shards are the branches' shards). */
+    private readonly docIds: DocIdResolver,
   ) {}
 
   async search(queries: MethodQuery[]): Promise<Hit[][]> {
-    const branchQueries = queries.map((q) => ({ ...q, k: branchDepth(q) }));
+    const branchQueries = this.branchQueries(queries);
     const [dense, bm25] = await Promise.all([this.dense.search(branchQueries), this.bm25.search(branchQueries)]);
-    return queries.map((q, i) => fuseReciprocalRank(q, dense[i], bm25[i]));
+    return this.fuse(queries, dense, bm25);
+  }
+
+  async searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
+    const branchQueries = this.branchQueries(queries);
+    const [dense, bm25] = await Promise.all([this.dense.searchVectors(branchQueries, vectors), this.bm25.search(branchQueries)]);
+    return this.fuse(queries, dense, bm25);
+  }
+
+  private branchQueries(queries: MethodQuery[]): MethodQuery[] {
+    return queries.map((q) => ({ ...q, k: branchDepth(q) }));
+  }
+
+  private fuse(queries: MethodQuery[], dense: Hit[][], bm25: Hit[][]): Promise<Hit[][]> {
+    return Promise.all(queries.map((q, i) => topKInOrder(fusedScores(q, dense[i], bm25[i]), q.k, this.docIds)));
   }
 }

@@ -70,6 +70,23 @@ std::unique_ptr<faiss::Index> CheckedRead(std::unique_ptr<faiss::Index> ix) {
   return ix;
 }
 
+}  // namespace
+
+IndexState::IndexState(std::unique_ptr<faiss::Index> ix) : Holder(std::move(ix)) { RefreshClusterings(); }
+
+std::vector<ClusteringInfo> IndexState::Clusterings() {
+  std::lock_guard<std::mutex> lk(clusterings_mu_);
+  return clusterings_;
+}
+
+void IndexState::RefreshClusterings() {
+  auto now = TrainingClusterings(index.get());
+  std::lock_guard<std::mutex> lk(clusterings_mu_);
+  clusterings_ = std::move(now);
+}
+
+namespace {
+
 // ---------------------------------------------------------------------------
 // Workers
 // ---------------------------------------------------------------------------
@@ -120,14 +137,27 @@ class WriterWorker : public PromiseWorker {
 
 class TrainWorker : public WriterWorker {
  public:
-  TrainWorker(Napi::Env env, std::shared_ptr<IndexState> st, Napi::TypedArrayOf<float> x, idx_t n)
-      : WriterWorker(env, std::move(st)), xref_(Napi::Persistent(x)), x_(x.Data()), n_(n) {}
+  TrainWorker(Napi::Env env, std::shared_ptr<IndexState> st, Napi::TypedArrayOf<float> x, idx_t n,
+              bool faiss_warnings)
+      : WriterWorker(env, std::move(st)), xref_(Napi::Persistent(x)), x_(x.Data()), n_(n),
+        faiss_warnings_(faiss_warnings) {}
 
  private:
-  void Mutate(faiss::Index* ix) override { ix->train(n_, x_); }
+  void Mutate(faiss::Index* ix) override {
+    struct Refresh {
+      IndexState& st;
+      ~Refresh() { st.RefreshClusterings(); }  // also after a failed, partial training
+    } refresh{*st_};
+    if (faiss_warnings_) return ix->train(n_, x_);
+    // faiss would print one warning per small clustering (thousands for OPQ);
+    // the caller reports the shortfall once (FaissIndex.train).
+    ClusteringWarningsOff quiet(ix);
+    ix->train(n_, x_);
+  }
   Napi::Reference<Napi::TypedArrayOf<float>> xref_;
   const float* x_;
   idx_t n_;
+  bool faiss_warnings_;
 };
 
 class AddWorker : public WriterWorker {
@@ -437,6 +467,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceAccessor("ntotal", &IndexWrap::GetNtotal, nullptr),
           InstanceAccessor("d", &IndexWrap::GetD, nullptr),
           InstanceAccessor("isTrained", &IndexWrap::GetIsTrained, nullptr),
+          InstanceAccessor("trainingClusterings", &IndexWrap::GetTrainingClusterings, nullptr),
           InstanceAccessor("metric", &IndexWrap::GetMetric, nullptr),
           InstanceAccessor("description", &IndexWrap::GetDescription, nullptr),
           InstanceAccessor("disposed", &IndexWrap::GetDisposed, nullptr),
@@ -492,7 +523,16 @@ Napi::Value IndexWrap::Train(const Napi::CallbackInfo& info) {
   auto x = ArgFloat32(info, 0, "vectors");
   idx_t n = RowsOf(env, x.ElementLength(), st->index->d, "training vectors");
   if (n < 1) ThrowArg(env, "train() needs at least one vector", false);
-  return (new TrainWorker(env, st, x, n))->Queue();
+  bool faiss_warnings = false;
+  if (info.Length() > 1 && !info[1].IsUndefined() && !info[1].IsNull()) {
+    if (!info[1].IsObject()) ThrowArg(env, "train options must be an object { faissWarnings?: boolean }");
+    Napi::Value w = info[1].As<Napi::Object>().Get("faissWarnings");
+    if (!w.IsUndefined()) {
+      if (!w.IsBoolean()) ThrowArg(env, "options.faissWarnings must be a boolean");
+      faiss_warnings = w.As<Napi::Boolean>().Value();
+    }
+  }
+  return (new TrainWorker(env, st, x, n, faiss_warnings))->Queue();
 }
 
 Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
@@ -684,6 +724,20 @@ Napi::Value IndexWrap::GetDescription(const Napi::CallbackInfo& info) {
 }
 Napi::Value IndexWrap::GetReadOnly(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), State(info.Env())->read_only);
+}
+Napi::Value IndexWrap::GetTrainingClusterings(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto list = State(env)->Clusterings();
+  Napi::Array out = Napi::Array::New(env, list.size());
+  for (size_t i = 0; i < list.size(); i++) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("what", list[i].what);
+    o.Set("centroids", Napi::Number::New(env, static_cast<double>(list[i].centroids)));
+    o.Set("minPointsPerCentroid", Napi::Number::New(env, static_cast<double>(list[i].min_points_per_centroid)));
+    o.Set("runs", Napi::Number::New(env, static_cast<double>(list[i].runs)));
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
 }
 Napi::Value IndexWrap::GetDisposed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !st_);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common.h"
+#include "structure.h"
 
 #include <condition_variable>
 #include <map>
@@ -58,8 +59,17 @@ struct Sequencer {
 };
 
 struct IndexState : Holder {
-  using Holder::Holder;
+  explicit IndexState(std::unique_ptr<faiss::Index> ix);
   Sequencer seq;
+
+  // The clusterings the next train() would run (TrainingClusterings), kept
+  // here so that the getter never walks an index a worker is training.
+  std::vector<ClusteringInfo> Clusterings();
+  void RefreshClusterings();  // under the write lock, or before sharing
+
+ private:
+  std::mutex clusterings_mu_;
+  std::vector<ClusteringInfo> clusterings_;
 };
 
 class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
@@ -96,6 +106,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value GetDescription(const Napi::CallbackInfo& info);
   Napi::Value GetDisposed(const Napi::CallbackInfo& info);
   Napi::Value GetReadOnly(const Napi::CallbackInfo& info);
+  Napi::Value GetTrainingClusterings(const Napi::CallbackInfo& info);
 
   std::shared_ptr<IndexState> st_;
 };

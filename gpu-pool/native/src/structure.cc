@@ -1,15 +1,22 @@
 #include "structure.h"
 
 #include <faiss/AutoTune.h>
+#include <faiss/Clustering.h>
+#include <faiss/Index2Layer.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
+#include <faiss/IndexIVFPQFastScan.h>
+#include <faiss/IndexIVFPQR.h>
+#include <faiss/IndexPQ.h>
+#include <faiss/IndexPQFastScan.h>
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/VectorTransform.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/HNSW.h>
+#include <faiss/impl/ProductQuantizer.h>
 
 #include <cxxabi.h>
 
@@ -138,6 +145,76 @@ std::string TypeName(const void* obj, const std::type_info& ti) {
   if (s == "IndexIDMapTemplate<Index>") return "IndexIDMap";
   if (s == "IndexIDMap2Template<Index>") return "IndexIDMap2";
   return s;
+}
+
+// A clustering that training runs, and where its warning threshold lives:
+// `cp`, or for an OPQMatrix without a PQ of its own, the OPQ (see
+// ClusteringWarningsOff).
+struct ClusteringSite {
+  ClusteringInfo info;
+  faiss::ClusteringParameters* cp = nullptr;
+  faiss::OPQMatrix* opq = nullptr;
+};
+
+void AddPQ(std::vector<ClusteringSite>& out, const char* what, faiss::ProductQuantizer& pq, int64_t repeats = 1) {
+  // Train_shared runs one clustering over all sub-vectors; otherwise one per sub-quantizer.
+  const int64_t per_train = pq.train_type == faiss::ProductQuantizer::Train_shared ? 1 : static_cast<int64_t>(pq.M);
+  out.push_back({{what, static_cast<int64_t>(pq.ksub), pq.cp.min_points_per_centroid, per_train * repeats}, &pq.cp, nullptr});
+}
+
+void WalkClusterings(faiss::Index* ix, std::vector<ClusteringSite>& out);
+
+// Level1Quantizer::train_q1 in faiss 1.7.3: nothing when the quantizer already
+// holds nlist centroids, the quantizer's own train() when it "trains alone"
+// (e.g. a MultiIndexQuantizer), else one clustering with `cp`.
+void AddLevel1(std::vector<ClusteringSite>& out, faiss::Level1Quantizer& l1) {
+  faiss::Index* q = l1.quantizer;
+  if (q && q->is_trained && q->ntotal == static_cast<idx_t>(l1.nlist)) return;
+  if (l1.quantizer_trains_alone == 1) return WalkClusterings(q, out);
+  out.push_back({{"IVF coarse quantizer", static_cast<int64_t>(l1.nlist), l1.cp.min_points_per_centroid, 1}, &l1.cp, nullptr});
+}
+
+void WalkClusterings(faiss::Index* ix, std::vector<ClusteringSite>& out) {
+  if (!ix || ix->is_trained) return;  // every wrapper below reports false while a part is untrained
+  if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
+    for (faiss::VectorTransform* vt : pt->chain) {
+      auto* opq = dynamic_cast<faiss::OPQMatrix*>(vt);
+      if (!opq || opq->is_trained) continue;
+      const int64_t runs = static_cast<int64_t>(opq->niter) * opq->M;  // one PQ training per alternation
+      if (opq->pq) {
+        AddPQ(out, "OPQ rotation's PQ", *opq->pq, opq->niter);
+      } else {
+        // OPQMatrix::train uses a local ProductQuantizer(d_out, M, 8) with default parameters.
+        out.push_back({{"OPQ rotation's PQ", 256, faiss::ClusteringParameters().min_points_per_centroid, runs}, nullptr, opq});
+      }
+    }
+    return WalkClusterings(pt->index, out);
+  }
+  if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) return WalkClusterings(im->index, out);
+  if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
+    WalkClusterings(rf->base_index, out);
+    return WalkClusterings(rf->refine_index, out);
+  }
+  if (auto hn = dynamic_cast<faiss::IndexHNSW*>(ix)) return WalkClusterings(hn->storage, out);
+  if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix)) {
+    AddLevel1(out, *ivf);
+    if (auto r = dynamic_cast<faiss::IndexIVFPQR*>(ix)) {
+      AddPQ(out, "PQ sub-quantizers", r->pq);
+      AddPQ(out, "refinement PQ sub-quantizers", r->refine_pq);
+    } else if (auto p = dynamic_cast<faiss::IndexIVFPQ*>(ix)) {
+      AddPQ(out, "PQ sub-quantizers", p->pq);
+    } else if (auto fs = dynamic_cast<faiss::IndexIVFPQFastScan*>(ix)) {
+      AddPQ(out, "PQ sub-quantizers", fs->pq);
+    }
+    return;
+  }
+  if (auto l2 = dynamic_cast<faiss::Index2Layer*>(ix)) {
+    AddLevel1(out, l2->q1);
+    return AddPQ(out, "PQ sub-quantizers", l2->pq);
+  }
+  if (auto p = dynamic_cast<faiss::IndexPQ*>(ix)) return AddPQ(out, "PQ sub-quantizers", p->pq);
+  if (auto p = dynamic_cast<faiss::IndexPQFastScan*>(ix)) return AddPQ(out, "PQ sub-quantizers", p->pq);
+  if (auto p = dynamic_cast<faiss::MultiIndexQuantizer*>(ix)) return AddPQ(out, "multi-index quantizer", p->pq);
 }
 
 }  // namespace
@@ -322,6 +399,47 @@ void ValidateFactoryKey(const std::string& key) {
   for (std::sregex_iterator it(key.begin(), key.end(), hnsw_re), end; it != end; ++it) {
     if (std::stoll((*it)[1].str()) < 2) throw ArgError("factory key '" + key + "': HNSW needs M >= 2");
   }
+}
+
+std::vector<ClusteringInfo> TrainingClusterings(faiss::Index* ix) {
+  std::vector<ClusteringSite> sites;
+  WalkClusterings(ix, sites);
+  std::vector<ClusteringInfo> out;
+  for (auto& s : sites) out.push_back(s.info);
+  return out;
+}
+
+ClusteringWarningsOff::ClusteringWarningsOff(faiss::Index* ix) {
+  std::vector<ClusteringSite> sites;
+  WalkClusterings(ix, sites);
+  try {
+    for (auto& s : sites) {
+      if (s.cp) {
+        saved_.emplace_back(s.cp, s.cp->min_points_per_centroid);
+        s.cp->min_points_per_centroid = 0;
+      } else if (s.opq && !s.opq->pq) {
+        // Exactly what OPQMatrix::train would construct as its default PQ.
+        auto pq = std::make_unique<faiss::ProductQuantizer>(s.opq->d_out, s.opq->M, 8);
+        pq->cp.min_points_per_centroid = 0;
+        s.opq->pq = pq.get();
+        lent_.emplace_back(s.opq, std::move(pq));
+      }
+    }
+  } catch (...) {
+    Restore();
+    throw;
+  }
+}
+
+ClusteringWarningsOff::~ClusteringWarningsOff() { Restore(); }
+
+void ClusteringWarningsOff::Restore() {
+  for (auto& [cp, v] : saved_) cp->min_points_per_centroid = v;
+  saved_.clear();
+  for (auto& [opq, pq] : lent_) {
+    if (opq->pq == pq.get()) opq->pq = nullptr;
+  }
+  lent_.clear();
 }
 
 std::string Describe(const faiss::Index* ix) {

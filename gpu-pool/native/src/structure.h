@@ -4,11 +4,16 @@
 
 #include "common.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace faiss {
 struct IndexIVF;
 struct IndexHNSW;
+struct ClusteringParameters;
+struct OPQMatrix;
+struct ProductQuantizer;
 }  // namespace faiss
 
 namespace fnode {
@@ -56,6 +61,42 @@ void QuantizeRoundTrip(const faiss::Index* ix, idx_t n, const float* x, float* o
 void ValidateStructure(const faiss::Index* ix);
 // Reject factory keys with parameters that abort later (IVF0, HNSW0/1).
 void ValidateFactoryKey(const std::string& key);
+
+// One kind of k-means run (faiss::Clustering) that training the index performs.
+struct ClusteringInfo {
+  std::string what;             // e.g. "PQ sub-quantizers", "IVF coarse quantizer"
+  int64_t centroids = 0;        // k of each run
+  int64_t min_points_per_centroid = 0;  // faiss's threshold for its warning
+  int64_t runs = 0;             // how many such runs one train() makes
+};
+
+// The clusterings train() would run on the untrained parts of this index:
+// IndexPreTransform (OPQMatrix), IndexIDMap(2), IndexRefine, IndexHNSW's
+// storage, IVF coarse quantizers, IVF-PQ / IVF-PQR / PQ / PQ fast-scan
+// codebooks, Index2Layer, MultiIndexQuantizer. Other types (additive
+// quantizers, ...) are not listed and keep faiss's own warning.
+std::vector<ClusteringInfo> TrainingClusterings(faiss::Index* ix);
+
+// While alive, faiss prints no "WARNING clustering N points to K centroids:
+// please provide at least M training points" during train(): in faiss 1.7.3,
+// ClusteringParameters::min_points_per_centroid is read only by that warning
+// (Clustering::train_encoded; subsampling uses max_points_per_centroid), so it
+// is set to 0 on every clustering listed by TrainingClusterings. OPQMatrix
+// trains a PQ of its own (d_out, M, 8 bits) that no caller can reach; we lend
+// it an identical one (OPQMatrix::pq) with the threshold at 0. The destructor
+// restores the thresholds and takes the lent PQ back.
+class ClusteringWarningsOff {
+ public:
+  explicit ClusteringWarningsOff(faiss::Index* ix);
+  ~ClusteringWarningsOff();
+  ClusteringWarningsOff(const ClusteringWarningsOff&) = delete;
+  ClusteringWarningsOff& operator=(const ClusteringWarningsOff&) = delete;
+
+ private:
+  void Restore();
+  std::vector<std::pair<faiss::ClusteringParameters*, int>> saved_;
+  std::vector<std::pair<faiss::OPQMatrix*, std::unique_ptr<faiss::ProductQuantizer>>> lent_;
+};
 
 // Human readable type chain, e.g.
 // "IndexPreTransform[OPQMatrix] > IndexIVFPQ(nlist=64, M=16, nbits=8)".
