@@ -20,6 +20,7 @@ import { EdgeLoadClient } from '../test/load/edge-client.ts';
 import { startEdge, startEdgeBundle, testKey, type EdgeServer } from '../test/edge/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
 import { poolIndex } from './pool-index.ts';
+import { machineLine } from './machine.ts';
 import { writeResultTable } from './result-table.ts';
 
 const KEY = 'bench-edge-key';
@@ -64,7 +65,7 @@ try {
   edge = await startEdge(edgeVars);
   client = new EdgeLoadClient(edge.url, key.key);
   const router = (i: number) => direct[i % direct.length];
-  const lines: string[] = ['# bench:edge', '', `Edge: workerd (wrangler 4.86). Pool: 3 nodes, 4 shards, 2 replicas, ${FACTORY} + BM25, use-lite on CPU, 1 thread per node. 300 SciFact test queries. Loopback, 2 cores shared by everything.`, ''];
+  const lines: string[] = ['# bench:edge', '', `Edge: workerd (wrangler 4.86). Pool: 3 nodes, 4 shards, 2 replicas, ${FACTORY} + BM25, use-lite on CPU, 1 thread per node. 300 SciFact test queries. Loopback, every process on the same machine.`, machineLine(), ''];
 
   // 1. Equivalence, through wrangler dev.
   // The edge collapses runs of whitespace (the cache key and the text searched are the same

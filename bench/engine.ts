@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadEncoder } from '../gpu-pool/encoders/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
 import { timedCli } from './child-cli.ts';
+import { machineLine } from './machine.ts';
 import { writeResultTable } from './result-table.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'use-lite');
@@ -136,7 +137,7 @@ const fmt = (x: number | string, digits = 2) => (typeof x === 'number' ? x.toFix
 const lines = [
   '# Engine benchmark: SciFact (5,183 docs, 300 test queries), model use-lite',
   '',
-  `Machine: ${process.env.BENCH_MACHINE ?? `${(await import('node:os')).cpus().length} cores`}, Node ${process.version}, faiss (Debian libfaiss-dev), onnxruntime-node CPU. ${vectors} window vectors (120-token windows, stride 80, title prepended).`,
+  `${machineLine('faiss (Debian libfaiss-dev), onnxruntime-node CPU')} ${vectors} window vectors (120-token windows, stride 80, title prepended).`,
   `Encoding the corpus (\`index build --slice 0/1\`, 2 threads): ${encodeRun.seconds.toFixed(1)} s, peak RSS ${encodeRun.peakRssMB.toFixed(0)} MB. Build s = encode + assemble (\`index merge\`: train, add, passages, BM25, checksums).`,
   'Bytes/vector is the faiss file size over the vector count: PQ codes (128 B for PQ128, 16x smaller than 2,048 B of float32) plus the 8-byte id IVF stores per vector and, amortized over only 29k vectors, the centroids and the 1 MB OPQ rotation.',
   'OPQ keys train with 10 rotation/PQ alternations (`--opq-iterations`, faiss default 50). Dense search uses the engine defaults unless params say otherwise (nprobe = a quarter of the lists, efSearch 64).',

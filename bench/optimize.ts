@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { evaluate, readQrels, readTrecRun, type Qrels } from '../gpu-pool/eval/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
 import { timedCli } from './child-cli.ts';
+import { machineLine } from './machine.ts';
 import { writeResultTable } from './result-table.ts';
 
 const MODEL = join(REPO_ROOT, 'models', 'use-lite');
@@ -119,7 +120,7 @@ for (const v of VARIANTS) {
 await writeResultTable('optimize.md', [
   '# Optimization benchmark: target embeddings of quantized indexes (SciFact, use-lite)',
   '',
-  `Machine: 2 cores, Node ${process.version}, faiss (Debian libfaiss-dev), onnxruntime-node CPU. 29441 window vectors (120-token windows, stride 80), 512-d.`,
+  `${machineLine('faiss (Debian libfaiss-dev), onnxruntime-node CPU')} 29441 window vectors (120-token windows, stride 80), 512-d.`,
   'Optimized on the 809 SciFact training queries (10% held out for early stopping: validation nDCG@10 before → after, best epoch), evaluated on the 300 test queries, never seen in optimization.',
   `Defaults of \`edgesearch index optimize\`: 10 epochs, lr 0.001, 500 negatives per query mined each epoch from the current quantized index (a quarter from the neighbours of the query's relevant documents), temperature 0.05, batch 32, patience 3, targets kept at their norm, anchor 0.003 (pull back to the encoder's vector; "no anchor" = --anchor 0), 2 step threads.`,
   `Test queries split by whether one of their relevant documents is also relevant to a training query (seen: ${seen.size}, unseen: ${unseen.size}); SciFact's train and test claims share many cited abstracts. Validation "other" is the same split of the validation queries, known to \`index optimize\` from the training data alone.`,

@@ -1,7 +1,9 @@
 // bench:pool — the GPU-pool service on SciFact with use-lite, on loopback:
-//  1. the same top-10 from a 3-node, 4-shard, 2-replica cluster as from one node (300 test queries, 3 modes);
-//  2. throughput and latency at 1, 8, 32, 64 closed-loop clients, dynamic batching on vs max batch 1,
-//     single node vs 3-node cluster;
+//  1. the same top-10 from a 3-node, 4-shard, 2-replica cluster as from one node (300 test queries,
+//     3 modes), with the encoder's 'rows' and 'padded' batching;
+//  2. throughput and latency at 1, 8, 32, 64 closed-loop clients: dynamic batching with the encoder
+//     fed one row per call ('rows', the CPU default) or one padded call per batch ('padded', the
+//     accelerator default), vs max batch 1; single node vs 3-node cluster;
 //  3. overload: an open-loop load at 4x the measured capacity;
 // and writes bench/results/pool.md. BENCH_WORK keeps the index between runs.
 import { readFileSync } from 'node:fs';
@@ -15,6 +17,7 @@ import { closedLoop, percentile, sendQuery, summarizeLoad, type LoadSample } fro
 import { referenceAnswers } from '../test/pool/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
 import { poolIndex } from './pool-index.ts';
+import { machineLine } from './machine.ts';
 import { writeResultTable } from './result-table.ts';
 
 const KEY = 'bench-pool-key';
@@ -24,7 +27,8 @@ const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-p
 const log = (m: string) => process.stderr.write(`[bench:pool] ${m}\n`);
 await mkdir(work, { recursive: true });
 
-// The index the pool would serve in production: OPQ+IVF-PQ at 16x (bench:engine: 98.7% of exact nDCG@10).
+// The index the pool would serve in production: OPQ+IVF-PQ at 16x, searched at the default nprobe
+// (a quarter of the lists, 64): bench:engine measures 98.6% of exact nDCG@10 there (97.8% at 32).
 const FACTORY = process.env.BENCH_POOL_FACTORY ?? 'OPQ128,IVF256,PQ128np';
 const index = poolIndex(work, FACTORY, log);
 const queries = await scifactTestQueries();
@@ -32,26 +36,34 @@ const modes = ['dense', 'bm25', 'hybrid'] as const;
 
 // Throughput cells turn delay-based shedding off (every query waits its turn); the overload
 // run sheds when the expected wait exceeds 20 ms (maxQueueDelayMs 20; the default is 100).
-async function cluster(nodes: number, replicas: number, maxBatchSize: number, admission?: { maxQueue: number; maxQueueDelayMs: number }): Promise<LocalCluster> {
+type EncoderBatching = 'rows' | 'padded';
+async function cluster(nodes: number, replicas: number, maxBatchSize: number, admission?: { maxQueue: number; maxQueueDelayMs: number }, encoder: EncoderBatching = 'rows'): Promise<LocalCluster> {
   return startLocalCluster({
     index,
     nodes,
     replicas,
     shards: 4,
-    configPath: join(work, `cluster-${nodes}-${maxBatchSize}.json`),
+    configPath: join(work, `cluster-${nodes}-${maxBatchSize}-${encoder}.json`),
     signingKey: KEY,
-    overrides: { batching: { maxBatchSize, maxWaitMs: 0, concurrency: 2, ...(admission ?? { maxQueue: 256, maxQueueDelayMs: 600_000 }) }, threads: nodes === 1 ? 2 : 1 },
+    overrides: {
+      batching: { maxBatchSize, maxWaitMs: 0, concurrency: 2, ...(admission ?? { maxQueue: 256, maxQueueDelayMs: 600_000 }) },
+      encoder: { batching: encoder },
+      threads: nodes === 1 ? 2 : 1,
+    },
   });
 }
 
-// 1. Same answers from the cluster as from one node.
+// 1. Same answers from the cluster as from one node. Ids must be equal; scores agree within 1e-5
+// (other batch compositions take other BLAS blockings; padded batches change query vectors in the
+// last bits). With 'padded', two hits whose scores are that close may trade places: counted apart.
+const SCORE_TOLERANCE = 1e-5;
 log('checking 300 queries x 3 modes: 3-node cluster vs one node');
 const reference = await referenceAnswers(index, queries, [...modes]);
-let checked = 0;
-let mismatched = 0;
-let maxScoreDiff = 0;
-{
-  const c = await cluster(3, 2, 32);
+interface Check { encoder: EncoderBatching; checked: number; mismatched: number; nearTies: number; maxScoreDiff: number }
+const checks: Check[] = [];
+for (const encoder of ['rows', 'padded'] as const) {
+  const check: Check = { encoder, checked: 0, mismatched: 0, nearTies: 0, maxScoreDiff: 0 };
+  const c = await cluster(3, 2, 32, undefined, encoder);
   const client = await PoolClient.create(c.nodes[0].url, KEY);
   try {
     for (const mode of modes) {
@@ -59,9 +71,14 @@ let maxScoreDiff = 0;
         const frame = await client.search(queries.slice(i, i + 25).map((q) => ({ id: `${mode}:${q.id}`, mode, k: 10, text: q.text })), { deadlineMs: 30_000 });
         for (const r of frame.results) {
           const want = reference.get(r.id)!;
-          checked++;
-          if (r.partial || r.error || JSON.stringify(r.hits.map((h) => h.docId)) !== JSON.stringify(want.ids)) mismatched++;
-          r.hits.forEach((h, j) => (maxScoreDiff = Math.max(maxScoreDiff, Math.abs(h.score - (want.scores[j] ?? Infinity)))));
+          check.checked++;
+          const diffs = r.hits.map((h, j) => Math.abs(h.score - (want.scores[j] ?? Infinity)));
+          check.maxScoreDiff = Math.max(check.maxScoreDiff, ...diffs);
+          if (!r.partial && !r.error && JSON.stringify(r.hits.map((h) => h.docId)) === JSON.stringify(want.ids)) continue;
+          // Different ids only at positions whose reference scores lie within the tolerance of a neighbour.
+          const tied = !r.partial && !r.error && r.hits.length === want.ids.length && r.hits.every((h, j) => h.docId === want.ids[j] || want.scores.some((s, m) => m !== j && Math.abs(s - want.scores[j]) <= SCORE_TOLERANCE));
+          if (tied) check.nearTies++;
+          else check.mismatched++;
         }
       }
     }
@@ -69,8 +86,9 @@ let maxScoreDiff = 0;
     client.close();
     await c.stop();
   }
+  checks.push(check);
+  log(`encoder ${encoder}: ${check.checked} answers checked, ${check.mismatched} differ, ${check.nearTies} differ only in the order of near-ties, max score difference ${check.maxScoreDiff.toExponential(2)}`);
 }
-log(`${checked} answers checked, ${mismatched} differ, max score difference ${maxScoreDiff.toExponential(2)}`);
 
 // 2. Throughput and latency.
 interface Row { setup: string; batching: string; clients: number; qps: number; p50: number; p95: number; p99: number; failed: number; meanBatch: number }
@@ -91,9 +109,9 @@ async function meanBatchSize(url: string): Promise<number> {
 let capacity = 0;
 let unloadedP99 = 0;
 for (const [setup, nodes, replicas] of [['1 node', 1, 1], ['3 nodes', 3, 2]] as const) {
-  for (const [batching, maxBatch] of [['dynamic (max 32)', 32], ['max batch 1', 1]] as const) {
+  for (const [batching, maxBatch, encoder] of [['dynamic (max 32), rows', 32, 'rows'], ['dynamic (max 32), padded', 32, 'padded'], ['max batch 1', 1, 'rows']] as const) {
     for (const clients of CLIENTS) {
-      const c = await cluster(nodes, replicas, maxBatch);
+      const c = await cluster(nodes, replicas, maxBatch, undefined, encoder);
       const client = await PoolClient.create(c.nodes[0].url, KEY);
       try {
         await closedLoop(client, { clients: 4, durationMs: 1000, query: queryAt }); // warm up
@@ -101,8 +119,8 @@ for (const [setup, nodes, replicas] of [['1 node', 1, 1], ['3 nodes', 3, 2]] as 
         const row = { setup, batching, clients, ...summarizeLoad(samples, seconds), meanBatch: await meanBatchSize(c.nodes[0].url) };
         rows.push(row);
         log(`${setup}, ${batching}, ${clients} clients: ${row.qps.toFixed(1)} q/s, p50 ${row.p50.toFixed(1)} ms, p99 ${row.p99.toFixed(1)} ms`);
-        if (nodes === 1 && maxBatch === 32 && clients === 32) capacity = row.qps;
-        if (nodes === 1 && maxBatch === 32 && clients === 1) unloadedP99 = row.p99;
+        if (nodes === 1 && maxBatch === 32 && encoder === 'rows' && clients === 32) capacity = row.qps;
+        if (nodes === 1 && maxBatch === 32 && encoder === 'rows' && clients === 1) unloadedP99 = row.p99;
       } finally {
         client.close();
         await c.stop();
@@ -154,25 +172,24 @@ async function overloadRun(maxQueueDelayMs: number) {
 const overloads = [await overloadRun(100), await overloadRun(10)];
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
-const speedup = (setup: string, clients: number) => {
-  const on = rows.find((r) => r.setup === setup && r.clients === clients && r.batching.startsWith('dynamic'))!;
-  const off = rows.find((r) => r.setup === setup && r.clients === clients && r.batching === 'max batch 1')!;
-  return on.qps / off.qps;
-};
+const qps = (setup: string, clients: number, batching: string) => rows.find((r) => r.setup === setup && r.clients === clients && r.batching === batching)!.qps;
+const speedup = (setup: string, clients: number, batching = 'dynamic (max 32), rows') => qps(setup, clients, batching) / qps(setup, clients, 'max batch 1');
 const lines = [
   `# Pool benchmark: SciFact (5,183 docs, 4 shards, ${FACTORY} + BM25), model use-lite, loopback`,
   '',
-  `Machine: ${(await import('node:os')).cpus().length} cores, Node ${process.version}, onnxruntime-node CPU. Closed-loop clients send one-query frames (modes dense, BM25, hybrid in turn) for ${SECONDS} s per cell; client, router and shard processes share the machine.`,
+  `${machineLine('onnxruntime-node CPU')} Closed-loop clients send one-query frames (modes dense, BM25, hybrid in turn) for ${SECONDS} s per cell; client, router and shard processes share the machine.`,
   '',
-  `Cluster vs one node (300 test queries x 3 modes, top-10): ${checked} answers, ${mismatched} with different ids, largest score difference ${maxScoreDiff.toExponential(2)}.`,
+  `Cluster vs one node (300 test queries x 3 modes, top-10), scores compared within ${SCORE_TOLERANCE}:`,
+  ...checks.map((c) => `- encoder batching '${c.encoder}': ${c.checked} answers, ${c.mismatched} with different ids, ${c.nearTies} differing only in the order of hits whose scores are within the tolerance, largest score difference ${c.maxScoreDiff.toExponential(2)}.`),
   '',
   '| setup | batching | clients | q/s | p50 ms | p95 ms | p99 ms | failed | mean batch |',
   '|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) => `| ${r.setup} | ${r.batching} | ${r.clients} | ${f(r.qps)} | ${f(r.p50)} | ${f(r.p95)} | ${f(r.p99)} | ${r.failed} | ${f(r.meanBatch, 2)} |`),
   '',
-  `Dynamic batching vs max batch 1 at 32 clients: ${f(speedup('1 node', 32), 2)}x (1 node), ${f(speedup('3 nodes', 32), 2)}x (3 nodes).`,
+  `Dynamic batching vs max batch 1 at 32 clients, encoder 'rows': ${f(speedup('1 node', 32), 2)}x (1 node), ${f(speedup('3 nodes', 32), 2)}x (3 nodes); encoder 'padded': ${f(speedup('1 node', 32, 'dynamic (max 32), padded'), 2)}x (1 node), ${f(speedup('3 nodes', 32, 'dynamic (max 32), padded'), 2)}x (3 nodes).`,
+  `'rows' runs each query of a batch through onnxruntime alone (its vector never depends on the batch); 'padded' makes one length-sorted, right-padded call per batch, what an accelerator needs. On this CPU-only machine the encoder's cost per row barely falls with batch size, so the two are close here; the cluster default ('auto') picks 'padded' only when the execution provider is an accelerator.`,
   '',
-  `Overload: one node, batching on, open loop at ${f(4 * capacity, 0)} q/s (4x the ${f(capacity, 0)} q/s measured at 32 clients) for ${SECONDS} s after a 1 s warm-up at 32 clients. A query is shed when the expected wait for a batch slot exceeds maxQueueDelayMs, which also bounds one batch's expected duration. Unloaded p99 (1 client): ${f(unloadedP99)} ms. The load generator shares the 2 cores with the node.`,
+  `Overload: one node, batching on, open loop at ${f(4 * capacity, 0)} q/s (4x the ${f(capacity, 0)} q/s measured at 32 clients) for ${SECONDS} s after a 1 s warm-up at 32 clients. A query is shed when the expected wait for a batch slot exceeds maxQueueDelayMs, which also bounds one batch's expected duration. Unloaded p99 (1 client): ${f(unloadedP99)} ms. The load generator shares the machine's cores with the node.`,
   '',
   '| maxQueueDelayMs | sent | answered | shed (overload) | other errors | p99 answered, client ms | p99 in router ms | p99 / unloaded p99 | RSS before / max MB | process after |',
   '|---|---|---|---|---|---|---|---|---|---|',
