@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_LIMITS, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../shared/protocol/index.ts';
 import type { Encoder } from '../encoders/index.ts';
-import { branchDepth, fuseReciprocalRank, mergeTopK, type Hit, type MethodQuery } from '../methods/index.ts';
+import { branchDepth, fusedScores, mergeTopKInOrder, topKInOrder, type Hit, type MethodQuery } from '../methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
@@ -250,44 +250,60 @@ export class Router {
     const searchMs = performance.now() - t;
     hooks?.onStage?.('search', searchMs);
 
-    // 3. Exact merge by score, fusion for hybrid.
-    t = performance.now();
-    const ranked: Ranked[] = items.map((p, i) => {
-      const branch = (suffix: string, k: number) => mergeTopK(perShard.map((m) => m.get(`${i}.${suffix}`) ?? []), k);
-      const q = queries[i];
-      const hits = p.query.mode === 'dense' ? branch('d', q.k) : p.query.mode === 'bm25' ? branch('b', q.k) : fuseReciprocalRank(q, branch('d', branchDepth(q)), branch('b', branchDepth(q)));
-      return { hits, missing: new Set(missing) };
-    });
-    const mergeMs = performance.now() - t;
-    hooks?.onStage?.('merge', mergeMs);
-
-    // 4. Evidence from the shard that owns each hit, one frame per shard.
-    t = performance.now();
-    const wanted = new Map<number, Set<number>>();
-    for (const r of ranked) for (const h of r.hits) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
+    // Evidence (passage and document id) from the shard that owns each hit, one frame per shard
+    // per call; every passage read is kept, so ids resolved for ties are not fetched again.
     const passages = new Map<string, { docId: string; title: string; text: string }>();
     let swappedBetween = false;
-    await Promise.all(
-      [...wanted].map(async ([s, ordinals]) => {
-        try {
-          // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
-          const list = [...ordinals];
-          for (let i = 0; i < list.length; i += DEFAULT_LIMITS.maxOrdinals) {
-            const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
-            const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
-            // Ordinals name documents of one version: evidence from another would be wrong text.
-            if (reply.version !== versions.get(s)) {
-              swappedBetween = true;
-              throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
+    let evidenceMs = 0;
+    const fetchEvidence = async (hits: Hit[]): Promise<void> => {
+      const t0 = performance.now();
+      const wanted = new Map<number, Set<number>>();
+      for (const h of hits) if (!passages.has(`${h.shard}:${h.ordinal}`)) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
+      await Promise.all(
+        [...wanted].map(async ([s, ordinals]) => {
+          try {
+            // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
+            const list = [...ordinals];
+            for (let i = 0; i < list.length; i += DEFAULT_LIMITS.maxOrdinals) {
+              const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
+              const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
+              // Ordinals name documents of one version: evidence from another would be wrong text.
+              if (reply.version !== versions.get(s)) {
+                swappedBetween = true;
+                throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
+              }
+              for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
             }
-            for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
+          } catch (err) {
+            hooks?.onShardError?.(s, err, 'evidence');
           }
-        } catch (err) {
-          hooks?.onShardError?.(s, err, 'evidence');
-        }
+        }),
+      );
+      for (const h of hits) h.docId = passages.get(`${h.shard}:${h.ordinal}`)?.docId ?? h.docId;
+      evidenceMs += performance.now() - t0;
+    };
+
+    // 3. Exact merge by score, fusion for hybrid, in the system's one order (methods/order.ts):
+    // the ids of tied hits are read first, so ties rank by document id as `search` and `eval` do.
+    t = performance.now();
+    const ranked: Ranked[] = await Promise.all(
+      items.map(async (p, i) => {
+        const branch = (suffix: string, k: number) => mergeTopKInOrder(perShard.map((m) => m.get(`${i}.${suffix}`) ?? []), k, fetchEvidence);
+        const q = queries[i];
+        const hits =
+          p.query.mode === 'dense'
+            ? await branch('d', q.k)
+            : p.query.mode === 'bm25'
+              ? await branch('b', q.k)
+              : await topKInOrder(fusedScores(q, await branch('d', branchDepth(q)), await branch('b', branchDepth(q))), q.k, fetchEvidence);
+        return { hits, missing: new Set(missing) };
       }),
     );
-    const evidenceMs = performance.now() - t;
+    const mergeMs = performance.now() - t - evidenceMs;
+    hooks?.onStage?.('merge', mergeMs);
+
+    // 4. Evidence for the hits whose passages were not read for ties.
+    await fetchEvidence(ranked.flatMap((r) => r.hits));
     hooks?.onStage?.('evidence', evidenceMs);
     // A second go counts the first one's time too: the stages still add up to the batch's time.
     const timings = { encodeMs, searchMs: searchMs + (firstGo?.searchMs ?? 0), mergeMs: mergeMs + (firstGo?.mergeMs ?? 0), evidenceMs: evidenceMs + (firstGo?.evidenceMs ?? 0) };
