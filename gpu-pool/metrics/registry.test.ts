@@ -91,6 +91,10 @@ describe('createRegistry', () => {
   it('serves the process metrics, numeric, beside the node’s own', async () => {
     const r = createRegistry();
     new Counter({ name: 'edgesearch_requests_total', help: 'x', registers: [r] });
+    // prom-client counts CPU time from when its collectors started (possibly just now in this
+    // process): spend some, so the counter must have moved by the scrape.
+    const cpu0 = process.cpuUsage();
+    while (process.cpuUsage(cpu0).user < 20_000) Math.sqrt(Math.random());
     const e = parseExposition(await r.metrics());
     for (const [name, type] of [
       ['process_resident_memory_bytes', 'gauge'],
