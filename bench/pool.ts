@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WireQuery } from '../shared/protocol/index.ts';
 import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
+import type { EncoderBatching } from '../gpu-pool/encoders/index.ts';
 import { PoolClient } from '../gpu-pool/pool-client/index.ts';
 import { closedLoop, percentile, sendQuery, summarizeLoad, type LoadSample } from '../test/load/closed-loop.ts';
 import { referenceAnswers } from '../test/pool/harness.ts';
@@ -36,7 +37,6 @@ const modes = ['dense', 'bm25', 'hybrid'] as const;
 
 // Throughput cells turn delay-based shedding off (every query waits its turn); the overload
 // run sheds when the expected wait exceeds 20 ms (maxQueueDelayMs 20; the default is 100).
-type EncoderBatching = 'rows' | 'padded';
 async function cluster(nodes: number, replicas: number, maxBatchSize: number, admission?: { maxQueue: number; maxQueueDelayMs: number }, encoder: EncoderBatching = 'rows'): Promise<LocalCluster> {
   return startLocalCluster({
     index,

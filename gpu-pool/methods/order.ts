@@ -40,14 +40,6 @@ export function compareHits(a: Hit, b: Hit): number {
   return compareRanked(a, b) || a.shard - b.shard || a.ordinal - b.ordinal;
 }
 
-/**
- * Merge of per-shard lists (each already top-k of its shard) without resolving ids: exact by
- * score, but ties among hits without ids stay in shard/ordinal order. Prefer mergeTopKInOrder.
- */
-export function mergeTopK(lists: Hit[][], k: number): Hit[] {
-  return lists.flat().sort(compareHits).slice(0, k);
-}
-
 /** Merge of per-shard lists (each top-k of its shard in this order) in trec_eval's order. */
 export function mergeTopKInOrder(lists: Hit[][], k: number, resolve: DocIdResolver): Promise<Hit[]> {
   return topKInOrder(lists.flat(), k, resolve);

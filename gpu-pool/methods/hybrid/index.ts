@@ -1,4 +1,4 @@
-import { compareHits, topKInOrder, type DocIdResolver } from '../order.ts';
+import { topKInOrder, type DocIdResolver } from '../order.ts';
 import type { Hit, MethodQuery, RetrievalMethod, VectorRetrievalMethod } from '../types.ts';
 
 export const DEFAULT_RRF_K = 60;
@@ -28,15 +28,6 @@ export function fusedScores(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
     });
   }
   return [...fused.values()].filter((h) => h.score > 0);
-}
-
-/**
- * The fused top-k without resolving document ids: fusion makes many ties (a document first in one
- * branch and third in the other scores what one third and first does), which then stay in
- * shard/ordinal order. Use `HybridMethod` or `topKInOrder(fusedScores(...))` for trec_eval's order.
- */
-export function fuseReciprocalRank(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
-  return fusedScores(q, dense, bm25).sort(compareHits).slice(0, q.k);
 }
 
 /** Hybrid retrieval: both branches searched to `depth`, fused by reciprocal rank, ties by document id. */
