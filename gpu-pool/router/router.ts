@@ -251,34 +251,38 @@ export class Router {
     hooks?.onStage?.('search', searchMs);
 
     // Evidence (passage and document id) from the shard that owns each hit, one frame per shard
-    // per call; every passage read is kept, so ids resolved for ties are not fetched again.
+    // per call. Every read is kept (its promise, while in flight), so concurrent queries of the
+    // batch never ask for a passage twice, and ids read for ties are not fetched again.
     const passages = new Map<string, { docId: string; title: string; text: string }>();
+    const reads = new Map<string, Promise<void>>();
     let swappedBetween = false;
     let evidenceMs = 0;
+    const readShard = async (s: number, ordinals: number[]): Promise<void> => {
+      try {
+        // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
+        for (let i = 0; i < ordinals.length; i += DEFAULT_LIMITS.maxOrdinals) {
+          const chunk = ordinals.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
+          const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
+          // Ordinals name documents of one version: evidence from another would be wrong text.
+          if (reply.version !== versions.get(s)) {
+            swappedBetween = true;
+            throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
+          }
+          for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
+        }
+      } catch (err) {
+        hooks?.onShardError?.(s, err, 'evidence');
+      }
+    };
     const fetchEvidence = async (hits: Hit[]): Promise<void> => {
       const t0 = performance.now();
       const wanted = new Map<number, Set<number>>();
-      for (const h of hits) if (!passages.has(`${h.shard}:${h.ordinal}`)) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
-      await Promise.all(
-        [...wanted].map(async ([s, ordinals]) => {
-          try {
-            // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
-            const list = [...ordinals];
-            for (let i = 0; i < list.length; i += DEFAULT_LIMITS.maxOrdinals) {
-              const chunk = list.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
-              const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
-              // Ordinals name documents of one version: evidence from another would be wrong text.
-              if (reply.version !== versions.get(s)) {
-                swappedBetween = true;
-                throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
-              }
-              for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
-            }
-          } catch (err) {
-            hooks?.onShardError?.(s, err, 'evidence');
-          }
-        }),
-      );
+      for (const h of hits) if (!reads.has(`${h.shard}:${h.ordinal}`)) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
+      for (const [s, ordinals] of wanted) {
+        const read = readShard(s, [...ordinals]);
+        for (const o of ordinals) reads.set(`${s}:${o}`, read);
+      }
+      await Promise.all(new Set(hits.map((h) => reads.get(`${h.shard}:${h.ordinal}`)!)));
       for (const h of hits) h.docId = passages.get(`${h.shard}:${h.ordinal}`)?.docId ?? h.docId;
       evidenceMs += performance.now() - t0;
     };
