@@ -1,9 +1,17 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
+  NODE_HEADER,
+  NONCE_HEADER,
+  NonceCache,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
+  adminSignatureHeaders,
+  checkSignatureHeaders,
   importSigningKey,
+  signAnswer,
+  verifyAdminRequest,
+  verifyAnswer,
   signBody,
   signatureHeaders,
   verifySignature,
@@ -138,5 +146,65 @@ describe('verifying', () => {
     const { key, timestamp, signature } = await signed();
     await expect(verifySignature(key, { timestamp, signature }, body, { windowMs: -1 })).rejects.toThrow(RangeError);
     await expect(verifySignature(key, { timestamp, signature }, body, { now: NaN })).rejects.toThrow(RangeError);
+  });
+});
+
+describe('answer signatures', () => {
+  it('bind an answer to the request it answers', async () => {
+    const key = await importSigningKey('answer-key');
+    const body = new TextEncoder().encode('answer body');
+    const request = { timestamp: '1700000000000', signature: 'ab'.repeat(32) };
+    const sig = await signAnswer(key, request, body);
+    expect(await verifyAnswer(key, request, sig, body)).toEqual({ ok: true });
+    // Another request, an altered body, another key, no header: all refused.
+    expect((await verifyAnswer(key, { ...request, timestamp: '1700000000001' }, sig, body)).ok).toBe(false);
+    expect((await verifyAnswer(key, { ...request, signature: 'cd'.repeat(32) }, sig, body)).ok).toBe(false);
+    expect((await verifyAnswer(key, request, sig, new TextEncoder().encode('answer bodY'))).ok).toBe(false);
+    expect((await verifyAnswer(await importSigningKey('other'), request, sig, body)).ok).toBe(false);
+    expect(await verifyAnswer(key, request, undefined, body)).toEqual({ ok: false, reason: expect.stringMatching(/no x-edgesearch-answer-signature/) });
+    // An answer signature is never a valid request signature (domain separated).
+    expect((await verifySignature(key, { timestamp: request.timestamp, signature: sig }, body, { now: 1700000000000 })).ok).toBe(false);
+  });
+});
+
+describe('admin signatures', () => {
+  const target = { method: 'POST', path: '/v1/admin/swap', node: 'n1' };
+  const body = new TextEncoder().encode('{"shard":0}');
+  const now = 1_700_000_000_000;
+
+  it('accept a fresh request once and refuse its replay', async () => {
+    const key = await importSigningKey('admin-key');
+    const h = await adminSignatureHeaders(key, target, body, now);
+    const values = { timestamp: h[TIMESTAMP_HEADER], signature: h[SIGNATURE_HEADER], nonce: h[NONCE_HEADER], node: h[NODE_HEADER] };
+    const nonces = new NonceCache();
+    expect(await verifyAdminRequest(key, target, values, body, nonces, { now })).toEqual({ ok: true });
+    expect(await verifyAdminRequest(key, target, values, body, nonces, { now: now + 1000 })).toEqual({ ok: false, reason: expect.stringMatching(/replayed/) });
+    // Once the window has passed the timestamp is stale, so the forgotten nonce cannot be reused.
+    expect(await verifyAdminRequest(key, target, values, body, nonces, { now: now + 31_000 })).toEqual({ ok: false, reason: 'stale timestamp' });
+    expect(nonces.size).toBe(1);
+    nonces.claim('x'.repeat(16), now + 40_000, now + 32_000);
+    expect(nonces.size).toBe(1);
+  });
+
+  it('are bound to method, path, node and key', async () => {
+    const key = await importSigningKey('admin-key');
+    const h = await adminSignatureHeaders(key, target, body, now);
+    const values = { timestamp: h[TIMESTAMP_HEADER], signature: h[SIGNATURE_HEADER], nonce: h[NONCE_HEADER], node: h[NODE_HEADER] };
+    const check = (t: typeof target, v = values, k = key) => verifyAdminRequest(k, t, v, body, new NonceCache(), { now });
+    expect((await check({ ...target, node: 'n2' })).ok).toBe(false);
+    expect((await check({ ...target, node: 'n2' }, { ...values, node: 'n2' })).ok).toBe(false);
+    expect((await check({ ...target, path: '/v1/admin/other' })).ok).toBe(false);
+    expect((await check({ ...target, method: 'PUT' })).ok).toBe(false);
+    expect((await check(target, values, await importSigningKey('edge-key'))).ok).toBe(false);
+    expect((await check(target, { ...values, nonce: 'short' })).ok).toBe(false);
+    // A search-frame signature made with the same key is not an admin signature.
+    const plain = await signatureHeaders(key, body, now);
+    expect((await check(target, { ...values, signature: plain[SIGNATURE_HEADER] })).ok).toBe(false);
+  });
+
+  it('checkSignatureHeaders refuses what needs no body to refuse', () => {
+    expect(checkSignatureHeaders({}, { now })).toEqual({ ok: false, reason: 'missing x-edgesearch-timestamp header' });
+    expect(checkSignatureHeaders({ timestamp: String(now - 60_000), signature: 'a'.repeat(64) }, { now })).toEqual({ ok: false, reason: 'stale timestamp' });
+    expect(checkSignatureHeaders({ timestamp: String(now), signature: 'a'.repeat(64) }, { now })).toEqual({ ok: true });
   });
 });
