@@ -1,9 +1,11 @@
 // A small real index for tests: the first documents of SciFact, encoded by the fast static
 // 128-d model (same tokenizer as use-lite), built through the real build path.
-import { mkdtemp } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { buildIndex } from '../gpu-pool/build/index.ts';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { addDocuments, buildIndex, deleteDocuments } from '../gpu-pool/build/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from './fixtures.ts';
 
 export const STATIC128_MODEL = join(REPO_ROOT, 'models', 'use-lite-static128');
@@ -35,4 +37,28 @@ export function fixtureIndex(opts: FixtureOptions = {}): Promise<string> {
     cache.set(key, dir);
   }
   return dir;
+}
+
+/**
+ * A newer version of the index `base`, written beside it as `name` (so under the same index root,
+ * with `base` in its lineage: a pool serving `base` may swap to it). It holds base's documents
+ * plus SciFact's documents [from, from + count) (`add`), or without the ids in `remove`.
+ */
+export async function newerFixture(base: string, name: string, change: { add: { from: number; count: number } } | { remove: string[] }): Promise<string> {
+  const out = join(dirname(base), name);
+  if ('remove' in change) {
+    await deleteDocuments({ index: base, ids: change.remove, out }, { log: () => {} });
+    return out;
+  }
+  const lines: string[] = [];
+  const reader = createInterface({ input: createReadStream(join(requireShared(SCIFACT_DIR), 'corpus.jsonl')) });
+  for await (const line of reader) {
+    if (lines.length >= change.add.from + change.add.count) break;
+    lines.push(line);
+  }
+  reader.close();
+  const corpus = join(dirname(base), `${name}.corpus.jsonl`);
+  await writeFile(corpus, `${lines.slice(change.add.from).join('\n')}\n`);
+  await addDocuments({ index: base, corpus, out, threads: 1 }, { log: () => {} });
+  return out;
 }

@@ -64,6 +64,8 @@ export async function publishNewVersion(opts: NewVersionOptions): Promise<IndexM
       ...opts.source.manifest,
       optimization: undefined,
       ...opts.patch?.(),
+      // The pool swaps only forward along this: from the source to this version, never back.
+      lineage: [...(opts.source.manifest.lineage ?? []), opts.source.manifest.version],
       version: contentVersion(Object.fromEntries(entries.map((e) => [e.dir, { sha256: e.version }]))),
       createdAt: new Date().toISOString(),
       counts: { docs: entries.reduce((n, e) => n + e.docs, 0), vectors: entries.reduce((n, e) => n + e.vectors, 0) },

@@ -5,7 +5,7 @@ import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
-import { poolClusterCommand, poolServeCommand } from './pool-command.ts';
+import { poolClusterCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
 import { searchCommand } from './search-command.ts';
 
 export function intArg(name: string, min = 1) {
@@ -45,6 +45,7 @@ export function createProgram(): Command {
   const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');
   poolServeCommand(pool.command('serve'));
   poolClusterCommand(pool.command('cluster'));
+  poolSwapCommand(pool.command('swap'));
   const edge = program.command('edge').description('the edge worker: API keys');
   keygenCommand(edge.command('keygen'));
   for (const cmd of [program, index, models, pool, edge, ...index.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();

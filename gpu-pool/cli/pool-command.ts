@@ -6,6 +6,7 @@ import { buildIndex } from '../build/index.ts';
 import { readClusterConfig, startLocalCluster } from '../cluster/index.ts';
 import { PoolNode } from '../server/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
+import { adminSignatureHeaders, importSigningKey } from '../../shared/protocol/index.ts';
 import { intArg } from './index.ts';
 
 /** Resolves on SIGINT/SIGTERM: the process then shuts down gracefully. */
@@ -34,6 +35,28 @@ export function poolServeCommand(cmd: Command): Command {
       const signal = await untilSignal();
       node.log.info('shutting down', { signal });
       await node.close();
+    });
+}
+
+export function poolSwapCommand(cmd: Command): Command {
+  return cmd
+    .description('hot-swap one shard of a running node to a newer version of its index (signed with $EDGESEARCH_POOL_ADMIN_KEY)')
+    .requiredOption('--config <file>', 'cluster config (JSON): where the node is')
+    .requiredOption('--node <id>', 'the node to swap')
+    .requiredOption('--shard <n>', 'shard number', intArg('--shard', 0))
+    .requiredOption('--dir <dir>', "the new shard directory, under the node's index root (relative paths are taken from the root)")
+    .action(async (o) => {
+      const config = await readClusterConfig(o.config);
+      const node = config.nodes.find((n) => n.id === o.node);
+      if (!node) throw new Error(`node "${o.node}" is not in ${o.config} (nodes: ${config.nodes.map((n) => n.id).join(', ')})`);
+      const secret = process.env[config.adminKeyEnv];
+      if (!secret) throw new Error(`no admin key: set ${config.adminKeyEnv} (the operators' key; not the signing key edges hold)`);
+      const body = new TextEncoder().encode(JSON.stringify({ shard: o.shard, dir: o.dir }));
+      const headers = await adminSignatureHeaders(await importSigningKey(secret), { method: 'POST', path: '/v1/admin/swap', node: node.id }, body);
+      const res = await fetch(new URL('/v1/admin/swap', node.url), { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${node.id} refused the swap (HTTP ${res.status}): ${text}`);
+      process.stdout.write(`${text}\n`);
     });
 }
 
@@ -66,6 +89,7 @@ export function poolClusterCommand(cmd: Command): Command {
       }
       const configPath = resolve(o.config ?? `${index}.cluster.json`);
       const signingKey = process.env.EDGESEARCH_POOL_KEY;
+      const adminKey = process.env.EDGESEARCH_POOL_ADMIN_KEY;
       const cluster = await startLocalCluster({
         index,
         nodes: o.nodes,
@@ -74,12 +98,13 @@ export function poolClusterCommand(cmd: Command): Command {
         configPath,
         basePort: o.basePort,
         signingKey,
+        adminKey,
         overrides: o.maxBatch ? { batching: { maxBatchSize: o.maxBatch } } : undefined,
         onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`),
       });
       process.stdout.write(`pool cluster ready: ${cluster.nodes.length} nodes, ${manifest.shards.length} shards x ${o.replicas} replicas, index ${manifest.version}\n`);
       for (const n of cluster.nodes) process.stdout.write(`  ${n.id}  ${n.url}  shards ${n.shards.join(',')}\n`);
-      process.stdout.write(`config: ${configPath}\n${signingKey ? 'signing key: $EDGESEARCH_POOL_KEY' : `signing key (export EDGESEARCH_POOL_KEY=...): ${cluster.signingKey}`}\nCtrl-C stops every node.\n`);
+      process.stdout.write(`config: ${configPath}\n${signingKey ? 'signing key: $EDGESEARCH_POOL_KEY' : `signing key (export EDGESEARCH_POOL_KEY=...): ${cluster.signingKey}`}\n${adminKey ? 'admin key: $EDGESEARCH_POOL_ADMIN_KEY' : `admin key, for \`pool swap\` (export EDGESEARCH_POOL_ADMIN_KEY=...): ${cluster.adminKey}`}\nCtrl-C stops every node.\n`);
       const stopped = Promise.race(cluster.nodes.map((n) => n.exited.then((code) => ({ n, code }))));
       const outcome = await Promise.race([untilSignal().then(() => undefined), stopped]);
       if (outcome) process.stderr.write(`node ${outcome.n.id} exited (${outcome.code}); stopping the cluster\n`);

@@ -59,6 +59,25 @@ export const EncoderConfig = z
   })
   .strict();
 
+export const HttpConfig = z
+  .object({
+    /** Open connections a node accepts at once; more are refused at the socket. */
+    maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
+    /** Time a client has to send the request headers. */
+    headersTimeoutS: z.number().min(1).max(600).default(10),
+    /** Time a client has to send the whole request, body included (Node's default is 300 s). */
+    requestTimeoutS: z.number().min(1).max(3600).default(30),
+    /** An idle keep-alive connection is closed after this long. */
+    keepAliveTimeoutS: z.number().min(1).max(3600).default(30),
+    /**
+     * Request bodies held in memory at once, all connections together. A signed-looking request
+     * whose body would exceed it is refused as overloaded before it is read.
+     */
+    bodyBudgetBytes: z.number().int().min(64 * 1024).max(16 * 1024 ** 3).default(64 * 1024 ** 2),
+  })
+  .strict();
+export type HttpConfig = z.infer<typeof HttpConfig>;
+
 export const ClusterConfig = z
   .object({
     /** The index directory (index.json and its shard directories), relative to the config file. */
@@ -72,8 +91,26 @@ export const ClusterConfig = z
     hedgeMs: z.number().min(0).max(60_000).default(50),
     /** A replica that failed is tried last for this long. */
     cooldownMs: z.number().min(0).max(600_000).default(1000),
-    /** Environment variable holding the HMAC key shared by edges and nodes. */
+    /** Environment variable holding the HMAC key shared by edges and nodes (search frames and their answers). */
     signingKeyEnv: z.string().default('EDGESEARCH_POOL_KEY'),
+    /**
+     * Environment variable holding the admin key (hot swaps). Only operators hold it, never an
+     * edge; unset, a node refuses every admin request.
+     */
+    adminKeyEnv: z.string().default('EDGESEARCH_POOL_ADMIN_KEY'),
+    /**
+     * Directory admin swaps may load shard versions from (realpath, no symlinks); relative to the
+     * config file. Default: the directory that holds the index directory.
+     */
+    indexRoot: z.string().min(1).optional(),
+    /**
+     * Environment variable holding a bearer token for `/metrics` and the detail of `/readyz`.
+     * Unset, only loopback callers see them; everyone sees `/readyz`'s status code.
+     */
+    metricsTokenEnv: z.string().default('EDGESEARCH_POOL_METRICS_TOKEN'),
+    http: HttpConfig.default(HttpConfig.parse({})),
+    /** Served shard files are checksummed again this often; a mismatch takes the shard out of service. 0: never. */
+    reverifyIntervalS: z.number().min(0).max(604_800).default(3600),
     /** Accepted clock skew and replay window for signed requests. */
     signatureWindowMs: z.number().int().min(1000).max(600_000).default(30_000),
     /** ONNX and faiss threads per node. */
@@ -141,7 +178,8 @@ export function parseClusterConfig(json: unknown, where: string, baseDir = dirna
     throw new ConfigError(`${where}: field ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
   const config = parsed.data;
-  return { ...config, index: resolve(baseDir, config.index), model: config.model ? resolve(baseDir, config.model) : undefined };
+  const index = resolve(baseDir, config.index);
+  return { ...config, index, indexRoot: resolve(baseDir, config.indexRoot ?? dirname(index)), model: config.model ? resolve(baseDir, config.model) : undefined };
 }
 
 /** shard number → ids of the nodes holding it, in config order. */

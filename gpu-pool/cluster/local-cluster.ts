@@ -24,6 +24,8 @@ export interface LocalClusterOptions {
   overrides?: Partial<Omit<z.input<typeof ClusterConfig>, 'nodes' | 'index'>>;
   /** HMAC key; default: a random one. */
   signingKey?: string;
+  /** Admin key (hot swaps); default: a random one, different from the signing key. */
+  adminKey?: string;
   /** Where node processes' stderr goes (default: dropped). */
   onLog?: (node: string, line: string) => void;
   readyTimeoutMs?: number;
@@ -41,6 +43,7 @@ export interface LocalCluster {
   nodes: LocalNode[];
   configPath: string;
   signingKey: string;
+  adminKey: string;
   /** Sends `signal` to one node (fault injection). */
   kill(id: string, signal?: NodeJS.Signals): Promise<void>;
   /** SIGTERM to every node (graceful drain), SIGKILL to those still up after `graceMs`. */
@@ -87,9 +90,11 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   await writeFile(opts.configPath, `${JSON.stringify(config, null, 2)}\n`);
   const signingKey = opts.signingKey ?? randomBytes(32).toString('hex');
   const keyEnv = opts.overrides?.signingKeyEnv ?? 'EDGESEARCH_POOL_KEY';
+  const adminKey = opts.adminKey ?? randomBytes(32).toString('hex');
+  const adminKeyEnv = opts.overrides?.adminKeyEnv ?? 'EDGESEARCH_POOL_ADMIN_KEY';
   const nodes: LocalNode[] = config.nodes.map((n) => {
     const child = spawn(process.execPath, [CLI, 'pool', 'serve', '--config', opts.configPath, '--node', n.id], {
-      env: { ...process.env, [keyEnv]: signingKey },
+      env: { ...process.env, [keyEnv]: signingKey, [adminKeyEnv]: adminKey },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let buffered = '';
@@ -108,6 +113,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     nodes,
     configPath: opts.configPath,
     signingKey,
+    adminKey,
     async kill(id, signal = 'SIGKILL') {
       const node = nodes.find((n) => n.id === id);
       if (!node) throw new Error(`no node ${id}`);

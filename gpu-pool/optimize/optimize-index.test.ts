@@ -196,7 +196,8 @@ describe('index optimize', () => {
     expect(printed).toContain(`WORSE for queries about documents no training query is about: nDCG@10 ${f4(was.unseen.ndcg10)} → ${f4(now.unseen.ndcg10)} on ${summary.unseen.queries} held-out queries`);
 
     // A pool node serving the source swaps to the new version shard by shard.
-    const host = await ShardHost.open(index, [0, 1]);
+    // The optimized version is written in another temporary directory: let swaps reach it.
+    const host = await ShardHost.open(index, [0, 1], { swapRoot: tmpdir() });
     try {
       for (const entry of manifest.shards) {
         const s = Number(entry.dir.slice('shard-'.length));

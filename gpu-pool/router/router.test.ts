@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EvidenceFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
-import { STATIC128_MODEL, fixtureIndex } from '../../test/index-fixture.ts';
+import { STATIC128_MODEL, fixtureIndex, newerFixture } from '../../test/index-fixture.ts';
 import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
@@ -18,7 +18,9 @@ let v2: string;
 const hosts: ShardHost[] = [];
 
 beforeAll(async () => {
-  [v1, v2] = await Promise.all([fixtureIndex({ limit: 200, shards: 2 }), fixtureIndex({ limit: 260, shards: 2 })]);
+  v1 = await fixtureIndex({ limit: 200, shards: 2 });
+  // A newer version of v1 (60 documents added): what a node may swap to.
+  v2 = await newerFixture(v1, 'v2', { add: { from: 200, count: 60 } });
   encoder = await loadEncoder(STATIC128_MODEL, { threads: 1 });
 }, 120_000);
 afterAll(async () => {

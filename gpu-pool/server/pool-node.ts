@@ -1,16 +1,32 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { ErrorCode, ErrorFrame, Frame } from '../../shared/protocol/index.ts';
-import { DEFAULT_LIMITS, ProtocolError, decodeFrame, encodeFrame, errorFrame, importSigningKey, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifySignature } from '../../shared/protocol/index.ts';
+import { dirname } from 'node:path';
+import type { ErrorCode, ErrorFrame, Frame, SignedRequest } from '../../shared/protocol/index.ts';
+import {
+  ANSWER_SIGNATURE_HEADER,
+  DEFAULT_LIMITS,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  checkSignatureHeaders,
+  decodeFrame,
+  encodeFrame,
+  errorFrame,
+  importSigningKey,
+  signAnswer,
+  verifySignature,
+} from '../../shared/protocol/index.ts';
 import { shardReplicas, type ClusterConfig } from '../cluster/config.ts';
 import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
-import { createLogger, type Logger } from '../logging/index.ts';
+import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
 import { HttpShardClient, LocalShardClient, ReplicaSet, Router, SHARD_TRAFFIC_HEADER, type ShardClient } from '../router/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
+import { AdminSwap, SWAP_PATH } from './admin-swap.ts';
+import { BodyBudget, readBody } from './body-budget.ts';
+import { operatorAccess } from './peer-access.ts';
 import { createPoolMetrics, type PoolMetrics } from './pool-metrics.ts';
 import { shardErrorReporter, type ShardErrorReporter } from './shard-errors.ts';
 
@@ -22,6 +38,10 @@ export interface PoolNodeOptions {
   port?: number;
   /** The HMAC key; default: the environment variable the config names. */
   signingKey?: string;
+  /** The admin key (hot swaps); default: the environment variable `adminKeyEnv` names. None: admin requests refused. */
+  adminKey?: string;
+  /** Bearer token for /metrics and /readyz detail; default: the variable `metricsTokenEnv` names. None: loopback only. */
+  metricsToken?: string;
   logger?: Logger;
 }
 
@@ -53,6 +73,10 @@ export class PoolNode {
   private encoder?: Encoder;
   private clients: HttpShardClient[] = [];
   private key?: CryptoKey;
+  private admin?: AdminSwap;
+  private operator: (req: http.IncomingMessage) => boolean;
+  private readonly budget: BodyBudget;
+  /** Shards loaded and the router up: frames are answered (a shard taken out of service later makes answers partial). */
   private ready = false;
   private notReadyReason = 'loading shards';
   private draining = false;
@@ -61,13 +85,28 @@ export class PoolNode {
   private idle?: () => void;
   readonly log: Logger;
   private readonly shardReports: ShardErrorReporter;
+  /** Warnings a peer can cause at will (bad signatures): one line per peer and reason per window. */
+  private readonly limitedLog: RateLimitedLogger;
 
   private constructor(private readonly opts: PoolNodeOptions) {
     this.log = opts.logger ?? createLogger({ name: 'pool', base: { node: opts.nodeId } });
+    this.limitedLog = rateLimited(this.log);
     this.metrics = createPoolMetrics(() => this.router?.queueDepth ?? 0);
     this.shardReports = shardErrorReporter(this.metrics, this.log);
-    this.server = http.createServer((req, res) => void this.route(req, res));
-    this.server.keepAliveTimeout = 30_000;
+    const limits = opts.config.http;
+    this.budget = new BodyBudget(limits.bodyBudgetBytes);
+    this.operator = operatorAccess(opts.metricsToken ?? process.env[opts.config.metricsTokenEnv]);
+    this.server = http.createServer(
+      {
+        headersTimeout: limits.headersTimeoutS * 1000,
+        requestTimeout: limits.requestTimeoutS * 1000,
+        keepAliveTimeout: limits.keepAliveTimeoutS * 1000,
+        // Node checks the two timeouts above this often (default 30 s, longer than the defaults).
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutS * 500),
+      },
+      (req, res) => void this.route(req, res),
+    );
+    this.server.maxConnections = limits.maxConnections;
   }
 
   static async start(opts: PoolNodeOptions): Promise<PoolNode> {
@@ -77,6 +116,19 @@ export class PoolNode {
     if (!secret) throw new Error(`no signing key: set ${opts.config.signingKeyEnv} (the HMAC key shared by edges and pool nodes)`);
     const node = new PoolNode(opts);
     node.key = await importSigningKey(secret);
+    const adminSecret = opts.adminKey ?? process.env[opts.config.adminKeyEnv];
+    if (adminSecret && adminSecret === secret) throw new Error(`${opts.config.adminKeyEnv} must differ from ${opts.config.signingKeyEnv}: edges hold the signing key and must not be pool admins`);
+    node.admin = new AdminSwap({
+      nodeId: opts.nodeId,
+      key: adminSecret ? await importSigningKey(adminSecret) : undefined,
+      windowMs: opts.config.signatureWindowMs,
+      indexRoot: opts.config.indexRoot ?? dirname(opts.config.index),
+      verify: opts.config.verify,
+      budget: node.budget,
+      host: () => node.host,
+      log: node.log,
+      limitedLog: node.limitedLog,
+    });
     const url = new URL(self.url);
     await new Promise<void>((resolve, reject) => {
       node.server.once('error', reject);
@@ -95,8 +147,19 @@ export class PoolNode {
     return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   }
 
+  /** Serving, and every shard it holds in service (what /readyz answers). */
   get isReady(): boolean {
-    return this.ready;
+    return this.ready && !this.draining && this.outOfService().length === 0;
+  }
+
+  private outOfService(): string[] {
+    return Object.entries(this.host?.failed() ?? {}).map(([s, why]) => `shard ${s}: ${why}`);
+  }
+
+  private readinessReason(): string {
+    if (this.draining) return 'shutting down';
+    if (!this.ready) return this.notReadyReason;
+    return `out of service: ${this.outOfService().join('; ')}`;
   }
 
   /** Resolves when ready; rejects if loading failed. */
@@ -114,7 +177,13 @@ export class PoolNode {
     const self = config.nodes.find((n) => n.id === nodeId)!;
     if (config.threads) FaissIndex.setThreads(config.threads);
     const manifest = await readIndexManifest(config.index);
-    this.host = await ShardHost.open(config.index, self.shards, { verify: config.verify, versionLeaseMs: config.versionLeaseMs });
+    this.host = await ShardHost.open(config.index, self.shards, {
+      verify: config.verify,
+      versionLeaseMs: config.versionLeaseMs,
+      swapRoot: config.indexRoot ?? dirname(config.index),
+      reverifyIntervalMs: config.reverifyIntervalS * 1000,
+      onShardFailed: (shard, detail) => this.log.error('shard taken out of service: its files changed on disk', { shard, detail }),
+    });
     this.log.info('shards loaded', { versions: this.host.versions() });
     if (self.router) {
       this.notReadyReason = 'loading the encoder';
@@ -169,24 +238,32 @@ export class PoolNode {
     // Counted before the body is read: a drain that began while a body was still arriving (or
     // its signature being checked) must answer it, not reset its connection.
     this.open++;
+    const requestId = requestIdOf(req);
     try {
-      if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok', node: this.opts.nodeId, ready: this.ready });
+      if (req.method === 'GET' && path === '/healthz') return json(res, 200, { status: 'ok', ready: this.isReady });
       if (req.method === 'GET' && path === '/readyz') {
-        return this.ready && !this.draining
-          ? json(res, 200, { ready: true, node: this.opts.nodeId, shards: this.host?.versions() ?? {} })
-          : json(res, 503, { ready: false, node: this.opts.nodeId, reason: this.draining ? 'shutting down' : this.notReadyReason });
+        // The status code is for every prober; what the node holds and why it is not ready is for operators.
+        const ready = this.isReady;
+        const detail = this.operator(req) ? (ready ? { node: this.opts.nodeId, shards: this.host?.versions() ?? {} } : { node: this.opts.nodeId, reason: this.readinessReason() }) : {};
+        return json(res, ready ? 200 : 503, { ready, ...detail });
       }
       if (req.method === 'GET' && path === '/metrics') {
+        if (!this.operator(req)) return json(res, 403, { error: { code: 'forbidden', message: 'metrics are for operators (a bearer token, or loopback)' } });
         const text = await this.metrics.registry.metrics();
         res.writeHead(200, { 'content-type': CONTENT_TYPE });
         return void res.end(text);
       }
-      if (req.method === 'POST' && path === '/v1/batch') return await this.batch(req, res);
-      if (req.method === 'POST' && path === '/v1/admin/swap') return await this.swap(req, res);
+      if (req.method === 'POST' && path === '/v1/batch') return await this.batch(req, res, requestId);
+      if (req.method === 'POST' && path === SWAP_PATH) {
+        const answer = await this.admin!.handle(req, requestId);
+        if (answer.status >= 400 && !req.complete) res.setHeader('connection', 'close');
+        return json(res, answer.status, answer.body);
+      }
       json(res, 404, { error: { code: 'not-found', message: `no route ${req.method} ${path}` } });
     } catch (err) {
-      this.log.error('request failed', { path, err });
-      if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: (err as Error).message } });
+      if (clientGone(req, err)) this.log.debug('client went away', { requestId, path, err: (err as Error).message });
+      else this.log.error('request failed', { requestId, path, err });
+      if (!res.headersSent && !res.destroyed) json(res, 500, { error: { code: 'internal', message: `internal error (request id ${requestId})`, requestId } });
       else res.destroy();
     } finally {
       this.open--;
@@ -194,119 +271,102 @@ export class PoolNode {
     }
   }
 
-  /** Reads the body up to `limit` bytes; null when it is larger (the caller answers 413). */
-  private readBody(req: http.IncomingMessage, limit: number): Promise<Uint8Array | null> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > limit) {
-        req.resume();
-        return resolve(null);
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > limit) {
-          req.removeAllListeners('data');
-          req.resume();
-          resolve(null);
-        } else chunks.push(c);
-      });
-      req.on('end', () => resolve(size > limit ? null : Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-  }
-
-  private async authorize(req: http.IncomingMessage, body: Uint8Array): Promise<string | undefined> {
-    const verdict = await verifySignature(this.key!, { timestamp: header(req, TIMESTAMP_HEADER), signature: header(req, SIGNATURE_HEADER) }, body, { windowMs: this.opts.config.signatureWindowMs });
-    return verdict.ok ? undefined : verdict.reason;
-  }
-
-  private async batch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async batch(req: http.IncomingMessage, res: http.ServerResponse, requestId: string): Promise<void> {
     const t0 = performance.now();
-    const requestId = header(req, 'x-request-id') ?? randomUUID();
+    const signed = { timestamp: header(req, TIMESTAMP_HEADER), signature: header(req, SIGNATURE_HEADER) };
+    // Refused before a byte of the body is read: no signature headers, or a stale timestamp.
+    const early = checkSignatureHeaders(signed, { windowMs: this.opts.config.signatureWindowMs });
+    if (!early.ok) return this.unauthorized(req, res, early.reason);
+    // From here on answers are signed, bound to the request's timestamp and signature.
+    const bound = signed as SignedRequest;
     // Shedding must cost less than serving: a saturated router refuses before reading,
     // verifying or decoding anything (the answer reveals only that it is busy).
     if (this.router?.saturated && req.headers[SHARD_TRAFFIC_HEADER] !== 'shard') {
       req.resume();
       this.metrics.shed.inc();
       const retryAfterMs = Math.ceil(this.router.expectedWaitMs);
-      return this.fail(res, 'search', { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', retryAfterMs });
+      return this.fail(res, 'search', bound, { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', retryAfterMs });
     }
-    const body = await this.readBody(req, DEFAULT_LIMITS.maxFrameBytes);
-    if (body === null) return this.fail(res, 'batch', { v: 1, type: 'error', code: 'too-large', message: `frame larger than ${DEFAULT_LIMITS.maxFrameBytes} bytes` });
-    const denied = await this.authorize(req, body);
-    if (denied) return this.fail(res, 'batch', { v: 1, type: 'error', code: 'unauthorized', message: denied });
+    const read = await readBody(req, DEFAULT_LIMITS.maxFrameBytes, this.budget);
+    if (!read.ok) {
+      // Not read at all: the connection closes after the answer. (Discarding the body as it
+      // arrives would still churn through its bytes, and a flood of them balloons the heap.)
+      res.setHeader('connection', 'close');
+      if (read.refused === 'too-large') return this.fail(res, 'batch', bound, { v: 1, type: 'error', code: 'too-large', message: `frame larger than ${DEFAULT_LIMITS.maxFrameBytes} bytes` });
+      this.metrics.shed.inc();
+      return this.fail(res, 'batch', bound, { v: 1, type: 'error', code: 'overloaded', message: 'too many request bodies in flight; retry later', retryAfterMs: 100 });
+    }
+    try {
+      await this.answerBatch(req, res, requestId, bound, read.body, t0);
+    } finally {
+      read.release();
+    }
+  }
+
+  private async answerBatch(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, bound: SignedRequest, body: Uint8Array, t0: number): Promise<void> {
+    const verdict = await verifySignature(this.key!, bound, body, { windowMs: this.opts.config.signatureWindowMs });
+    if (!verdict.ok) return this.unauthorized(req, res, verdict.reason);
     let frame: Frame;
     try {
       frame = decodeFrame(body, { expect: ['search', 'shard-search', 'evidence'] });
     } catch (err) {
-      return this.fail(res, 'batch', errorFrame(err));
+      return this.fail(res, 'batch', bound, errorFrame(err));
     }
     if (!this.ready || this.draining) {
-      return this.fail(res, frame.type, { v: 1, type: 'error', code: 'not-ready', message: this.draining ? 'node is shutting down' : `node not ready: ${this.notReadyReason}`, batchId: batchIdOf(frame) });
+      return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'not-ready', message: this.draining ? 'node is shutting down' : 'node not ready (loading, or failed to load: see its log)', batchId: batchIdOf(frame) });
     }
     try {
       let reply: Frame;
       if (frame.type === 'search') {
-        if (!this.router) return this.fail(res, frame.type, { v: 1, type: 'error', code: 'bad-frame', message: `node ${this.opts.nodeId} is not a router`, batchId: frame.batchId });
+        if (!this.router) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'bad-frame', message: `node ${this.opts.nodeId} is not a router`, batchId: frame.batchId });
         reply = await this.router.handle(frame);
         this.shardReports.answered(reply);
         const shed = reply.results.filter((r) => r.error?.code === 'overloaded').length;
         if (shed === reply.results.length) {
-          return this.fail(res, frame.type, { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', batchId: frame.batchId, retryAfterMs: 100 });
+          return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', batchId: frame.batchId, retryAfterMs: 100 });
         }
       } else if (frame.type === 'shard-search') {
-        if (frame.deadline < Date.now()) return this.fail(res, frame.type, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the shard search started', batchId: frame.batchId });
+        if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the shard search started', batchId: frame.batchId });
         reply = await this.host!.search(frame);
       } else {
         reply = await this.host!.evidence(frame as Extract<Frame, { type: 'evidence' }>);
       }
-      this.send(res, 200, reply);
+      await this.send(res, 200, bound, reply);
       this.metrics.requests.inc({ type: frame.type, status: 200 });
       this.metrics.requestMs.observe({ type: frame.type }, performance.now() - t0);
       if (this.log.enabled('debug')) this.log.debug('frame answered', { requestId, type: frame.type, ms: performance.now() - t0 });
     } catch (err) {
       this.log.warn('frame failed', { requestId, type: frame.type, err });
-      this.fail(res, frame.type, errorFrame(err, batchIdOf(frame)));
+      this.fail(res, frame.type, bound, errorFrame(err, batchIdOf(frame)));
     }
   }
 
-  private async swap(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await this.readBody(req, 64 * 1024);
-    if (body === null) return json(res, 413, { error: { code: 'too-large', message: 'body larger than 64 KiB' } });
-    const denied = await this.authorize(req, body);
-    if (denied) return json(res, 401, { error: { code: 'unauthorized', message: denied } });
-    let request: { shard?: unknown; dir?: unknown };
-    try {
-      request = JSON.parse(new TextDecoder().decode(body));
-    } catch {
-      return json(res, 400, { error: { code: 'bad-request', message: 'body is not JSON' } });
-    }
-    if (!Number.isInteger(request.shard) || typeof request.dir !== 'string') {
-      return json(res, 400, { error: { code: 'bad-request', message: 'expected {"shard": <int>, "dir": "<shard directory>"}' } });
-    }
-    if (!this.host) return json(res, 503, { error: { code: 'not-ready', message: this.notReadyReason } });
-    try {
-      const swapped = await this.host.swap(request.shard as number, request.dir, { verify: this.opts.config.verify });
-      this.log.info('shard swapped', { shard: request.shard, ...swapped });
-      json(res, 200, { shard: request.shard, ...swapped });
-    } catch (err) {
-      json(res, err instanceof ProtocolError ? 404 : 400, { error: { code: 'swap-failed', message: (err as Error).message } });
-    }
-  }
-
-  private send(res: http.ServerResponse, status: number, frame: Frame, headers: Record<string, string> = {}): void {
+  /** Answers a frame, signed for the request it answers. */
+  private async send(res: http.ServerResponse, status: number, request: SignedRequest, frame: Frame, headers: Record<string, string> = {}): Promise<void> {
     const bytes = encodeFrame(frame);
-    res.writeHead(status, { 'content-type': 'application/msgpack', 'content-length': String(bytes.byteLength), ...headers });
+    const signature = await signAnswer(this.key!, request, bytes);
+    res.writeHead(status, { 'content-type': 'application/msgpack', 'content-length': String(bytes.byteLength), [ANSWER_SIGNATURE_HEADER]: signature, ...headers });
     res.end(bytes);
   }
 
-  private fail(res: http.ServerResponse, type: string, frame: ErrorFrame): void {
+  private async fail(res: http.ServerResponse, type: string, request: SignedRequest, frame: ErrorFrame): Promise<void> {
     const status = STATUS[frame.code] ?? 500;
     const headers: Record<string, string> = frame.retryAfterMs !== undefined ? { 'retry-after': String(Math.max(1, Math.ceil(frame.retryAfterMs / 1000))) } : {};
-    this.send(res, status, frame, headers);
+    await this.send(res, status, request, frame, headers);
     this.metrics.requests.inc({ type, status });
+  }
+
+  /**
+   * A request whose signature failed: the caller learns only that (the reason is logged, once per
+   * peer and reason per window), the answer is not signed, and the connection closes.
+   */
+  private unauthorized(req: http.IncomingMessage, res: http.ServerResponse, reason: string): void {
+    const remote = req.socket.remoteAddress;
+    this.limitedLog.warn(`${remote}/${reason}`, 'request signature refused', { remote, reason });
+    this.metrics.requests.inc({ type: 'batch', status: 401 });
+    const bytes = encodeFrame({ v: 1, type: 'error', code: 'unauthorized', message: 'unauthorized' });
+    res.writeHead(401, { 'content-type': 'application/msgpack', 'content-length': String(bytes.byteLength), ...(req.complete ? {} : { connection: 'close' }) });
+    res.end(bytes);
   }
 
   /** Graceful shutdown: not ready, no new connections, queued and in-flight work answered, then closed. */
@@ -329,6 +389,7 @@ export class PoolNode {
     await this.host?.close();
     await this.encoder?.dispose();
     this.shardReports.flush();
+    this.limitedLog.flush();
     this.log.info('stopped');
   }
 }
@@ -336,6 +397,20 @@ export class PoolNode {
 function header(req: http.IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The caller's request id when it sent a sane one (edges do), else a fresh one: it ties logs to answers. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = header(req, 'x-request-id');
+  return given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** The client closed the connection mid-request: nothing to answer, nothing wrong with the node. */
+function clientGone(req: http.IncomingMessage, err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error).message === 'aborted';
 }
 
 function batchIdOf(frame: Frame): string | undefined {

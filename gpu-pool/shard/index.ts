@@ -16,7 +16,8 @@ export {
   verifyShardFiles,
   writeJson,
 } from './manifest.ts';
-export { PassageStore, PassageStoreWriter, type Passage } from './passage-store.ts';
+export { PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE, PassageStore, PassageStoreWriter, type Passage } from './passage-store.ts';
+export { checkShardFiles, loadedFiles } from './loaded-files.ts';
 export { createStaging, exists, fsyncTree, publishDirectory, removeStaleStaging } from './publish.ts';
 export { shardOf } from './shard-of.ts';
 export { VECTOR_DOCS_FILE, FAISS_FILE, TARGETS_FILE, linkOrCopy, readF32, readVectorDocs, writeF32, writeU32 } from './files.ts';

@@ -9,6 +9,8 @@ export const SHARD_MANIFEST_FILE = 'manifest.json';
 export const INDEX_MANIFEST_FILE = 'index.json';
 
 const fileEntry = z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
+/** A listed file (or shard directory) lives in its directory itself: no separators, no `.`/`..`, nothing hidden. */
+const fileName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a file name in the shard directory (letters, digits, . _ -; no path separators)');
 
 export const ModelRef = z.object({
   id: z.string(),
@@ -29,7 +31,7 @@ export const ShardManifest = z.object({
   factoryKey: z.string(),
   metric: z.enum(['ip', 'l2']),
   counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
-  files: z.record(z.string(), fileEntry),
+  files: z.record(fileName, fileEntry),
   version: z.string(),
   /** Vector ids from here on were added by `index add` since the last build or optimization. */
   addedFrom: z.number().int().nonnegative().optional(),
@@ -77,11 +79,16 @@ export const IndexManifest = z.object({
   factoryKey: z.string(),
   metric: z.enum(['ip', 'l2']),
   counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
-  shards: z.array(z.object({ dir: z.string(), version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
+  shards: z.array(z.object({ dir: fileName, version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
   bm25: z.boolean(),
   build: z.record(z.string(), z.unknown()),
   /** Set on versions written by `index optimize`: what produced them, for audit and comparison. */
   optimization: OptimizationRecord.optional(),
+  /**
+   * The versions this one descends from through add, delete and optimize, oldest first (absent
+   * on a fresh build). A pool swaps a shard only forward along it, never back to an older version.
+   */
+  lineage: z.array(z.string()).optional(),
 });
 export type IndexManifest = z.infer<typeof IndexManifest>;
 
@@ -137,13 +144,14 @@ export const readShardManifest = (dir: string) => readJson(join(dir, SHARD_MANIF
 export const readIndexManifest = (dir: string) => readJson(join(dir, INDEX_MANIFEST_FILE), IndexManifest);
 
 /** Recomputes every listed file's checksum; a truncated or corrupted file is named in the error. */
-export async function verifyShardFiles(dir: string, manifest: ShardManifest): Promise<void> {
+export async function verifyShardFiles(dir: string, manifest: ShardManifest, opts: { signal?: AbortSignal } = {}): Promise<void> {
   for (const [name, expected] of Object.entries(manifest.files)) {
     const path = join(dir, name);
     let actual;
     try {
-      actual = await checksumFile(path);
+      actual = await checksumFile(path, opts);
     } catch (err) {
+      if (opts.signal?.aborted) throw err;
       throw new ManifestError(`listed file is missing (${(err as NodeJS.ErrnoException).code})`, path);
     }
     if (actual.bytes !== expected.bytes) {

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { Bm25Index } from '../bm25/index.ts';
 import { FaissIndex } from '../index/index.ts';
-import { FAISS_FILE, readVectorDocs } from './files.ts';
+import { FAISS_FILE, VECTOR_DOCS_FILE, readVectorDocs } from './files.ts';
+import { checkShardFiles } from './loaded-files.ts';
 import { ManifestError, readIndexManifest, readShardManifest, verifyShardFiles, type IndexManifest, type ShardManifest } from './manifest.ts';
 import { PassageStore } from './passage-store.ts';
 
@@ -21,20 +22,39 @@ export interface OpenOptions {
   verify?: boolean;
 }
 
+/**
+ * Loads one shard. Whatever `verify` says, the manifest must list every file the loader reads
+ * and those must be regular files in the directory (no symlinks); with `verify` (the default)
+ * their checksums are recomputed first. Resources taken before a failure are released.
+ */
 export async function openShard(dir: string, opts: OpenOptions = {}): Promise<LoadedShard> {
   const manifest = await readShardManifest(dir);
+  await checkShardFiles(dir, manifest);
   if (opts.verify !== false) await verifyShardFiles(dir, manifest);
   const index = await FaissIndex.readFile(join(dir, FAISS_FILE));
-  if (index.dimension !== manifest.model.dimension) {
-    throw new ManifestError(`faiss index has dimension ${index.dimension}, manifest says ${manifest.model.dimension}`, join(dir, FAISS_FILE));
+  let passages: PassageStore | undefined;
+  try {
+    if (index.dimension !== manifest.model.dimension) {
+      throw new ManifestError(`faiss index has dimension ${index.dimension}, manifest says ${manifest.model.dimension}`, join(dir, FAISS_FILE));
+    }
+    const vectorDocs = await readVectorDocs(dir);
+    if (vectorDocs.length !== index.ntotal) {
+      throw new ManifestError(`${vectorDocs.length} vector→doc entries for ${index.ntotal} vectors`, dir);
+    }
+    passages = await PassageStore.open(dir);
+    // Ordinals from the id map and the postings index the passage store: keep them inside it.
+    const docs = passages.size;
+    for (let r = 0; r < vectorDocs.length; r++) {
+      if (vectorDocs[r] >= docs) throw new ManifestError(`vector ${r} names document ${vectorDocs[r]}, the passage store holds ${docs}`, join(dir, VECTOR_DOCS_FILE));
+    }
+    const bm25 = manifest.methods.includes('bm25') ? await Bm25Index.read(dir) : undefined;
+    if (bm25 && bm25.docCount !== docs) throw new ManifestError(`BM25 postings cover ${bm25.docCount} documents, the passage store holds ${docs}`, dir);
+    return { dir, manifest, index, vectorDocs, passages, bm25 };
+  } catch (err) {
+    await passages?.close();
+    index.dispose();
+    throw err;
   }
-  const vectorDocs = await readVectorDocs(dir);
-  if (vectorDocs.length !== index.ntotal) {
-    throw new ManifestError(`${vectorDocs.length} vector→doc entries for ${index.ntotal} vectors`, dir);
-  }
-  const passages = await PassageStore.open(dir);
-  const bm25 = manifest.methods.includes('bm25') ? await Bm25Index.read(dir) : undefined;
-  return { dir, manifest, index, vectorDocs, passages, bm25 };
 }
 
 export interface LoadedIndex {

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { FileChecksum } from './checksum.ts';
 
 export interface Passage {
   id: string;
@@ -9,6 +12,9 @@ export interface Passage {
 
 export const PASSAGE_DATA_FILE = 'passages.bin';
 export const PASSAGE_OFFSETS_FILE = 'passages.idx';
+
+/** Read-only, and never through a symlink: the data file stays open for the life of the store (O_NOFOLLOW is 0 where the platform lacks it). */
+const READ_NO_FOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);
 
 /**
  * Appends passages as JSON records to `passages.bin` and their start offsets to
@@ -95,6 +101,15 @@ function parseRecord(buf: Buffer): Passage {
   return Object.freeze({ id, title, text });
 }
 
+/** Offsets start at 0 and never decrease: every record is a whole, in-file byte range. */
+function checkOffsets(offsets: Float64Array, path: string): void {
+  if (offsets[0] !== 0) throw new Error(`${path}: corrupt passage offsets (the first is ${offsets[0]}, not 0)`);
+  for (let i = 1; i < offsets.length; i++) {
+    const o = offsets[i];
+    if (!Number.isSafeInteger(o) || o < offsets[i - 1]) throw new Error(`${path}: corrupt passage offsets (entry ${i} is ${o} after ${offsets[i - 1]})`);
+  }
+}
+
 export class PassageStore {
   /** Ordinal → its passage (or the read in progress), in least-recently-used order. */
   private readonly cache = new Map<number, { passage: Promise<Passage>; bytes: number }>();
@@ -111,7 +126,7 @@ export class PassageStore {
     const cacheBytes = opts.cacheBytes ?? DEFAULT_PASSAGE_CACHE_BYTES;
     if (!Number.isFinite(cacheBytes) || cacheBytes < 0) throw new RangeError(`cacheBytes must be a finite number >= 0, got ${cacheBytes}`);
     const idxPath = join(dir, PASSAGE_OFFSETS_FILE);
-    const idx = await open(idxPath, 'r');
+    const idx = await open(idxPath, READ_NO_FOLLOW);
     let offsets: Float64Array;
     try {
       const { size } = await idx.stat();
@@ -122,8 +137,9 @@ export class PassageStore {
     } finally {
       await idx.close();
     }
+    checkOffsets(offsets, idxPath);
     const dataPath = join(dir, PASSAGE_DATA_FILE);
-    const data = await open(dataPath, 'r');
+    const data = await open(dataPath, READ_NO_FOLLOW);
     const { size } = await data.stat();
     if (offsets[offsets.length - 1] !== size) {
       await data.close();
@@ -134,6 +150,30 @@ export class PassageStore {
 
   get size(): number {
     return this.offsets.length - 1;
+  }
+
+  /** Device and inode of the open data file: re-verification checks whether the path still names it. */
+  async identity(): Promise<{ dev: number; ino: number }> {
+    const { dev, ino } = await this.data.stat();
+    return { dev, ino };
+  }
+
+  /**
+   * Checksum of the data file this store reads (through its open handle, whatever its path
+   * names now), 1 MiB per read: what re-verification compares when the path was replaced.
+   */
+  async checksum(opts: { signal?: AbortSignal } = {}): Promise<FileChecksum> {
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(1 << 20);
+    let bytes = 0;
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      const { bytesRead } = await this.data.read(buf, 0, buf.length, bytes);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+    return { bytes, sha256: hash.digest('hex') };
   }
 
   /** Bytes of passage records held in memory now. */

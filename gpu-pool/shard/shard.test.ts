@@ -1,9 +1,15 @@
-import { mkdtemp, readdir, readFile, rm, truncate, writeFile, appendFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, truncate, unlink, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { fixtureIndex } from '../../test/index-fixture.ts';
 import {
   ManifestError,
+  closeShard,
+  loadedFiles,
+  openShard,
+  readIndexManifest,
+  readShardManifest,
   PassageStore,
   PassageStoreWriter,
   checksumFiles,
@@ -123,5 +129,67 @@ describe('shard assignment', () => {
     const counts = [0, 0, 0, 0];
     for (let i = 0; i < 4000; i++) counts[shardOf(String(i), 4)]++;
     for (const c of counts) expect(c).toBeGreaterThan(800);
+  });
+});
+
+describe('openShard file checks', () => {
+  /** A copy of a real shard (with BM25) whose manifest is rewritten by `edit`. */
+  async function copiedShard(edit: (m: ShardManifest) => void = () => {}): Promise<string> {
+    const index = await fixtureIndex({ limit: 60, shards: 2 });
+    const shard = join(dir, 'shard');
+    await cp(join(index, (await readIndexManifest(index)).shards[0].dir), shard, { recursive: true });
+    const manifest = await readShardManifest(shard);
+    edit(manifest);
+    await writeFile(join(shard, 'manifest.json'), JSON.stringify(manifest));
+    return shard;
+  }
+
+  it('lists every file the loader reads, BM25 only for shards that have it', () => {
+    const dense = loadedFiles({ methods: ['dense'] });
+    expect(dense).toEqual(['index.faiss', 'vector-docs.u32', 'passages.bin', 'passages.idx']);
+    expect(loadedFiles({ methods: ['dense', 'bm25'] })).toEqual([...dense, 'bm25.json', 'bm25.terms', 'bm25.offsets', 'bm25.docs', 'bm25.tfs', 'bm25.doclens']);
+  });
+
+  it('loads the shards the build writes', async () => {
+    const shard = await openShard(await copiedShard());
+    expect(Object.keys(shard.manifest.files)).toEqual(expect.arrayContaining(loadedFiles(shard.manifest)));
+    await closeShard(shard);
+  }, 60_000);
+
+  it('refuses a manifest that leaves out a file the loader reads, with or without verification', async () => {
+    const shard = await copiedShard((m) => delete m.files['passages.bin']);
+    await expect(openShard(shard)).rejects.toThrow(ManifestError);
+    await expect(openShard(shard, { verify: false })).rejects.toThrow(/manifest\.json: field files does not list passages\.bin/);
+    await writeFile(join(shard, 'manifest.json'), JSON.stringify({ ...(await readShardManifest(shard)), files: {} }));
+    await expect(openShard(shard, { verify: false })).rejects.toThrow(/does not list index\.faiss/);
+  }, 60_000);
+
+  it('refuses a listed file that is a symbolic link, even one whose checksum matches', async () => {
+    const shard = await copiedShard();
+    await cp(join(shard, 'passages.bin'), join(dir, 'elsewhere.bin'));
+    await unlink(join(shard, 'passages.bin'));
+    await symlink(join(dir, 'elsewhere.bin'), join(shard, 'passages.bin'));
+    await expect(openShard(shard)).rejects.toThrow(/passages\.bin: listed file is a symbolic link/);
+    await expect(openShard(shard, { verify: false })).rejects.toThrow(ManifestError);
+  }, 60_000);
+
+  it('refuses listed names that are paths', async () => {
+    for (const name of ['../passages.bin', '/etc/passwd', '.hidden', '..']) {
+      const shard = await copiedShard((m) => (m.files[name] = m.files['passages.bin']));
+      await expect(openShard(shard, { verify: false }), name).rejects.toThrow(/manifest\.json: field files\..*: Invalid key in record/);
+      await rm(shard, { recursive: true });
+    }
+  }, 60_000);
+
+  it('refuses passage offsets that go backwards', async () => {
+    const writer = await PassageStoreWriter.create(dir);
+    await writer.append({ id: 'a', title: '', text: 'one' });
+    await writer.append({ id: 'b', title: '', text: 'two' });
+    await writer.close();
+    const idx = await readFile(join(dir, 'passages.idx'));
+    const offsets = new Float64Array(idx.buffer.slice(idx.byteOffset, idx.byteOffset + idx.byteLength));
+    offsets[1] = offsets[2] + 1;
+    await writeFile(join(dir, 'passages.idx'), new Uint8Array(offsets.buffer));
+    await expect(PassageStore.open(dir)).rejects.toThrow(/passages\.idx: corrupt passage offsets \(entry 2/);
   });
 });

@@ -11,10 +11,12 @@ import { PoolNode } from '../../gpu-pool/server/index.ts';
 import type { MethodName } from '../../gpu-pool/methods/index.ts';
 import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/search/index.ts';
-import { importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import { adminSignatureHeaders, importSigningKey } from '../../shared/protocol/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
+/** The operators' key for hot swaps: never the key edges sign search frames with. */
+export const ADMIN_KEY = 'pool-test-admin-key-fedcba9876543210';
 const CLI = join(REPO_ROOT, 'bin', 'edgesearch.js');
 
 export interface Reference {
@@ -51,6 +53,7 @@ export async function startTestCluster(index: string, opts: Partial<LocalCluster
     index,
     configPath: join(work, 'cluster.json'),
     signingKey: SIGNING_KEY,
+    adminKey: ADMIN_KEY,
     onLog: (node, line) => logs.push(`[${node}] ${line}`),
     ...opts,
     overrides: { threads: 1, ...opts.overrides },
@@ -80,7 +83,7 @@ export interface SoloNode {
 export async function startSoloNode(index: string, shards: number, extra: Record<string, unknown> = {}): Promise<SoloNode> {
   const nodes = [{ id: 'solo', url: 'http://127.0.0.1:1', shards: Array.from({ length: shards }, (_, i) => i) }];
   const config = parseClusterConfig({ index, nodes, threads: 1, ...extra }, 'test config', '/');
-  const node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
+  const node = await PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, adminKey: ADMIN_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
   await node.whenReady();
   const client = await PoolClient.create(node.url, SIGNING_KEY);
   return {
@@ -93,10 +96,10 @@ export async function startSoloNode(index: string, shards: number, extra: Record
   };
 }
 
-/** POSTs a signed `/v1/admin/swap` request (`{shard, dir}`, or any body) to a pool node. */
-export async function adminSwap(nodeUrl: string, body: unknown): Promise<Response> {
+/** POSTs a `/v1/admin/swap` request (`{shard, dir}`, or any body) signed with the admin key for node `node`. */
+export async function adminSwap(nodeUrl: string, body: unknown, opts: { node?: string; key?: string } = {}): Promise<Response> {
   const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const headers = await signatureHeaders(await importSigningKey(SIGNING_KEY), bytes);
+  const headers = await adminSignatureHeaders(await importSigningKey(opts.key ?? ADMIN_KEY), { method: 'POST', path: '/v1/admin/swap', node: opts.node ?? 'solo' }, bytes);
   return fetch(`${nodeUrl}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
 }
 
@@ -117,10 +120,10 @@ export interface PoolProcess {
  * ports, while a test that puts a proxy in front of a node (or gives nodes different settings)
  * needs a node reached at another address than it listens on.
  */
-export async function spawnPoolNodes(specs: { nodeId: string; configPath: string; port: number }[], readyTimeoutMs = 180_000): Promise<{ nodes: PoolProcess[]; stop(graceMs?: number): Promise<void> }> {
+export async function spawnPoolNodes(specs: { nodeId: string; configPath: string; port: number; env?: Record<string, string> }[], readyTimeoutMs = 180_000): Promise<{ nodes: PoolProcess[]; stop(graceMs?: number): Promise<void> }> {
   const nodes = specs.map((s): PoolProcess => {
     const child = spawn(process.execPath, [CLI, 'pool', 'serve', '--config', s.configPath, '--node', s.nodeId, '--port', String(s.port)], {
-      env: { ...process.env, EDGESEARCH_POOL_KEY: SIGNING_KEY },
+      env: { ...process.env, EDGESEARCH_POOL_KEY: SIGNING_KEY, EDGESEARCH_POOL_ADMIN_KEY: ADMIN_KEY, ...s.env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const logs: string[] = [];

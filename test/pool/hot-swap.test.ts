@@ -3,13 +3,13 @@
 // outlives the switch.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFrame, importSigningKey, signatureHeaders } from '../../shared/protocol/index.ts';
+import { encodeFrame } from '../../shared/protocol/index.ts';
 import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import type { PoolNode } from '../../gpu-pool/server/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
-import { fixtureIndex } from '../index-fixture.ts';
+import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
-import { adminSwap, startSoloNode } from './harness.ts';
+import { SIGNING_KEY, adminSwap, startSoloNode } from './harness.ts';
 
 let node: PoolNode;
 let client: PoolClient;
@@ -21,7 +21,8 @@ const swap = (body: unknown) => adminSwap(node.url, body);
 
 beforeAll(async () => {
   v1 = await fixtureIndex({ limit: 200, shards: 2 });
-  v2 = await fixtureIndex({ limit: 260, shards: 2 }); // more documents: shard 0 has new content
+  // A newer version of v1 (`index add` of 60 more documents): shard 0 has new content.
+  v2 = await newerFixture(v1, 'v2', { add: { from: 200, count: 60 } });
   ({ node, client, close } = await startSoloNode(v1, 2));
 });
 afterAll(async () => {
@@ -81,11 +82,13 @@ describe('shard hot swap', () => {
     expect(old.filter((a) => a.sentAt + a.leaseMs > firstNew)).toEqual([]);
   });
 
-  it('refuses a swap to a directory holding another shard, an unknown shard, or an unsigned request', async () => {
+  it('refuses a swap to a directory holding another shard, an unknown shard, an unsigned request or one signed with the edge key', async () => {
     const m2 = await readIndexManifest(v2);
-    expect((await swap({ shard: 0, dir: join(v2, m2.shards[1].dir) })).status).toBe(400);
+    expect((await swap({ shard: 0, dir: join(v2, m2.shards[1].dir) })).status).toBe(403);
     expect((await swap({ shard: 7, dir: join(v2, m2.shards[1].dir) })).status).toBe(404);
     const unsigned = await fetch(`${node.url}/v1/admin/swap`, { method: 'POST', body: encodeFrame({ v: 1, type: 'error', code: 'internal', message: 'x' }) });
     expect(unsigned.status).toBe(401);
+    // The key edges sign search frames with is not an admin key.
+    expect((await adminSwap(node.url, { shard: 0, dir: join(v2, m2.shards[0].dir) }, { key: SIGNING_KEY })).status).toBe(401);
   });
 });

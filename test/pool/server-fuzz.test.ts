@@ -103,10 +103,13 @@ describe('pool node under fuzzed input', () => {
     expect((await post(tampered, headers)).status).toBe(401);
   });
 
-  it('refuses an oversized body with 413 before reading it whole', async () => {
+  it('refuses an oversized body with 413 before reading it whole (401 without signature headers)', async () => {
     const body = new Uint8Array(9 * 1024 * 1024);
-    const res = await fetch(`${node.url}/v1/batch`, { method: 'POST', body, headers: { 'content-type': 'application/msgpack' } });
+    const signed = await signatureHeaders(await importSigningKey(SIGNING_KEY), body);
+    const res = await fetch(`${node.url}/v1/batch`, { method: 'POST', body, headers: { 'content-type': 'application/msgpack', ...signed } });
     expect(res.status).toBe(413);
+    const unsigned = await fetch(`${node.url}/v1/batch`, { method: 'POST', body, headers: { 'content-type': 'application/msgpack' } });
+    expect(unsigned.status).toBe(401);
   });
 
   it('still answers valid queries and reports healthy', async () => {
