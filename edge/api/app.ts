@@ -2,22 +2,40 @@
 // (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { ApiError, SearchRequest, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
+import { ApiError, SearchRequest, type AdminHealthResponse, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
 import { demoPage } from '../demo/index.ts';
 import { openApiDocument } from '../openapi/index.ts';
+import type { EdgeRuntime } from '../runtime/index.ts';
 import type { SearchContext } from '../search/index.ts';
-import { errorResponse, toApiError } from './errors.ts';
+import { errorResponse, publicError } from './errors.ts';
 import { callerRegion, limitBody, rateLimit, requireScope, withRuntime, type EdgeBindings } from './guards.ts';
+import { REQUEST_ID_HEADER, requestHeaders } from './headers.ts';
 import { jsonBody } from './json-body.ts';
 
 function searchContext(c: Context<EdgeBindings>, startedAt: number): SearchContext {
   return { region: callerRegion(c), startedAt, waitUntil: (p) => c.executionCtx.waitUntil(p) };
 }
 
+/** Pool health; 503 when no router is ready. The endpoint list is for the admin view only. */
+async function health(runtime: EdgeRuntime): Promise<{ body: AdminHealthResponse; status: 200 | 503 }> {
+  const endpoints = await runtime.readiness.check();
+  const ready = endpoints.filter((e) => e.ready).length;
+  const lastSeen = runtime.lease.lastSeen;
+  const body: AdminHealthResponse = {
+    edge: 'ok',
+    pool: ready === 0 ? 'down' : ready === endpoints.length ? 'ok' : 'degraded',
+    ...(lastSeen ? { indexVersion: lastSeen } : {}),
+    endpoints,
+  };
+  return { body, status: ready === 0 ? 503 : 200 };
+}
+
 export function createApp() {
   const app = new Hono<EdgeBindings>();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+  // First, so that every response, errors included, carries the request id and the headers.
+  app.use('*', requestHeaders);
   app.use('*', withRuntime);
   app.use(
     '/v1/*',
@@ -29,26 +47,25 @@ export function createApp() {
       },
       allowHeaders: ['authorization', 'content-type'],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
-      exposeHeaders: ['retry-after'],
+      exposeHeaders: ['retry-after', REQUEST_ID_HEADER],
       maxAge: 600,
     }),
   );
   app.use('/v1/*', limitBody);
 
   const routes = app
-    .get('/', (c) => c.html(demoPage()))
-    .get('/openapi.json', (c) => c.json(openApiDocument({ maxBatchQueries: c.var.runtime.config.maxBatchQueries, origin: new URL(c.req.url).origin })))
+    .get('/', async (c) => {
+      const page = await demoPage();
+      c.header('content-security-policy', page.csp);
+      return c.html(page.html);
+    })
+    // The server is configuration (PUBLIC_ORIGIN), never the request's Host header: a document
+    // cached or shown to others must not point them at a host an attacker named.
+    .get('/openapi.json', (c) => c.json(openApiDocument({ maxBatchQueries: c.var.runtime.config.maxBatchQueries, origin: c.var.runtime.config.publicOrigin })))
     .get('/v1/health', async (c) => {
-      const { readiness, lease } = c.var.runtime;
-      const endpoints = await readiness.check();
-      const ready = endpoints.filter((e) => e.ready).length;
-      const body: HealthResponse = {
-        edge: 'ok',
-        pool: ready === 0 ? 'down' : ready === endpoints.length ? 'ok' : 'degraded',
-        ...(lease.lastSeen ? { indexVersion: lease.lastSeen } : {}),
-        endpoints,
-      };
-      return c.json(body, ready === 0 ? 503 : 200);
+      const { body, status } = await health(c.var.runtime);
+      const { endpoints: _, ...pub } = body;
+      return c.json(pub satisfies HealthResponse, status);
     })
     .post('/v1/search', requireScope('search'), jsonBody(SearchRequest), async (c) => {
       const startedAt = performance.now();
@@ -63,8 +80,12 @@ export function createApp() {
       await rateLimit(c, queries.length);
       const ctx = searchContext(c, startedAt);
       const settled = await Promise.allSettled(queries.map((q) => c.var.runtime.search.search(q, ctx)));
-      const body: BatchResponse = { results: settled.map((s) => (s.status === 'fulfilled' ? s.value : toApiError(s.reason).body())) };
+      const body: BatchResponse = { results: settled.map((s) => (s.status === 'fulfilled' ? s.value : publicError(s.reason, c.var.requestId).body())) };
       return c.json(body, 200);
+    })
+    .get('/v1/admin/health', requireScope('admin'), async (c) => {
+      const { body, status } = await health(c.var.runtime);
+      return c.json(body, status);
     })
     .get('/v1/admin/stats', requireScope('admin'), (c) => {
       const { picker, batcher, coalescer, lease } = c.var.runtime;

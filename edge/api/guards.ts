@@ -6,7 +6,7 @@ import type { Principal } from '../auth/index.ts';
 import type { EdgeEnv, Scope } from '../config/index.ts';
 import { edgeRuntime, type EdgeRuntime } from '../runtime/index.ts';
 
-export type EdgeBindings = { Bindings: EdgeEnv; Variables: { runtime: EdgeRuntime; principal: Principal } };
+export type EdgeBindings = { Bindings: EdgeEnv; Variables: { runtime: EdgeRuntime; principal: Principal; requestId: string } };
 
 export const withRuntime: MiddlewareHandler<EdgeBindings> = async (c, next) => {
   c.set('runtime', await edgeRuntime(c.env ?? {}));
@@ -17,7 +17,8 @@ export function requireScope(scope: Scope): MiddlewareHandler<EdgeBindings> {
   return async (c, next) => {
     // Cloudflare sets CF-Connecting-IP and overwrites a client's; other headers (X-Real-IP,
     // X-Forwarded-For) are the client's to choose, so they must not pick the rate-limit bucket.
-    const ip = c.req.header('cf-connecting-ip') ?? 'unknown';
+    // (wrangler dev sets it to the socket's address, but passes on one the client sent.)
+    const ip = c.req.header('cf-connecting-ip');
     c.set('principal', await c.var.runtime.auth.authenticate(c.req.header('authorization'), scope, ip));
     await next();
   };

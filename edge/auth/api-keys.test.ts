@@ -14,6 +14,8 @@ function auth(publicMode = false) {
     publicMode,
     publicRate: { perSecond: 2, burst: 4 },
     defaultRate: rate,
+    unknownClientRate: { perSecond: 0.5, burst: 1 },
+    ipv6PrefixBits: 48,
   });
 }
 
@@ -31,8 +33,15 @@ describe('Authenticator', () => {
     await expect(auth().authenticate('Bearer es_reader', 'admin', 'ip')).rejects.toMatchObject({ code: 'forbidden', status: 403 });
   });
 
-  it('in public mode admits keyless searches by client IP, never admin', async () => {
-    expect(await auth(true).authenticate(undefined, 'search', '10.0.0.1')).toEqual({ kind: 'ip', id: '10.0.0.1', scopes: ['search'], rate: { perSecond: 2, burst: 4 } });
+  it('in public mode admits keyless searches by client address bucket, never admin', async () => {
+    expect(await auth(true).authenticate(undefined, 'search', '10.0.0.1')).toEqual({ kind: 'ip', id: 'ip4:10.0.0.1', scopes: ['search'], rate: { perSecond: 2, burst: 4 } });
+    expect(await auth(true).authenticate(undefined, 'search', '::ffff:10.0.0.1')).toMatchObject({ id: 'ip4:10.0.0.1' });
+    expect(await auth(true).authenticate(undefined, 'search', '2001:db8:7:1::5')).toMatchObject({ id: 'ip6:20010db80007/48' });
+    expect(await auth(true).authenticate(undefined, 'search', '2001:db8:7:ffff:1:2:3:4')).toMatchObject({ id: 'ip6:20010db80007/48' });
+    // No readable address: one shared, stricter bucket.
+    for (const ip of [undefined, '', 'unknown', '10.0.0.1, 10.0.0.2']) {
+      expect(await auth(true).authenticate(undefined, 'search', ip)).toEqual({ kind: 'ip', id: 'unknown', scopes: ['search'], rate: { perSecond: 0.5, burst: 1 } });
+    }
     await expect(auth(true).authenticate(undefined, 'admin', '10.0.0.1')).rejects.toMatchObject({ code: 'unauthorized' });
     await expect(auth(true).authenticate('Bearer wrong', 'search', '10.0.0.1')).rejects.toMatchObject({ code: 'unauthorized' });
   });

@@ -4,10 +4,15 @@
 import { ApiError } from '../../shared/api/index.ts';
 import type { ApiKeyEntry, RateLimit, Scope } from '../config/index.ts';
 import { sha256Hex } from '../digest/index.ts';
+import { clientBucket } from '../net/index.ts';
 
-/** Who is calling: a key, or an IP address in public mode. Names the rate-limit bucket. */
+/** Public-mode callers without a readable client address share this one strict bucket. */
+export const UNKNOWN_CLIENT = 'unknown';
+
+/** Who is calling: a key, or (public mode) a client address bucket. Names the rate-limit bucket. */
 export interface Principal {
   kind: 'key' | 'ip';
+  /** The key id, or the client's bucket: `ip4:a.b.c.d`, `ip6:<prefix hex>/<bits>` or `unknown`. */
   id: string;
   scopes: readonly Scope[];
   rate: RateLimit;
@@ -26,6 +31,10 @@ export interface AuthOptions {
   publicMode: boolean;
   publicRate: RateLimit;
   defaultRate: RateLimit;
+  /** Public mode: the rate of the shared bucket of callers without a readable address. */
+  unknownClientRate?: RateLimit;
+  /** Public mode: IPv6 callers are bucketed by this prefix length (default 64). */
+  ipv6PrefixBits?: number;
 }
 
 export class Authenticator {
@@ -38,11 +47,16 @@ export class Authenticator {
   /**
    * The principal of a request that needs `scope`. Throws 401 for a missing, malformed or
    * unknown key and 403 for a key without the scope. Without a key, public mode admits
-   * searches by IP.
+   * searches, rate-limited by the client's address (`clientIp`, CF-Connecting-IP).
    */
-  async authenticate(authorization: string | undefined, scope: Scope, clientIp: string): Promise<Principal> {
+  async authenticate(authorization: string | undefined, scope: Scope, clientIp: string | undefined): Promise<Principal> {
     if (authorization === undefined || authorization === '') {
-      if (this.opts.publicMode && scope === 'search') return { kind: 'ip', id: clientIp, scopes: ['search'], rate: this.opts.publicRate };
+      if (this.opts.publicMode && scope === 'search') {
+        const bucket = clientBucket(clientIp, this.opts.ipv6PrefixBits ?? 64);
+        // Without an address every such caller shares one strict bucket: none gets a fresh one.
+        if (bucket === undefined) return { kind: 'ip', id: UNKNOWN_CLIENT, scopes: ['search'], rate: this.opts.unknownClientRate ?? this.opts.publicRate };
+        return { kind: 'ip', id: bucket, scopes: ['search'], rate: this.opts.publicRate };
+      }
       throw new ApiError('unauthorized', 'missing API key: send "Authorization: Bearer <key>"');
     }
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization);

@@ -1,2 +1,2 @@
 // Authentication: hashed API keys with scopes, and public mode by client IP.
-export { Authenticator, generateApiKey, type AuthOptions, type Principal } from './api-keys.ts';
+export { Authenticator, UNKNOWN_CLIENT, generateApiKey, type AuthOptions, type Principal } from './api-keys.ts';

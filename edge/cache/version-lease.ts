@@ -3,7 +3,9 @@
 // serving that version. A swap in the pool waits until its promises have ended, so while the
 // lease holds, the version is still served; once it ends the next request goes to the pool.
 // Under steady traffic a hit renews the promise in the background before it ends, so hits do
-// not all turn into pool calls at once when it does.
+// not all turn into pool calls at once when it does. The micro-batcher caps each promise at
+// MAX_VERSION_LEASE_MS before it gets here: a pool that promises too long (misconfigured)
+// cannot keep a version it has left in the edge's service for long.
 export class VersionLease {
   private version?: string;
   private until = -Infinity;

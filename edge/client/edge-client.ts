@@ -2,7 +2,7 @@
 // response types come from the routes themselves (EdgeApp), so a change to the API is a type
 // error in the caller. Errors come back as EdgeApiError with the API's code and field.
 import { hc } from 'hono/client';
-import type { BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
+import type { AdminHealthResponse, BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
 import type { EdgeApp } from '../api/index.ts';
 
 export class EdgeApiError extends Error {
@@ -42,6 +42,12 @@ export function createEdgeClient(baseUrl: string, opts: EdgeClientOptions = {}) 
     health: async (): Promise<HealthResponse> => {
       const res = await rpc.v1.health.$get();
       if (res.status === 200 || res.status === 503) return (await res.json()) as HealthResponse;
+      return unwrap(res);
+    },
+    /** Health with every pool router and its state (needs a key with the admin scope). */
+    adminHealth: async (): Promise<AdminHealthResponse> => {
+      const res = await rpc.v1.admin.health.$get();
+      if (res.status === 200 || res.status === 503) return (await res.json()) as AdminHealthResponse;
       return unwrap(res);
     },
   };

@@ -5,16 +5,42 @@ describe('parseEdgeConfig', () => {
   it('has defaults for everything', () => {
     const c = parseEdgeConfig({});
     expect(c).toMatchObject({ endpoints: [], apiKeys: [], publicMode: false, cacheTtlS: 300, batchWindowMs: 2, maxBodyBytes: 65536, requestDeadlineMs: 5000 });
+    expect(c).toMatchObject({ maxVersionLeaseMs: 5000, publicIpv6PrefixBits: 64, unknownClientRate: { perSecond: 1, burst: 5 } });
+    expect(c.publicOrigin).toBeUndefined();
   });
 
   it('reads endpoints as a comma list or as JSON with weights and regions', () => {
-    expect(parseEdgeConfig({ POOL_ENDPOINTS: 'http://a:1, http://b:2' }).endpoints).toEqual([{ url: 'http://a:1', weight: 1 }, { url: 'http://b:2', weight: 1 }]);
-    expect(parseEdgeConfig({ POOL_ENDPOINTS: '[{"url":"http://a:1","weight":3,"region":"EU"}]' }).endpoints).toEqual([{ url: 'http://a:1', weight: 3, region: 'EU' }]);
+    expect(parseEdgeConfig({ POOL_ENDPOINTS: 'https://a:1, http://127.0.0.1:2' }).endpoints).toEqual([{ url: 'https://a:1', weight: 1 }, { url: 'http://127.0.0.1:2', weight: 1 }]);
+    expect(parseEdgeConfig({ POOL_ENDPOINTS: '[{"url":"https://a:1","weight":3,"region":"EU"}]' }).endpoints).toEqual([{ url: 'https://a:1', weight: 3, region: 'EU' }]);
+  });
+
+  it('refuses plain http to a host that is not loopback unless ALLOW_INSECURE_POOL_HTTP says so', () => {
+    for (const url of ['http://127.0.0.1:7700', 'http://127.3.2.1', 'http://localhost:7700', 'http://[::1]:7700', 'https://pool.example', 'https://10.0.0.5:7700']) {
+      expect(parseEdgeConfig({ POOL_ENDPOINTS: url }).endpoints[0].url, url).toBe(url);
+    }
+    for (const url of ['http://pool.example:7700', 'http://10.0.0.5:7700', 'http://[2001:db8::1]:7700', 'http://localhost.example']) {
+      expect(() => parseEdgeConfig({ POOL_ENDPOINTS: `https://ok.example, ${url}` }), url).toThrow(/^POOL_ENDPOINTS: at 1\.url: .* is not loopback, .*use https, or set ALLOW_INSECURE_POOL_HTTP="true"/);
+      expect(parseEdgeConfig({ POOL_ENDPOINTS: url, ALLOW_INSECURE_POOL_HTTP: 'true' }).endpoints[0].url).toBe(url);
+    }
+    expect(() => parseEdgeConfig({ POOL_ENDPOINTS: 'http://pool.example', ALLOW_INSECURE_POOL_HTTP: 'false' })).toThrow(/^POOL_ENDPOINTS/);
+    expect(() => parseEdgeConfig({ POOL_ENDPOINTS: 'ftp://pool.example' })).toThrow(/^POOL_ENDPOINTS: at 0\.url: must be an http\(s\) URL/);
+    expect(() => parseEdgeConfig({ ALLOW_INSECURE_POOL_HTTP: 'yes' })).toThrow(/^ALLOW_INSECURE_POOL_HTTP: expected "true" or "false"/);
+  });
+
+  it('reads the security settings, with their ranges', () => {
+    const c = parseEdgeConfig({ MAX_VERSION_LEASE_MS: '0', PUBLIC_IPV6_PREFIX: '56', UNKNOWN_CLIENT_RATE: '{"perSecond":0.5,"burst":2}', PUBLIC_ORIGIN: 'https://search.example.com/' });
+    expect(c).toMatchObject({ maxVersionLeaseMs: 0, publicIpv6PrefixBits: 56, unknownClientRate: { perSecond: 0.5, burst: 2 }, publicOrigin: 'https://search.example.com' });
+    expect(() => parseEdgeConfig({ MAX_VERSION_LEASE_MS: '600001' })).toThrow('MAX_VERSION_LEASE_MS: expected an integer in [0, 600000], got "600001"');
+    expect(() => parseEdgeConfig({ PUBLIC_IPV6_PREFIX: '16' })).toThrow('PUBLIC_IPV6_PREFIX: expected an integer in [32, 128], got "16"');
+    expect(() => parseEdgeConfig({ UNKNOWN_CLIENT_RATE: '{"perSecond":1}' })).toThrow(/^UNKNOWN_CLIENT_RATE: at burst/);
+    for (const bad of ['search.example.com', 'https://search.example.com/api', 'https://u:p@search.example.com', 'javascript:alert(1)', 'https://search.example.com/?x=1']) {
+      expect(() => parseEdgeConfig({ PUBLIC_ORIGIN: bad }), bad).toThrow(/^PUBLIC_ORIGIN: /);
+    }
   });
 
   it('names the variable and the field that is wrong', () => {
     expect(() => parseEdgeConfig({ POOL_ENDPOINTS: 'not a url' })).toThrow(/^POOL_ENDPOINTS: at 0\.url: must be an http\(s\) URL/);
-    expect(() => parseEdgeConfig({ POOL_ENDPOINTS: '[{"url":"http://a","weight":0}]' })).toThrow(/^POOL_ENDPOINTS: at 0\.weight/);
+    expect(() => parseEdgeConfig({ POOL_ENDPOINTS: '[{"url":"https://a","weight":0}]' })).toThrow(/^POOL_ENDPOINTS: at 0\.weight/);
     expect(() => parseEdgeConfig({ API_KEYS: '[{"id":"a","sha256":"abc","scopes":["search"]}]' })).toThrow(/^API_KEYS: at 0\.sha256: must be 64 lowercase hex/);
     expect(() => parseEdgeConfig({ API_KEYS: '{' })).toThrow(/^API_KEYS: not valid JSON/);
     expect(() => parseEdgeConfig({ API_KEYS: JSON.stringify([1, 2].map(() => ({ id: 'a', sha256: 'a'.repeat(64), scopes: ['search'] }))) })).toThrow('API_KEYS: duplicate key id "a"');

@@ -1,12 +1,13 @@
 // The edge's configuration, read from the Worker's environment (wrangler.toml [vars] and
-// secrets) and validated once per isolate. A bad value fails every request with a 500 naming
-// the variable, rather than running with a silently different setting.
+// secrets) and validated once per isolate. A bad value fails every request (a generic 500; the
+// log names the variable), rather than running with a silently different setting.
 import { z } from 'zod';
 import { DEFAULT_MAX_BATCH_QUERIES } from '../../shared/api/index.ts';
 import type { RateLimiterNamespace } from '../rate-limit/index.ts';
+import { isLoopbackHost } from '../net/index.ts';
 
 export const PoolEndpoint = z.strictObject({
-  url: z.url({ error: 'must be an http(s) URL' }),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
   weight: z.number().positive().max(1000).default(1),
   region: z.string().min(1).max(64).optional(),
 });
@@ -52,16 +53,27 @@ export interface EdgeEnv {
   BREAKER_FAILURES?: string;
   BREAKER_COOLDOWN_MS?: string;
   MEMORY_CACHE_ENTRIES?: string;
+  ALLOW_INSECURE_POOL_HTTP?: string;
+  MAX_VERSION_LEASE_MS?: string;
+  PUBLIC_IPV6_PREFIX?: string;
+  UNKNOWN_CLIENT_RATE?: string;
+  PUBLIC_ORIGIN?: string;
   /** The Durable Object namespace of rate-limit buckets. */
   RATE_LIMITER?: RateLimiterNamespace;
 }
 
 export interface EdgeConfig {
   endpoints: PoolEndpoint[];
+  /** Plain http:// endpoints off loopback were explicitly allowed. */
+  allowInsecurePoolHttp: boolean;
   signingKey?: string;
   apiKeys: ApiKeyEntry[];
   publicMode: boolean;
   publicRate: RateLimit;
+  /** Public mode: the one bucket of callers without a readable client address. */
+  unknownClientRate: RateLimit;
+  /** Public mode: IPv6 callers share a bucket per prefix of this many bits. */
+  publicIpv6PrefixBits: number;
   defaultRate: RateLimit;
   corsOrigins: string[];
   cacheTtlS: number;
@@ -74,6 +86,10 @@ export interface EdgeConfig {
   retryBaseMs: number;
   breakerFailures: number;
   breakerCooldownMs: number;
+  /** The longest version promise of the pool the edge relies on. */
+  maxVersionLeaseMs: number;
+  /** The origin /openapi.json names as its server; absent: a relative server `/`. */
+  publicOrigin?: string;
 }
 
 export class ConfigError extends Error {
@@ -115,17 +131,55 @@ function validated<T extends z.ZodType>(name: keyof EdgeEnv, schema: T, value: u
   return parsed.data;
 }
 
+function flag(env: EdgeEnv, name: keyof EdgeEnv, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = typeof raw === 'string' ? raw.trim() : raw;
+  if (value !== 'true' && value !== 'false') throw new ConfigError(name, `expected "true" or "false", got ${JSON.stringify(raw)}`);
+  return value === 'true';
+}
+
 /** `POOL_ENDPOINTS`: a JSON list of {url, weight?, region?}, or URLs separated by commas. */
-function endpoints(env: EdgeEnv): PoolEndpoint[] {
+function endpoints(env: EdgeEnv, allowInsecureHttp: boolean): PoolEndpoint[] {
   const raw = (env.POOL_ENDPOINTS ?? '').trim();
   if (raw === '') return [];
   const list = z.array(PoolEndpoint).min(1);
-  if (raw.startsWith('[')) return json('POOL_ENDPOINTS', list, raw);
-  return validated('POOL_ENDPOINTS', list, raw.split(',').map((url) => ({ url: url.trim() })));
+  const parsed = raw.startsWith('[') ? json('POOL_ENDPOINTS', list, raw) : validated('POOL_ENDPOINTS', list, raw.split(',').map((url) => ({ url: url.trim() })));
+  // Signed answers stop forgery, not reading: plain http off the machine exposes queries and
+  // hits to the path, so it takes an explicit opt-in.
+  if (!allowInsecureHttp) {
+    for (const [i, e] of parsed.entries()) {
+      const url = new URL(e.url);
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        throw new ConfigError(
+          'POOL_ENDPOINTS',
+          `at ${i}.url: ${url.host} is not loopback, so plain http would carry queries and answers in the clear; use https, or set ALLOW_INSECURE_POOL_HTTP="true" to allow it`,
+        );
+      }
+    }
+  }
+  return parsed;
+}
+
+/** `PUBLIC_ORIGIN`: scheme, host and port only (it becomes the OpenAPI server URL). */
+function publicOrigin(env: EdgeEnv): string | undefined {
+  const raw = (env.PUBLIC_ORIGIN ?? '').trim();
+  if (raw === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('PUBLIC_ORIGIN', `not a URL: ${JSON.stringify(raw)}`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError('PUBLIC_ORIGIN', `expected an origin such as https://search.example.com, got ${JSON.stringify(raw)}`);
+  }
+  return url.origin;
 }
 
 const DEFAULT_RATE: RateLimit = { perSecond: 50, burst: 100 };
 const DEFAULT_PUBLIC_RATE: RateLimit = { perSecond: 2, burst: 10 };
+const DEFAULT_UNKNOWN_CLIENT_RATE: RateLimit = { perSecond: 1, burst: 5 };
 
 export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
   const apiKeys = env.API_KEYS ? json('API_KEYS', z.array(ApiKeyEntry), env.API_KEYS) : [];
@@ -134,14 +188,17 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     if (ids.has(k.id)) throw new ConfigError('API_KEYS', `duplicate key id "${k.id}"`);
     ids.add(k.id);
   }
-  const publicMode = (env.PUBLIC_MODE ?? 'false').trim();
-  if (publicMode !== 'true' && publicMode !== 'false') throw new ConfigError('PUBLIC_MODE', `expected "true" or "false", got ${JSON.stringify(env.PUBLIC_MODE)}`);
+  const origin = publicOrigin(env);
+  const allowInsecurePoolHttp = flag(env, 'ALLOW_INSECURE_POOL_HTTP', false);
   return {
-    endpoints: endpoints(env),
+    endpoints: endpoints(env, allowInsecurePoolHttp),
+    allowInsecurePoolHttp,
     signingKey: env.POOL_SIGNING_KEY || undefined,
     apiKeys,
-    publicMode: publicMode === 'true',
+    publicMode: flag(env, 'PUBLIC_MODE', false),
     publicRate: env.PUBLIC_RATE ? json('PUBLIC_RATE', RateLimit, env.PUBLIC_RATE) : DEFAULT_PUBLIC_RATE,
+    unknownClientRate: env.UNKNOWN_CLIENT_RATE ? json('UNKNOWN_CLIENT_RATE', RateLimit, env.UNKNOWN_CLIENT_RATE) : DEFAULT_UNKNOWN_CLIENT_RATE,
+    publicIpv6PrefixBits: number(env, 'PUBLIC_IPV6_PREFIX', 64, 32, 128),
     defaultRate: env.DEFAULT_RATE ? json('DEFAULT_RATE', RateLimit, env.DEFAULT_RATE) : DEFAULT_RATE,
     corsOrigins: (env.CORS_ORIGINS ?? '')
       .split(',')
@@ -157,5 +214,7 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     retryBaseMs: number(env, 'RETRY_BASE_MS', 20, 0, 10_000),
     breakerFailures: number(env, 'BREAKER_FAILURES', 3, 1, 1000),
     breakerCooldownMs: number(env, 'BREAKER_COOLDOWN_MS', 2000, 1, 600_000),
+    maxVersionLeaseMs: number(env, 'MAX_VERSION_LEASE_MS', 5000, 0, 600_000),
+    ...(origin ? { publicOrigin: origin } : {}),
   };
 }

@@ -1,2 +1,2 @@
 // The demo page served at `/`.
-export { demoPage } from './page.ts';
+export { demoPage, type DemoPage } from './page.ts';

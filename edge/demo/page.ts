@@ -1,5 +1,7 @@
 // The demo page served at `/`: one self-contained document (inline CSS and JS, nothing fetched
 // but the API itself) that searches through this edge and shows hits, timings and cache state.
+// Its Content-Security-Policy allows exactly its own inline style and script, by hash (no
+// 'unsafe-inline'), and connections to this origin only.
 import { highlightSegments } from './highlight.ts';
 
 const STYLE = `
@@ -17,6 +19,7 @@ const STYLE = `
   #status { margin: 1rem 0 0.25rem; color: var(--muted); font-variant-numeric: tabular-nums; min-height: 1.5em; }
   #status.error { color: var(--error); font-weight: 600; }
   #partial { color: var(--warn); font-weight: 600; margin: 0; }
+  .note { color: var(--muted); font-size: 0.75rem; margin: 0; }
   #results { list-style: none; padding: 0; }
   .hit { border-top: 1px solid #8884; padding: 0.75rem 0; }
   .rank { color: var(--muted); margin-right: 0.4rem; }
@@ -35,7 +38,9 @@ const highlightSegments = (${highlightSegments.toString()});
 const $ = (id) => document.getElementById(id);
 const form = $('search'), status = $('status'), partial = $('partial'), results = $('results'), button = $('go');
 const KEY_STORAGE = 'edgesearch.apiKey';
-$('key').value = localStorage.getItem(KEY_STORAGE) || '';
+// sessionStorage, not localStorage: the key lasts as long as this tab, so it is not left on a
+// shared machine, nor handed to every later page load of this origin.
+$('key').value = sessionStorage.getItem(KEY_STORAGE) || '';
 let seq = 0; // answers to older submissions are dropped when a newer one is in flight
 
 function setStatus(text, state) {
@@ -81,7 +86,7 @@ form.addEventListener('submit', async (event) => {
   const query = $('q').value;
   const body = { query, mode: $('mode').value, k: Number($('k').value) || 10 };
   const key = $('key').value.trim();
-  if (key) localStorage.setItem(KEY_STORAGE, key); else localStorage.removeItem(KEY_STORAGE);
+  if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
   const headers = { 'content-type': 'application/json' };
   if (key) headers.authorization = 'Bearer ' + key; // none: the edge may be in public mode
 
@@ -130,7 +135,7 @@ form.addEventListener('submit', async (event) => {
 });
 `;
 
-export function demoPage(): string {
+function render(): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -153,6 +158,7 @@ export function demoPage(): string {
   <label>API key <input id="key" name="key" type="password" placeholder="optional" autocomplete="off"></label>
   <button id="go" type="submit">Search</button>
 </form>
+<p class="note">The API key is kept in this tab's session storage only; it is forgotten when the tab closes.</p>
 <p id="status" role="status" aria-live="polite"></p>
 <p id="partial" hidden></p>
 <ol id="results"></ol>
@@ -160,4 +166,38 @@ export function demoPage(): string {
 </body>
 </html>
 `;
+}
+
+async function sha256Source(text: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+  let bin = '';
+  for (const b of digest) bin += String.fromCharCode(b);
+  return `'sha256-${btoa(bin)}'`;
+}
+
+export interface DemoPage {
+  html: string;
+  /** The page's Content-Security-Policy. */
+  csp: string;
+}
+
+let page: Promise<DemoPage> | undefined;
+
+/** The page and its policy (built once per isolate: both are constant). */
+export function demoPage(): Promise<DemoPage> {
+  page ??= (async () => {
+    const csp = [
+      "default-src 'none'",
+      `script-src ${await sha256Source(SCRIPT)}`,
+      `style-src ${await sha256Source(STYLE)}`,
+      // The icon is an empty data: URL, so the browser asks for no /favicon.ico.
+      'img-src data:',
+      "connect-src 'self'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; ');
+    return { html: render(), csp };
+  })();
+  return page;
 }

@@ -1,7 +1,7 @@
 // /openapi.json, generated from the same zod schemas the edge validates with (request bodies as
 // the client sends them, responses as the edge writes them).
 import { z } from 'zod';
-import { API_ERRORS, BatchResponse, ErrorBody, HealthResponse, Hit, SearchRequest, SearchResponse, batchRequestSchema } from '../../shared/api/index.ts';
+import { API_ERRORS, AdminHealthResponse, BatchResponse, ErrorBody, HealthResponse, Hit, SearchRequest, SearchResponse, batchRequestSchema } from '../../shared/api/index.ts';
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const uri = (id: string) => `#/components/schemas/${id}`;
@@ -16,6 +16,7 @@ function schemas(maxBatchQueries: number): Record<string, unknown> {
   responses.add(BatchResponse, { id: 'BatchResponse' });
   responses.add(ErrorBody, { id: 'Error' });
   responses.add(HealthResponse, { id: 'Health' });
+  responses.add(AdminHealthResponse, { id: 'AdminHealth' });
   const strip = (defs: Record<string, Record<string, unknown>>) =>
     Object.fromEntries(Object.entries(defs).map(([id, { $schema: _, $id: __, ...schema }]) => [id, schema]));
   return {
@@ -37,6 +38,7 @@ const searchErrors = errors('bad_request', 'invalid_json', 'unauthorized', 'forb
 // Generating the schemas costs a millisecond or two; an isolate serves few distinct variants.
 const documents = new Map<string, ReturnType<typeof buildDocument>>();
 
+/** `origin`: the configured PUBLIC_ORIGIN; without it the server is relative (`/`), never the request's Host. */
 export function openApiDocument(opts: { maxBatchQueries: number; origin?: string }): ReturnType<typeof buildDocument> {
   const key = `${opts.maxBatchQueries} ${opts.origin ?? ''}`;
   let doc = documents.get(key);
@@ -55,9 +57,10 @@ function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
       version: '1',
       description:
         'Neural and keyword search with evidence passages. Send `Authorization: Bearer <key>`; keys have scopes (search, admin). ' +
-        'Errors are `{error: {code, message, field?}}`; 429 and 503 carry Retry-After.',
+        'Errors are `{error: {code, message, field?}}`; 429 and 503 carry Retry-After. Every response carries `X-Request-Id`; ' +
+        'a 5xx message is generic and names it (the detail is in the edge log under that id).',
     },
-    ...(opts.origin ? { servers: [{ url: opts.origin }] } : {}),
+    servers: [{ url: opts.origin ?? '/' }],
     components: {
       schemas: schemas(opts.maxBatchQueries),
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key issued with `edgesearch edge keygen`.' } },
@@ -88,6 +91,17 @@ function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
           responses: {
             '200': { description: 'At least one pool endpoint is ready.', content: { 'application/json': { schema: ref('Health') } } },
             '503': { description: 'No pool endpoint is ready.', content: { 'application/json': { schema: ref('Health') } } },
+          },
+        },
+      },
+      '/v1/admin/health': {
+        get: {
+          operationId: 'adminHealth',
+          summary: 'Health with every pool router: URL, weight, region, circuit state, readiness and why not ready (scope admin)',
+          responses: {
+            '200': { description: 'At least one pool endpoint is ready.', content: { 'application/json': { schema: ref('AdminHealth') } } },
+            '503': { description: 'No pool endpoint is ready.', content: { 'application/json': { schema: ref('AdminHealth') } } },
+            ...errors('unauthorized', 'forbidden'),
           },
         },
       },

@@ -5,7 +5,7 @@ import { MicroBatcher } from './micro-batcher.ts';
 const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 1 };
 
 /** A pool stand-in that answers each query with one hit naming its text, after `delayMs`. */
-function recordingPool(delayMs: number, fail?: (frame: SearchFrame) => boolean) {
+function recordingPool(delayMs: number, fail?: (frame: SearchFrame) => boolean, versionLeaseMs = 250) {
   const frames: SearchFrame[] = [];
   const sentAt: number[] = [];
   const send = async (frame: SearchFrame): Promise<{ frame: ResultFrame; sentAt: number }> => {
@@ -20,7 +20,7 @@ function recordingPool(delayMs: number, fail?: (frame: SearchFrame) => boolean) 
         type: 'result',
         batchId: frame.batchId,
         indexVersion: 'v1',
-        versionLeaseMs: 250,
+        versionLeaseMs,
         timings,
         results: frame.queries.map((q) => ({ id: q.id, hits: [{ docId: q.text!, score: 1, shard: 0, title: '', text: '' }] })),
       },
@@ -68,6 +68,17 @@ describe('MicroBatcher', () => {
     expect(pool.frames).toHaveLength(1);
     expect(pool.frames[0].deadline).toBe(5_000);
     expect(pool.frames[0].queries.map((q) => q.id)).toEqual(['q0', 'q1']);
+  });
+
+  it('caps the pool version promise at maxVersionLeaseMs', async () => {
+    const day = 24 * 3600 * 1000;
+    const pool = recordingPool(1, undefined, day);
+    const capped = await new MicroBatcher({ windowMs: 0, maxQueries: 32, send: pool.send, maxVersionLeaseMs: 5000 }).submit(query('a'), Date.now() + 1000);
+    expect(capped.versionUntil).toBe(pool.sentAt[0] + 5000);
+    const none = await new MicroBatcher({ windowMs: 0, maxQueries: 32, send: pool.send, maxVersionLeaseMs: 0 }).submit(query('b'), Date.now() + 1000);
+    expect(none.versionUntil).toBe(pool.sentAt[1]);
+    const short = await new MicroBatcher({ windowMs: 0, maxQueries: 32, send: recordingPool(1, undefined, 300).send, maxVersionLeaseMs: 5000 }).submit(query('c'), Date.now() + 1000);
+    expect(short.versionUntil - Date.now()).toBeLessThanOrEqual(300);
   });
 
   it('fails only the queries of the frame that failed', async () => {

@@ -19,6 +19,12 @@ export interface BatchedResult {
 export interface BatcherOptions {
   windowMs: number;
   maxQueries: number;
+  /**
+   * The longest version promise taken from the pool (MAX_VERSION_LEASE_MS): while a promise
+   * holds, cached answers of its version are served without asking the pool, so a longer one
+   * (a misconfigured pool) would keep a left version in service that long. Default: no cap.
+   */
+  maxVersionLeaseMs?: number;
   /** Delivers the frame; `sentAt` is Date.now() when the answered attempt left. */
   send(frame: SearchFrame, region?: string): Promise<{ frame: ResultFrame; sentAt: number }>;
   newId?: () => string;
@@ -81,7 +87,7 @@ export class MicroBatcher {
       .send(frame, batch.region)
       .then(({ frame: reply, sentAt }) => {
         const byId = new Map(reply.results.map((r) => [r.id, r]));
-        const versionUntil = sentAt + (reply.versionLeaseMs ?? 0);
+        const versionUntil = sentAt + Math.min(reply.versionLeaseMs ?? 0, this.opts.maxVersionLeaseMs ?? Infinity);
         batch.items.forEach((p, i) => {
           const result = byId.get(ids[i]);
           if (result) p.resolve({ result, indexVersion: reply.indexVersion, batchSize: batch.items.length, versionUntil });

@@ -1,31 +1,44 @@
 // The transport against real HTTP servers on loopback that answer like pool routers do:
-// result frames, error frames with their statuses, dropped connections, silence.
+// signed result frames, error frames with their statuses, dropped connections, silence, and
+// answers that must not be believed (unsigned, signed with another key, replayed from another
+// request, about another batch).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeFrame, encodeFrame, importSigningKey, verifySignature, type Frame, type SearchFrame } from '../../shared/protocol/index.ts';
+import { ANSWER_SIGNATURE_HEADER, decodeFrame, encodeFrame, importSigningKey, signAnswer, verifySignature, type Frame, type SearchFrame } from '../../shared/protocol/index.ts';
 import { ApiError } from '../../shared/api/index.ts';
+import { RateLimitedLog } from '../log/index.ts';
 import { EndpointPicker } from './endpoint-picker.ts';
 import { PoolTransport } from './pool-transport.ts';
 
-type Behaviour = 'ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent';
+type Behaviour = 'ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch';
 const servers: http.Server[] = [];
 
 async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Promise<string> {
   const key = await importSigningKey('secret');
+  const otherKey = await importSigningKey('not the secret');
+  let previous: { body: Uint8Array; signature: string } | undefined;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', async () => {
       const body = Buffer.concat(chunks);
-      const verdict = await verifySignature(key, { timestamp: req.headers['x-edgesearch-timestamp'] as string, signature: req.headers['x-edgesearch-signature'] as string }, body);
+      const request = { timestamp: req.headers['x-edgesearch-timestamp'] as string, signature: req.headers['x-edgesearch-signature'] as string };
+      const verdict = await verifySignature(key, request, body);
       const frame = decodeFrame(body) as SearchFrame;
       seen.push(frame);
-      const send = (status: number, f: Frame) => res.writeHead(status, { 'content-type': 'application/msgpack' }).end(encodeFrame(f));
+      // As a pool node does: every answer signed, bound to the request it answers.
+      const send = async (status: number, f: Frame, signWith: CryptoKey | null = key) => {
+        const bytes = encodeFrame(f);
+        const signature = signWith ? await signAnswer(signWith, request, bytes) : undefined;
+        if (signature) previous = { body: bytes, signature };
+        res.writeHead(status, { 'content-type': 'application/msgpack', ...(signature ? { [ANSWER_SIGNATURE_HEADER]: signature } : {}) }).end(bytes);
+      };
+      const result = (batchId = frame.batchId): Frame => ({ v: 1, type: 'result', batchId, indexVersion: 'v7', timings: { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 }, results: frame.queries.map((q) => ({ id: q.id, hits: [] })) });
       if (!verdict.ok) return send(401, { v: 1, type: 'error', code: 'unauthorized', message: verdict.reason });
       switch (behave()) {
         case 'ok':
-          return send(200, { v: 1, type: 'result', batchId: frame.batchId, indexVersion: 'v7', timings: { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 }, results: frame.queries.map((q) => ({ id: q.id, hits: [] })) });
+          return send(200, result());
         case 'overloaded':
           return send(429, { v: 1, type: 'error', code: 'overloaded', message: 'busy', retryAfterMs: 5 });
         case 'internal':
@@ -36,6 +49,16 @@ async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Pr
           return req.socket.destroy();
         case 'silent':
           return; // never answers
+        case 'unsigned':
+          return send(200, result(), null);
+        case 'wrong-key':
+          return send(200, result(), otherKey);
+        case 'replay':
+          // A genuine signed answer, to the request before this one.
+          if (!previous) return send(500, { v: 1, type: 'error', code: 'internal', message: 'nothing to replay yet' });
+          return res.writeHead(200, { 'content-type': 'application/msgpack', [ANSWER_SIGNATURE_HEADER]: previous.signature }).end(previous.body);
+        case 'other-batch':
+          return send(200, result('another-batch'));
       }
     });
   });
@@ -55,7 +78,9 @@ const frame = (deadlineMs = 2000): SearchFrame => ({ v: 1, type: 'search', batch
 
 async function transport(urls: string[], failures = 3) {
   const picker = new EndpointPicker(urls.map((url) => ({ url, weight: 1 })), { failures, cooldownMs: 60_000 });
-  return { picker, transport: new PoolTransport(picker, { key: await importSigningKey('secret'), retryBaseMs: 1 }) };
+  const logged: string[] = [];
+  const log = new RateLimitedLog({ sink: { warn: (m) => logged.push(`warn ${m}`), error: (m) => logged.push(`error ${m}`) } });
+  return { picker, logged, transport: new PoolTransport(picker, { key: await importSigningKey('secret'), retryBaseMs: 1, log }) };
 }
 
 describe('PoolTransport', () => {
@@ -126,6 +151,35 @@ describe('PoolTransport', () => {
     expect(err).toMatchObject({ code: 'pool_unavailable', status: 503, retryAfterS: 1 });
     expect(err.message).toMatch(/overloaded: busy/);
     expect(picker.states()[0].breaker).toBe('open'); // the silence still counts against its circuit
+  });
+
+  it.each<Behaviour>(['unsigned', 'wrong-key', 'replay', 'other-batch'])('refuses a %s answer: another endpoint is asked, the same one never again', async (bad) => {
+    let calls = 0;
+    const forger = await fakeRouter(() => (calls++ === 0 ? 'ok' : bad)); // (the first, genuine answer is what "replay" replays)
+    const { transport: t, logged } = await transport([forger]);
+    await t.send(frame());
+    const err = await t.send({ ...frame(), batchId: 'b2' }).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({ code: 'bad_gateway', status: 502 });
+    expect(calls).toBe(2); // not retried on the node that forged
+    expect(logged).toEqual([expect.stringMatching(new RegExp(`^error pool answer refused: ${forger} answered`))]);
+    expect(err.message).toMatch(bad === 'other-batch' ? /answered batch "another-batch" to batch "b2"/ : /not authenticated/);
+
+    const honest = await fakeRouter(() => 'ok');
+    const { transport: t2, picker } = await transport([forger, honest], 2);
+    // Each send draws the forger first with probability ½; 2 refusals open its circuit (fewer in 24 draws: p ≈ 1.5e-6).
+    for (let i = 0; i < 24; i++) expect((await t2.send(frame())).endpoint).toBe(honest);
+    expect(picker.states().find((s) => s.url === forger)!.breaker).toBe('open');
+  });
+
+  it('refuses the answer of a node holding another key after one try per endpoint', async () => {
+    // The node cannot verify the edge (401), and the edge cannot verify the node's answer.
+    const urls = [await fakeRouter(() => 'wrong-key'), await fakeRouter(() => 'wrong-key'), await fakeRouter(() => 'wrong-key')];
+    const { transport: t } = await transport(urls);
+    const t0 = Date.now();
+    const err = await t.send(frame(5000)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'bad_gateway', status: 502 });
+    expect(Date.now() - t0).toBeLessThan(1000); // not the whole deadline
   });
 
   it('answers 503 when no endpoint is reachable', async () => {

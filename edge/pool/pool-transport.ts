@@ -1,15 +1,24 @@
 // Sends one signed msgpack search frame to the pool and returns its result frame, retrying on
 // another endpoint after a connection error, a 5xx, an overload answer or an unreadable reply,
 // with jittered exponential backoff, for as long as the frame's deadline allows.
+//
+// An answer is believed only once its signature shows that a holder of the key answered this
+// very request (the signature covers the request's timestamp and signature, and the answer's
+// bytes), and it names the batch that was sent. Anything else is a failed attempt that counts
+// against the endpoint's circuit: it is logged with the endpoint, never decoded into a result,
+// cached or served.
 import type { ResultFrame, SearchFrame } from '../../shared/protocol/index.ts';
-import { decodeFrame, encodeFrame, signatureHeaders } from '../../shared/protocol/index.ts';
+import { ANSWER_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, decodeFrame, encodeFrame, signatureHeaders, verifyAnswer } from '../../shared/protocol/index.ts';
 import { ApiError } from '../../shared/api/index.ts';
+import { edgeLog, type RateLimitedLog } from '../log/index.ts';
 import { fullJitterBackoffMs } from './backoff.ts';
 import type { EndpointPicker, TrackedEndpoint } from './endpoint-picker.ts';
 
 export interface TransportOptions {
   key: CryptoKey;
   retryBaseMs: number;
+  /** Where failed attempts are reported (default: the isolate's rate-limited console log). */
+  log?: RateLimitedLog;
   /** Injected for tests; default global fetch. */
   fetch?: typeof fetch;
   random?: () => number;
@@ -33,6 +42,10 @@ interface AttemptFailure {
   retryAfterMs?: number;
   /** The deadline passed before this attempt could start, or while it waited for an answer. */
   expired?: boolean;
+  /** The answer was not authenticated (or named another batch): nothing in it is believed. */
+  untrusted?: boolean;
+  /** A stable name of the kind of failure, for rate-limiting its log lines. */
+  kind: string;
   message: string;
 }
 
@@ -40,6 +53,7 @@ export class PoolTransport {
   private readonly fetch: typeof fetch;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly log: RateLimitedLog;
 
   constructor(
     private readonly picker: EndpointPicker,
@@ -48,25 +62,36 @@ export class PoolTransport {
     this.fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.random = opts.random ?? Math.random;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.log = opts.log ?? edgeLog;
   }
 
   async send(frame: SearchFrame, region?: string): Promise<Delivered> {
     if (this.picker.endpoints.length === 0) throw new ApiError('pool_unavailable', 'no pool endpoints are configured (POOL_ENDPOINTS)');
     const body = encodeFrame(frame);
     const tried = new Set<TrackedEndpoint>();
+    // Endpoints whose answer could not be authenticated are not asked again for this frame: a
+    // wrong key or an impostor answers the same way every time.
+    const untrusted = new Set<TrackedEndpoint>();
     let last: AttemptFailure | undefined;
     for (let attempt = 1; ; attempt++) {
-      let endpoint = this.picker.pick(tried, region);
+      let endpoint = this.picker.pick(new Set([...tried, ...untrusted]), region);
       if (!endpoint) {
         // Every endpoint had its turn: go round again (after the backoff below) while time is left.
         tried.clear();
-        endpoint = this.picker.pick(tried, region)!;
+        endpoint = this.picker.pick(untrusted, region);
+        if (!endpoint) break;
       }
       tried.add(endpoint);
-      const outcome = await this.attempt(endpoint, body, frame.deadline);
+      const outcome = await this.attempt(endpoint, frame.batchId, body, frame.deadline);
       if ('frame' in outcome) {
         endpoint.breaker.success();
         return { frame: outcome.frame, endpoint: endpoint.url, attempts: attempt, sentAt: outcome.sentAt };
+      }
+      if (outcome.untrusted) {
+        untrusted.add(endpoint);
+        this.log.error(`pool ${endpoint.url} untrusted ${outcome.kind}`, `pool answer refused: ${outcome.message}`);
+      } else {
+        this.log.warn(`pool ${endpoint.url} ${outcome.kind}`, `pool attempt failed: ${outcome.message}`);
       }
       // Running out of time says less than the failure that used the time up (an overloaded
       // pool whose last retry straddles the deadline is still an overloaded pool).
@@ -75,7 +100,7 @@ export class PoolTransport {
       else if (!cutOff) endpoint.breaker.success();
       if (cutOff) break;
       last = outcome;
-      if (!outcome.retry) break;
+      if (!outcome.retry || untrusted.size === this.picker.endpoints.length) break;
       const backoff = Math.max(outcome.retryAfterMs ?? 0, fullJitterBackoffMs(attempt - 1, this.opts.retryBaseMs, this.random));
       if (Date.now() + backoff >= frame.deadline) break;
       if (backoff > 0) await this.sleep(backoff);
@@ -83,55 +108,70 @@ export class PoolTransport {
     throw failureToError(last!, frame.deadline);
   }
 
-  private async attempt(endpoint: TrackedEndpoint, body: Uint8Array, deadline: number): Promise<{ frame: ResultFrame; sentAt: number } | AttemptFailure> {
+  private async attempt(endpoint: TrackedEndpoint, batchId: string, body: Uint8Array, deadline: number): Promise<{ frame: ResultFrame; sentAt: number } | AttemptFailure> {
     const sentAt = Date.now();
     const remaining = deadline - sentAt;
-    if (remaining <= 0) return { retry: false, breaker: false, expired: true, message: 'the deadline passed before the pool was asked' };
+    if (remaining <= 0) return { retry: false, breaker: false, expired: true, kind: 'expired', message: 'the deadline passed before the pool was asked' };
+    // Each attempt is signed afresh; its answer must be bound to exactly these two headers.
+    const signed = await signatureHeaders(this.opts.key, body);
     let res: Response;
     try {
       res = await this.fetch(new URL('/v1/batch', endpoint.url).href, {
         method: 'POST',
-        headers: { 'content-type': 'application/msgpack', ...(await signatureHeaders(this.opts.key, body)) },
+        headers: { 'content-type': 'application/msgpack', ...signed },
         body: body as Uint8Array<ArrayBuffer>,
         signal: AbortSignal.timeout(remaining),
       });
     } catch (err) {
       const timeout = (err as Error).name === 'TimeoutError' || Date.now() >= deadline;
-      if (timeout) return { retry: false, breaker: true, expired: true, message: `${endpoint.url}: no answer before the deadline` };
-      return { retry: true, breaker: true, message: `${endpoint.url}: ${(err as Error).message}` };
+      if (timeout) return { retry: false, breaker: true, expired: true, kind: 'timeout', message: `${endpoint.url}: no answer before the deadline` };
+      return { retry: true, breaker: true, kind: 'unreachable', message: `${endpoint.url}: ${(err as Error).message}` };
     }
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await res.arrayBuffer());
     } catch (err) {
-      return { retry: true, breaker: true, status: res.status, message: `${endpoint.url}: connection lost while reading the answer: ${(err as Error).message}` };
+      return { retry: true, breaker: true, status: res.status, kind: 'cut', message: `${endpoint.url}: connection lost while reading the answer: ${(err as Error).message}` };
+    }
+    const verdict = await verifyAnswer(this.opts.key, { timestamp: signed[TIMESTAMP_HEADER], signature: signed[SIGNATURE_HEADER] }, res.headers.get(ANSWER_SIGNATURE_HEADER), bytes);
+    if (!verdict.ok) {
+      // Retried elsewhere (another node may hold the key), but never the same node again.
+      return { retry: true, breaker: true, untrusted: true, status: res.status, kind: 'unauthenticated', message: `${endpoint.url} answered HTTP ${res.status}, not authenticated: ${verdict.reason}` };
     }
     let reply;
     try {
       reply = decodeFrame(bytes);
     } catch (err) {
-      return { retry: true, breaker: true, status: res.status, message: `${endpoint.url} answered HTTP ${res.status} with an unreadable body: ${(err as Error).message}` };
+      return { retry: true, breaker: true, status: res.status, kind: 'unreadable', message: `${endpoint.url} answered HTTP ${res.status} with an unreadable body: ${(err as Error).message}` };
+    }
+    if ('batchId' in reply && reply.batchId !== undefined && reply.batchId !== batchId) {
+      // Signed by a key holder, yet about another batch: a bug or a mix-up, and not this answer.
+      return { retry: true, breaker: true, untrusted: true, status: res.status, kind: 'batch-mismatch', message: `${endpoint.url} answered batch ${JSON.stringify(reply.batchId)} to batch ${JSON.stringify(batchId)}` };
     }
     if (reply.type === 'result') return { frame: reply, sentAt };
-    if (reply.type !== 'error') return { retry: true, breaker: true, status: res.status, message: `${endpoint.url} answered a ${reply.type} frame to a search` };
+    if (reply.type !== 'error') return { retry: true, breaker: true, status: res.status, kind: 'wrong-frame', message: `${endpoint.url} answered a ${reply.type} frame to a search` };
     const message = `${endpoint.url}: ${reply.code}: ${reply.message}`;
+    const kind = `error-${reply.code}`;
     switch (reply.code) {
       case 'overloaded':
-        return { retry: true, breaker: false, status: res.status, retryAfterMs: reply.retryAfterMs, message };
+        return { retry: true, breaker: false, status: res.status, retryAfterMs: reply.retryAfterMs, kind, message };
       case 'not-ready':
       case 'internal':
-        return { retry: true, breaker: true, status: res.status, message };
+        return { retry: true, breaker: true, status: res.status, kind, message };
       case 'deadline':
-        return { retry: false, breaker: false, status: res.status, message };
+        return { retry: false, breaker: false, status: res.status, kind, message };
       default:
         // bad-frame, limit, too-large, unauthorized: the edge sent something another node
         // would refuse too (or holds the wrong key).
-        return { retry: false, breaker: false, status: res.status, message };
+        return { retry: false, breaker: false, status: res.status, kind, message };
     }
   }
 }
 
+// These messages carry endpoint URLs and the pool's own words: they are for the edge's log.
+// The API answers callers with a generic message (api/errors.ts).
 function failureToError(f: AttemptFailure, deadline: number): ApiError {
+  if (f.untrusted) return new ApiError('bad_gateway', `the pool's answer was refused: ${f.message}`);
   if (f.status === 429) return new ApiError('pool_unavailable', `the pool is overloaded: ${f.message}`, undefined, Math.max(1, Math.ceil((f.retryAfterMs ?? 1000) / 1000)));
   if (f.expired || f.status === 504 || (f.status === undefined && Date.now() >= deadline)) {
     return new ApiError('deadline_exceeded', `the pool did not answer in time (${f.message})`);

@@ -1,12 +1,13 @@
-// Pool readiness for /v1/health: each router's /readyz, asked at most once per `ttlMs` per
-// isolate (health is public; it must not become a way to multiply requests to the pool).
+// Pool readiness for /v1/health (the verdict only) and /v1/admin/health (each router, with why
+// it is not ready): each router's /readyz, asked at most once per `ttlMs` per isolate (health
+// is public; it must not become a way to multiply requests to the pool).
 // Only finished answers are shared: a request never waits on another request's fetch, which
 // workerd would cancel.
 import type { z } from 'zod';
 import type { EndpointHealth } from '../../shared/api/index.ts';
 import type { EndpointPicker } from './endpoint-picker.ts';
 
-/** One router as /v1/health reports it. */
+/** One router as /v1/admin/health reports it. */
 export type EndpointReadiness = z.infer<typeof EndpointHealth>;
 
 export class ReadinessProbe {

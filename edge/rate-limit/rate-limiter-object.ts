@@ -1,5 +1,5 @@
 // The Durable Object that holds one principal's token bucket (one object per key id or client
-// IP, so every isolate of every location draws from the same bucket). The bucket lives in
+// address bucket, so every isolate of every location draws from the same bucket). The bucket lives in
 // memory: if the object is evicted after being idle it comes back full, which only ever errs
 // towards letting a quiet client through.
 import { RateLimit } from '../config/index.ts';

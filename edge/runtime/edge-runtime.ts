@@ -53,6 +53,7 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
   const batcher = new MicroBatcher({
     windowMs: config.batchWindowMs,
     maxQueries: config.batchMaxQueries,
+    maxVersionLeaseMs: config.maxVersionLeaseMs,
     send: async (frame, region) => {
       if (!transport) throw new Error('POOL_SIGNING_KEY is not set: the edge cannot sign requests to the pool');
       return transport.send(frame, region);
@@ -63,7 +64,14 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
   const cache = new ResultCache(defaultCache(), { ttlS: config.cacheTtlS, memoryEntries: config.memoryCacheEntries });
   return {
     config,
-    auth: new Authenticator({ keys: config.apiKeys, publicMode: config.publicMode, publicRate: config.publicRate, defaultRate: config.defaultRate }),
+    auth: new Authenticator({
+      keys: config.apiKeys,
+      publicMode: config.publicMode,
+      publicRate: config.publicRate,
+      defaultRate: config.defaultRate,
+      unknownClientRate: config.unknownClientRate,
+      ipv6PrefixBits: config.publicIpv6PrefixBits,
+    }),
     picker,
     readiness: new ReadinessProbe(picker, { ttlMs: 1000, timeoutMs: 1000 }),
     batcher,

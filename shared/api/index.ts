@@ -1,6 +1,7 @@
 // Public surface of the edge's JSON API contract: schemas, types and error codes, shared by the
 // worker, the OpenAPI document and the typed client. Runtime-neutral.
 export {
+  AdminHealthResponse,
   BatchRequest,
   BatchResponse,
   DEFAULT_MAX_BATCH_QUERIES,

@@ -104,14 +104,20 @@ export const EndpointHealth = z.object({
   weight: z.number(),
   breaker: z.enum(['closed', 'open', 'half-open']),
   ready: z.boolean(),
-  detail: z.string().optional(),
+  detail: z.string().optional().meta({ description: "Why the router is not ready (its own words, which may name files)." }),
 });
 
+/** Public: nothing about the pool's addresses or its errors. */
 export const HealthResponse = z
   .object({
     edge: z.literal('ok'),
     pool: z.enum(['ok', 'degraded', 'down']),
     indexVersion: z.string().optional().meta({ description: 'The index version this edge last saw the pool answer with.' }),
-    endpoints: z.array(EndpointHealth),
   });
 export type HealthResponse = z.infer<typeof HealthResponse>;
+
+/** For keys with the admin scope: the public health and every pool router with its state. */
+export const AdminHealthResponse = HealthResponse.extend({
+  endpoints: z.array(EndpointHealth),
+});
+export type AdminHealthResponse = z.infer<typeof AdminHealthResponse>;

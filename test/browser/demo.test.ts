@@ -35,6 +35,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   let query: string;
+  let csp: string;
   const problems: string[] = [];
 
   const api = async (body: Record<string, unknown>): Promise<{ hits: ApiHit[]; cached: boolean }> => {
@@ -72,7 +73,8 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     }
     expect(query, 'no SciFact test query has a highlightable BM25 hit in the fixture').toBeDefined();
     browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
-    page = await browser.newPage();
+    // A context of our own, so a second tab of the same profile can be opened in it.
+    page = await (await browser.newContext()).newPage();
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
@@ -80,13 +82,29 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
       const expected = /^Failed to load resource: the server responded with a status of (401 \(Unauthorized\)|429 \(Too Many Requests\))$/.test(msg.text()) && msg.location().url === `${edge.url}/v1/search`;
       if (!expected) problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
     });
-    await page.goto(`${edge.url}/`);
+    // The page's CSP (script and style allowed by hash) must let it run and report nothing.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const res = await page.goto(`${edge.url}/`);
+    csp = (await res!.headerValue('content-security-policy')) ?? '';
   }, 300_000);
 
   afterAll(async () => {
     await browser?.close();
     await edge?.stop();
     await pool?.close();
+  });
+
+  it('is served with a Content-Security-Policy that allows its own script and style by hash only', async () => {
+    expect(csp).toMatch(/^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]+=*'; style-src 'sha256-[A-Za-z0-9+/]+=*'; /);
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    // The inline script ran (its top-level declarations exist).
+    expect(await page.evaluate('typeof highlightSegments')).toBe('function');
   });
 
   it('serves the form with its defaults', async () => {
@@ -154,10 +172,20 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(status).toBe('unauthorized: unknown API key');
     expect(await page.getAttribute('#status', 'class')).toBe('error');
     expect(await page.locator('#results > li').count()).toBe(0);
-    expect(await page.evaluate(() => localStorage.getItem('edgesearch.apiKey'))).toBe('es_not_a_key');
+    // The key is kept for this tab only (sessionStorage): a reload keeps it, another tab of the
+    // same origin and browser profile does not see it, and nothing is in localStorage.
+    expect(await page.evaluate(() => sessionStorage.getItem('edgesearch.apiKey'))).toBe('es_not_a_key');
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+    await page.reload();
+    expect(await page.inputValue('#key')).toBe('es_not_a_key');
+    const otherTab = await page.context().newPage();
+    await otherTab.goto(`${edge.url}/`);
+    expect(await otherTab.inputValue('#key')).toBe('');
+    await otherTab.close();
 
-    expect(await search(query, 'bm25', '')).toMatch(/ · cache hit · /);
-    expect(await page.evaluate(() => localStorage.getItem('edgesearch.apiKey'))).toBeNull();
+    // (a hit or a miss: the reload may outlast the pool's version promise)
+    expect(await search(query, 'bm25', '')).toMatch(/^\d+ hits? · .* · cache (hit|miss) · /);
+    expect(await page.evaluate(() => sessionStorage.getItem('edgesearch.apiKey'))).toBeNull();
   });
 
   it('flags a partial answer and shows Retry-After (answers stubbed in the browser)', async () => {
@@ -183,7 +211,8 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     await page.unroute('**/v1/search');
   });
 
-  it('logged no page errors or unexpected console errors', () => {
+  it('logged no page errors, unexpected console errors or CSP violations', async () => {
     expect(problems).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   });
 });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchRequestInput } from '../../shared/api/index.ts';
 import { createEdgeClient, type EdgeClient } from '../../edge/client/index.ts';
 import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
-import { fixtureIndex } from '../index-fixture.ts';
+import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, adminSwap, startSoloNode, type SoloNode } from '../pool/harness.ts';
 import { startDelayProxy, startEdge, testKey, type EdgeServer } from './harness.ts';
@@ -33,7 +33,8 @@ async function swapAll(index: string): Promise<void> {
 
 beforeAll(async () => {
   v1 = await fixtureIndex({ limit: 200, shards: 2 });
-  v2 = await fixtureIndex({ limit: 260, shards: 2 });
+  // A newer version of v1 beside it (the pool swaps only to shards under its index root).
+  v2 = await newerFixture(v1, 'v2', { add: { from: 200, count: 60 } });
   queries = await scifactTestQueries(60);
   // Admission by expected delay is off: a shed query would be asked again, and this file counts queries.
   pool = await startSoloNode(v1, 2, { batching: { maxQueueDelayMs: 600_000 } });
@@ -113,11 +114,16 @@ describe('edge in front of the pool', () => {
     expect(after.hits.map((h: { docId: string }) => h.docId)).toEqual(direct.results[0].hits.map((h) => h.docId));
     expect((await search(q)).cached).toBe(true);
 
-    // And back: the same, immediately after the swap returns.
-    await swapAll(v1);
-    const back = await search(q);
-    expect(back.cached).toBe(false);
-    expect(back.indexVersion).toBe(m1.version);
-    expect(back.hits).toEqual(first.hits);
+    // And on (the pool swaps forward only): the same, immediately after the swap returns.
+    const removed = after.hits[0].docId;
+    const v3 = await newerFixture(v2, 'v3', { remove: [removed] });
+    await swapAll(v3);
+    const next = await search(q);
+    expect(next.cached).toBe(false);
+    expect(next.indexVersion).not.toBe(after.indexVersion);
+    const direct3 = await pool.client.search([{ id: 'x', mode: 'bm25', k: 10, text: queries[55].text }]);
+    expect(next.indexVersion).toBe(direct3.indexVersion);
+    expect(next.hits.map((h: { docId: string }) => h.docId)).toEqual(direct3.results[0].hits.map((h) => h.docId));
+    expect(next.hits.map((h: { docId: string }) => h.docId)).not.toContain(removed);
   });
 });

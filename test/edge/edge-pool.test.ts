@@ -191,8 +191,11 @@ describe('typed client', () => {
     const batch = await es.searchBatch({ queries: [{ query: queries[3].text, k: 2 }] });
     expect(batch.results).toHaveLength(1);
     const health = await es.health();
-    expect(health).toMatchObject({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
-    expect(health.endpoints[0]).toMatchObject({ url: pool.node.url, ready: true, breaker: 'closed' });
+    expect(health).toEqual({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
+    const adminHealth = await createEdgeClient(edge.url, { apiKey: admin.key }).adminHealth();
+    expect(adminHealth).toMatchObject({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
+    expect(adminHealth.endpoints[0]).toMatchObject({ url: pool.node.url, ready: true, breaker: 'closed' });
+    await expect(es.adminHealth()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 
   it('turns error bodies into EdgeApiError with the code, field and Retry-After', async () => {

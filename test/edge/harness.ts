@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../fixtures.ts';
 
 export interface EdgeServer {
   url: string;
-  /** Everything wrangler and the worker printed so far. */
+  /** Everything wrangler and the worker printed so far (the worker's console.warn and console.error). */
   output(): string;
   stop(): Promise<void>;
 }
@@ -24,8 +24,11 @@ function wranglerEnv(state: string): NodeJS.ProcessEnv {
   return { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') };
 }
 
-/** Starts `wrangler dev` with `vars` (overriding wrangler.toml's) and waits until it serves. */
-export async function startEdge(vars: Record<string, string> = {}): Promise<EdgeServer> {
+/**
+ * Starts `wrangler dev` with `vars` (overriding wrangler.toml's) and waits until it serves
+ * /openapi.json with `readyStatus` (200; a misconfigured edge answers 500).
+ */
+export async function startEdge(vars: Record<string, string> = {}, opts: { readyStatus?: number } = {}): Promise<EdgeServer> {
   const port = await freePort();
   const state = await mkdtemp(join(tmpdir(), 'es-wrangler-'));
   const args = [WRANGLER, 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--persist-to', state, '--log-level', 'warn'];
@@ -56,7 +59,8 @@ export async function startEdge(vars: Record<string, string> = {}): Promise<Edge
     if (dev.exitCode !== null) throw new Error(`wrangler dev exited with ${dev.exitCode}:\n${output}`);
     try {
       const res = await fetch(`${url}/openapi.json`);
-      if (res.status === 200) break;
+      await res.arrayBuffer();
+      if (res.status === (opts.readyStatus ?? 200)) break;
     } catch {
       // not listening yet
     }
@@ -122,6 +126,20 @@ export async function startEdgeBundle(vars: Record<string, string> = {}): Promis
       await rm(state, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the edge has printed something matching `pattern` (its log goes through wrangler's
+ * output, a little after the response), and returns that output.
+ */
+export async function waitForOutput(edge: EdgeServer, pattern: RegExp | string, timeoutMs = 5000): Promise<string> {
+  const until = Date.now() + timeoutMs;
+  const found = () => (typeof pattern === 'string' ? edge.output().includes(pattern) : pattern.test(edge.output()));
+  while (!found()) {
+    if (Date.now() > until) throw new Error(`the edge did not log ${pattern} within ${timeoutMs} ms; it printed:\n${edge.output().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return edge.output();
 }
 
 /** A loopback HTTP proxy to `target` that holds each request `delayMs` before forwarding it: a slow pool. */
