@@ -4,7 +4,7 @@
 // index root or crafted to leak files, a replayed swap, a shard file edited in place, and the
 // operator-only views.
 import net from 'node:net';
-import { cp, copyFile, mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, copyFile, mkdir, mkdtemp, open, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
 import { readIndexManifest, type IndexManifest } from '../../gpu-pool/shard/index.ts';
 import { adminSignatureHeaders, importSigningKey, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../fixtures.ts';
-import { fixtureIndex } from '../index-fixture.ts';
+import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { ADMIN_KEY, SIGNING_KEY, spawnPoolNodes, writeClusterConfig, type PoolProcess } from './harness.ts';
 
 const METRICS_TOKEN = 'metrics-token-for-the-security-test';
@@ -296,27 +296,59 @@ describe('admin swap', () => {
     await servesValidQueries('a');
     await servesValidQueries('b');
   });
+
+  it('refuses to swap back to an older version (one from before an `index delete`) or to an unrelated index', async () => {
+    // v2: v1 without the top hit of a query, written beside it (its lineage names v1).
+    const top = (await clients[0].search([{ id: 'q', mode: 'bm25', k: 1, text: queries[0].text }])).results[0].hits[0].docId;
+    const v2 = await newerFixture(index, 'v2', { remove: [top] });
+    const m2 = await readIndexManifest(v2);
+    for (const id of ['a', 'b']) {
+      for (const s of [0, 1]) {
+        const forward = await postSwap(id, await signedSwap(id, { shard: s, dir: join('v2', m2.shards[s].dir) }));
+        expect(forward.status, forward.text).toBe(200);
+      }
+    }
+    expect((await clients[1].search([{ id: 'q', mode: 'bm25', k: 10, text: queries[0].text }])).results[0].hits.map((h) => h.docId)).not.toContain(top);
+    // Back to v1 would bring the deleted document back.
+    const back = await postSwap('b', await signedSwap('b', { shard: 0, dir: join('v1', manifest.shards[0].dir) }));
+    expect(back.status).toBe(403);
+    expect(JSON.parse(back.text).error.message).toBe('swap refused: an older or unrelated version');
+    // An index built on its own (same model, same shard count) is not a version of this one.
+    const unrelated = join(root, 'other');
+    await cp(await fixtureIndex({ limit: 150, shards: 2 }), unrelated, { recursive: true });
+    const other = await postSwap('b', await signedSwap('b', { shard: 0, dir: join('other', manifest.shards[0].dir) }));
+    expect(other.status).toBe(403);
+    expect((await clients[1].search([{ id: 'q', mode: 'bm25', k: 10, text: queries[0].text }])).results[0].hits.map((h) => h.docId)).not.toContain(top);
+  }, 60_000);
 });
 
 describe('shard files on disk', () => {
   it('takes a shard whose passages.bin was edited in place out of service: readiness fails, answers say the shard is missing', async () => {
-    const file = join(index, manifest.shards[1].dir, 'passages.bin');
-    const handle = await open(file, 'r+');
-    try {
-      // Same size, different bytes: only the checksum can tell.
-      const original = Buffer.alloc(16);
-      await handle.read(original, 0, 16, 100);
-      await handle.write(Buffer.from(original.map((b) => (b === 0x41 ? 0x42 : 0x41))), 0, 16, 100);
-    } finally {
-      await handle.close();
+    // The nodes serve v2 by now, whose shard 1 may be v1's files linked or its own: edit each file once.
+    const files = [join(index, manifest.shards[1].dir, 'passages.bin'), join(root, 'v2', manifest.shards[1].dir, 'passages.bin')];
+    const inodes = new Set<number>();
+    for (const file of files) {
+      const { ino } = await stat(file);
+      if (inodes.has(ino)) continue;
+      inodes.add(ino);
+      const handle = await open(file, 'r+');
+      try {
+        // Same size, different bytes: only the checksum can tell.
+        const original = Buffer.alloc(16);
+        await handle.read(original, 0, 16, 100);
+        await handle.write(Buffer.from(original.map((b) => (b === 0x41 ? 0x42 : 0x41))), 0, 16, 100);
+      } finally {
+        await handle.close();
+      }
     }
+    // Both nodes hold shard 1: wait until each has noticed.
     const until = Date.now() + 15_000;
-    let res: Response;
+    let statuses: number[];
     do {
       await new Promise((r) => setTimeout(r, 250));
-      res = await fetch(`${node('a').url}/readyz`);
-    } while (res.status === 200 && Date.now() < until);
-    expect(res.status).toBe(503);
+      statuses = await Promise.all(pool.nodes.map(async (n) => (await fetch(`${n.url}/readyz`)).status));
+    } while (statuses.some((s) => s === 200) && Date.now() < until);
+    expect(statuses).toEqual([503, 503]);
     const detail = await (await fetch(`${node('a').url}/readyz`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).json();
     expect(detail.reason).toMatch(/shard 1/);
     // Still answering: shard 0's hits, flagged partial; never the edited passages.
