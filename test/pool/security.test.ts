@@ -44,7 +44,7 @@ beforeAll(async () => {
     // No admission by expected delay: these checks must not read a shed query as a failure.
     batching: { maxQueueDelayMs: 600_000 },
     // Small enough that a few forged uploads fill it; timeouts short enough for a test to wait out.
-    http: { bodyBudgetBytes: 8 * MB, headersTimeoutS: 2, requestTimeoutS: 4 },
+    http: { bodyBudgetBytes: 4 * MB, headersTimeoutS: 2, requestTimeoutS: 4 },
     nodes: [
       { id: 'a', url: `http://127.0.0.1:${ports[0]}`, shards: [0, 1] },
       { id: 'b', url: `http://127.0.0.1:${ports[1]}`, shards: [0, 1] },
@@ -164,15 +164,15 @@ describe('request bodies', () => {
     const forged = { [TIMESTAMP_HEADER]: String(Date.now()), [SIGNATURE_HEADER]: 'ab'.repeat(32) };
     let uploads: Upload[] = [];
     const growth = await rssGrowth('b', async () => {
-      uploads = Array.from({ length: 16 }, () => upload(port('b'), forged, 4_000_000, 4_000_000 - 1, 500));
-      // Two fit the 8 MiB budget and are read as they arrive; their last byte never comes, so the
+      uploads = Array.from({ length: 16 }, () => upload(port('b'), forged, 2_000_000, 2_000_000 - 1, 500));
+      // Two fit the 4 MiB budget and are read as they arrive; their last byte never comes, so the
       // request timeout (4 s) cuts them (408). The other 14 are refused as overload, unread.
       const statuses = await Promise.all(uploads.map((u) => u.status));
       await Promise.all(uploads.map((u) => u.closed));
       expect(statuses.filter((s) => s === 429).length, String(statuses)).toBe(14);
       expect(statuses.filter((s) => s !== 429).every((s) => s === 408 || s === undefined), String(statuses)).toBe(true);
     });
-    console.log(`forged uploads: node RSS grew by ${(growth / MB).toFixed(1)} MB (budget 8 MiB)`);
+    console.log(`forged uploads: node RSS grew by ${(growth / MB).toFixed(1)} MB (budget 4 MiB)`);
     expect(growth).toBeLessThan(16 * MB);
     await servesValidQueries('b');
   }, 30_000);
