@@ -164,7 +164,7 @@ try {
         if (s.cached) hits.push(s.latencyMs);
         else notHit++;
       }
-      if (notHit) log(`${notHit} repeats went to the pool (version lease renewals)`);
+      if (notHit) log(`${notHit} repeats went to the pool (their version promise had lapsed and could not be renewed in time)`);
       latency[`${served}, ${mode}`] = { added50: percentile(added, 50), hit50: percentile(hits, 50) };
       lines.push(`| ${served} | ${mode} | ${f2(percentile(d, 50))} | ${f2(percentile(d, 99))} | ${f2(percentile(e, 50))} | ${f2(percentile(e, 99))} | ${f2(percentile(added, 50))} | ${f2(percentile(added, 99))} | ${f2(percentile(misses, 50))} | ${f2(percentile(hits, 50))} | ${f2(percentile(hits, 99))} |`);
       log(`${served}, ${mode}: edge-added p50 ${f2(percentile(added, 50))} ms, cache hit p50 ${f2(percentile(hits, 50))} ms`);

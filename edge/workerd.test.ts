@@ -79,7 +79,7 @@ describe('edge worker in workerd (wrangler dev)', () => {
   it('serves an OpenAPI 3.1 document generated from the request schemas, with a relative server whatever the Host', async () => {
     const doc = await (await fetch(`${edge.url}/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/v1/search', '/v1/search/batch', '/v1/health', '/v1/admin/health']);
+    expect(Object.keys(doc.paths)).toEqual(['/', '/openapi.json', '/v1/search', '/v1/search/batch', '/v1/health', '/v1/admin/health', '/v1/admin/stats']);
     const req = doc.components.schemas.SearchRequest;
     expect(req.required).toEqual(['query']);
     expect(req.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 10 });

@@ -2,7 +2,7 @@
 // (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { ApiError, SearchRequest, type AdminHealthResponse, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
+import { ApiError, SearchRequest, type AdminHealthResponse, type AdminStatsResponse, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
 import { demoPage } from '../demo/index.ts';
 import { openApiDocument } from '../openapi/index.ts';
 import type { EdgeRuntime } from '../runtime/index.ts';
@@ -51,7 +51,9 @@ export function createApp() {
       maxAge: 600,
     }),
   );
-  app.use('/v1/*', limitBody);
+  // The API description is public and carries no credentials: any origin may read it (API
+  // explorers hosted elsewhere).
+  app.use('/openapi.json', cors({ origin: '*', allowMethods: ['GET', 'OPTIONS'], exposeHeaders: [REQUEST_ID_HEADER], maxAge: 600 }));
 
   const routes = app
     .get('/', async (c) => {
@@ -61,20 +63,24 @@ export function createApp() {
     })
     // The server is configuration (PUBLIC_ORIGIN), never the request's Host header: a document
     // cached or shown to others must not point them at a host an attacker named.
-    .get('/openapi.json', (c) => c.json(openApiDocument({ maxBatchQueries: c.var.runtime.config.maxBatchQueries, origin: c.var.runtime.config.publicOrigin })))
+    .get('/openapi.json', (c) => {
+      const { maxBatchQueries, publicOrigin, publicMode } = c.var.runtime.config;
+      return c.json(openApiDocument({ maxBatchQueries, publicMode, ...(publicOrigin ? { origin: publicOrigin } : {}) }));
+    })
     .get('/v1/health', async (c) => {
       const { body, status } = await health(c.var.runtime);
       const { endpoints: _, ...pub } = body;
       return c.json(pub satisfies HealthResponse, status);
     })
-    .post('/v1/search', requireScope('search'), jsonBody(SearchRequest), async (c) => {
+    // Only the POST routes read a body, so only they limit it (first: before any work).
+    .post('/v1/search', limitBody, requireScope('search'), jsonBody(SearchRequest), async (c) => {
       const startedAt = performance.now();
       const req = c.req.valid('json');
       await rateLimit(c, 1);
       const body: SearchResponse = await c.var.runtime.search.search(req, searchContext(c, startedAt));
       return c.json(body, 200);
     })
-    .post('/v1/search/batch', requireScope('search'), jsonBody((c) => (c as Context<EdgeBindings>).var.runtime.batchRequest), async (c) => {
+    .post('/v1/search/batch', limitBody, requireScope('search'), jsonBody((c) => (c as Context<EdgeBindings>).var.runtime.batchRequest), async (c) => {
       const startedAt = performance.now();
       const { queries } = c.req.valid('json');
       await rateLimit(c, queries.length);
@@ -89,7 +95,8 @@ export function createApp() {
     })
     .get('/v1/admin/stats', requireScope('admin'), (c) => {
       const { picker, batcher, coalescer, lease } = c.var.runtime;
-      return c.json({ endpoints: picker.states(), batches: batcher.stats, coalesced: coalescer.coalesced, indexVersion: lease.lastSeen ?? null }, 200);
+      const body: AdminStatsResponse = { endpoints: picker.states(), batches: { ...batcher.stats }, coalesced: coalescer.coalesced, indexVersion: lease.lastSeen ?? null };
+      return c.json(body, 200);
     });
   return routes;
 }

@@ -30,23 +30,31 @@ export async function rateLimit(c: Context<EdgeBindings>, cost: number): Promise
   await c.var.runtime.rateLimit?.take(c.var.principal, cost);
 }
 
-// One body-limit middleware per runtime (its limit is configuration), not one per request.
-const bodyLimits = new WeakMap<EdgeRuntime, MiddlewareHandler>();
+// Body-limit middlewares per runtime (the batch limit follows MAX_BATCH_QUERIES), not per request.
+const bodyLimits = new WeakMap<EdgeRuntime, { search: MiddlewareHandler; batch: MiddlewareHandler }>();
 
+function limiter(max: number, what: string): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: max,
+    onError: () => {
+      throw new ApiError('payload_too_large', `the request body is larger than ${max} bytes, the most ${what} with valid fields can take`);
+    },
+  });
+}
+
+/**
+ * 413 for a body larger than any valid request to its route can be: the limits are derived
+ * from the per-query limits (shared/api/limits.ts), so no valid request is ever refused for size.
+ */
 export const limitBody: MiddlewareHandler<EdgeBindings> = (c, next) => {
   const runtime = c.var.runtime;
-  let limit = bodyLimits.get(runtime);
-  if (!limit) {
-    const max = runtime.config.maxBodyBytes;
-    limit = bodyLimit({
-      maxSize: max,
-      onError: () => {
-        throw new ApiError('payload_too_large', `the request body is larger than ${max} bytes`);
-      },
-    });
-    bodyLimits.set(runtime, limit);
+  let limits = bodyLimits.get(runtime);
+  if (!limits) {
+    const { maxSearchBodyBytes, maxBatchBodyBytes, maxBatchQueries } = runtime.config;
+    limits = { search: limiter(maxSearchBodyBytes, 'a search'), batch: limiter(maxBatchBodyBytes, `a batch of ${maxBatchQueries} queries`) };
+    bodyLimits.set(runtime, limits);
   }
-  return limit(c, next);
+  return (c.req.path === '/v1/search/batch' ? limits.batch : limits.search)(c, next);
 };
 
 /** The caller's region for endpoint preference (Cloudflare's continent code, when known). */

@@ -87,6 +87,29 @@ describe('VersionLease refresh', () => {
     expect(lease.refreshIfDue(refresh)).toBeDefined();
   });
 
+  it('shares one renewal among everyone who asks while it runs, due or not', async () => {
+    let now = 0;
+    const lease = new VersionLease(() => now);
+    lease.renew('v1', 100);
+    now = 150; // lapsed: renewNow runs whether or not a refresh is due
+    let calls = 0;
+    let finish!: () => void;
+    const renewal = () => (calls++, new Promise<void>((r) => (finish = r)));
+    const a = lease.renewNow(renewal);
+    const b = lease.renewNow(renewal);
+    expect(b).toBe(a);
+    expect(lease.refreshIfDue(renewal)).toBeUndefined();
+    lease.renew('v1', 1150);
+    finish();
+    await a;
+    expect(calls).toBe(1);
+    expect(lease.current()).toBe('v1');
+    const next = lease.renewNow(async () => {});
+    expect(next).not.toBe(a); // settled: the next one is a new call
+    await next;
+    await expect(lease.renewNow(() => { throw new Error('thrown as it starts'); })).resolves.toBeUndefined();
+  });
+
   it('swallows a failed refresh and allows the next one', async () => {
     let now = 0;
     const lease = new VersionLease(() => now);

@@ -1,9 +1,11 @@
 // The index version this isolate may serve cached answers of: the pool's promise, carried by
-// every result frame (`versionLeaseMs`, counted from when the frame was sent), that it keeps
-// serving that version. A swap in the pool waits until its promises have ended, so while the
-// lease holds, the version is still served; once it ends the next request goes to the pool.
-// Under steady traffic a hit renews the promise in the background before it ends, so hits do
-// not all turn into pool calls at once when it does. The micro-batcher caps each promise at
+// every pool answer (a search's result frame or a lease frame's answer: `versionLeaseMs`,
+// counted from when the frame was sent), that it keeps serving that version. A swap in the pool
+// waits until its promises have ended, so while the lease holds, the version is still served.
+// Under steady traffic a hit renews the promise in the background (a lease frame, which the pool
+// answers outside its batcher and admission queue) once half of it is spent; once a promise has
+// lapsed all the same (the pool was unreachable), hits wait for one renewal that every request
+// of the isolate shares. The micro-batcher and the lease client cap each promise at
 // MAX_VERSION_LEASE_MS before it gets here: a pool that promises too long (misconfigured)
 // cannot keep a version it has left in the edge's service for long.
 export class VersionLease {
@@ -11,7 +13,8 @@ export class VersionLease {
   private until = -Infinity;
   private renewedAt = -Infinity;
   private last?: string;
-  private refreshing?: Promise<unknown>;
+  /** The renewal under way: one per isolate at a time, shared by whoever waits for it. */
+  private renewing?: Promise<void>;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -39,19 +42,32 @@ export class VersionLease {
   }
 
   /**
-   * Starts `refresh` (a pool call whose answer renews the lease) once at most half of the
-   * promise is left, one at a time; returns its promise (it never rejects), or undefined when
-   * no refresh is due.
+   * Starts `renewal` (a pool call whose answer renews the lease) once at most half of the
+   * promise is left, unless one is under way; returns its promise (it never rejects), or
+   * undefined when no renewal is due.
    */
-  refreshIfDue(refresh: () => Promise<unknown>): Promise<unknown> | undefined {
+  refreshIfDue(renewal: () => Promise<unknown>): Promise<void> | undefined {
     const now = this.now();
-    if (this.refreshing || !(now < this.until) || this.until - now > (this.until - this.renewedAt) / 2) return undefined;
-    const run: Promise<unknown> = refresh()
-      .catch(() => undefined)
+    if (this.renewing || !(now < this.until) || this.until - now > (this.until - this.renewedAt) / 2) return undefined;
+    return this.renewNow(renewal);
+  }
+
+  /**
+   * The renewal under way, or `renewal` started now: however many requests ask, the pool gets
+   * one call per isolate at a time. Never rejects; what the answer promised is in current().
+   */
+  renewNow(renewal: () => Promise<unknown>): Promise<void> {
+    if (this.renewing) return this.renewing;
+    // (A renewal that throws as it starts fails like one that rejects.)
+    const run: Promise<void> = new Promise<unknown>((resolve) => resolve(renewal()))
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
-        if (this.refreshing === run) this.refreshing = undefined;
+        if (this.renewing === run) this.renewing = undefined;
       });
-    this.refreshing = run;
+    this.renewing = run;
     return run;
   }
 }

@@ -2,7 +2,7 @@
 // response types come from the routes themselves (EdgeApp), so a change to the API is a type
 // error in the caller. Errors come back as EdgeApiError with the API's code and field.
 import { hc } from 'hono/client';
-import type { AdminHealthResponse, BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
+import type { AdminHealthResponse, AdminStatsResponse, BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
 import type { EdgeApp } from '../api/index.ts';
 
 export class EdgeApiError extends Error {
@@ -50,6 +50,8 @@ export function createEdgeClient(baseUrl: string, opts: EdgeClientOptions = {}) 
       if (res.status === 200 || res.status === 503) return (await res.json()) as AdminHealthResponse;
       return unwrap(res);
     },
+    /** This isolate's counters: circuit states, frames, coalesced requests (admin scope). */
+    adminStats: async (): Promise<AdminStatsResponse> => unwrap(await rpc.v1.admin.stats.$get()),
   };
 }
 export type EdgeClient = ReturnType<typeof createEdgeClient>;

@@ -4,9 +4,16 @@ import { parseEdgeConfig } from './edge-config.ts';
 describe('parseEdgeConfig', () => {
   it('has defaults for everything', () => {
     const c = parseEdgeConfig({});
-    expect(c).toMatchObject({ endpoints: [], apiKeys: [], publicMode: false, cacheTtlS: 300, batchWindowMs: 2, maxBodyBytes: 65536, requestDeadlineMs: 5000 });
+    expect(c).toMatchObject({ endpoints: [], apiKeys: [], publicMode: false, cacheTtlS: 300, batchWindowMs: 2, requestDeadlineMs: 5000 });
     expect(c).toMatchObject({ maxVersionLeaseMs: 5000, publicIpv6PrefixBits: 64, unknownClientRate: { perSecond: 1, burst: 5 } });
     expect(c.publicOrigin).toBeUndefined();
+  });
+
+  it('derives the body limits from the query limits, and refuses the old MAX_BODY_BYTES', () => {
+    // 32 queries of 1,024 characters, each 12 bytes at worst (an escaped surrogate pair), plus room for the other fields.
+    expect(parseEdgeConfig({})).toMatchObject({ maxBatchQueries: 32, maxSearchBodyBytes: 14_336, maxBatchBodyBytes: 32 * 13_312 + 1024 });
+    expect(parseEdgeConfig({ MAX_BATCH_QUERIES: '4' }).maxBatchBodyBytes).toBe(4 * 13_312 + 1024);
+    expect(() => parseEdgeConfig({ MAX_BODY_BYTES: '65536' })).toThrow(/^MAX_BODY_BYTES: is no longer a setting/);
   });
 
   it('reads endpoints as a comma list or as JSON with weights and regions', () => {

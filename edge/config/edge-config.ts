@@ -2,7 +2,7 @@
 // secrets) and validated once per isolate. A bad value fails every request (a generic 500; the
 // log names the variable), rather than running with a silently different setting.
 import { z } from 'zod';
-import { DEFAULT_MAX_BATCH_QUERIES } from '../../shared/api/index.ts';
+import { DEFAULT_MAX_BATCH_QUERIES, batchBodyLimit, searchBodyLimit } from '../../shared/api/index.ts';
 import type { RateLimiterNamespace } from '../rate-limit/index.ts';
 import { isLoopbackHost } from '../net/index.ts';
 
@@ -47,6 +47,7 @@ export interface EdgeEnv {
   BATCH_WINDOW_MS?: string;
   BATCH_MAX_QUERIES?: string;
   MAX_BATCH_QUERIES?: string;
+  /** Gone: body limits follow from the query limits. Set, it is a configuration error. */
   MAX_BODY_BYTES?: string;
   REQUEST_DEADLINE_MS?: string;
   RETRY_BASE_MS?: string;
@@ -81,7 +82,9 @@ export interface EdgeConfig {
   batchWindowMs: number;
   batchMaxQueries: number;
   maxBatchQueries: number;
-  maxBodyBytes: number;
+  /** Body limits, derived from the query limits and maxBatchQueries (shared/api/limits.ts). */
+  maxSearchBodyBytes: number;
+  maxBatchBodyBytes: number;
   requestDeadlineMs: number;
   retryBaseMs: number;
   breakerFailures: number;
@@ -188,6 +191,12 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     if (ids.has(k.id)) throw new ConfigError('API_KEYS', `duplicate key id "${k.id}"`);
     ids.add(k.id);
   }
+  // A fixed byte limit refused valid batches (32 long CJK queries); it is derived now, and a
+  // setting that would no longer be honoured is refused rather than ignored.
+  if (env.MAX_BODY_BYTES !== undefined && env.MAX_BODY_BYTES !== '') {
+    throw new ConfigError('MAX_BODY_BYTES', 'is no longer a setting: body limits follow from the query limits and MAX_BATCH_QUERIES; remove it');
+  }
+  const maxBatchQueries = number(env, 'MAX_BATCH_QUERIES', DEFAULT_MAX_BATCH_QUERIES, 1, 256);
   const origin = publicOrigin(env);
   const allowInsecurePoolHttp = flag(env, 'ALLOW_INSECURE_POOL_HTTP', false);
   return {
@@ -208,8 +217,9 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     memoryCacheEntries: number(env, 'MEMORY_CACHE_ENTRIES', 1000, 0, 100_000),
     batchWindowMs: number(env, 'BATCH_WINDOW_MS', 2, 0, 1000, false),
     batchMaxQueries: number(env, 'BATCH_MAX_QUERIES', 32, 1, 256),
-    maxBatchQueries: number(env, 'MAX_BATCH_QUERIES', DEFAULT_MAX_BATCH_QUERIES, 1, 256),
-    maxBodyBytes: number(env, 'MAX_BODY_BYTES', 64 * 1024, 256, 8 * 1024 * 1024),
+    maxBatchQueries,
+    maxSearchBodyBytes: searchBodyLimit(),
+    maxBatchBodyBytes: batchBodyLimit(maxBatchQueries),
     requestDeadlineMs: number(env, 'REQUEST_DEADLINE_MS', 5000, 10, 600_000),
     retryBaseMs: number(env, 'RETRY_BASE_MS', 20, 0, 10_000),
     breakerFailures: number(env, 'BREAKER_FAILURES', 3, 1, 1000),

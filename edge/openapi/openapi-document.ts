@@ -1,7 +1,34 @@
 // /openapi.json, generated from the same zod schemas the edge validates with (request bodies as
-// the client sends them, responses as the edge writes them).
+// the client sends them, responses as the edge writes them), so a constraint cannot be enforced
+// without being documented. Every route lists every status it can answer, with the error codes
+// of that status and the headers that come with it.
 import { z } from 'zod';
-import { API_ERRORS, AdminHealthResponse, BatchResponse, ErrorBody, HealthResponse, Hit, SearchRequest, SearchResponse, batchRequestSchema } from '../../shared/api/index.ts';
+import {
+  API_ERRORS,
+  AdminHealthResponse,
+  AdminStatsResponse,
+  BatchResponse,
+  ErrorBody,
+  HealthResponse,
+  Hit,
+  MAX_QUERY_CHARS,
+  SearchRequest,
+  SearchResponse,
+  Timings,
+  batchBodyLimit,
+  batchRequestSchema,
+  searchBodyLimit,
+  type ApiErrorCode,
+} from '../../shared/api/index.ts';
+
+export interface OpenApiOptions {
+  /** MAX_BATCH_QUERIES: the batch schema's maxItems and the batch body limit follow from it. */
+  maxBatchQueries: number;
+  /** The configured PUBLIC_ORIGIN; without it the server is relative (`/`), never the request's Host. */
+  origin?: string;
+  /** PUBLIC_MODE: searches may be sent without a key. */
+  publicMode: boolean;
+}
 
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const uri = (id: string) => `#/components/schemas/${id}`;
@@ -12,11 +39,13 @@ function schemas(maxBatchQueries: number): Record<string, unknown> {
   requests.add(batchRequestSchema(maxBatchQueries), { id: 'BatchRequest' });
   const responses = z.registry<{ id: string }>();
   responses.add(Hit, { id: 'Hit' });
+  responses.add(Timings, { id: 'Timings' });
   responses.add(SearchResponse, { id: 'SearchResponse' });
   responses.add(BatchResponse, { id: 'BatchResponse' });
   responses.add(ErrorBody, { id: 'Error' });
   responses.add(HealthResponse, { id: 'Health' });
   responses.add(AdminHealthResponse, { id: 'AdminHealth' });
+  responses.add(AdminStatsResponse, { id: 'AdminStats' });
   const strip = (defs: Record<string, Record<string, unknown>>) =>
     Object.fromEntries(Object.entries(defs).map(([id, { $schema: _, $id: __, ...schema }]) => [id, schema]));
   return {
@@ -25,22 +54,67 @@ function schemas(maxBatchQueries: number): Record<string, unknown> {
   };
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ref('Error') } } });
+const headers = {
+  RequestId: {
+    description: 'A UUID the edge generated for this request (never the caller’s); 5xx messages name it, and the edge log has the detail under it.',
+    required: true,
+    schema: { type: 'string', format: 'uuid' },
+  },
+  RetryAfter: { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'integer', minimum: 1 } },
+};
+const requestIdHeader = { 'X-Request-Id': { $ref: '#/components/headers/RequestId' } };
+const retryAfterHeader = { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } };
 
-function errors(...codes: (keyof typeof API_ERRORS)[]) {
-  const byStatus = new Map<number, string[]>();
+/** What each error code means, as the descriptions of the responses that carry it say. */
+const WHEN: Record<ApiErrorCode, string> = {
+  bad_request: '`bad_request`: a field is wrong; `field` is its dotted path (unknown fields included)',
+  invalid_json: '`invalid_json`: the body does not parse',
+  unauthorized: '`unauthorized`: no key (where one is needed), a malformed Authorization header, or an unknown key',
+  forbidden: '`forbidden`: the key lacks the route’s scope',
+  not_found: '`not_found`: no such route',
+  payload_too_large: '`payload_too_large`: the body is larger than any valid request to the route can be',
+  unsupported_media_type: '`unsupported_media_type`: the body is not sent as application/json',
+  rate_limited: '`rate_limited`: the caller’s bucket is empty (a batch costs one token per query)',
+  internal: '`internal`: a bug, or the edge’s configuration is invalid',
+  bad_gateway: '`bad_gateway`: the pool refused the edge’s frame, or its answer could not be authenticated',
+  pool_unavailable: '`pool_unavailable`: every pool router’s circuit is open (answered at once), or none answered, or all were overloaded',
+  deadline_exceeded: '`deadline_exceeded`: the pool did not answer within the deadline',
+};
+
+/** Statuses whose errors always carry Retry-After. */
+const RETRY_AFTER = new Set([429, 503]);
+
+/** The error responses of `codes`, one per status, each with the exact code enum of that status. */
+function errors(...codes: ApiErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, ApiErrorCode[]>();
   for (const code of codes) byStatus.set(API_ERRORS[code], [...(byStatus.get(API_ERRORS[code]) ?? []), code]);
-  return Object.fromEntries([...byStatus].map(([status, list]) => [String(status), errorResponse(list.join(', '))]));
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      {
+        description: list.map((c) => WHEN[c]).join('; '),
+        headers: { ...requestIdHeader, ...(RETRY_AFTER.has(status) ? retryAfterHeader : {}) },
+        content: {
+          'application/json': {
+            schema: { allOf: [ref('Error'), { type: 'object', properties: { error: { type: 'object', properties: { code: { enum: list } } } } }] },
+          },
+        },
+      },
+    ]),
+  );
 }
 
-const searchErrors = errors('bad_request', 'invalid_json', 'unauthorized', 'forbidden', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'bad_gateway', 'pool_unavailable', 'deadline_exceeded');
+const json = (schema: unknown, description: string, extraHeaders: Record<string, unknown> = {}) => ({
+  description,
+  headers: { ...requestIdHeader, ...extraHeaders },
+  content: { 'application/json': { schema } },
+});
 
 // Generating the schemas costs a millisecond or two; an isolate serves few distinct variants.
 const documents = new Map<string, ReturnType<typeof buildDocument>>();
 
-/** `origin`: the configured PUBLIC_ORIGIN; without it the server is relative (`/`), never the request's Host. */
-export function openApiDocument(opts: { maxBatchQueries: number; origin?: string }): ReturnType<typeof buildDocument> {
-  const key = `${opts.maxBatchQueries} ${opts.origin ?? ''}`;
+export function openApiDocument(opts: OpenApiOptions): ReturnType<typeof buildDocument> {
+  const key = `${opts.maxBatchQueries} ${opts.publicMode} ${opts.origin ?? ''}`;
   let doc = documents.get(key);
   if (!doc) {
     if (documents.size >= 16) documents.clear();
@@ -49,38 +123,87 @@ export function openApiDocument(opts: { maxBatchQueries: number; origin?: string
   return doc;
 }
 
-function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
+function buildDocument(opts: OpenApiOptions) {
+  const searchLimit = searchBodyLimit();
+  const batchLimit = batchBodyLimit(opts.maxBatchQueries);
+  // Keyless searches in public mode: a bearer key, or none at all.
+  const searchSecurity = opts.publicMode ? [{ apiKey: [] }, {}] : [{ apiKey: [] }];
+  const searchErrors = (limit: number) => ({
+    ...errors('bad_request', 'invalid_json', 'unauthorized', 'forbidden', 'payload_too_large', 'unsupported_media_type', 'rate_limited', 'internal'),
+    '413': { ...(errors('payload_too_large')['413'] as object), description: `${WHEN.payload_too_large}: more than ${limit} bytes` },
+  });
+  const adminErrors = errors('unauthorized', 'forbidden', 'internal');
   return {
     openapi: '3.1.0',
     info: {
       title: 'edgesearch',
       version: '1',
-      description:
-        'Neural and keyword search with evidence passages. Send `Authorization: Bearer <key>`; keys have scopes (search, admin). ' +
-        'Errors are `{error: {code, message, field?}}`; 429 and 503 carry Retry-After. Every response carries `X-Request-Id`; ' +
-        'a 5xx message is generic and names it (the detail is in the edge log under that id).',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      description: [
+        'Neural and keyword search with evidence passages.',
+        `Send \`Authorization: Bearer <key>\`; keys have scopes (search, admin).${opts.publicMode ? ' This edge runs in public mode: searches without a key are admitted, rate-limited per client address.' : ''}`,
+        'Errors are `{error: {code, message, field?}}`: `field` is the dotted path of the field at fault whenever one is (unknown fields included); 4xx messages say precisely what was wrong, 5xx messages are generic and name the request id. 429 and 503 errors carry Retry-After. Every response carries `X-Request-Id`. A path or method not listed here answers 404 `not_found`.',
+        `Query length is counted in Unicode characters (code points): at most ${MAX_QUERY_CHARS}, as sent and after normalization. Body limits follow from the query limits, so a request whose fields are all valid is never refused for its size: ${searchLimit} bytes for a search, ${batchLimit} for a batch of ${opts.maxBatchQueries} (each query's text at ${MAX_QUERY_CHARS} characters of at most 12 bytes each in JSON, plus room for the other fields).`,
+        '`cache: false` bypasses the cache and the coalescing of identical requests, so every such request reaches the pool.',
+        'The /v1 routes answer CORS requests from the configured origins; /openapi.json from any origin.',
+      ].join('\n\n'),
     },
     servers: [{ url: opts.origin ?? '/' }],
     components: {
       schemas: schemas(opts.maxBatchQueries),
+      headers,
       securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key issued with `edgesearch edge keygen`.' } },
+      // Not used by a listed route: what every other path or method answers.
+      responses: { NotFound: errors('not_found')['404'] },
     },
     security: [{ apiKey: [] }],
     paths: {
+      '/': {
+        get: {
+          operationId: 'demoPage',
+          summary: 'The demo page',
+          security: [],
+          responses: {
+            '200': { description: 'An HTML page that searches this edge.', headers: requestIdHeader, content: { 'text/html': { schema: { type: 'string' } } } },
+            ...errors('internal'),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'openApi',
+          summary: 'This document',
+          security: [],
+          responses: {
+            '200': json({ type: 'object' }, 'The OpenAPI 3.1 document of this edge (CORS: any origin).'),
+            ...errors('internal'),
+          },
+        },
+      },
       '/v1/search': {
         post: {
           operationId: 'search',
           summary: 'Search: top-k passages for one query',
+          security: searchSecurity,
           requestBody: { required: true, content: { 'application/json': { schema: ref('SearchRequest') } } },
-          responses: { '200': { description: 'The hits, best first.', content: { 'application/json': { schema: ref('SearchResponse') } } }, ...searchErrors },
+          responses: {
+            '200': json(ref('SearchResponse'), 'The hits, best first.'),
+            ...searchErrors(searchLimit),
+            ...errors('bad_gateway', 'pool_unavailable', 'deadline_exceeded'),
+          },
         },
       },
       '/v1/search/batch': {
         post: {
           operationId: 'searchBatch',
           summary: `Search several queries at once (at most ${opts.maxBatchQueries}); each costs one rate-limit token`,
+          description: 'Pool failures are reported per query in the results; the request itself still succeeds.',
+          security: searchSecurity,
           requestBody: { required: true, content: { 'application/json': { schema: ref('BatchRequest') } } },
-          responses: { '200': { description: 'One entry per query, in order.', content: { 'application/json': { schema: ref('BatchResponse') } } }, ...searchErrors },
+          responses: {
+            '200': json(ref('BatchResponse'), 'One entry per query, in order.'),
+            ...searchErrors(batchLimit),
+          },
         },
       },
       '/v1/health': {
@@ -89,8 +212,9 @@ function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
           summary: 'Edge and pool status, and the index version last served',
           security: [],
           responses: {
-            '200': { description: 'At least one pool endpoint is ready.', content: { 'application/json': { schema: ref('Health') } } },
-            '503': { description: 'No pool endpoint is ready.', content: { 'application/json': { schema: ref('Health') } } },
+            '200': json(ref('Health'), 'At least one pool router is ready.'),
+            '503': json(ref('Health'), 'No pool router is ready.'),
+            ...errors('internal'),
           },
         },
       },
@@ -99,9 +223,19 @@ function buildDocument(opts: { maxBatchQueries: number; origin?: string }) {
           operationId: 'adminHealth',
           summary: 'Health with every pool router: URL, weight, region, circuit state, readiness and why not ready (scope admin)',
           responses: {
-            '200': { description: 'At least one pool endpoint is ready.', content: { 'application/json': { schema: ref('AdminHealth') } } },
-            '503': { description: 'No pool endpoint is ready.', content: { 'application/json': { schema: ref('AdminHealth') } } },
-            ...errors('unauthorized', 'forbidden'),
+            '200': json(ref('AdminHealth'), 'At least one pool router is ready.'),
+            '503': json(ref('AdminHealth'), 'No pool router is ready.'),
+            ...adminErrors,
+          },
+        },
+      },
+      '/v1/admin/stats': {
+        get: {
+          operationId: 'adminStats',
+          summary: 'This isolate’s counters: circuit states, frames and queries sent, coalesced requests, last index version (scope admin)',
+          responses: {
+            '200': json(ref('AdminStats'), 'The counters.'),
+            ...adminErrors,
           },
         },
       },

@@ -28,4 +28,34 @@ describe('CircuitBreaker', () => {
     expect(b.tryAcquire()).toBe(true);
     expect(b.tryAcquire()).toBe(true);
   });
+
+  it('says how long until a request may go through', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failures: 1, cooldownMs: 100, now: () => now });
+    expect(b.waitMs()).toBe(0);
+    b.failure();
+    now = 40;
+    expect(b.waitMs()).toBe(60);
+    now = 100;
+    expect(b.waitMs()).toBe(0); // half-open, probe free
+    expect(b.tryAcquire()).toBe(true);
+    now = 150;
+    expect(b.waitMs()).toBe(50); // the probe is out
+  });
+
+  it('takes back a probe whose attempt never left, and lets a lost probe lapse after a cooldown', () => {
+    let now = 0;
+    const b = new CircuitBreaker({ failures: 1, cooldownMs: 100, now: () => now });
+    b.failure();
+    now = 100;
+    expect(b.tryAcquire()).toBe(true);
+    b.release(); // e.g. the deadline passed before the request was sent
+    expect(b.state).toBe('half-open');
+    expect(b.tryAcquire()).toBe(true);
+    // This probe never reports (workerd cancelled its request): the circuit must not stay shut.
+    now = 199;
+    expect(b.tryAcquire()).toBe(false);
+    now = 200;
+    expect(b.tryAcquire()).toBe(true);
+  });
 });

@@ -30,8 +30,27 @@ describe('EndpointPicker', () => {
     const [a, b, c] = picker.endpoints;
     a.breaker.failure(); // open
     for (let i = 0; i < 50; i++) expect(picker.pick(new Set([b]))!.url).toBe('http://c');
-    expect(picker.pick(new Set([b, c]))!.url).toBe('http://a'); // all others tried or open: panic routing
+    // The others tried, the last one open: none (the edge answers 503 rather than try a dead one).
+    expect(picker.pick(new Set([b, c]))).toBeUndefined();
     expect(picker.pick(new Set([a, b, c]))).toBeUndefined();
     expect(picker.states().map((s) => s.breaker)).toEqual(['open', 'closed', 'closed']);
+  });
+
+  it('picks none while every circuit is open, and says how long until one half-opens', () => {
+    let now = 0;
+    const picker = new EndpointPicker([{ url: 'http://a', weight: 1 }, { url: 'http://b', weight: 1 }], { failures: 1, cooldownMs: 1000, now: () => now }, seeded(5));
+    const [a, b] = picker.endpoints;
+    expect(picker.waitMs()).toBe(0);
+    a.breaker.failure();
+    now = 300;
+    b.breaker.failure();
+    expect(picker.pick(new Set())).toBeUndefined();
+    expect(picker.waitMs()).toBe(700); // a half-opens first
+    expect(picker.waitMs(new Set([a]))).toBe(1000);
+    expect(picker.waitMs(new Set([a, b]))).toBe(Infinity);
+    now = 1000;
+    expect(picker.pick(new Set())).toBe(a); // the probe
+    expect(picker.pick(new Set())).toBeUndefined(); // one probe at a time
+    expect(picker.waitMs()).toBe(300); // b half-opens at 1300
   });
 });

@@ -91,4 +91,11 @@ describe('MicroBatcher', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'fulfilled']);
     expect(pool.frames.map((f) => f.queries.map((q) => q.text))).toEqual([['bad', 'b'], ['c']]);
   });
+
+  it('passes on how many attempts delivering the frame took (1 when the sender does not say)', async () => {
+    const pool = recordingPool(0);
+    expect((await new MicroBatcher({ windowMs: 0, maxQueries: 32, send: pool.send }).submit(query('a'), Date.now() + 1000)).attempts).toBe(1);
+    const retried = new MicroBatcher({ windowMs: 0, maxQueries: 32, send: async (f) => ({ ...(await pool.send(f)), attempts: 3 }) });
+    expect((await retried.submit(query('b'), Date.now() + 1000)).attempts).toBe(3);
+  });
 });

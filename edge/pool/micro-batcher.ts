@@ -14,6 +14,8 @@ export interface BatchedResult {
   batchSize: number;
   /** Until when (Date.now() ms) the pool promised to keep serving `indexVersion`. */
   versionUntil: number;
+  /** Requests to pool routers it took to deliver the frame (1 unless attempts failed). */
+  attempts: number;
 }
 
 export interface BatcherOptions {
@@ -25,8 +27,8 @@ export interface BatcherOptions {
    * (a misconfigured pool) would keep a left version in service that long. Default: no cap.
    */
   maxVersionLeaseMs?: number;
-  /** Delivers the frame; `sentAt` is Date.now() when the answered attempt left. */
-  send(frame: SearchFrame, region?: string): Promise<{ frame: ResultFrame; sentAt: number }>;
+  /** Delivers the frame; `sentAt` is Date.now() when the answered attempt left, `attempts` how many it took (default 1). */
+  send(frame: SearchFrame, region?: string): Promise<{ frame: ResultFrame; sentAt: number; attempts?: number }>;
   newId?: () => string;
 }
 
@@ -85,12 +87,12 @@ export class MicroBatcher {
     this.stats.largest = Math.max(this.stats.largest, batch.items.length);
     this.opts
       .send(frame, batch.region)
-      .then(({ frame: reply, sentAt }) => {
+      .then(({ frame: reply, sentAt, attempts = 1 }) => {
         const byId = new Map(reply.results.map((r) => [r.id, r]));
         const versionUntil = sentAt + Math.min(reply.versionLeaseMs ?? 0, this.opts.maxVersionLeaseMs ?? Infinity);
         batch.items.forEach((p, i) => {
           const result = byId.get(ids[i]);
-          if (result) p.resolve({ result, indexVersion: reply.indexVersion, batchSize: batch.items.length, versionUntil });
+          if (result) p.resolve({ result, indexVersion: reply.indexVersion, batchSize: batch.items.length, versionUntil, attempts });
           else p.reject(new Error(`the pool's answer to batch ${frame.batchId} has no result for query ${ids[i]}`));
         });
       })

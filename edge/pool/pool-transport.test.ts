@@ -11,7 +11,7 @@ import { RateLimitedLog } from '../log/index.ts';
 import { EndpointPicker } from './endpoint-picker.ts';
 import { PoolTransport } from './pool-transport.ts';
 
-type Behaviour = 'ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch';
+type Behaviour = 'ok' | 'slow-ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch';
 const servers: http.Server[] = [];
 
 async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Promise<string> {
@@ -38,6 +38,9 @@ async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Pr
       if (!verdict.ok) return send(401, { v: 1, type: 'error', code: 'unauthorized', message: verdict.reason });
       switch (behave()) {
         case 'ok':
+          return send(200, result());
+        case 'slow-ok':
+          await new Promise((r) => setTimeout(r, 150));
           return send(200, result());
         case 'overloaded':
           return send(429, { v: 1, type: 'error', code: 'overloaded', message: 'busy', retryAfterMs: 5 });
@@ -76,11 +79,25 @@ afterEach(async () => {
 
 const frame = (deadlineMs = 2000): SearchFrame => ({ v: 1, type: 'search', batchId: 'b1', deadline: Date.now() + deadlineMs, queries: [{ id: 'q0', mode: 'bm25', k: 3, text: 'x' }] });
 
-async function transport(urls: string[], failures = 3) {
-  const picker = new EndpointPicker(urls.map((url) => ({ url, weight: 1 })), { failures, cooldownMs: 60_000 });
+async function transport(urls: string[], failures = 3, cooldownMs = 60_000) {
+  const picker = new EndpointPicker(urls.map((url) => ({ url, weight: 1 })), { failures, cooldownMs });
   const logged: string[] = [];
   const log = new RateLimitedLog({ sink: { warn: (m) => logged.push(`warn ${m}`), error: (m) => logged.push(`error ${m}`) } });
-  return { picker, logged, transport: new PoolTransport(picker, { key: await importSigningKey('secret'), retryBaseMs: 1, log }) };
+  const fetched = { count: 0 };
+  const counting: typeof fetch = (input, init) => (fetched.count++, fetch(input, init));
+  return { picker, logged, fetched, transport: new PoolTransport(picker, { key: await importSigningKey('secret'), retryBaseMs: 1, log, fetch: counting }) };
+}
+
+/** Two loopback ports nothing listens on: a pool that is down. */
+async function closedPorts(n: number): Promise<string[]> {
+  const urls: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const s = http.createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    urls.push(`http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    await new Promise((r) => s.close(r));
+  }
+  return urls;
 }
 
 describe('PoolTransport', () => {
@@ -182,10 +199,57 @@ describe('PoolTransport', () => {
     expect(Date.now() - t0).toBeLessThan(1000); // not the whole deadline
   });
 
-  it('answers 503 when no endpoint is reachable', async () => {
-    const { transport: t } = await transport(['http://127.0.0.1:9']);
-    const err = await t.send(frame(300)).catch((e) => e);
-    expect(err.code === 'pool_unavailable' || err.code === 'deadline_exceeded').toBe(true);
+  it('answers 503 when no endpoint is reachable, once the circuits are open, not at the deadline', async () => {
+    const { transport: t, fetched } = await transport(['http://127.0.0.1:9']);
+    const t0 = Date.now();
+    const err = await t.send(frame(5000)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'pool_unavailable', status: 503, retryAfterS: 60 });
     expect(err.message).toMatch(/127\.0\.0\.1:9/);
+    expect(fetched.count).toBe(3); // then its circuit opened
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
+  it('answers 503 at once while every circuit is open, with Retry-After until the first half-opens', async () => {
+    const { transport: t, picker, fetched } = await transport(await closedPorts(2), 2, 4000);
+    const first = await t.send(frame(5000)).catch((e) => e);
+    expect(first).toMatchObject({ code: 'pool_unavailable', retryAfterS: 4 });
+    expect(picker.states().map((s) => s.breaker)).toEqual(['open', 'open']);
+    const asked = fetched.count;
+    for (let i = 0; i < 20; i++) {
+      const t0 = performance.now();
+      const err = await t.send(frame(5000)).catch((e) => e);
+      expect(performance.now() - t0).toBeLessThan(20);
+      expect(err).toMatchObject({ code: 'pool_unavailable', status: 503 });
+      expect(err.retryAfterS).toBeGreaterThanOrEqual(3);
+      expect(err.retryAfterS).toBeLessThanOrEqual(4);
+      expect(err.message).toMatch(/every pool endpoint's circuit is open/);
+    }
+    expect(fetched.count).toBe(asked); // not one request to the dead routers
+  });
+
+  it('retries only while the backoff and a typical answer still fit before the deadline', async () => {
+    let behaviour: Behaviour = 'slow-ok';
+    let calls = 0;
+    const { transport: t } = await transport([await fakeRouter(() => (calls++, behaviour))], 1000);
+    expect((await t.send(frame())).attempts).toBe(1); // answers take ~150 ms
+    behaviour = 'internal';
+    calls = 0;
+    // 100 ms left after a fast failure: a retry could not get a typical answer in time.
+    const err = await t.send(frame(100)).catch((e) => e);
+    expect(err).toMatchObject({ code: 'pool_unavailable' });
+    expect(calls).toBe(1);
+    // With time for it, the same failure is retried.
+    calls = 0;
+    behaviour = 'internal';
+    await t.send(frame(1000)).catch((e) => e);
+    expect(calls).toBeGreaterThan(1);
+  });
+
+  it('counts every attempt behind a delivered frame', async () => {
+    let calls = 0;
+    const flaky = await fakeRouter(() => (++calls <= 2 ? 'drop' : 'ok'));
+    const { transport: t } = await transport([flaky], 1000);
+    const got = await t.send(frame());
+    expect(got.attempts).toBe(3);
   });
 });

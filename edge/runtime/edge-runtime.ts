@@ -1,12 +1,13 @@
 // Everything an isolate keeps between requests: the parsed configuration, endpoint breakers,
-// the micro-batcher, the version lease and the coalescing table. Built on the first request
+// the micro-batcher, the version lease (and the lease client that renews it) and the
+// coalescing table. Built on the first request
 // and rebuilt only if the environment changes (a new deployment gets a new isolate anyway).
 import { batchRequestSchema } from '../../shared/api/index.ts';
 import { importSigningKey } from '../../shared/protocol/index.ts';
 import { Authenticator } from '../auth/index.ts';
 import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
 import { parseEdgeConfig, type EdgeConfig, type EdgeEnv } from '../config/index.ts';
-import { EndpointPicker, MicroBatcher, PoolTransport, ReadinessProbe } from '../pool/index.ts';
+import { EndpointPicker, LeaseClient, MicroBatcher, PoolTransport, ReadinessProbe } from '../pool/index.ts';
 import { RateLimitClient } from '../rate-limit/index.ts';
 import { SearchService, type PoolAnswer } from '../search/index.ts';
 
@@ -17,6 +18,8 @@ export interface EdgeRuntime {
   readiness: ReadinessProbe;
   batcher: MicroBatcher;
   lease: VersionLease;
+  /** Renews `lease` with lease frames; absent without a signing key or with MAX_VERSION_LEASE_MS 0. */
+  leases?: LeaseClient;
   coalescer: Coalescer<PoolAnswer>;
   search: SearchService;
   /** The batch request schema for this configuration's MAX_BATCH_QUERIES (built once). */
@@ -60,6 +63,9 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     },
   });
   const lease = new VersionLease();
+  // No promise is believed with MAX_VERSION_LEASE_MS 0: renewing one would be a wasted call.
+  const leases =
+    transport && config.maxVersionLeaseMs > 0 ? new LeaseClient({ maxVersionLeaseMs: config.maxVersionLeaseMs, send: (frame, region) => transport.send(frame, region) }) : undefined;
   const coalescer = new Coalescer<PoolAnswer>();
   const cache = new ResultCache(defaultCache(), { ttlS: config.cacheTtlS, memoryEntries: config.memoryCacheEntries });
   return {
@@ -76,9 +82,10 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     readiness: new ReadinessProbe(picker, { ttlMs: 1000, timeoutMs: 1000 }),
     batcher,
     lease,
+    ...(leases ? { leases } : {}),
     coalescer,
     batchRequest: batchRequestSchema(config.maxBatchQueries),
-    search: new SearchService({ batcher, cache, lease, coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
+    search: new SearchService({ batcher, cache, lease, ...(leases ? { leases } : {}), coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
     ...(env.RATE_LIMITER ? { rateLimit: new RateLimitClient(env.RATE_LIMITER) } : {}),
   };
 }

@@ -1,10 +1,11 @@
-// One search through the edge: cache lookup on the current index version, else one pool call
+// One search through the edge: cache lookup on the index version the pool has promised (a
+// lapsed promise renewed first, by one lease call the isolate shares), else one pool call
 // shared by identical concurrent misses and packed with other queries by the micro-batcher;
 // fresh complete answers go into the cache.
 import { ApiError, type Hit, type SearchRequest, type SearchResponse } from '../../shared/api/index.ts';
 import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
 import { requestKey, type CachedAnswer, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
-import { fullJitterBackoffMs, type BatchedResult, type MicroBatcher } from '../pool/index.ts';
+import { fullJitterBackoffMs, type BatchedResult, type LeaseAnswer, type MicroBatcher } from '../pool/index.ts';
 
 /** Past the deadline the pool itself was given, so the pool's own deadline error wins. */
 const DEADLINE_GRACE_MS = 250;
@@ -14,6 +15,11 @@ export interface SearchServiceOptions {
   cache: ResultCache;
   lease: VersionLease;
   coalescer: Coalescer<PoolAnswer>;
+  /**
+   * Renews the version promise with a lease frame (LeaseClient). Absent (MAX_VERSION_LEASE_MS
+   * 0: no promise is believed), cached answers are served only under a search answer's promise.
+   */
+  leases?: { ask(deadline: number, region?: string): Promise<LeaseAnswer> };
   deadlineMs: number;
   retryBaseMs: number;
 }
@@ -29,7 +35,8 @@ export interface SearchContext {
 /** A pool answer for one query. */
 export interface PoolAnswer extends CachedAnswer {
   partial?: { missingShards: number[] };
-  poolMs: number;
+  /** Requests to pool routers behind this answer, over every frame and retry. */
+  poolAttempts: number;
 }
 
 export class SearchService {
@@ -37,23 +44,72 @@ export class SearchService {
 
   async search(req: SearchRequest, ctx: SearchContext): Promise<SearchResponse> {
     const key = await requestKey(req);
-    const version = this.opts.lease.current();
-    if (req.cache && version !== undefined) {
-      const hit = await this.opts.cache.get(key, version);
-      if (hit) {
-        // This very query renews the pool's version promise before it ends.
-        const refresh = this.opts.lease.refreshIfDue(() => this.fromPool(key, req, ctx));
-        if (refresh) ctx.waitUntil(refresh);
-        return this.response(req, hit, ctx);
-      }
-    }
+    const hit = req.cache ? await this.cached(key, ctx) : undefined;
+    if (hit) return this.response(req, hit, ctx);
+    // Pool time is this request's own wait, over every attempt and retry (a coalesced request
+    // waited only part of the shared call).
+    const askedAt = performance.now();
     const answer = await this.ownTimer(this.fromPool(key, req, ctx));
-    return this.response(req, answer, ctx, answer.poolMs);
+    return this.response(req, answer, ctx, { poolMs: performance.now() - askedAt, poolAttempts: answer.poolAttempts });
   }
 
   /**
-   * The pool's answer, shared by identical concurrent requests, and cached when complete unless
-   * the request bypasses the cache (`cache: false`: a load test does not fill it).
+   * A cached answer this request may be given: one of the version the pool's promise holds for
+   * now (a hit renews the promise in the background once half is spent), or, once the promise
+   * has lapsed, one of the last version the pool named, if a renewal (one per isolate, however
+   * many hits wait for it) has the pool promise that very version again. A version changed, or
+   * a renewal failed or too slow: no answer, and the request asks the pool as a miss would.
+   */
+  private async cached(key: string, ctx: SearchContext): Promise<CachedAnswer | undefined> {
+    const { lease, cache, leases } = this.opts;
+    const promised = lease.current();
+    if (promised !== undefined) {
+      const hit = await cache.get(key, promised);
+      if (hit && leases) {
+        const refresh = lease.refreshIfDue(() => this.renewLease(ctx));
+        if (refresh) ctx.waitUntil(refresh);
+      }
+      return hit;
+    }
+    const last = lease.lastSeen;
+    if (last === undefined || !leases) return undefined;
+    const held = await cache.get(key, last);
+    if (!held) return undefined;
+    const renewal = lease.renewNow(() => this.renewLease(ctx));
+    ctx.waitUntil(renewal);
+    await this.waitAtMost(renewal, this.renewalMs);
+    return lease.current() === last ? held : undefined;
+  }
+
+  /**
+   * How long a renewal may take: a quarter of the deadline, so a request that waited for one in
+   * vain still has most of its time for the pool.
+   */
+  private get renewalMs(): number {
+    return this.opts.deadlineMs / 4;
+  }
+
+  /** Asks the pool for its version promise alone (a lease frame: no queue, no batch). */
+  private async renewLease(ctx: SearchContext): Promise<void> {
+    const answer = await this.opts.leases!.ask(Date.now() + this.renewalMs, ctx.region);
+    this.opts.lease.renew(answer.indexVersion, answer.versionUntil);
+  }
+
+  /**
+   * Waits for `promise` (which never rejects) at most `ms`, under a timer of this request's
+   * own: the renewal may belong to another request, and workerd cancels a request that waits
+   * only on another's I/O.
+   */
+  private waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const elapsed = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    return Promise.race([promise, elapsed]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * The pool's answer, shared by identical concurrent requests, and cached when complete. A
+   * request with `cache: false` neither shares nor is cached: a load test that sends one body
+   * over and over measures the pool, not the coalescing table.
    */
   private fromPool(key: string, req: SearchRequest, ctx: SearchContext): Promise<PoolAnswer> {
     // The leader's answer goes into the cache; the coalescing entry stays until the write is
@@ -64,6 +120,7 @@ export class SearchService {
       ctx.waitUntil(write);
       return write;
     };
+    if (!req.cache) return this.ask(req, ctx);
     return this.opts.coalescer.run(key, () => this.ask(req, ctx), store).promise;
   }
 
@@ -80,9 +137,9 @@ export class SearchService {
     return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
   }
 
-  /** `poolMs`: the pool's time for a fresh answer; a cached one has none. */
-  private response(req: SearchRequest, answer: CachedAnswer & Pick<PoolAnswer, 'partial'>, ctx: SearchContext, poolMs?: number): SearchResponse {
-    const cached = poolMs === undefined;
+  /** `pool`: the pool's time and attempts for a fresh answer; a cached one has none. */
+  private response(req: SearchRequest, answer: CachedAnswer & Pick<PoolAnswer, 'partial'>, ctx: SearchContext, pool?: { poolMs: number; poolAttempts: number }): SearchResponse {
+    const cached = pool === undefined;
     return {
       query: req.query,
       mode: req.mode,
@@ -91,22 +148,22 @@ export class SearchService {
       cached,
       ...(answer.partial ? { partial: answer.partial } : {}),
       hits: answer.hits,
-      timings: { edgeMs: round(performance.now() - ctx.startedAt), ...(cached ? {} : { poolMs: round(poolMs) }) },
+      timings: { edgeMs: round(performance.now() - ctx.startedAt), ...(cached ? {} : { poolMs: round(pool.poolMs), poolAttempts: pool.poolAttempts }) },
     };
   }
 
   /** Asks the pool; a query the pool shed alone (overload) is asked again while time is left. */
   private async ask(req: SearchRequest, ctx: SearchContext): Promise<PoolAnswer> {
     const deadline = Date.now() + this.opts.deadlineMs;
+    let attempts = 0;
     for (let attempt = 0; ; attempt++) {
-      const t0 = performance.now();
       const got: BatchedResult = await this.opts.batcher.submit({ mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}) }, deadline, ctx.region);
-      const poolMs = performance.now() - t0;
+      attempts += got.attempts;
       const { result } = got;
       // A partial answer names the versions of the shards that answered, not those the
       // missing ones serve: it proves nothing about what the pool serves now.
       if (!result.partial && !result.error) this.opts.lease.renew(got.indexVersion, got.versionUntil);
-      if (!result.error) return toAnswer(result, got.indexVersion, poolMs);
+      if (!result.error) return toAnswer(result, got.indexVersion, attempts);
       const backoff = fullJitterBackoffMs(attempt, this.opts.retryBaseMs);
       if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error);
       await new Promise((r) => setTimeout(r, backoff));
@@ -114,12 +171,12 @@ export class SearchService {
   }
 }
 
-function toAnswer(result: WireResult, indexVersion: string, poolMs: number): PoolAnswer {
+function toAnswer(result: WireResult, indexVersion: string, poolAttempts: number): PoolAnswer {
   return {
     indexVersion,
     hits: result.hits.map((h, i) => ({ rank: i + 1, docId: h.docId, score: h.score, title: h.title, text: h.text, shard: h.shard, ...(h.branches ? { branches: h.branches } : {}) })),
     ...(result.partial ? { partial: result.partial } : {}),
-    poolMs,
+    poolAttempts,
   };
 }
 

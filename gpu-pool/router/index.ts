@@ -2,4 +2,4 @@
 export { EvidenceVersionError } from './errors.ts';
 export { ReplicaDeadlineError, ReplicaSet, type ReplicaOptions } from './replica-set.ts';
 export { Router, type RouterOptions } from './router.ts';
-export { HttpShardClient, LocalShardClient, RemoteError, SHARD_TRAFFIC_HEADER, type ShardClient } from './shard-client.ts';
+export { HttpShardClient, LocalShardClient, RemoteError, type ShardClient } from './shard-client.ts';

@@ -1,10 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DEFAULT_LIMITS, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../shared/protocol/index.ts';
+import { DEFAULT_LIMITS, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../shared/protocol/index.ts';
 import type { Encoder } from '../encoders/index.ts';
 import { branchDepth, fusedScores, mergeTopKInOrder, topKInOrder, type Hit, type MethodQuery } from '../methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
+import { askShardLeases } from './shard-leases.ts';
 
 export interface RouterOptions {
   encoder: Encoder;
@@ -138,6 +139,18 @@ export class Router {
     // What is left of the promise now; the edge counts it from when it sent the frame, earlier.
     const versionLeaseMs = Number.isFinite(versionUntil) ? Math.max(0, Math.floor(versionUntil - end)) : 0;
     return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs, results, timings };
+  }
+
+  /**
+   * Answers a lease frame: the index version served now, named as a search answer would name
+   * it, and the least promise of the shards, asked of one replica each. It never enters the
+   * batcher or admission, so an edge can renew its promise however loaded the pool is.
+   */
+  async lease(frame: LeaseFrame): Promise<LeaseResultFrame> {
+    const { versions, until } = await askShardLeases(this.opts.shards, frame.deadline, frame.batchId);
+    // What is left of the promise now, as in handle().
+    const versionLeaseMs = Math.max(0, Math.floor(until - performance.now()));
+    return { v: 1, type: 'lease-result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs };
   }
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */

@@ -1,13 +1,8 @@
 import http from 'node:http';
-import type { EvidenceFrame, EvidenceResultFrame, Frame, ShardResultFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
+import type { EvidenceFrame, EvidenceResultFrame, Frame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
+import { frameClassHeader } from '../../shared/protocol/index.ts';
 import { postFrame, type TransportError } from '../pool-client/index.ts';
 import type { ShardHost } from '../shard-host/index.ts';
-
-/**
- * Marks node-to-node shard traffic. A saturated router sheds new `search` frames before reading
- * them; shard frames carry work already admitted elsewhere and must not be shed that way.
- */
-export const SHARD_TRAFFIC_HEADER = 'x-edgesearch-frame';
 
 /** One replica of some shards, reachable in-process or over HTTP. */
 export interface ShardClient {
@@ -15,6 +10,8 @@ export interface ShardClient {
   readonly node: string;
   search(frame: ShardSearchFrame, signal: AbortSignal): Promise<ShardResultFrame>;
   evidence(frame: EvidenceFrame, signal: AbortSignal): Promise<EvidenceResultFrame>;
+  /** The version the replica serves now and its promise (no search). */
+  lease(frame: ShardLeaseFrame, signal: AbortSignal): Promise<ShardLeaseResultFrame>;
 }
 
 /** A shard held by this very process: no serialization, no socket. */
@@ -30,6 +27,10 @@ export class LocalShardClient implements ShardClient {
 
   evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {
     return this.host.evidence(frame);
+  }
+
+  async lease(frame: ShardLeaseFrame): Promise<ShardLeaseResultFrame> {
+    return this.host.lease(frame);
   }
 }
 
@@ -67,10 +68,15 @@ export class HttpShardClient implements ShardClient {
     return this.post(frame, signal, 'evidence-result') as Promise<EvidenceResultFrame>;
   }
 
+  lease(frame: ShardLeaseFrame, signal: AbortSignal): Promise<ShardLeaseResultFrame> {
+    return this.post(frame, signal, 'shard-lease-result') as Promise<ShardLeaseResultFrame>;
+  }
+
   private async post(frame: Frame, signal: AbortSignal, expect: Frame['type']): Promise<Frame> {
     let reply;
     try {
-      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal, headers: { [SHARD_TRAFFIC_HEADER]: 'shard' } });
+      // Node-to-node frames carry work admitted elsewhere: their class header keeps them from being shed.
+      reply = await postFrame(this.endpoint, frame, { key: this.key, agent: this.agent, signal, headers: frameClassHeader(frame.type) });
     } catch (err) {
       const e = err as TransportError;
       throw new RemoteError(this.node, e.code ?? 'unreachable', e.message, e.status);

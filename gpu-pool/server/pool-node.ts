@@ -2,16 +2,20 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { ErrorCode, ErrorFrame, Frame, SignedRequest } from '../../shared/protocol/index.ts';
+import type { ErrorCode, ErrorFrame, Frame, FrameClass, SignedRequest } from '../../shared/protocol/index.ts';
 import {
   ANSWER_SIGNATURE_HEADER,
   DEFAULT_LIMITS,
+  FRAME_CLASSES,
+  FRAME_CLASS_HEADER,
+  SHEDDABLE_CLASSES,
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
   checkSignatureHeaders,
   decodeFrame,
   encodeFrame,
   errorFrame,
+  frameClassOf,
   importSigningKey,
   signAnswer,
   verifySignature,
@@ -21,7 +25,7 @@ import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
-import { HttpShardClient, LocalShardClient, ReplicaSet, Router, SHARD_TRAFFIC_HEADER, type ShardClient } from '../router/index.ts';
+import { HttpShardClient, LocalShardClient, ReplicaSet, Router, type ShardClient } from '../router/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
 import { AdminSwap, SWAP_PATH } from './admin-swap.ts';
@@ -279,9 +283,17 @@ export class PoolNode {
     if (!early.ok) return this.unauthorized(req, res, early.reason);
     // From here on answers are signed, bound to the request's timestamp and signature.
     const bound = signed as SignedRequest;
-    // Shedding must cost less than serving: a saturated router refuses before reading,
-    // verifying or decoding anything (the answer reveals only that it is busy).
-    if (this.router?.saturated && req.headers[SHARD_TRAFFIC_HEADER] !== 'shard') {
+    // The class the request claims (searches without the header): what may be shed unread.
+    const claimed = frameClassOf(header(req, FRAME_CLASS_HEADER));
+    if (claimed === undefined) {
+      req.resume();
+      res.setHeader('connection', 'close');
+      return this.fail(res, 'batch', bound, { v: 1, type: 'error', code: 'bad-frame', message: `unknown ${FRAME_CLASS_HEADER} header (one of ${Object.keys(FRAME_CLASSES).join(', ')}, or none for a search)` });
+    }
+    // Shedding must cost less than serving: a saturated router refuses a search before reading,
+    // verifying or decoding anything (the answer reveals only that it is busy). Leases and
+    // shard traffic are never shed: they are cheap, or carry work admitted elsewhere.
+    if (this.router?.saturated && SHEDDABLE_CLASSES.has(claimed)) {
       req.resume();
       this.metrics.shed.inc();
       const retryAfterMs = Math.ceil(this.router.expectedWaitMs);
@@ -297,18 +309,19 @@ export class PoolNode {
       return this.fail(res, 'batch', bound, { v: 1, type: 'error', code: 'overloaded', message: 'too many request bodies in flight; retry later', retryAfterMs: 100 });
     }
     try {
-      await this.answerBatch(req, res, requestId, bound, read.body, t0);
+      await this.answerBatch(req, res, requestId, bound, claimed, read.body, t0);
     } finally {
       read.release();
     }
   }
 
-  private async answerBatch(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, bound: SignedRequest, body: Uint8Array, t0: number): Promise<void> {
+  private async answerBatch(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, bound: SignedRequest, claimed: FrameClass, body: Uint8Array, t0: number): Promise<void> {
     const verdict = await verifySignature(this.key!, bound, body, { windowMs: this.opts.config.signatureWindowMs });
     if (!verdict.ok) return this.unauthorized(req, res, verdict.reason);
     let frame: Frame;
     try {
-      frame = decodeFrame(body, { expect: ['search', 'shard-search', 'evidence'] });
+      // Only frames of the class the header claimed: a search sent as a lease would skip shedding.
+      frame = decodeFrame(body, { expect: FRAME_CLASSES[claimed] });
     } catch (err) {
       return this.fail(res, 'batch', bound, errorFrame(err));
     }
@@ -325,11 +338,18 @@ export class PoolNode {
         if (shed === reply.results.length) {
           return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'overloaded', message: 'the pool is overloaded; retry later', batchId: frame.batchId, retryAfterMs: 100 });
         }
+      } else if (frame.type === 'lease') {
+        if (!this.router) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'bad-frame', message: `node ${this.opts.nodeId} is not a router`, batchId: frame.batchId });
+        if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the lease was asked', batchId: frame.batchId });
+        reply = await this.router.lease(frame);
+      } else if (frame.type === 'shard-lease') {
+        if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the shard lease was asked', batchId: frame.batchId });
+        reply = this.host!.lease(frame);
       } else if (frame.type === 'shard-search') {
         if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the shard search started', batchId: frame.batchId });
         reply = await this.host!.search(frame);
       } else {
-        reply = await this.host!.evidence(frame as Extract<Frame, { type: 'evidence' }>);
+        reply = await this.host!.evidence(frame);
       }
       await this.send(res, 200, bound, reply);
       this.metrics.requests.inc({ type: frame.type, status: 200 });

@@ -1,5 +1,5 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { EvidenceFrame, EvidenceResultFrame, ShardResultFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
+import type { EvidenceFrame, EvidenceResultFrame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardSearchFrame } from '../../shared/protocol/index.ts';
 import { ProtocolError } from '../../shared/protocol/index.ts';
 import { searchBm25Shard, searchDenseShard, type MethodQuery } from '../methods/index.ts';
 import { ManifestError, closeShard, openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../shard/index.ts';
@@ -39,7 +39,7 @@ interface Held {
 
 /**
  * The shard-host role of a pool node: holds some shards of an index and answers
- * `shard-search` and `evidence` frames for them. Shards can be swapped to a new version
+ * `shard-search`, `evidence` and `shard-lease` frames for them. Shards can be swapped to a new version
  * while requests run (only forward, only from under the swap root: swap-policy.ts); every
  * shard result promises how long its version stays served. Served files are checksummed again
  * in the background; a shard whose files changed answers 'not-ready' until a swap.
@@ -150,6 +150,17 @@ export class ShardHost {
     });
     // Promised once the answer is ready: the promise starts no earlier than the router sent.
     return { ...reply, leaseMs: slot.promise(reply.version) };
+  }
+
+  /**
+   * The version this host serves now and its promise, given as a search answer gives it (a
+   * swap waits for it too): what a router needs to renew an edge's version promise without a
+   * search. A shard out of service answers not-ready, as its searches do.
+   */
+  lease(frame: ShardLeaseFrame): ShardLeaseResultFrame {
+    const slot = this.slot(frame.shard);
+    const version = slot.version;
+    return { v: 1, type: 'shard-lease-result', batchId: frame.batchId, shard: frame.shard, version, leaseMs: slot.promise(version) };
   }
 
   async evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {

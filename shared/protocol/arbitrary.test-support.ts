@@ -272,6 +272,14 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         version: version(rng),
         passages: Array.from({ length: shortList(limits.maxOrdinals) }, () => ({ ordinal: uint(rng), docId: docId(rng), title: text(rng), text: text(rng) })),
       };
+    case 'lease':
+      return { v: 1, type, batchId: batchId(rng), deadline: deadline(rng) };
+    case 'lease-result':
+      return { v: 1, type, batchId: batchId(rng), indexVersion: version(rng), versionLeaseMs: leaseMs(rng) };
+    case 'shard-lease':
+      return { v: 1, type, batchId: batchId(rng), deadline: deadline(rng), shard: uint(rng) };
+    case 'shard-lease-result':
+      return { v: 1, type, batchId: batchId(rng), shard: uint(rng), version: version(rng), leaseMs: leaseMs(rng) };
     case 'error': {
       const f: Frame = { v: 1, type, code: rng.pick(ERROR_CODES), message: str(rng, 0, 300) };
       if (rng.bool()) f.batchId = batchId(rng);

@@ -63,11 +63,16 @@ const FIXED: Frame[] = [
   { v: 1, type: 'shard-result', batchId: 'b1', shard: 3, version: 'v7', leaseMs: 100, results: [{ id: 'q1.d', hits: [{ ordinal: 4, score: -1 }] }] },
   { v: 1, type: 'evidence', batchId: 'b1', shard: 3, ordinals: [4, 70000] },
   { v: 1, type: 'evidence-result', batchId: 'b1', shard: 3, version: 'v7', passages: [{ ordinal: 4, docId: 'd1', title: '', text: 'passage' }] },
+  { v: 1, type: 'lease', batchId: 'l1', deadline: 1700000000000 },
+  { v: 1, type: 'lease-result', batchId: 'l1', indexVersion: 'v7', versionLeaseMs: 1000 },
+  { v: 1, type: 'shard-lease', batchId: 'l1', deadline: 1700000000000, shard: 3 },
+  { v: 1, type: 'shard-lease-result', batchId: 'l1', shard: 3, version: 'v7', leaseMs: 0 },
   { v: 1, type: 'error', code: 'overloaded', message: 'busy', batchId: 'b1', retryAfterMs: 250 },
 ];
 
 // SHA-256 of each FIXED frame's encoding, computed with the hand-written-types version of
 // frames.ts that preceded the inferred types: peers on either version must read each other.
+// (The lease frames came later: pinned from their first version.)
 const WIRE_SHA256: Record<FrameType, string> = {
   search: '2aacf93d4e3382bd8e54d94e676e514d025528074ac758a3ad2b8198ba37abef',
   result: 'd7d327392d6da44bccff5e64804205087ad0d4b7dd63f7eadcbe05823f01a33a',
@@ -75,6 +80,10 @@ const WIRE_SHA256: Record<FrameType, string> = {
   'shard-result': 'e815e7d68c36eac8694a6b6091ad46dcb16785f73af130eac6de911823a8bef7',
   evidence: '296a71a4e6ce918af38e4a3a3cf4d4ab05a9458b425b1c626cab2b0b9535deb6',
   'evidence-result': '84add27886c4f325df7b476e269342c4e436e4fd1f50e90c22975e04a889689c',
+  lease: '0fc0fc4c88f74d1b75edefdf4ade41b7f336137d1a60a8d205ff5246deff6db9',
+  'lease-result': 'eb1579208271af1492f87a5b7793a3bd6c37df3b025edca213b56a656a17e945',
+  'shard-lease': '245026f3871f12a5faba5aa51b87b9d2d63347a522c9864709fefa7ddea39f0f',
+  'shard-lease-result': 'bf6cf9f03071c3a1ec1e71332085cbc5cd6d67fc7335c5d6d5efdc9e4303d648',
   error: '05755f55494da475335b9f18dbcf829c2b61c841c8e133241476d6a703828e58',
 };
 

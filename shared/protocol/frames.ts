@@ -1,22 +1,13 @@
 // Frame schemas (zod) and the frame types inferred from them: the schemas are the one
 // definition of every field. They are built from ProtocolLimits, which set bounds only.
+// A frame type is added in one place, `buildSchemas().frames`: FRAME_TYPES, the Frame union,
+// the decoder's union schema and FrameOf<T> all follow from that table.
 import { z } from 'zod';
-import type { ProtocolLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
 import { MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
 import { bytesToVector } from './vectors.ts';
 
 export const PROTOCOL_VERSION = 1 as const;
-
-export const FRAME_TYPES = [
-  'search',
-  'result',
-  'shard-search',
-  'shard-result',
-  'evidence',
-  'evidence-result',
-  'error',
-] as const;
-export type FrameType = (typeof FRAME_TYPES)[number];
 
 export const ERROR_CODES = [
   'bad-frame',
@@ -254,6 +245,45 @@ function buildSchemas(limits: ProtocolLimits) {
     passages: z.array(PassageSchema).max(limits.maxOrdinals),
   });
 
+  // Version promises alone, for caches that hold answers of a version: cheap by design (no
+  // encoder, no batch, no admission queue), so a busy pool still renews them in time.
+  const lease = z.strictObject({
+    v,
+    type: z.literal('lease'),
+    batchId: Id,
+    /** Unix epoch milliseconds after which the caller no longer wants the answer. */
+    deadline: Deadline,
+  });
+
+  const leaseResult = z.strictObject({
+    v,
+    type: z.literal('lease-result'),
+    batchId: Id,
+    /** The index version served now, named as a result frame names it. */
+    indexVersion: Version,
+    /** As in a result frame, counted from when the lease frame was sent; 0: no promise. */
+    versionLeaseMs: VersionLeaseMs,
+  });
+
+  const shardLease = z.strictObject({
+    v,
+    type: z.literal('shard-lease'),
+    batchId: Id,
+    /** Unix epoch milliseconds after which the caller no longer wants the answer. */
+    deadline: Deadline,
+    shard: ShardNo,
+  });
+
+  const shardLeaseResult = z.strictObject({
+    v,
+    type: z.literal('shard-lease-result'),
+    batchId: Id,
+    shard: ShardNo,
+    /** The version this host serves now, and for how many ms it promises to keep serving it. */
+    version: Version,
+    leaseMs: VersionLeaseMs,
+  });
+
   const error = z.strictObject({
     v,
     type: z.literal('error'),
@@ -272,6 +302,10 @@ function buildSchemas(limits: ProtocolLimits) {
       'shard-result': shardResult,
       evidence,
       'evidence-result': evidenceResult,
+      lease,
+      'lease-result': leaseResult,
+      'shard-lease': shardLease,
+      'shard-lease-result': shardLeaseResult,
       error,
     },
     // The parts of frames that other code names; exported below as types only.
@@ -295,6 +329,7 @@ function buildSchemas(limits: ProtocolLimits) {
 // only change bounds, never shapes, so one build's types serve every limit set.
 
 type Built = ReturnType<typeof buildSchemas>;
+export type FrameType = keyof Built['frames'];
 type FrameOutput<T extends FrameType> = z.output<Built['frames'][T]>;
 type PartOutput<P extends keyof Built['parts']> = z.output<Built['parts'][P]>;
 
@@ -318,16 +353,13 @@ export type ShardSearchFrame = FrameOutput<'shard-search'>;
 export type ShardResultFrame = FrameOutput<'shard-result'>;
 export type EvidenceFrame = FrameOutput<'evidence'>;
 export type EvidenceResultFrame = FrameOutput<'evidence-result'>;
+export type LeaseFrame = FrameOutput<'lease'>;
+export type LeaseResultFrame = FrameOutput<'lease-result'>;
+export type ShardLeaseFrame = FrameOutput<'shard-lease'>;
+export type ShardLeaseResultFrame = FrameOutput<'shard-lease-result'>;
 export type ErrorFrame = FrameOutput<'error'>;
 
-export type Frame =
-  | SearchFrame
-  | ResultFrame
-  | ShardSearchFrame
-  | ShardResultFrame
-  | EvidenceFrame
-  | EvidenceResultFrame
-  | ErrorFrame;
+export type Frame = { [T in FrameType]: FrameOutput<T> }[FrameType];
 
 export type FrameOf<T extends FrameType> = Extract<Frame, { type: T }>;
 
@@ -346,15 +378,8 @@ function cached(limits: ProtocolLimits) {
   if (!entry) {
     const built = buildSchemas(limits).frames;
     const schemas: FrameSchemas = built;
-    const union: z.ZodType<Frame> = z.discriminatedUnion('type', [
-      built.search,
-      built.result,
-      built['shard-search'],
-      built['shard-result'],
-      built.evidence,
-      built['evidence-result'],
-      built.error,
-    ]);
+    const members = Object.values(built) as unknown as [Built['frames'][FrameType], ...Built['frames'][FrameType][]];
+    const union: z.ZodType<Frame> = z.discriminatedUnion('type', members);
     entry = { schemas, union };
     if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
     cache.set(key, entry);
@@ -371,6 +396,9 @@ export function frameSchema(limits: ProtocolLimits): z.ZodType<Frame> {
 export function frameSchemas(limits: ProtocolLimits): FrameSchemas {
   return cached(limits).schemas;
 }
+
+/** Every frame type, in the order of the schema table (the default limits' build, kept anyway). */
+export const FRAME_TYPES: readonly FrameType[] = Object.freeze(Object.keys(frameSchemas(DEFAULT_LIMITS)) as FrameType[]);
 
 const LIMITED_LISTS = new Set(['queries', 'results', 'ordinals', 'passages']);
 

@@ -21,6 +21,8 @@ export {
   type FrameOf,
   type FrameSchemas,
   type FrameType,
+  type LeaseFrame,
+  type LeaseResultFrame,
   type Passage,
   type ResultFrame,
   type SearchFrame,
@@ -28,6 +30,8 @@ export {
   type ShardMode,
   type ShardQuery,
   type ShardResult,
+  type ShardLeaseFrame,
+  type ShardLeaseResultFrame,
   type ShardResultFrame,
   type ShardSearchFrame,
   type Timings,
@@ -35,6 +39,7 @@ export {
   type WireQuery,
   type WireResult,
 } from './frames.ts';
+export { FRAME_CLASSES, FRAME_CLASS_HEADER, SHEDDABLE_CLASSES, frameClassHeader, frameClassOf, type FrameClass } from './frame-class.ts';
 export { bytesToVector, vectorToBytes } from './vectors.ts';
 export {
   ProtocolError,

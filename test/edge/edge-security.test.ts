@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ANSWER_SIGNATURE_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, decodeFrame, encodeFrame, importSigningKey, signAnswer, type Frame, type SearchFrame } from '../../shared/protocol/index.ts';
+import { ANSWER_SIGNATURE_HEADER, FRAME_CLASS_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, decodeFrame, encodeFrame, importSigningKey, signAnswer, type Frame, type LeaseFrame, type SearchFrame } from '../../shared/protocol/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
@@ -32,6 +32,8 @@ class FakePool {
   proxyTo?: string;
   /** Search frames received. */
   calls = 0;
+  /** Lease frames received (the edge renews a version promise with them). */
+  leases = 0;
   url = '';
   private last?: { body: Uint8Array; signature: string };
   private readonly server: http.Server;
@@ -63,8 +65,9 @@ class FakePool {
       if (this.ready) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ready":true}');
       return void res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready: false, reason: `cannot open ${SECRET_PATH}: ENOENT` }));
     }
-    this.calls++;
-    const frame = decodeFrame(body) as SearchFrame;
+    const frame = decodeFrame(body) as SearchFrame | LeaseFrame;
+    if (frame.type === 'lease') this.leases++;
+    else this.calls++;
     const request = { timestamp: String(req.headers[TIMESTAMP_HEADER]), signature: String(req.headers[SIGNATURE_HEADER]) };
     const send = async (status: number, f: Frame, key: CryptoKey | null) => {
       const bytes = encodeFrame(f);
@@ -72,15 +75,19 @@ class FakePool {
       if (signature && key === this.key) this.last = { body: bytes, signature };
       res.writeHead(status, { 'content-type': 'application/msgpack', ...(signature ? { [ANSWER_SIGNATURE_HEADER]: signature } : {}) }).end(bytes);
     };
-    const result = (batchId: string): Frame => ({
-      v: 1,
-      type: 'result',
-      batchId,
-      indexVersion: 'fake-v1',
-      versionLeaseMs: this.versionLeaseMs,
-      timings: { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 },
-      results: frame.queries.map((q) => ({ id: q.id, hits: [{ docId: 'forged-doc', score: 99, shard: 0, title: 'Forged', text: 'an answer the pool never gave' }] })),
-    });
+    // A lease frame gets a lease answer, under the same behaviours.
+    const result = (batchId: string): Frame =>
+      frame.type === 'lease'
+        ? { v: 1, type: 'lease-result', batchId, indexVersion: 'fake-v1', versionLeaseMs: this.versionLeaseMs }
+        : {
+            v: 1,
+            type: 'result',
+            batchId,
+            indexVersion: 'fake-v1',
+            versionLeaseMs: this.versionLeaseMs,
+            timings: { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0 },
+            results: frame.queries.map((q) => ({ id: q.id, hits: [{ docId: 'forged-doc', score: 99, shard: 0, title: 'Forged', text: 'an answer the pool never gave' }] })),
+          };
     switch (this.behaviour) {
       case 'signed':
         return send(200, result(frame.batchId), this.key);
@@ -97,7 +104,7 @@ class FakePool {
         return send(503, { v: 1, type: 'error', code: 'not-ready', message: `shard 1: cannot open ${SECRET_PATH}: ENOENT` }, this.key);
       case 'proxy': {
         const target = new URL(req.url!, this.proxyTo);
-        const forwarded = Object.fromEntries(['content-type', TIMESTAMP_HEADER, SIGNATURE_HEADER].map((h) => [h, String(req.headers[h])]));
+        const forwarded = Object.fromEntries(['content-type', TIMESTAMP_HEADER, SIGNATURE_HEADER, FRAME_CLASS_HEADER].filter((h) => req.headers[h] !== undefined).map((h) => [h, String(req.headers[h])]));
         const up = await fetch(target, { method: 'POST', headers: forwarded, body: new Uint8Array(body) });
         const headers: Record<string, string> = { 'content-type': up.headers.get('content-type') ?? 'application/msgpack' };
         const sig = up.headers.get(ANSWER_SIGNATURE_HEADER);
@@ -141,6 +148,9 @@ describe('an edge in front of a fake pool router, then a real one', () => {
       PUBLIC_RATE: JSON.stringify({ perSecond: 1000, burst: 1000 }),
       REQUEST_DEADLINE_MS: '1500',
       MAX_VERSION_LEASE_MS: '1000',
+      // The one router fails on purpose here, test after test; an open circuit would answer the
+      // next test's requests 503 at once (the edge does not try a router whose circuit is open).
+      BREAKER_FAILURES: '1000',
     });
   }, 300_000);
   afterAll(async () => {
@@ -154,16 +164,18 @@ describe('an edge in front of a fake pool router, then a real one', () => {
     fake.versionLeaseMs = 24 * 3600 * 1000;
     const q = { query: 'signed answer', mode: 'bm25', k: 1 };
     const before = fake.calls;
+    const leasesBefore = fake.leases;
     const first = await search(edge, q);
     expect(first.status, first.text).toBe(200);
     expect(first.json).toMatchObject({ indexVersion: 'fake-v1', cached: false, hits: [{ docId: 'forged-doc' }] });
     // While the (capped) promise holds, the repeat is answered from the cache ...
     expect((await search(edge, q)).json.cached).toBe(true);
-    expect(fake.calls - before).toBe(1);
-    // ... and after MAX_VERSION_LEASE_MS, not the 24 h promised, the pool is asked again.
+    expect([fake.calls - before, fake.leases - leasesBefore]).toEqual([1, 0]);
+    // ... and after MAX_VERSION_LEASE_MS, not the 24 h promised, the pool is asked again (for
+    // its promise alone: a lease frame, which confirms the version, so the hit is served).
     await new Promise((r) => setTimeout(r, 1200));
-    expect((await search(edge, q)).json.cached).toBe(false);
-    expect(fake.calls - before).toBe(2);
+    expect((await search(edge, q)).json.cached).toBe(true);
+    expect([fake.calls - before, fake.leases - leasesBefore]).toEqual([1, 1]);
     fake.versionLeaseMs = 1000;
   });
 

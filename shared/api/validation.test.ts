@@ -1,0 +1,101 @@
+// One error style for every bad request: `field` is the dotted path of the field at fault
+// (unknown keys included), the message is in the API's words whoever wrote the check, and what
+// the pool cannot rank with (both fusion weights 0) is refused before it gets there. Also the
+// limits: query length in code points, and a body limit no valid batch can exceed.
+import { describe, expect, it } from 'vitest';
+import { ApiError } from './errors.ts';
+import { DEFAULT_MAX_BATCH_QUERIES, MAX_QUERY_CHARS, batchBodyLimit, searchBodyLimit } from './limits.ts';
+import { SearchRequest, batchRequestSchema } from './schemas.ts';
+import { parseRequest } from './validation.ts';
+
+function refusal(schema: Parameters<typeof parseRequest>[0], body: unknown): { code: string; field?: string; message: string } {
+  try {
+    parseRequest(schema, body);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    const e = err as ApiError;
+    return { code: e.code, message: e.message, ...(e.field !== undefined ? { field: e.field } : {}) };
+  }
+  throw new Error(`accepted ${JSON.stringify(body)}`);
+}
+
+const bad = (field: string, message: string) => ({ code: 'bad_request', field, message: `${field}: ${message}` });
+
+describe('request validation errors', () => {
+  it.each<[unknown, ReturnType<typeof bad>]>([
+    [{ query: 'x', nprobe: 3 }, bad('nprobe', 'is not a known field')],
+    [{ query: 'x', params: { bogus: 1 } }, bad('params.bogus', 'is not a known field')],
+    [{ query: 'x', params: { weights: { bm_25: 1 } } }, bad('params.weights.bm_25', 'is not a known field')],
+    [{ k: 3 }, bad('query', 'is required')],
+    [{ query: 3 }, bad('query', 'must be a string')],
+    [{ query: '' }, bad('query', 'must not be empty (or only whitespace)')],
+    [{ query: ' \t\n' }, bad('query', 'must not be empty (or only whitespace)')],
+    [{ query: 'a'.repeat(MAX_QUERY_CHARS + 1) }, bad('query', `must be at most ${MAX_QUERY_CHARS} characters`)],
+    [{ query: 'x', k: 0 }, bad('k', 'must be at least 1')],
+    [{ query: 'x', k: 101 }, bad('k', 'must be at most 100')],
+    [{ query: 'x', k: 2.5 }, bad('k', 'must be an integer')],
+    [{ query: 'x', k: '5' }, bad('k', 'must be a number')],
+    [{ query: 'x', mode: 'sparse' }, bad('mode', 'must be one of "dense", "bm25", "hybrid"')],
+    [{ query: 'x', cache: 'no' }, bad('cache', 'must be true or false')],
+    // zod's own wording was "Too small: expected number to be >=1" here (the pool's schema).
+    [{ query: 'x', params: { nprobe: 0 } }, bad('params.nprobe', 'must be at least 1')],
+    [{ query: 'x', params: { b: 1.5 } }, bad('params.b', 'must be at most 1')],
+    [{ query: 'x', params: 'fast' }, bad('params', 'must be an object')],
+    [{ query: 'x', params: { weights: { dense: 0, bm25: 0 } } }, bad('params.weights', 'the fusion weights must not add up to 0 (an omitted weight counts as 1)')],
+  ])('%j → %j', (body, expected) => {
+    expect(refusal(SearchRequest, body)).toEqual(expected);
+  });
+
+  it('names the body itself when it is not an object, with no field', () => {
+    expect(refusal(SearchRequest, [])).toEqual({ code: 'bad_request', message: 'the request body must be an object' });
+  });
+
+  it('names the path of a field inside a batch, and the batch limits', () => {
+    const schema = batchRequestSchema(2);
+    expect(refusal(schema, { queries: [{ query: 'ok' }, { query: 'x', k: 500 }] })).toEqual(bad('queries.1.k', 'must be at most 100'));
+    expect(refusal(schema, { queries: [{ query: 'ok', typo: 1 }] })).toEqual(bad('queries.0.typo', 'is not a known field'));
+    expect(refusal(schema, { queries: [] })).toEqual(bad('queries', 'must hold at least one query'));
+    expect(refusal(schema, { queries: [{ query: 'a' }, { query: 'b' }, { query: 'c' }] })).toEqual(bad('queries', 'must hold at most 2 queries'));
+    expect(refusal(schema, { queries: [{ query: 'a' }], k: 3 })).toEqual(bad('k', 'is not a known field'));
+  });
+
+  it('accepts an omitted or a single zero weight (an omitted one counts as 1)', () => {
+    expect(parseRequest(SearchRequest, { query: 'x', params: { weights: { dense: 0 } } }).params).toEqual({ weights: { dense: 0 } });
+    expect(parseRequest(SearchRequest, { query: 'x', params: { weights: { bm25: 0, dense: 0.5 } } }).params?.weights).toEqual({ bm25: 0, dense: 0.5 });
+  });
+});
+
+describe('query length and body limits', () => {
+  it('counts query length in Unicode characters (code points), as the OpenAPI maxLength does', () => {
+    const emoji = '😀'.repeat(MAX_QUERY_CHARS);
+    expect(emoji.length).toBe(2 * MAX_QUERY_CHARS);
+    expect(parseRequest(SearchRequest, { query: emoji }).query).toBe(emoji);
+    expect(refusal(SearchRequest, { query: `${emoji}x` }).field).toBe('query');
+    // Whitespace counts as sent: the limit is on the text the caller sends.
+    expect(refusal(SearchRequest, { query: `x${' '.repeat(MAX_QUERY_CHARS)}` }).field).toBe('query');
+  });
+
+  it('fits every valid batch, however its JSON is spelled, in the batch body limit', () => {
+    const bytes = (v: unknown, indent?: number) => new TextEncoder().encode(JSON.stringify(v, null, indent)).length;
+    // The consumer's refused batch: 32 queries of 1,024 CJK characters, 99.5 KB.
+    const cjk = { queries: Array.from({ length: 32 }, (_, i) => ({ query: `${String.fromCodePoint(0x4e00 + i)}${'検索'.repeat(511)}語`, mode: 'hybrid', k: 10 })) };
+    expect(parseRequest(batchRequestSchema(32), cjk).queries.map((q) => [...q.query].length)).toEqual(Array(32).fill(MAX_QUERY_CHARS));
+    expect(bytes(cjk)).toBe(99_469); // 99.5 KB, over the old 64 KiB limit
+    expect(bytes(cjk)).toBeLessThanOrEqual(batchBodyLimit(32));
+    // The worst: astral characters \u-escaped (12 bytes each, as Python's json.dumps writes
+    // them), every field at its longest spelling, pretty-printed.
+    const ascii = (v: unknown) => JSON.stringify(v, null, 2).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    const longest = {
+      query: '😀'.repeat(MAX_QUERY_CHARS),
+      mode: 'hybrid',
+      k: 100,
+      cache: false,
+      params: { nprobe: 65536, efSearch: 65536, windowFactor: 64, rrfK: 1234.5678901234567, weights: { dense: 12.345678901234567, bm25: 98.76543210987654 }, depth: 10000, k1: 1.2345678901234567, b: 0.12345678901234567 },
+    };
+    const worst = { queries: Array(DEFAULT_MAX_BATCH_QUERIES).fill(longest) };
+    expect(parseRequest(batchRequestSchema(DEFAULT_MAX_BATCH_QUERIES), JSON.parse(ascii(worst))).queries).toHaveLength(DEFAULT_MAX_BATCH_QUERIES);
+    expect(new TextEncoder().encode(ascii(worst)).length).toBeLessThanOrEqual(batchBodyLimit(DEFAULT_MAX_BATCH_QUERIES));
+    expect(new TextEncoder().encode(ascii(longest)).length).toBeLessThanOrEqual(searchBodyLimit());
+    expect(bytes(longest, 2)).toBeLessThan(searchBodyLimit());
+  });
+});
