@@ -3,12 +3,12 @@
 // defaults through `wrangler dev` and as the deploy bundle in workerd, and autocannon, the load
 // tool a user reaches for: hybrid, k=10, the 300 SciFact test queries in rotation, 16 and 64
 // connections, `cache: false` (no cache, no coalescing) and cache hits.
-import os from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
 import { startEdge, startEdgeBundle, testKey, type EdgeServer } from '../test/edge/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
+import { machineLine } from './machine.ts';
 import { poolIndex } from './pool-index.ts';
 
 const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—');
@@ -78,7 +78,7 @@ export async function quickStartSection(opts: QuickStartOptions): Promise<string
   } finally {
     await cluster?.stop();
   }
-  lines.push('', `Machine: ${os.cpus().length} cores shared by the 3 pool nodes, the edge and autocannon.`, '');
+  lines.push('', `${machineLine()} The 3 pool nodes, the edge and autocannon share its cores.`, '');
   return lines;
 }
 

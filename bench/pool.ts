@@ -36,7 +36,7 @@ const queries = await scifactTestQueries();
 const modes = ['dense', 'bm25', 'hybrid'] as const;
 
 // Throughput cells turn delay-based shedding off (every query waits its turn); the overload
-// run sheds when the expected wait exceeds 20 ms (maxQueueDelayMs 20; the default is 100).
+// run sheds when the expected wait exceeds 20 ms (maxQueueDelayMs 20; the default is 1000).
 async function cluster(nodes: number, replicas: number, maxBatchSize: number, admission?: { maxQueue: number; maxQueueDelayMs: number }, encoder: EncoderBatching = 'rows'): Promise<LocalCluster> {
   return startLocalCluster({
     index,

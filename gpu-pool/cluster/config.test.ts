@@ -11,7 +11,7 @@ describe('cluster config', () => {
   it('fills defaults, resolves the index against the file, and lists replicas per shard', () => {
     const c = parseClusterConfig({ index: 'idx', nodes: [node('a', [0, 1]), node('b', [1])] }, '/etc/pool/cluster.json');
     expect(c.index).toBe('/etc/pool/idx');
-    expect(c.batching).toMatchObject({ maxBatchSize: 32, maxWaitMs: 0, maxQueueDelayMs: 100 });
+    expect(c.batching).toMatchObject({ maxBatchSize: 32, maxWaitMs: 0, maxQueueDelayMs: 1000 });
     expect(shardReplicas(c)).toEqual(new Map([[0, ['a']], [1, ['a', 'b']]]));
   });
 

@@ -35,9 +35,12 @@ export const BatchingConfig = z
     /**
      * Queries whose expected wait for a batch slot (queue ahead and running batches, at recent
      * costs) exceeds this are shed at once, and one batch holds at most this many ms of expected
-     * work: under overload, admitted queries keep a latency of a few times this.
+     * work: under overload, admitted queries keep a latency of a few times this. The default
+     * fits the edge's 5 s deadline, and lets a quick-start cluster on 2 cores take 16 (and 64)
+     * load-test connections without shedding (bench/results/edge.md); 100 shed there, and the
+     * edge's retries of shed queries cut throughput by 5x.
      */
-    maxQueueDelayMs: z.number().min(0).max(600_000).default(100),
+    maxQueueDelayMs: z.number().min(0).max(600_000).default(1000),
     /** Batches in flight at once (encode of one overlaps the fan-out of another). */
     concurrency: z.number().int().min(1).max(64).default(2),
   })
