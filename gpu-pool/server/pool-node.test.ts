@@ -173,3 +173,11 @@ describe('close() while a request body is still arriving', () => {
     await solo.node.close();
   });
 });
+
+describe('keys', () => {
+  it('refuses to start with an admin key equal to the signing key: an edge must never be a pool admin', async () => {
+    const config = parseClusterConfig({ index, nodes: [{ id: 'solo', url: 'http://127.0.0.1:1', shards: [0, 1] }], threads: 1 }, 'test config', '/');
+    const start = PoolNode.start({ config, nodeId: 'solo', port: 0, host: '127.0.0.1', signingKey: SIGNING_KEY, adminKey: SIGNING_KEY, logger: createLogger({ name: 'pool', level: 'silent' }) });
+    await expect(start).rejects.toThrow(/EDGESEARCH_POOL_ADMIN_KEY must differ from EDGESEARCH_POOL_KEY/);
+  });
+});
