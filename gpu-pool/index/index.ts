@@ -13,5 +13,6 @@ export {
   type TrainingClustering,
   type TrainOptions,
 } from './faiss-index.ts';
+export { maxSim } from './maxsim.ts';
 export { trainingDataWarning } from './training-warning.ts';
 export { FaissError, type FaissErrorCode } from './errors.ts';

@@ -66,6 +66,8 @@ export interface NativeModule {
   fromBuffer(buf: Uint8Array): Promise<NativeIndex>;
   setThreads(n: number): void;
   getThreads(): number;
+  /** ColBERT MaxSim scores, one per passage (gpu-pool/native/src/maxsim.cc); see maxsim.ts. */
+  maxSim(queries: Float32Array, dim: number, docTokens: Float32Array, docOffsets: Uint32Array): Float32Array;
   readonly faissVersion: string;
 }
 

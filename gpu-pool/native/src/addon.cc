@@ -1,6 +1,6 @@
 // faiss_node: node-addon-api binding to the system faiss library.
 // Module surface: Index (class, not constructible from JS), create(),
-// readFile(), fromBuffer(), setThreads(), getThreads(), faissVersion.
+// readFile(), fromBuffer(), setThreads(), getThreads(), maxSim(), faissVersion.
 #include <napi.h>
 
 #include <faiss/Index.h>
@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "index_wrap.h"
+#include "maxsim.h"
 
 // OpenBLAS's own thread pool fights faiss's OpenMP threads (training slows
 // to a crawl), so BLAS runs single-threaded and faiss parallelises above it.
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fromBuffer", Napi::Function::New(env, ReadIndexBuffer, "fromBuffer"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
+  exports.Set("maxSim", Napi::Function::New(env, MaxSim, "maxSim"));
   exports.Set("faissVersion", Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +
                                                          std::to_string(FAISS_VERSION_MINOR) + "." +
                                                          std::to_string(FAISS_VERSION_PATCH)));
