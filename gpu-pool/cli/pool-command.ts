@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildIndex } from '../build/index.ts';
-import { readClusterConfig, startLocalCluster } from '../cluster/index.ts';
+import { nodeConfig, readClusterConfig, startLocalCluster } from '../cluster/index.ts';
+import { sendSwap, signSwap } from '../pool-client/index.ts';
 import { PoolNode } from '../server/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
-import { adminSignatureHeaders, importSigningKey } from '../../shared/protocol/index.ts';
 import { intArg } from './index.ts';
 
 /** Resolves on SIGINT/SIGTERM: the process then shuts down gracefully. */
@@ -47,13 +47,10 @@ export function poolSwapCommand(cmd: Command): Command {
     .requiredOption('--dir <dir>', "the new shard directory, under the node's index root (relative paths are taken from the root)")
     .action(async (o) => {
       const config = await readClusterConfig(o.config);
-      const node = config.nodes.find((n) => n.id === o.node);
-      if (!node) throw new Error(`node "${o.node}" is not in ${o.config} (nodes: ${config.nodes.map((n) => n.id).join(', ')})`);
+      const node = nodeConfig(config, o.node, o.config);
       const secret = process.env[config.adminKeyEnv];
       if (!secret) throw new Error(`no admin key: set ${config.adminKeyEnv} (the operators' key; not the signing key edges hold)`);
-      const body = new TextEncoder().encode(JSON.stringify({ shard: o.shard, dir: o.dir }));
-      const headers = await adminSignatureHeaders(await importSigningKey(secret), { method: 'POST', path: '/v1/admin/swap', node: node.id }, body);
-      const res = await fetch(new URL('/v1/admin/swap', node.url), { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+      const res = await sendSwap(node.url, await signSwap(secret, node.id, { shard: o.shard, dir: o.dir }));
       const text = await res.text();
       if (!res.ok) throw new Error(`${node.id} refused the swap (HTTP ${res.status}): ${text}`);
       process.stdout.write(`${text}\n`);

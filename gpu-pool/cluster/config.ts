@@ -185,6 +185,13 @@ export function parseClusterConfig(json: unknown, where: string, baseDir = dirna
   return { ...config, index, indexRoot: resolve(baseDir, config.indexRoot ?? dirname(index)), model: config.model ? resolve(baseDir, config.model) : undefined };
 }
 
+/** The node `id` of the config; `where` names the config in the error when there is none. */
+export function nodeConfig(config: ClusterConfig, id: string, where = 'the cluster config'): NodeConfig {
+  const node = config.nodes.find((n) => n.id === id);
+  if (!node) throw new Error(`node "${id}" is not in ${where} (nodes: ${config.nodes.map((n) => n.id).join(', ')})`);
+  return node;
+}
+
 /** shard number → ids of the nodes holding it, in config order. */
 export function shardReplicas(config: ClusterConfig): Map<number, string[]> {
   const map = new Map<number, string[]>();

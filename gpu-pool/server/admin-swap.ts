@@ -2,10 +2,11 @@ import type http from 'node:http';
 import { z } from 'zod';
 import { NODE_HEADER, NONCE_HEADER, NonceCache, ProtocolError, SIGNATURE_HEADER, TIMESTAMP_HEADER, checkSignatureHeaders, verifyAdminRequest } from '../../shared/protocol/index.ts';
 import type { Logger, RateLimitedLogger } from '../logging/index.ts';
+import { ADMIN_SWAP_PATH } from '../pool-client/index.ts';
 import { SwapRefused, type ShardHost } from '../shard-host/index.ts';
 import { readBody, type BodyBudget } from './body-budget.ts';
+import { header } from './incoming.ts';
 
-export const SWAP_PATH = '/v1/admin/swap';
 const MAX_SWAP_BODY = 64 * 1024;
 
 const SwapRequest = z.strictObject({
@@ -19,7 +20,6 @@ export interface AdminSwapOptions {
   /** The admin key; undefined turns every admin request away. */
   key: CryptoKey | undefined;
   windowMs: number;
-  indexRoot: string;
   verify: boolean;
   budget: BodyBudget;
   host: () => ShardHost | undefined;
@@ -63,7 +63,7 @@ async function swapRequest(req: http.IncomingMessage, opts: AdminSwapOptions, no
   const read = await readBody(req, MAX_SWAP_BODY, opts.budget);
   if (!read.ok) return read.refused === 'too-large' ? { status: 413, body: { error: { code: 'too-large', message: `body larger than ${MAX_SWAP_BODY} bytes` } } } : overloaded();
   try {
-    const verdict = await verifyAdminRequest(opts.key, { method: 'POST', path: SWAP_PATH, node: opts.nodeId }, headers, read.body, nonces, { windowMs: opts.windowMs });
+    const verdict = await verifyAdminRequest(opts.key, { method: 'POST', path: ADMIN_SWAP_PATH, node: opts.nodeId }, headers, read.body, nonces, { windowMs: opts.windowMs });
     if (!verdict.ok) return unauthorized(opts, remote, verdict.reason);
     let json: unknown;
     try {
@@ -78,7 +78,7 @@ async function swapRequest(req: http.IncomingMessage, opts: AdminSwapOptions, no
     const host = opts.host();
     if (!host) return { status: 503, body: { error: { code: 'not-ready', message: 'the node has not loaded its shards yet' } } };
     try {
-      const swapped = await host.swap(shard, dir, { verify: opts.verify, root: opts.indexRoot });
+      const swapped = await host.swap(shard, dir, { verify: opts.verify });
       opts.log.info('shard swapped', { requestId, remote, shard, ...swapped });
       return { status: 200, body: { shard, ...swapped } };
     } catch (err) {
@@ -106,9 +106,4 @@ function overloaded(): AdminAnswer {
 
 function badRequest(message: string): AdminAnswer {
   return { status: 400, body: { error: { code: 'bad-request', message } } };
-}
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
 }

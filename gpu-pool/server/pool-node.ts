@@ -1,7 +1,5 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { dirname } from 'node:path';
 import type { ErrorCode, ErrorFrame, Frame, FrameClass, SignedRequest } from '../../shared/protocol/index.ts';
 import {
   ANSWER_SIGNATURE_HEADER,
@@ -20,16 +18,18 @@ import {
   signAnswer,
   verifySignature,
 } from '../../shared/protocol/index.ts';
-import { shardReplicas, type ClusterConfig } from '../cluster/config.ts';
+import { nodeConfig, shardReplicas, type ClusterConfig } from '../cluster/config.ts';
 import { loadEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
 import { HttpShardClient, LocalShardClient, ReplicaSet, Router, type ShardClient } from '../router/index.ts';
+import { ADMIN_SWAP_PATH } from '../pool-client/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
 import { readIndexManifest } from '../shard/index.ts';
-import { AdminSwap, SWAP_PATH } from './admin-swap.ts';
+import { AdminSwap } from './admin-swap.ts';
 import { BodyBudget, readBody } from './body-budget.ts';
+import { clientGone, header, requestIdOf } from './incoming.ts';
 import { operatorAccess } from './peer-access.ts';
 import { createPoolMetrics, type PoolMetrics } from './pool-metrics.ts';
 import { shardErrorReporter, type ShardErrorReporter } from './shard-errors.ts';
@@ -114,8 +114,7 @@ export class PoolNode {
   }
 
   static async start(opts: PoolNodeOptions): Promise<PoolNode> {
-    const self = opts.config.nodes.find((n) => n.id === opts.nodeId);
-    if (!self) throw new Error(`node "${opts.nodeId}" is not in the cluster config (nodes: ${opts.config.nodes.map((n) => n.id).join(', ')})`);
+    const self = nodeConfig(opts.config, opts.nodeId);
     const secret = opts.signingKey ?? process.env[opts.config.signingKeyEnv];
     if (!secret) throw new Error(`no signing key: set ${opts.config.signingKeyEnv} (the HMAC key shared by edges and pool nodes)`);
     const node = new PoolNode(opts);
@@ -126,7 +125,6 @@ export class PoolNode {
       nodeId: opts.nodeId,
       key: adminSecret ? await importSigningKey(adminSecret) : undefined,
       windowMs: opts.config.signatureWindowMs,
-      indexRoot: opts.config.indexRoot ?? dirname(opts.config.index),
       verify: opts.config.verify,
       budget: node.budget,
       host: () => node.host,
@@ -178,13 +176,14 @@ export class PoolNode {
 
   private async load(): Promise<void> {
     const { config, nodeId } = this.opts;
-    const self = config.nodes.find((n) => n.id === nodeId)!;
+    const self = nodeConfig(config, nodeId);
     if (config.threads) FaissIndex.setThreads(config.threads);
     const manifest = await readIndexManifest(config.index);
     this.host = await ShardHost.open(config.index, self.shards, {
       verify: config.verify,
       versionLeaseMs: config.versionLeaseMs,
-      swapRoot: config.indexRoot ?? dirname(config.index),
+      // parseClusterConfig always sets it; a host left without one takes the same default.
+      swapRoot: config.indexRoot,
       reverifyIntervalMs: config.reverifyIntervalS * 1000,
       onShardFailed: (shard, detail) => this.log.error('shard taken out of service: its files changed on disk', { shard, detail }),
     });
@@ -208,7 +207,7 @@ export class PoolNode {
         const clients = holders.map((id): ShardClient => {
           if (id === nodeId) return new LocalShardClient(id, this.host!);
           let c = httpClients.get(id);
-          if (!c) httpClients.set(id, (c = new HttpShardClient(id, config.nodes.find((n) => n.id === id)!.url, this.key!)));
+          if (!c) httpClients.set(id, (c = new HttpShardClient(id, nodeConfig(config, id).url, this.key!)));
           return c;
         });
         return new ReplicaSet(s, clients, {
@@ -258,7 +257,7 @@ export class PoolNode {
         return void res.end(text);
       }
       if (req.method === 'POST' && path === '/v1/batch') return await this.batch(req, res, requestId);
-      if (req.method === 'POST' && path === SWAP_PATH) {
+      if (req.method === 'POST' && path === ADMIN_SWAP_PATH) {
         const answer = await this.admin!.handle(req, requestId);
         if (answer.status >= 400 && !req.complete) res.setHeader('connection', 'close');
         return json(res, answer.status, answer.body);
@@ -412,25 +411,6 @@ export class PoolNode {
     this.limitedLog.flush();
     this.log.info('stopped');
   }
-}
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The caller's request id when it sent a sane one (edges do), else a fresh one: it ties logs to answers. */
-function requestIdOf(req: http.IncomingMessage): string {
-  const given = header(req, 'x-request-id');
-  return given !== undefined && REQUEST_ID.test(given) ? given : randomUUID();
-}
-
-/** The client closed the connection mid-request: nothing to answer, nothing wrong with the node. */
-function clientGone(req: http.IncomingMessage, err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return req.destroyed || code === 'ECONNRESET' || code === 'ECONNABORTED' || (err as Error).message === 'aborted';
 }
 
 function batchIdOf(frame: Frame): string | undefined {

@@ -21,10 +21,7 @@ export interface HostOptions extends OpenOptions {
   onShardFailed?: (shard: number, detail: string) => void;
 }
 
-export interface SwapOptions extends OpenOptions {
-  /** Absolute directory this swap may load from; default: the host's `swapRoot`. */
-  root?: string;
-}
+export type SwapOptions = OpenOptions;
 
 /** One shard number held here: its slot, the index version it came from, and whether it is in service. */
 interface Held {
@@ -197,7 +194,7 @@ export class ShardHost {
 
   private async swapNow(shardNo: number, held: Held, dir: string, opts: SwapOptions): Promise<{ from: string; to: string }> {
     if (this.stop.signal.aborted) throw new SwapRefused(SWAP_REASONS.failed, 'the shard host is closed');
-    const target = await checkSwapTarget({ root: opts.root ?? this.swapRoot, dir, shardNo, served: this.served, currentIndexVersion: held.indexVersion });
+    const target = await checkSwapTarget({ root: this.swapRoot, dir, shardNo, served: this.served, currentIndexVersion: held.indexVersion });
     let next: LoadedShard;
     try {
       next = await openShard(target.shardDir, { verify: opts.verify !== false || held.failed !== undefined });

@@ -99,8 +99,13 @@ export interface SignedRequest {
   signature: string;
 }
 
+/** What an answer signature covers: the request's two signature headers, then the answer's bytes. */
+function answerBytes(request: SignedRequest, body: Uint8Array | ArrayBuffer): Uint8Array<ArrayBuffer> {
+  return prefixed(`answer.${request.timestamp}.${request.signature.toLowerCase()}.`, body);
+}
+
 export async function signAnswer(key: CryptoKey, request: SignedRequest, body: Uint8Array | ArrayBuffer): Promise<string> {
-  const mac = await crypto.subtle.sign('HMAC', key, prefixed(`answer.${request.timestamp}.${request.signature.toLowerCase()}.`, body));
+  const mac = await crypto.subtle.sign('HMAC', key, answerBytes(request, body));
   return toHex(new Uint8Array(mac));
 }
 
@@ -108,7 +113,7 @@ export async function signAnswer(key: CryptoKey, request: SignedRequest, body: U
 export async function verifyAnswer(key: CryptoKey, request: SignedRequest, signature: string | null | undefined, body: Uint8Array | ArrayBuffer): Promise<VerifyResult> {
   if (signature === undefined || signature === null || signature === '') return fail(`the answer has no ${ANSWER_SIGNATURE_HEADER} header`);
   if (!HEX_SIGNATURE.test(signature)) return fail('the answer signature is malformed');
-  const valid = await crypto.subtle.verify('HMAC', key, fromHex(signature), prefixed(`answer.${request.timestamp}.${request.signature.toLowerCase()}.`, body));
+  const valid = await crypto.subtle.verify('HMAC', key, fromHex(signature), answerBytes(request, body));
   return valid ? { ok: true } : fail('the answer signature does not match (forged, altered, or the answer to another request)');
 }
 

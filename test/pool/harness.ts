@@ -9,9 +9,8 @@ import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClu
 import { createLogger } from '../../gpu-pool/logging/index.ts';
 import { PoolNode } from '../../gpu-pool/server/index.ts';
 import type { MethodName } from '../../gpu-pool/methods/index.ts';
-import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import { PoolClient, sendSwap, signSwap } from '../../gpu-pool/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/search/index.ts';
-import { adminSignatureHeaders, importSigningKey } from '../../shared/protocol/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';
@@ -98,9 +97,7 @@ export async function startSoloNode(index: string, shards: number, extra: Record
 
 /** POSTs a `/v1/admin/swap` request (`{shard, dir}`, or any body) signed with the admin key for node `node`. */
 export async function adminSwap(nodeUrl: string, body: unknown, opts: { node?: string; key?: string } = {}): Promise<Response> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const headers = await adminSignatureHeaders(await importSigningKey(opts.key ?? ADMIN_KEY), { method: 'POST', path: '/v1/admin/swap', node: opts.node ?? 'solo' }, bytes);
-  return fetch(`${nodeUrl}/v1/admin/swap`, { method: 'POST', body: bytes, headers: { 'content-type': 'application/json', ...headers } });
+  return sendSwap(nodeUrl, await signSwap(opts.key ?? ADMIN_KEY, opts.node ?? 'solo', body));
 }
 
 /** One `edgesearch pool serve` child process started by `spawnPoolNodes`. */

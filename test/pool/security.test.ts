@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../gpu-pool/cluster/index.ts';
-import { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import { PoolClient, sendSwap, signSwap, type SignedSwap } from '../../gpu-pool/pool-client/index.ts';
 import { readIndexManifest, type IndexManifest } from '../../gpu-pool/shard/index.ts';
-import { adminSignatureHeaders, importSigningKey, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/protocol/index.ts';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { ADMIN_KEY, SIGNING_KEY, spawnPoolNodes, writeClusterConfig, type PoolProcess } from './harness.ts';
@@ -217,15 +217,11 @@ describe('operator views', () => {
   });
 });
 
-/** A swap request signed with the admin key for `forNode`, as raw parts (so it can be replayed). */
-async function signedSwap(forNode: string, body: unknown, key = ADMIN_KEY): Promise<{ body: Uint8Array; headers: Record<string, string> }> {
-  const bytes = new TextEncoder().encode(JSON.stringify(body));
-  const headers = await adminSignatureHeaders(await importSigningKey(key), { method: 'POST', path: '/v1/admin/swap', node: forNode }, bytes);
-  return { body: bytes, headers: { 'content-type': 'application/json', ...headers } };
-}
+/** A swap request signed with the admin key for `forNode` (kept, so it can be replayed). */
+const signedSwap = (forNode: string, body: unknown, key = ADMIN_KEY): Promise<SignedSwap> => signSwap(key, forNode, body);
 
-async function postSwap(toNode: string, req: { body: Uint8Array; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
-  const res = await fetch(`${node(toNode).url}/v1/admin/swap`, { method: 'POST', body: req.body as Uint8Array<ArrayBuffer>, headers: req.headers });
+async function postSwap(toNode: string, swap: SignedSwap): Promise<{ status: number; text: string }> {
+  const res = await sendSwap(node(toNode).url, swap);
   return { status: res.status, text: await res.text() };
 }
 
