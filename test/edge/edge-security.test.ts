@@ -6,13 +6,12 @@
 // configuration is broken.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_SIGNATURE_HEADER, FRAME_CLASS_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, decodeFrame, encodeFrame, importSigningKey, signAnswer, type Frame, type LeaseFrame, type SearchFrame } from '../../shared/protocol/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
-import { startEdge, testKey, waitForOutput, type EdgeServer } from './harness.ts';
+import { startBodyServer, startEdge, testKey, waitForOutput, type EdgeServer } from './harness.ts';
 
 type Behaviour = 'signed' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch' | 'not-ready' | 'proxy';
 
@@ -36,28 +35,22 @@ class FakePool {
   leases = 0;
   url = '';
   private last?: { body: Uint8Array; signature: string };
-  private readonly server: http.Server;
+  private stopServer?: () => Promise<void>;
 
   constructor(
     private readonly key: CryptoKey,
     private readonly otherKey: CryptoKey,
-  ) {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void this.answer(req, res, Buffer.concat(chunks)).catch(() => res.destroy()));
-    });
-  }
+  ) {}
 
   async listen(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const server = await startBodyServer((req, res, body) => this.answer(req, res, body));
+    this.url = server.url;
+    this.stopServer = server.close;
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
+    return this.stopServer?.() ?? Promise.resolve();
   }
 
   private async answer(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {

@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../gpu-pool/cluster/index.ts';
@@ -140,6 +141,26 @@ export async function waitForOutput(edge: EdgeServer, pattern: RegExp | string, 
     await new Promise((r) => setTimeout(r, 50));
   }
   return edge.output();
+}
+
+/**
+ * An HTTP server on a free loopback port that reads each request's body whole and then calls
+ * `handle`; a handler that throws resets the connection. For pool stand-ins in edge tests.
+ */
+export async function startBodyServer(handle: (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => void handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy()));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close() {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
 }
 
 /** A loopback HTTP proxy to `target` that holds each request `delayMs` before forwarding it: a slow pool. */

@@ -9,13 +9,12 @@
 // a batch of 32 long CJK queries (99.5 KB) is accepted, zero fusion weights and unknown fields
 // are 400s naming the field, and the timings count every pool attempt.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchBodyLimit, searchBodyLimit } from '../../shared/api/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
-import { startEdge, testKey, type EdgeServer } from './harness.ts';
+import { startBodyServer, startEdge, testKey, type EdgeServer } from './harness.ts';
 import { OpenApiChecker, type CheckedResponse } from './openapi-check.ts';
 
 type RouterMode = 'proxy' | 'drop-once' | 'unsigned' | 'hang' | 'drop';
@@ -25,25 +24,19 @@ class Router {
   mode: RouterMode = 'proxy';
   ready = true;
   url = '';
-  private readonly server: http.Server;
+  private stopServer?: () => Promise<void>;
 
-  constructor(private readonly target: string) {
-    this.server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => void this.handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy()));
-    });
-  }
+  constructor(private readonly target: string) {}
 
   async listen(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const server = await startBodyServer((req, res, body) => this.handle(req, res, body));
+    this.url = server.url;
+    this.stopServer = server.close;
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
+    return this.stopServer?.() ?? Promise.resolve();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse, body: Buffer): Promise<void> {
