@@ -5,7 +5,7 @@
 // connections, `cache: false` (no cache, no coalescing) and cache hits.
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { startLocalCluster, type LocalCluster } from '../gpu-pool/cluster/index.ts';
+import { startLocalCluster, type LocalCluster } from '../gpu-pool/service/cluster/index.ts';
 import { startEdge, startEdgeBundle, testKey, type EdgeServer } from '../test/edge/harness.ts';
 import { scifactTestQueries } from '../test/fixtures.ts';
 import { machineLine } from './machine.ts';

@@ -1,10 +1,10 @@
 // One index, one process (so peak RSS is this index's): load, search the SciFact test queries
 // from pre-encoded vectors, score. Prints one JSON line. Used by engine.ts.
 import { readFile } from 'node:fs/promises';
-import { evaluate, readQrels, type Run } from '../gpu-pool/eval/index.ts';
-import { FaissIndex } from '../gpu-pool/index/index.ts';
-import { Searcher } from '../gpu-pool/search/index.ts';
-import { DenseMethod, type MethodName, type MethodQuery, type QueryParams } from '../gpu-pool/methods/index.ts';
+import { evaluate, readQrels, type Run } from '../gpu-pool/engine/eval/index.ts';
+import { FaissIndex } from '../gpu-pool/engine/index/index.ts';
+import { Searcher } from '../gpu-pool/engine/search/index.ts';
+import { DenseMethod, type MethodName, type MethodQuery, type QueryParams } from '../gpu-pool/engine/methods/index.ts';
 
 const [indexDir, mode, paramsJson, queriesJson, vectorsFile, qrelsFile] = process.argv.slice(2);
 const params = JSON.parse(paramsJson) as QueryParams;

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEncoder } from '../gpu-pool/encoders/index.ts';
+import { loadEncoder } from '../gpu-pool/engine/encoders/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
 import { timedCli } from './child-cli.ts';
 import { machineLine } from './machine.ts';

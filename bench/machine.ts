@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { ADDON_PATH } from '../gpu-pool/index/native.ts';
+import { ADDON_PATH } from '../gpu-pool/engine/index/native.ts';
 
 /**
  * OpenBLAS picks its kernel by CPU at load time (or from OPENBLAS_CORETYPE) and says which with

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { evaluate, readQrels, readTrecRun, type Qrels } from '../gpu-pool/eval/index.ts';
+import { evaluate, readQrels, readTrecRun, type Qrels } from '../gpu-pool/engine/eval/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
 import { timedCli } from './child-cli.ts';
 import { machineLine } from './machine.ts';

@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(REPO, 'bin', 'edgesearch.js');
 const WRANGLER = join(REPO, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
-const ADDON = join(REPO, 'gpu-pool', 'native', 'build', 'Release', 'faiss_node.node');
+const ADDON = join(REPO, 'gpu-pool', 'engine', 'native', 'build', 'Release', 'faiss_node.node');
 /** The generated settings of the edge (wrangler --env-file): under .wrangler/, which git ignores; one per edge port. */
 let ENV_FILE = join(REPO, '.wrangler', 'start', 'edge.env');
 /** A path as the user would type it: relative to the repository when inside it. */

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readQueries } from '../gpu-pool/corpus/index.ts';
-import { readQrels } from '../gpu-pool/eval/index.ts';
+import { readQueries } from '../gpu-pool/engine/corpus/index.ts';
+import { readQrels } from '../gpu-pool/engine/eval/index.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const SHARED_DIR = resolve(process.env.EDGESEARCH_SHARED ?? join(REPO_ROOT, '..', 'shared'));

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { addDocuments, buildIndex, deleteDocuments } from '../gpu-pool/build/index.ts';
+import { addDocuments, buildIndex, deleteDocuments } from '../gpu-pool/engine/writer/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from './fixtures.ts';
 
 export const STATIC128_MODEL = join(REPO_ROOT, 'models', 'use-lite-static128');

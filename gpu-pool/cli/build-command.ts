@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList } from '../build/index.ts';
+import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList } from '../engine/writer/index.ts';
 import { intArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
 import { SCIFACT_DIR, scifactTestQueries } from '../../test/fixtures.ts';
 import { fixtureIndex } from '../../test/index-fixture.ts';
-import { compareDocIds } from '../methods/index.ts';
-import { Searcher } from '../search/index.ts';
-import { PassageStore } from '../shard/index.ts';
+import { compareDocIds } from '../engine/methods/index.ts';
+import { Searcher } from '../engine/search/index.ts';
+import { PassageStore } from '../engine/shard/index.ts';
 
 let index: string;
 let work: string;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { readQueries, type Query } from '../corpus/index.ts';
-import { evaluate, parseMetrics, readQrels, writeTrecRun, type Run } from '../eval/index.ts';
-import { createProgress } from '../progress/index.ts';
-import { Searcher } from '../search/index.ts';
+import { readQueries, type Query } from '../engine/corpus/index.ts';
+import { evaluate, parseMetrics, readQrels, writeTrecRun, type Run } from '../engine/eval/index.ts';
+import { createProgress } from '../engine/progress/index.ts';
+import { Searcher } from '../engine/search/index.ts';
 import { intArg } from './index.ts';
 import { addQueryOptions, queryParams } from './search-command.ts';
 

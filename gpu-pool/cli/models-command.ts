@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { pullModel } from '../encoders/index.ts';
+import { pullModel } from '../engine/encoders/index.ts';
 
 export function pullCommand(cmd: Command): Command {
   return cmd

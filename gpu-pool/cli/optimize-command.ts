@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { optimizeIndex } from '../optimize/index.ts';
+import { optimizeIndex } from '../engine/optimize/index.ts';
 import { intArg, numberArg } from './index.ts';
 
 export function optimizeCommand(cmd: Command): Command {

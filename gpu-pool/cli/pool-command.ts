@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildIndex } from '../build/index.ts';
-import { nodeConfig, readClusterConfig, startLocalCluster } from '../cluster/index.ts';
-import { sendSwap, signSwap } from '../pool-client/index.ts';
-import { PoolNode } from '../server/index.ts';
-import { readIndexManifest } from '../shard/index.ts';
+import { buildIndex } from '../engine/writer/index.ts';
+import { nodeConfig, readClusterConfig, startLocalCluster } from '../service/cluster/index.ts';
+import { sendSwap, signSwap } from '../service/pool-client/index.ts';
+import { PoolNode } from '../service/server/index.ts';
+import { readIndexManifest } from '../engine/shard/index.ts';
 import { intArg } from './index.ts';
 
 /** Resolves on SIGINT/SIGTERM: the process then shuts down gracefully. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { QueryParams } from '../methods/index.ts';
-import { Searcher } from '../search/index.ts';
+import type { QueryParams } from '../engine/methods/index.ts';
+import { Searcher } from '../engine/search/index.ts';
 import { intArg, modeOption, numberArg } from './index.ts';
 
 export function queryParams(o: Record<string, unknown>): QueryParams {

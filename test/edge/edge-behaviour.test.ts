@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchRequestInput } from '../../shared/api/index.ts';
 import { createEdgeClient, type EdgeClient } from '../../edge/client/index.ts';
-import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
+import { readIndexManifest } from '../../gpu-pool/engine/shard/index.ts';
 import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, adminSwap, startSoloNode, type SoloNode } from '../pool/harness.ts';

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../gpu-pool/cluster/index.ts';
+import { freePort } from '../../gpu-pool/service/cluster/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 
 export interface EdgeServer {

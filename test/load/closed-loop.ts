@@ -1,7 +1,7 @@
 // Closed-loop load: `clients` loops each send one-query frames back to back until `durationMs`
 // or `maxQueries` is reached. Bounded in count and time; loopback only.
 import type { WireQuery } from '../../shared/protocol/index.ts';
-import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
+import type { PoolClient } from '../../gpu-pool/service/pool-client/index.ts';
 
 export interface LoadSample {
   query: WireQuery;

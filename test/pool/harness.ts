@@ -5,12 +5,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/cluster/index.ts';
-import { createLogger } from '../../gpu-pool/logging/index.ts';
-import { PoolNode } from '../../gpu-pool/server/index.ts';
-import type { MethodName } from '../../gpu-pool/methods/index.ts';
-import { PoolClient, sendSwap, signSwap } from '../../gpu-pool/pool-client/index.ts';
-import { Searcher } from '../../gpu-pool/search/index.ts';
+import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../gpu-pool/service/cluster/index.ts';
+import { createLogger } from '../../gpu-pool/service/logging/index.ts';
+import { PoolNode } from '../../gpu-pool/service/server/index.ts';
+import type { MethodName } from '../../gpu-pool/engine/methods/index.ts';
+import { PoolClient, sendSwap, signSwap } from '../../gpu-pool/service/pool-client/index.ts';
+import { Searcher } from '../../gpu-pool/engine/search/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 
 export const SIGNING_KEY = 'pool-test-key-0123456789abcdef';

@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../shared/protocol/index.ts';
-import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import type { PoolNode } from '../../gpu-pool/server/index.ts';
-import { readIndexManifest } from '../../gpu-pool/shard/index.ts';
+import type { PoolClient } from '../../gpu-pool/service/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/service/server/index.ts';
+import { readIndexManifest } from '../../gpu-pool/engine/shard/index.ts';
 import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, adminSwap, startSoloNode } from './harness.ts';

@@ -1,8 +1,8 @@
 // Admission control: a burst far beyond capacity is partly shed with 429 + an overload error
 // frame (Retry-After set) while the admitted queries are answered; the node stays healthy.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import type { PoolNode } from '../../gpu-pool/server/index.ts';
+import type { PoolClient } from '../../gpu-pool/service/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/service/server/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { startSoloNode } from './harness.ts';

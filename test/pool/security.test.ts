@@ -8,9 +8,9 @@ import { cp, copyFile, mkdir, mkdtemp, open, readFile, rm, stat, symlink, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../gpu-pool/cluster/index.ts';
-import { PoolClient, sendSwap, signSwap, type SignedSwap } from '../../gpu-pool/pool-client/index.ts';
-import { readIndexManifest, type IndexManifest } from '../../gpu-pool/shard/index.ts';
+import { freePort } from '../../gpu-pool/service/cluster/index.ts';
+import { PoolClient, sendSwap, signSwap, type SignedSwap } from '../../gpu-pool/service/pool-client/index.ts';
+import { readIndexManifest, type IndexManifest } from '../../gpu-pool/engine/shard/index.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex, newerFixture } from '../index-fixture.ts';

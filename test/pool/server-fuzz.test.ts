@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng, frame as randomFrame } from '../../shared/protocol/arbitrary.test-support.ts';
 import { decodeFrame, encodeFrame, FRAME_TYPES, importSigningKey, signatureHeaders, type Frame } from '../../shared/protocol/index.ts';
-import type { PoolClient } from '../../gpu-pool/pool-client/index.ts';
-import type { PoolNode } from '../../gpu-pool/server/index.ts';
+import type { PoolClient } from '../../gpu-pool/service/pool-client/index.ts';
+import type { PoolNode } from '../../gpu-pool/service/server/index.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { SIGNING_KEY, startSoloNode } from './harness.ts';
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../gpu-pool/cluster/index.ts';
+import { freePort } from '../../gpu-pool/service/cluster/index.ts';
 import { REPO_ROOT, SCIFACT_DIR, SHARED_DIR, requireShared } from '../fixtures.ts';
 
 const LIMIT = 40;
@@ -31,15 +31,15 @@ function cleanCheckout(): string {
   }
   // What scripts/setup would have installed and built.
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
-  mkdirSync(join(dir, 'gpu-pool', 'native'), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'gpu-pool', 'native', 'build'), join(dir, 'gpu-pool', 'native', 'build'));
+  mkdirSync(join(dir, 'gpu-pool', 'engine', 'native'), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'gpu-pool', 'engine', 'native', 'build'), join(dir, 'gpu-pool', 'engine', 'native', 'build'));
   const git = (...args: string[]) => {
     const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
   git('init', '-q');
-  writeFileSync(join(dir, '.git', 'info', 'exclude'), '/node_modules\n/gpu-pool/native/build\n');
+  writeFileSync(join(dir, '.git', 'info', 'exclude'), '/node_modules\n/gpu-pool/engine/native/build\n');
   git('add', '-A');
   return dir;
 }

@@ -1,0 +1,101 @@
+// Loads the node-addon-api binding (gpu-pool/engine/native) lazily, so that importing
+// this module never fails; the first use reports a missing build clearly.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { FaissError } from './errors.ts';
+
+export interface NativeSearchParams {
+  nprobe?: number | undefined;
+  efSearch?: number | undefined;
+}
+
+/** Training knobs that factory keys cannot express. */
+export interface CreateOptions {
+  /** OPQ rotation: alternations of rotation and PQ training (faiss default 50). */
+  opqIterations?: number;
+}
+
+export interface NativeSearchResult {
+  distances: Float32Array;
+  labels: BigInt64Array;
+}
+
+/** One kind of k-means run that training performs (gpu-pool/engine/native/src/structure.h). */
+export interface TrainingClustering {
+  /** e.g. "PQ sub-quantizers", "IVF coarse quantizer", "OPQ rotation's PQ". */
+  what: string;
+  /** Centroids of each run (256 per 8-bit PQ sub-quantizer, nlist for IVF). */
+  centroids: number;
+  /** faiss warns below centroids * this many training points (39 by default). */
+  minPointsPerCentroid: number;
+  /** Runs of this kind in one train() (e.g. M per PQ, M per OPQ alternation). */
+  runs: number;
+}
+
+/** The native `Index` object (gpu-pool/engine/native/src/index_wrap.cc). */
+export interface NativeIndex {
+  train(x: Float32Array, options?: { faissWarnings?: boolean }): Promise<void>;
+  add(x: Float32Array, ids?: BigInt64Array): Promise<void>;
+  search(q: Float32Array, k: number, params?: NativeSearchParams): Promise<NativeSearchResult>;
+  reconstruct(id: bigint | number): Float32Array;
+  reconstructBatch(ids: BigInt64Array): Float32Array;
+  quantize(x: Float32Array): Promise<Float32Array>;
+  reset(): Promise<void>;
+  renumberIds(mapping: BigInt64Array): Promise<void>;
+  removeIds(ids: BigInt64Array): Promise<number>;
+  writeFile(path: string): Promise<void>;
+  toBuffer(): Promise<Buffer>;
+  clone(): NativeIndex;
+  dispose(): void;
+  searchPath(params?: NativeSearchParams): 'per-call' | 'fallback';
+  readonly ntotal: number;
+  readonly d: number;
+  readonly isTrained: boolean;
+  /** The clusterings the next train() runs; empty once trained. */
+  readonly trainingClusterings: TrainingClustering[];
+  readonly metric: 'ip' | 'l2' | 'other';
+  readonly description: string;
+  readonly disposed: boolean;
+  readonly readOnly: boolean;
+}
+
+export interface NativeModule {
+  create(d: number, factoryKey: string, metric: 'ip' | 'l2', options?: CreateOptions): NativeIndex;
+  readFile(path: string, opts?: { mmap?: boolean }): Promise<NativeIndex>;
+  fromBuffer(buf: Uint8Array): Promise<NativeIndex>;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** ColBERT MaxSim scores, one per passage (gpu-pool/engine/native/src/maxsim.cc); see maxsim.ts. */
+  maxSim(queries: Float32Array, dim: number, docTokens: Float32Array, docOffsets: Uint32Array): Float32Array;
+  /** op(a) · op(b), row-major (gpu-pool/engine/native/src/matmul.cc); see matmul.ts. */
+  matmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array;
+  readonly faissVersion: string;
+}
+
+export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/faiss_node.node', import.meta.url));
+
+let cached: NativeModule | undefined;
+
+export function loadNative(): NativeModule {
+  if (cached) return cached;
+  const require = createRequire(import.meta.url);
+  if (!existsSync(ADDON_PATH)) {
+    throw new FaissError(
+      `the faiss binding is not built (${ADDON_PATH} is missing). Run \`npm ci\` (its install script builds it) ` +
+        'or `npm run install` / `node-gyp rebuild --directory gpu-pool/engine/native`; it needs libfaiss-dev, ' +
+        'libopenblas-dev and a C++17 compiler (see gpu-pool/engine/native/README.md)',
+      { code: 'ERR_NATIVE_MISSING' },
+    );
+  }
+  try {
+    cached = require(ADDON_PATH) as NativeModule;
+  } catch (err) {
+    throw new FaissError(
+      `cannot load the faiss binding ${ADDON_PATH}: ${(err as Error).message}. ` +
+        'Rebuild it with `npm run install` (node-gyp rebuild --directory gpu-pool/engine/native)',
+      { code: 'ERR_NATIVE_MISSING', cause: err },
+    );
+  }
+  return cached;
+}

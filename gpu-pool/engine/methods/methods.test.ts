@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { fixtureIndex, type FixtureOptions } from '../../../test/index-fixture.ts';
+import { Searcher } from '../search/index.ts';
+import { runMethodContract, type ContractFixture } from './contract.test-suite.ts';
+import type { MethodName } from './types.ts';
+
+async function fixture(name: MethodName, opts: FixtureOptions = {}): Promise<ContractFixture> {
+  const searcher = await Searcher.open(await fixtureIndex(opts));
+  const shards = searcher.index.shards;
+  const sample = await Promise.all(Array.from({ length: 12 }, (_, i) => shards[i % shards.length].passages.get(i * 3)));
+  return {
+    method: await searcher.method(name),
+    passage: (hit) => shards[hit.shard].passages.get(hit.ordinal),
+    sample,
+    shardCount: shards.length,
+    docsPerShard: shards.map((s) => s.passages.size),
+  };
+}
+
+for (const name of ['dense', 'bm25', 'hybrid'] as const) runMethodContract(name, () => fixture(name));
+// Quantized indexes answer through the same contract (HNSW-PQ also checks that an index whose
+// metric differs from the one asked for, L2 here, is still ranked best-first).
+runMethodContract('dense over IVF-PQ', () => fixture('dense', { factory: 'IVF16,PQ16np', limit: 300 }));
+runMethodContract('dense over HNSW-PQ', () => fixture('dense', { factory: 'HNSW32_PQ16np', limit: 300 }));
+
+describe('hybrid fusion', () => {
+  it('scores each hit as the weighted sum of reciprocal ranks of its branches', async () => {
+    const searcher = await Searcher.open(await fixtureIndex());
+    const hybrid = await searcher.method('hybrid');
+    const params = { rrfK: 10, weights: { dense: 0.3, bm25: 2 } };
+    const [hits] = await hybrid.search([{ id: 'q', text: 'tumor suppressor gene mutations', k: 10, params }]);
+    expect(hits.length).toBe(10);
+    for (const hit of hits) {
+      const expected = (hit.branches?.dense ? 0.3 / (10 + hit.branches.dense.rank) : 0) + (hit.branches?.bm25 ? 2 / (10 + hit.branches.bm25.rank) : 0);
+      expect(hit.score).toBeCloseTo(expected, 10);
+    }
+    // With the BM25 weight dominant, the first hit is BM25's first hit.
+    expect(hits[0].branches?.bm25?.rank).toBe(1);
+    const [denseOnly] = await hybrid.search([{ id: 'q', text: 'tumor suppressor gene mutations', k: 5, params: { weights: { dense: 1, bm25: 0 } } }]);
+    const [dense] = await (await searcher.method('dense')).search([{ id: 'q', text: 'tumor suppressor gene mutations', k: 5 }]);
+    expect(denseOnly.map((h) => h.ordinal * 10 + h.shard)).toEqual(dense.map((h) => h.ordinal * 10 + h.shard));
+    await searcher.close();
+  });
+});

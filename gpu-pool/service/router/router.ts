@@ -1,0 +1,359 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_LIMITS, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
+import type { Encoder } from '../../engine/encoders/index.ts';
+import { branchDepth, fusedScores, mergeTopKInOrder, topKInOrder, type Hit, type MethodQuery } from '../../engine/methods/index.ts';
+import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
+import { EvidenceVersionError } from './errors.ts';
+import type { ReplicaSet } from './replica-set.ts';
+import { askShardLeases } from './shard-leases.ts';
+
+export interface RouterOptions {
+  encoder: Encoder;
+  /** One replica set per shard, index = shard number. */
+  shards: ReplicaSet[];
+  /** The index version and the shard versions it is made of (from index.json). */
+  index: { version: string; shardVersions: string[] };
+  batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number; maxQueueDelayMs?: number };
+  hooks?: {
+    onBatch?: (info: BatchInfo) => void;
+    onShed?: () => void;
+    onExpired?: (n: number) => void;
+    onStage?: (stage: 'encode' | 'search' | 'merge' | 'evidence', ms: number) => void;
+    /**
+     * A shard gave no usable answer for a batch: its search or its evidence failed on every
+     * replica tried (the shard is reported missing), or its evidence came from another version
+     * (an EvidenceVersionError; the batch is searched again once).
+     */
+    onShardError?: (shard: number, err: unknown, stage: 'search' | 'evidence') => void;
+  };
+}
+
+interface Pending {
+  query: WireQuery;
+  deadline: number;
+  enqueuedAt: number;
+}
+
+/** Per stage, as the wire reports them; evidence is its own stage, as in the metrics. */
+type StageTimings = { searchMs: number; mergeMs: number; evidenceMs: number };
+
+interface Outcome {
+  result: WireResult;
+  timings: { queueMs: number; encodeMs: number } & StageTimings;
+  versions: Map<number, string>;
+  /** Until when (performance.now() ms) every shard that answered promised its version; -Infinity: none answered. */
+  versionUntil: number;
+}
+
+/** A batch with its queries encoded: what the shard fan-out needs. */
+interface EncodedBatch {
+  items: Pending[];
+  queries: MethodQuery[];
+  needDense: boolean[];
+  /** Item index → query vector (encoded or given). */
+  vectors: Map<number, Float32Array>;
+  encodeMs: number;
+  queueMs: number[];
+}
+
+/** Everything but the evidence text, as merged from the shards. */
+type Ranked = { hits: Hit[]; missing: Set<number> };
+
+/**
+ * The router role: queries from concurrent frames meet in a dynamic batch, are encoded
+ * once, sent as one frame per shard to one replica of every shard, merged exactly by score,
+ * and dressed with evidence fetched from the shard that owns each hit.
+ */
+export class Router {
+  private readonly batcher: DynamicBatcher<Pending, Outcome>;
+  /**
+   * Recent cost per query (exponential moving averages of batch wall time), split because a
+   * query that needs the encoder costs several times one that does not (BM25, given vectors).
+   */
+  private readonly cost = { encodeMs: 0, restMs: 0 };
+  /** Batches being computed: their expected cost and start, for the work ahead of a new query. */
+  private readonly running = new Set<{ weightMs: number; started: number }>();
+
+  constructor(private readonly opts: RouterOptions) {
+    const { maxQueueDelayMs } = opts.batching;
+    this.batcher = new DynamicBatcher<Pending, Outcome>({
+      ...opts.batching,
+      weigh: (p) => this.expectedCostMs(p.query),
+      // One batch is expected to take no longer than a query may queue: a query admitted just
+      // behind a big batch would otherwise wait out the whole of it (on a CPU encoder a batch
+      // of 32 costs about 32 single queries), and no queue bound can see that coming.
+      maxBatchWeight: maxQueueDelayMs,
+      process: (items) => this.runBatch(items),
+      onBatch: opts.hooks?.onBatch,
+      onShed: opts.hooks?.onShed,
+      onExpired: opts.hooks?.onExpired,
+    });
+  }
+
+  /**
+   * Expected wait for a batch slot of a query arriving now, in ms: the queue ahead plus what is
+   * left of the running batches, at recent costs, spread over the batch slots.
+   */
+  get expectedWaitMs(): number {
+    const now = performance.now();
+    let runningLeft = 0;
+    for (const b of this.running) runningLeft += Math.max(0, b.weightMs - (now - b.started));
+    return (this.batcher.queuedWeight + runningLeft) / this.opts.batching.concurrency;
+  }
+
+  private expectedCostMs(q: WireQuery): number {
+    return this.cost.restMs + (needsEncoding(q) ? this.cost.encodeMs : 0);
+  }
+
+  /** Whether a query arriving now would be shed for waiting too long. */
+  get saturated(): boolean {
+    const { maxQueueDelayMs } = this.opts.batching;
+    return maxQueueDelayMs !== undefined && this.expectedWaitMs > maxQueueDelayMs;
+  }
+
+  get queueDepth(): number {
+    return this.batcher.depth;
+  }
+
+  /** Answers a search frame; every query gets a result or its own error (overload, deadline). */
+  async handle(frame: SearchFrame): Promise<ResultFrame> {
+    const t0 = performance.now();
+    const now = Date.now();
+    const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query, deadline: frame.deadline, enqueuedAt: now })));
+    const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, evidenceMs: 0, totalMs: 0 };
+    const versions = new Map<number, string>();
+    let versionUntil = Infinity;
+    const results = settled.map((s, i): WireResult => {
+      if (s.status === 'fulfilled') {
+        for (const key of ['queueMs', 'encodeMs', 'searchMs', 'mergeMs', 'evidenceMs'] as const) timings[key] = Math.max(timings[key], s.value.timings[key]);
+        for (const [shard, v] of s.value.versions) versions.set(shard, v);
+        versionUntil = Math.min(versionUntil, s.value.versionUntil);
+        return s.value.result;
+      }
+      const err = s.reason as { code?: string; message?: string };
+      const code = err?.code === 'overloaded' || err?.code === 'deadline' ? err.code : 'internal';
+      return { id: frame.queries[i].id, hits: [], error: { code, message: err?.message ?? String(s.reason) } };
+    });
+    const end = performance.now();
+    timings.totalMs = end - t0;
+    // What is left of the promise now; the edge counts it from when it sent the frame, earlier.
+    const versionLeaseMs = Number.isFinite(versionUntil) ? Math.max(0, Math.floor(versionUntil - end)) : 0;
+    return { v: 1, type: 'result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs, results, timings };
+  }
+
+  /**
+   * Answers a lease frame: the index version served now, named as a search answer would name
+   * it, and the least promise of the shards, asked of one replica each. It never enters the
+   * batcher or admission, so an edge can renew its promise however loaded the pool is.
+   */
+  async lease(frame: LeaseFrame): Promise<LeaseResultFrame> {
+    const { versions, until } = await askShardLeases(this.opts.shards, frame.deadline, frame.batchId);
+    // What is left of the promise now, as in handle().
+    const versionLeaseMs = Math.max(0, Math.floor(until - performance.now()));
+    return { v: 1, type: 'lease-result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs };
+  }
+
+  /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */
+  private admit(p: Pending): Promise<Outcome> {
+    if (this.saturated) {
+      const expectedWaitMs = this.expectedWaitMs;
+      this.opts.hooks?.onShed?.();
+      return Promise.reject(new OverloadError(`overloaded: about ${Math.round(expectedWaitMs)} ms of work queued ahead`, Math.ceil(expectedWaitMs)));
+    }
+    return this.batcher.submit(p, p.deadline);
+  }
+
+  /**
+   * The index version a response was computed on: index.json's when every shard answered
+   * with the version it lists, otherwise a digest of the shard versions actually used (after
+   * a hot swap), so caches keyed on it never mix versions.
+   */
+  private indexVersion(used: Map<number, string>): string {
+    const { version, shardVersions } = this.opts.index;
+    if ([...used].every(([s, v]) => shardVersions[s] === v)) return version;
+    const hash = createHash('sha256');
+    shardVersions.forEach((v, s) => hash.update(`${s}:${used.get(s) ?? v}\n`));
+    return hash.digest('hex').slice(0, 16);
+  }
+
+  /** Stops taking queries, finishes the queued ones. */
+  async drain(): Promise<void> {
+    this.batcher.close();
+    await this.batcher.drain();
+  }
+
+  private async runBatch(items: Pending[]): Promise<Outcome[]> {
+    const started = Date.now();
+    const t0 = performance.now();
+    const entry = { weightMs: items.reduce((sum, p) => sum + this.expectedCostMs(p.query), 0), started: t0 };
+    this.running.add(entry);
+    const encode = { ms: 0, queries: 0 };
+    try {
+      return await this.computeBatch(items, started, (ms, queries) => Object.assign(encode, { ms, queries }));
+    } finally {
+      this.running.delete(entry);
+      if (encode.queries > 0) this.cost.encodeMs = movingAverage(this.cost.encodeMs, encode.ms / encode.queries);
+      this.cost.restMs = movingAverage(this.cost.restMs, (performance.now() - t0 - encode.ms) / items.length);
+    }
+  }
+
+  private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
+    const { encoder, hooks } = this.opts;
+    const queueMs = items.map((p) => started - p.enqueuedAt);
+    const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
+
+    // 1. Encode once, every query of the batch in one call.
+    let t = performance.now();
+    const d = encoder.dimension;
+    const needDense = items.map((p) => p.query.mode !== 'bm25');
+    const toEncode = items.map((p, i) => (needsEncoding(p.query) ? i : -1)).filter((i) => i >= 0);
+    const encoded = toEncode.length > 0 ? await encoder.encodeQueries(toEncode.map((i) => items[i].query.text!)) : new Float32Array(0);
+    const vectors = new Map<number, Float32Array>();
+    toEncode.forEach((i, j) => vectors.set(i, encoded.subarray(j * d, (j + 1) * d)));
+    items.forEach((p, i) => {
+      if (needDense[i] && p.query.vector) {
+        if (p.query.vector.length !== d) throw new Error(`query ${p.query.id}: vector has dimension ${p.query.vector.length}, the index holds ${d}-d vectors`);
+        vectors.set(i, p.query.vector);
+      }
+    });
+    const encodeMs = performance.now() - t;
+    onEncoded(encodeMs, toEncode.length);
+    hooks?.onStage?.('encode', encodeMs);
+    return this.searchAndDress({ items, queries, needDense, vectors, encodeMs, queueMs });
+  }
+
+  /**
+   * Steps 2-4 of a batch, on its encoded queries. `firstGo`: the stage times of the first go
+   * when this is the second go of a batch whose shard was swapped between its search and its
+   * evidence (a search that straddled the switch); a second swap as quick is reported missing.
+   */
+  private async searchAndDress(batch: EncodedBatch, firstGo?: StageTimings): Promise<Outcome[]> {
+    const { shards, hooks } = this.opts;
+    const { items, queries, needDense, vectors, encodeMs, queueMs } = batch;
+
+    // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.
+    let t = performance.now();
+    const sub: ShardQuery[] = [];
+    items.forEach((p, i) => {
+      const k = p.query.mode === 'hybrid' ? branchDepth(queries[i]) : p.query.k;
+      if (needDense[i]) sub.push({ id: `${i}.d`, mode: 'dense', k, vector: vectors.get(i), params: p.query.params });
+      if (p.query.mode !== 'dense') sub.push({ id: `${i}.b`, mode: 'bm25', k, text: p.query.text, params: p.query.params });
+    });
+    const deadline = Math.max(...items.map((p) => p.deadline));
+    const batchId = randomUUID();
+    const versions = new Map<number, string>();
+    const missing = new Set<number>();
+    // A shard's promise counts from before the frame left, so it never outlasts the host's.
+    const sentAt = performance.now();
+    let versionUntil = Infinity;
+    const perShard = await Promise.all(
+      shards.map(async (set, s) => {
+        try {
+          const reply = await set.call((c, signal) => c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal), deadline);
+          versions.set(s, reply.version);
+          versionUntil = Math.min(versionUntil, sentAt + (reply.leaseMs ?? 0));
+          return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal }))]));
+        } catch (err) {
+          missing.add(s);
+          hooks?.onShardError?.(s, err, 'search');
+          return new Map<string, Hit[]>();
+        }
+      }),
+    );
+    const searchMs = performance.now() - t;
+    hooks?.onStage?.('search', searchMs);
+
+    // Evidence (passage and document id) from the shard that owns each hit, one frame per shard
+    // per call. Every read is kept (its promise, while in flight), so concurrent queries of the
+    // batch never ask for a passage twice, and ids read for ties are not fetched again.
+    const passages = new Map<string, { docId: string; title: string; text: string }>();
+    const reads = new Map<string, Promise<void>>();
+    let swappedBetween = false;
+    let evidenceMs = 0;
+    const readShard = async (s: number, ordinals: number[]): Promise<void> => {
+      try {
+        // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
+        for (let i = 0; i < ordinals.length; i += DEFAULT_LIMITS.maxOrdinals) {
+          const chunk = ordinals.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
+          const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
+          // Ordinals name documents of one version: evidence from another would be wrong text.
+          if (reply.version !== versions.get(s)) {
+            swappedBetween = true;
+            throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
+          }
+          for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
+        }
+      } catch (err) {
+        hooks?.onShardError?.(s, err, 'evidence');
+      }
+    };
+    const fetchEvidence = async (hits: Hit[]): Promise<void> => {
+      const t0 = performance.now();
+      const wanted = new Map<number, Set<number>>();
+      for (const h of hits) if (!reads.has(`${h.shard}:${h.ordinal}`)) wanted.set(h.shard, (wanted.get(h.shard) ?? new Set()).add(h.ordinal));
+      for (const [s, ordinals] of wanted) {
+        const read = readShard(s, [...ordinals]);
+        for (const o of ordinals) reads.set(`${s}:${o}`, read);
+      }
+      await Promise.all(new Set(hits.map((h) => reads.get(`${h.shard}:${h.ordinal}`)!)));
+      for (const h of hits) h.docId = passages.get(`${h.shard}:${h.ordinal}`)?.docId ?? h.docId;
+      evidenceMs += performance.now() - t0;
+    };
+
+    // 3. Exact merge by score, fusion for hybrid, in the system's one order (methods/order.ts):
+    // the ids of tied hits are read first, so ties rank by document id as `search` and `eval` do.
+    t = performance.now();
+    const ranked: Ranked[] = await Promise.all(
+      items.map(async (p, i) => {
+        const branch = (suffix: string, k: number) => mergeTopKInOrder(perShard.map((m) => m.get(`${i}.${suffix}`) ?? []), k, fetchEvidence);
+        const q = queries[i];
+        const hits =
+          p.query.mode === 'dense'
+            ? await branch('d', q.k)
+            : p.query.mode === 'bm25'
+              ? await branch('b', q.k)
+              : await topKInOrder(fusedScores(q, await branch('d', branchDepth(q)), await branch('b', branchDepth(q))), q.k, fetchEvidence);
+        return { hits, missing: new Set(missing) };
+      }),
+    );
+    const mergeMs = performance.now() - t - evidenceMs;
+    hooks?.onStage?.('merge', mergeMs);
+
+    // 4. Evidence for the hits whose passages were not read for ties.
+    await fetchEvidence(ranked.flatMap((r) => r.hits));
+    hooks?.onStage?.('evidence', evidenceMs);
+    // A second go counts the first one's time too: the stages still add up to the batch's time.
+    const timings = { encodeMs, searchMs: searchMs + (firstGo?.searchMs ?? 0), mergeMs: mergeMs + (firstGo?.mergeMs ?? 0), evidenceMs: evidenceMs + (firstGo?.evidenceMs ?? 0) };
+    // The search ran on a version that has just been swapped out: once more, on the new one.
+    if (swappedBetween && firstGo === undefined) return this.searchAndDress(batch, timings);
+
+    return items.map((p, i): Outcome => {
+      const hits: WireHit[] = [];
+      for (const h of ranked[i].hits) {
+        const passage = passages.get(`${h.shard}:${h.ordinal}`);
+        // A hit whose evidence cannot be fetched is left out and its shard reported missing.
+        if (!passage) {
+          ranked[i].missing.add(h.shard);
+          continue;
+        }
+        hits.push({ docId: passage.docId, score: h.score, shard: h.shard, title: passage.title, text: passage.text, ...(h.branches ? { branches: h.branches } : {}) });
+      }
+      const lost = [...ranked[i].missing].sort((a, b) => a - b);
+      return {
+        result: { id: p.query.id, hits, ...(lost.length > 0 ? { partial: { missingShards: lost } } : {}) },
+        timings: { queueMs: queueMs[i], ...timings },
+        versions,
+        versionUntil: Number.isFinite(versionUntil) ? versionUntil : -Infinity,
+      };
+    });
+  }
+}
+
+/** Dense and hybrid queries sent as text go through the encoder; BM25 and given vectors do not. */
+function needsEncoding(q: WireQuery): boolean {
+  return q.mode !== 'bm25' && !q.vector;
+}
+
+function movingAverage(average: number, sample: number): number {
+  return average === 0 ? sample : 0.8 * average + 0.2 * sample;
+}
