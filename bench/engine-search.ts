@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { evaluate, readQrels, type Run } from '../gpu-pool/engine/eval/index.ts';
 import { FaissIndex } from '../gpu-pool/engine/index/index.ts';
 import { Searcher } from '../gpu-pool/engine/search/index.ts';
-import { DenseMethod, type MethodName, type MethodQuery, type QueryParams } from '../gpu-pool/engine/methods/index.ts';
+import type { EncodedQuery, MethodName, MethodQuery, QueryParams } from '../gpu-pool/engine/methods/index.ts';
 
 const [indexDir, mode, paramsJson, queriesJson, vectorsFile, qrelsFile] = process.argv.slice(2);
 const params = JSON.parse(paramsJson) as QueryParams;
@@ -21,14 +21,15 @@ let singleMs: number;
 if (mode === 'dense') {
   const buf = await readFile(vectorsFile);
   const vectors = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-  const method = (await searcher.method('dense')) as DenseMethod;
-  await method.searchVectors(mq.slice(0, 8), vectors.subarray(0, 8 * (vectors.length / mq.length))); // warm up
-  let t = performance.now();
-  hits = await method.searchVectors(mq, vectors);
-  batchedMs = (performance.now() - t) / mq.length;
+  const method = await searcher.method('dense');
   const d = vectors.length / mq.length;
+  const encoded: EncodedQuery[] = mq.map((q, i) => ({ ...q, vector: vectors.subarray(i * d, (i + 1) * d) }));
+  await method.searchEncoded(encoded.slice(0, 8)); // warm up
+  let t = performance.now();
+  hits = await method.searchEncoded(encoded);
+  batchedMs = (performance.now() - t) / mq.length;
   t = performance.now();
-  for (let i = 0; i < mq.length; i++) await method.searchVectors([mq[i]], vectors.subarray(i * d, (i + 1) * d));
+  for (const q of encoded) await method.searchEncoded([q]);
   singleMs = (performance.now() - t) / mq.length;
 } else {
   const method = await searcher.method(mode as MethodName);

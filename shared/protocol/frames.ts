@@ -4,7 +4,7 @@
 // the decoder's union schema and FrameOf<T> all follow from that table.
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
-import { MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
+import { BRANCH_INPUT, Branch, MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
 import { bytesToVector } from './vectors.ts';
 
 export const PROTOCOL_VERSION = 1 as const;
@@ -103,8 +103,6 @@ function uniqueIds<L extends 'queries' | 'results'>(list: L) {
   };
 }
 
-const ShardModeSchema = z.enum(['dense', 'bm25']);
-
 function buildSchemas(limits: ProtocolLimits) {
   const Text = z.string().min(1).max(limits.maxQueryChars);
   const Vector = vectorSchema(limits.maxVectorDim);
@@ -129,15 +127,15 @@ function buildSchemas(limits: ProtocolLimits) {
   const ShardQuerySchema = z
     .strictObject({
       id: Id,
-      mode: ShardModeSchema,
+      mode: Branch,
       k: z.number().int().min(1).max(maxShardK(limits)),
       vector: Vector.optional(),
       text: Text.optional(),
       params: QueryParams.optional(),
     })
     .superRefine((q, ctx) => {
-      if (q.mode === 'dense' && q.vector === undefined) ctx.addIssue({ code: 'custom', path: ['vector'], message: 'required for mode "dense"' });
-      if (q.mode === 'bm25' && q.text === undefined) ctx.addIssue({ code: 'custom', path: ['text'], message: 'required for mode "bm25"' });
+      const input = BRANCH_INPUT[q.mode];
+      if (q[input] === undefined) ctx.addIssue({ code: 'custom', path: [input], message: `required for mode "${q.mode}"` });
     });
 
   const BranchScoreSchema = z.strictObject({ score: Score, rank: z.number().int().min(1) });
@@ -340,7 +338,7 @@ export type BranchScore = PartOutput<'BranchScore'>;
 export type WireHit = PartOutput<'WireHit'>;
 export type WireResult = PartOutput<'WireResult'>;
 export type Timings = PartOutput<'Timings'>;
-export type ShardMode = z.infer<typeof ShardModeSchema>;
+export type ShardMode = Branch;
 /** One sub-query sent to a shard host: dense needs a vector, bm25 needs text. */
 export type ShardQuery = PartOutput<'ShardQuery'>;
 export type ShardHit = PartOutput<'ShardHit'>;

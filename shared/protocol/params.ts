@@ -5,6 +5,12 @@ import { z } from 'zod';
 export const Mode = z.enum(['dense', 'bm25', 'hybrid']);
 export type Mode = z.infer<typeof Mode>;
 
+/** The per-shard searches the modes are made of (a shard-search frame's sub-query names one). */
+export const Branch = z.enum(['dense', 'bm25']);
+export type Branch = z.infer<typeof Branch>;
+/** What a sub-query of each branch must carry to its shard. */
+export const BRANCH_INPUT: Record<Branch, 'vector' | 'text'> = { dense: 'vector', bm25: 'text' };
+
 /** Fusion weights for hybrid search; strict so a typo ("bm_25") is an error, not a no-op. */
 const Weights = z.strictObject({
   dense: z.number().min(0).max(100).optional(),

@@ -1,7 +1,24 @@
-// Retrieval methods: one read interface (RetrievalMethod), many implementations. The
-// per-shard functions are what a pool shard host runs; the classes merge over local shards.
-export { Bm25Method, checkBm25, searchBm25Shard } from './bm25/index.ts';
-export { DenseMethod, checkShardDimension, defaultSearchParams, searchDenseShard } from './dense/index.ts';
-export { DEFAULT_DEPTH, DEFAULT_RRF_K, HybridMethod, branchDepth, fusedScores } from './hybrid/index.ts';
-export { MethodName, QueryParams, type BranchScore, type Hit, type MethodQuery, type RetrievalMethod, type VectorRetrievalMethod } from './types.ts';
+// Retrieval methods: one plug-in unit each (MethodPlugin: encodings, per-shard branches, how
+// their lists combine), registered in registry.ts. The per-shard searches (ShardBranch) are what
+// a pool shard host runs; ShardedMethod runs a method over the shards of this process.
+export { bm25Branch, bm25Method, checkBm25, searchBm25Shard } from './bm25/index.ts';
+export { QueryVectorError, checkShardDimension, defaultSearchParams, denseBranch, denseMethod, searchDenseShard } from './dense/index.ts';
+export { DEFAULT_DEPTH, DEFAULT_RRF_K, branchDepth, fusedScores, hybridMethod } from './hybrid/index.ts';
+export { BRANCHES, METHODS } from './registry.ts';
+export { ShardedMethod, type QueryEncoders } from './sharded-method.ts';
+export {
+  BranchName,
+  MethodName,
+  QueryParams,
+  type BranchPlan,
+  type BranchScore,
+  type EncodedQuery,
+  type EncodingRetrievalMethod,
+  type Hit,
+  type MethodPlugin,
+  type MethodQuery,
+  type QueryEncoding,
+  type RetrievalMethod,
+  type ShardBranch,
+} from './types.ts';
 export { compareDocIds, compareHits, compareRanked, mergeTopKInOrder, passageDocIds, topKInOrder, type DocIdResolver } from './order.ts';

@@ -1,9 +1,14 @@
 // The same knobs, with the same bounds, as the wire protocol and the edge API accept.
-import { Mode, QueryParams } from '../../../shared/protocol/index.ts';
+import { Branch, Mode, QueryParams } from '../../../shared/protocol/index.ts';
+import type { LoadedShard } from '../shard/index.ts';
+import type { DocIdResolver } from './order.ts';
 
 export { QueryParams };
 export const MethodName = Mode;
 export type MethodName = Mode;
+/** A kind of per-shard search (a method runs one or more): what a shard-search frame names. */
+export const BranchName = Branch;
+export type BranchName = Branch;
 
 export interface MethodQuery {
   id: string;
@@ -37,7 +42,50 @@ export interface RetrievalMethod {
   search(queries: MethodQuery[]): Promise<Hit[][]>;
 }
 
-/** A method that can also search with query vectors encoded by the caller (who times encoding). */
-export interface VectorRetrievalMethod extends RetrievalMethod {
-  searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]>;
+/** Query encodings a method needs before its shards can search. */
+export type QueryEncoding = 'sentence';
+
+/** A query with what its method's encodings made of it: what the shards search with. */
+export interface EncodedQuery extends MethodQuery {
+  /** The sentence vector (dense). */
+  vector?: Float32Array;
+}
+
+/** A method that encodes its queries in a step the caller can time (and the pool router does once per batch). */
+export interface EncodingRetrievalMethod extends RetrievalMethod {
+  encode(queries: MethodQuery[]): Promise<EncodedQuery[]>;
+  searchEncoded(queries: EncodedQuery[]): Promise<Hit[][]>;
+}
+
+/**
+ * One kind of per-shard search, run where the shard is loaded (a local searcher, a pool shard
+ * host): the same function on both, so a cluster merges the lists a single node does.
+ */
+export interface ShardBranch {
+  readonly name: BranchName;
+  /** Refuses a shard that cannot answer this branch, naming the shard and what it lacks. */
+  check(shard: LoadedShard): void;
+  /** One shard's top-k per query (each query to its own k), in the order of `compareHits`. */
+  search(shard: LoadedShard, shardNo: number, queries: EncodedQuery[]): Promise<Hit[][]>;
+}
+
+/** One sub-query of a method: which branch every shard runs for it, and how deep. */
+export interface BranchPlan {
+  branch: BranchName;
+  k: number;
+}
+
+/**
+ * A retrieval method as one unit: what its queries are encoded into, which per-shard searches
+ * it runs, and how their lists (each merged over the shards) make its answer. The local
+ * searcher and the pool router both run a method through this, and nothing else names modes.
+ */
+export interface MethodPlugin {
+  readonly name: MethodName;
+  readonly encodings: readonly QueryEncoding[];
+  /** Every branch its plans may name: the shards must be able to answer them all. */
+  readonly branches: readonly BranchName[];
+  plan(q: MethodQuery): BranchPlan[];
+  /** The branches' merged lists (best first, each cut at its plan's k) → the top q.k. */
+  combine(q: MethodQuery, lists: Partial<Record<BranchName, Hit[]>>, docIds: DocIdResolver): Promise<Hit[]>;
 }

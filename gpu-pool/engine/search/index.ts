@@ -1,18 +1,7 @@
 // Opens a published index and answers queries with evidence: the read path used by the CLI,
 // the evaluator and (later) the pool server.
 import { loadEncoder, type Encoder } from '../encoders/index.ts';
-import {
-  Bm25Method,
-  DenseMethod,
-  HybridMethod,
-  type BranchScore,
-  type Hit,
-  passageDocIds,
-  type MethodName,
-  type MethodQuery,
-  type RetrievalMethod,
-  type VectorRetrievalMethod,
-} from '../methods/index.ts';
+import { METHODS, ShardedMethod, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
 
 export interface SearchHit {
@@ -45,7 +34,7 @@ export interface SearcherOptions extends OpenOptions {
 
 export class Searcher {
   private encoder?: Promise<Encoder>;
-  private readonly methods = new Map<MethodName, Promise<RetrievalMethod>>();
+  private readonly methods = new Map<MethodName, ShardedMethod>();
 
   private constructor(
     readonly index: LoadedIndex,
@@ -76,23 +65,11 @@ export class Searcher {
     return this.encoder;
   }
 
-  method(name: MethodName): Promise<RetrievalMethod> {
+  /** A method over this index's shards; refused (clear error) when the shards cannot answer it. */
+  async method(name: MethodName): Promise<ShardedMethod> {
     let method = this.methods.get(name);
     if (!method) {
-      method = (async (): Promise<RetrievalMethod> => {
-        switch (name) {
-          case 'dense':
-            return new DenseMethod(await this.queryEncoder(), this.index.shards);
-          case 'bm25':
-            return new Bm25Method(this.index.shards);
-          case 'hybrid':
-            return new HybridMethod(
-              (await this.method('dense')) as DenseMethod,
-              await this.method('bm25'),
-              passageDocIds((s) => this.index.shards[s].passages),
-            );
-        }
-      })();
+      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder() });
       this.methods.set(name, method);
     }
     return method;
@@ -118,19 +95,14 @@ export class Searcher {
    */
   async searchTimed(mode: MethodName, queries: MethodQuery[]): Promise<{ results: SearchHit[][]; timings: StageTimings }> {
     const method = await this.method(mode);
+    // Loading the encoders is not encoding: load them before the clock starts.
+    if (method.plugin.encodings.includes('sentence')) await this.queryEncoder();
     let t = performance.now();
-    let encodeMs = 0;
-    let hits: Hit[][];
-    if (isVectorMethod(method)) {
-      const encoder = await this.queryEncoder();
-      t = performance.now();
-      const vectors = queries.length > 0 ? await encoder.encodeQueries(queries.map((q) => q.text)) : new Float32Array(0);
-      encodeMs = performance.now() - t;
-      t = performance.now();
-      hits = await method.searchVectors(queries, vectors);
-    } else {
-      hits = await method.search(queries);
-    }
+    const encoded = await method.encode(queries);
+    // A method that encodes nothing (BM25) spends no time encoding.
+    const encodeMs = method.plugin.encodings.length > 0 ? performance.now() - t : 0;
+    t = performance.now();
+    const hits = await method.searchEncoded(encoded);
     const searchMs = performance.now() - t;
     t = performance.now();
     const results = await Promise.all(
@@ -150,8 +122,4 @@ export class Searcher {
     await closeIndex(this.index);
     if (this.encoder) await (await this.encoder.catch(() => undefined))?.dispose();
   }
-}
-
-function isVectorMethod(m: RetrievalMethod): m is VectorRetrievalMethod {
-  return typeof (m as Partial<VectorRetrievalMethod>).searchVectors === 'function';
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { DEFAULT_LIMITS, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
+import { BRANCH_INPUT, DEFAULT_LIMITS, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
 import type { Encoder } from '../../engine/encoders/index.ts';
-import { branchDepth, fusedScores, mergeTopKInOrder, topKInOrder, type Hit, type MethodQuery } from '../../engine/methods/index.ts';
+import { METHODS, mergeTopKInOrder, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
@@ -48,10 +48,8 @@ interface Outcome {
 /** A batch with its queries encoded: what the shard fan-out needs. */
 interface EncodedBatch {
   items: Pending[];
-  queries: MethodQuery[];
-  needDense: boolean[];
-  /** Item index → query vector (encoded or given). */
-  vectors: Map<number, Float32Array>;
+  /** Each query with what its method's encodings made of it (or the vector it came with). */
+  queries: EncodedQuery[];
   encodeMs: number;
   queueMs: number[];
 }
@@ -200,26 +198,24 @@ export class Router {
   private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
     const { encoder, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
-    const queries: MethodQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
+    const queries: EncodedQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
 
     // 1. Encode once, every query of the batch in one call.
     let t = performance.now();
     const d = encoder.dimension;
-    const needDense = items.map((p) => p.query.mode !== 'bm25');
     const toEncode = items.map((p, i) => (needsEncoding(p.query) ? i : -1)).filter((i) => i >= 0);
     const encoded = toEncode.length > 0 ? await encoder.encodeQueries(toEncode.map((i) => items[i].query.text!)) : new Float32Array(0);
-    const vectors = new Map<number, Float32Array>();
-    toEncode.forEach((i, j) => vectors.set(i, encoded.subarray(j * d, (j + 1) * d)));
+    toEncode.forEach((i, j) => (queries[i].vector = encoded.subarray(j * d, (j + 1) * d)));
     items.forEach((p, i) => {
-      if (needDense[i] && p.query.vector) {
+      if (p.query.vector && METHODS[p.query.mode].encodings.includes('sentence')) {
         if (p.query.vector.length !== d) throw new Error(`query ${p.query.id}: vector has dimension ${p.query.vector.length}, the index holds ${d}-d vectors`);
-        vectors.set(i, p.query.vector);
+        queries[i].vector = p.query.vector;
       }
     });
     const encodeMs = performance.now() - t;
     onEncoded(encodeMs, toEncode.length);
     hooks?.onStage?.('encode', encodeMs);
-    return this.searchAndDress({ items, queries, needDense, vectors, encodeMs, queueMs });
+    return this.searchAndDress({ items, queries, encodeMs, queueMs });
   }
 
   /**
@@ -229,15 +225,15 @@ export class Router {
    */
   private async searchAndDress(batch: EncodedBatch, firstGo?: StageTimings): Promise<Outcome[]> {
     const { shards, hooks } = this.opts;
-    const { items, queries, needDense, vectors, encodeMs, queueMs } = batch;
+    const { items, queries, encodeMs, queueMs } = batch;
 
-    // 2. One shard-search frame per shard: a dense and/or a BM25 sub-query per query.
+    // 2. One shard-search frame per shard: a sub-query per branch the query's method plans.
     let t = performance.now();
+    const plans = items.map((p, i) => METHODS[p.query.mode].plan(queries[i]));
     const sub: ShardQuery[] = [];
-    items.forEach((p, i) => {
-      const k = p.query.mode === 'hybrid' ? branchDepth(queries[i]) : p.query.k;
-      if (needDense[i]) sub.push({ id: `${i}.d`, mode: 'dense', k, vector: vectors.get(i), params: p.query.params });
-      if (p.query.mode !== 'dense') sub.push({ id: `${i}.b`, mode: 'bm25', k, text: p.query.text, params: p.query.params });
+    plans.forEach((plan, i) => {
+      const q = queries[i];
+      for (const { branch, k } of plan) sub.push({ id: `${i}.${branch}`, mode: branch, k, params: q.params, ...(BRANCH_INPUT[branch] === 'vector' ? { vector: q.vector } : { text: q.text }) });
     });
     const deadline = Math.max(...items.map((p) => p.deadline));
     const batchId = randomUUID();
@@ -300,19 +296,15 @@ export class Router {
       evidenceMs += performance.now() - t0;
     };
 
-    // 3. Exact merge by score, fusion for hybrid, in the system's one order (methods/order.ts):
-    // the ids of tied hits are read first, so ties rank by document id as `search` and `eval` do.
+    // 3. Exact merge by score of each branch, then the method's combination (fusion for hybrid),
+    // in the system's one order (methods/order.ts): the ids of tied hits are read first, so ties
+    // rank by document id as `search` and `eval` do.
     t = performance.now();
     const ranked: Ranked[] = await Promise.all(
       items.map(async (p, i) => {
-        const branch = (suffix: string, k: number) => mergeTopKInOrder(perShard.map((m) => m.get(`${i}.${suffix}`) ?? []), k, fetchEvidence);
-        const q = queries[i];
-        const hits =
-          p.query.mode === 'dense'
-            ? await branch('d', q.k)
-            : p.query.mode === 'bm25'
-              ? await branch('b', q.k)
-              : await topKInOrder(fusedScores(q, await branch('d', branchDepth(q)), await branch('b', branchDepth(q))), q.k, fetchEvidence);
+        const lists: Partial<Record<BranchName, Hit[]>> = {};
+        for (const { branch, k } of plans[i]) lists[branch] = await mergeTopKInOrder(perShard.map((m) => m.get(`${i}.${branch}`) ?? []), k, fetchEvidence);
+        const hits = await METHODS[p.query.mode].combine(queries[i], lists, fetchEvidence);
         return { hits, missing: new Set(missing) };
       }),
     );
@@ -349,9 +341,9 @@ export class Router {
   }
 }
 
-/** Dense and hybrid queries sent as text go through the encoder; BM25 and given vectors do not. */
+/** Queries of a method that needs sentence vectors go through the encoder unless they came with one. */
 function needsEncoding(q: WireQuery): boolean {
-  return q.mode !== 'bm25' && !q.vector;
+  return METHODS[q.mode].encodings.includes('sentence') && !q.vector;
 }
 
 function movingAverage(average: number, sample: number): number {

@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { EvidenceFrame, EvidenceResultFrame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardSearchFrame } from '../../../shared/protocol/index.ts';
 import { ProtocolError } from '../../../shared/protocol/index.ts';
-import { searchBm25Shard, searchDenseShard, type MethodQuery } from '../../engine/methods/index.ts';
+import { BRANCHES, QueryVectorError, type BranchName, type EncodedQuery } from '../../engine/methods/index.ts';
 import { ManifestError, closeShard, openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../../engine/shard/index.ts';
 import { reverifyShard } from './reverify.ts';
 import { ShardSlot, type SlotOptions } from './shard-slot.ts';
@@ -124,24 +124,25 @@ export class ShardHost {
   async search(frame: ShardSearchFrame): Promise<ShardResultFrame> {
     const slot = this.slot(frame.shard);
     const reply = await slot.use(async (shard): Promise<ShardResultFrame> => {
-      const dense: { i: number; q: MethodQuery }[] = [];
-      const bm25: { i: number; q: MethodQuery }[] = [];
-      frame.queries.forEach((q, i) => (q.mode === 'dense' ? dense : bm25).push({ i, q: { id: q.id, text: q.text ?? '', k: q.k, params: q.params } }));
+      // One batched call per branch (dense, bm25 ...), each the function a local search runs.
+      const groups = new Map<BranchName, number[]>();
+      frame.queries.forEach((q, i) => groups.set(q.mode, [...(groups.get(q.mode) ?? []), i]));
       const hits: { ordinal: number; score: number }[][] = frame.queries.map(() => []);
-      if (dense.length > 0) {
-        const d = shard.index.dimension;
-        const vectors = new Float32Array(dense.length * d);
-        dense.forEach(({ i }, j) => {
-          const v = frame.queries[i].vector!;
-          if (v.length !== d) throw new ProtocolError('bad-frame', `query ${frame.queries[i].id}: vector has dimension ${v.length}, shard ${frame.shard} holds ${d}-d vectors`, { queryId: frame.queries[i].id });
-          vectors.set(v, j * d);
+      for (const [name, members] of groups) {
+        const branch = BRANCHES[name];
+        const queries = members.map((i): EncodedQuery => {
+          const q = frame.queries[i];
+          return { id: q.id, text: q.text ?? '', k: q.k, params: q.params, vector: q.vector };
         });
-        const lists = await searchDenseShard(shard, frame.shard, dense.map((x) => x.q), vectors);
-        dense.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
-      }
-      if (bm25.length > 0) {
-        const lists = await searchBm25Shard(shard, frame.shard, bm25.map((x) => x.q));
-        bm25.forEach(({ i }, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
+        let lists;
+        try {
+          branch.check(shard);
+          lists = await branch.search(shard, frame.shard, queries);
+        } catch (err) {
+          if (err instanceof QueryVectorError) throw new ProtocolError('bad-frame', err.message, { queryId: err.queryId });
+          throw err;
+        }
+        members.forEach((i, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
       }
       return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };
     });

@@ -1,23 +1,21 @@
 import type { LoadedShard } from '../../shard/index.ts';
-import { mergeTopKInOrder, passageDocIds, topKInOrder, type DocIdResolver } from '../order.ts';
-import type { Hit, MethodQuery, RetrievalMethod } from '../types.ts';
+import { passageDocIds, topKInOrder } from '../order.ts';
+import type { Hit, MethodPlugin, MethodQuery, ShardBranch } from '../types.ts';
 
 /** BM25 over every shard's postings, merged by score. IDF is per shard (as Lucene per segment). */
-export class Bm25Method implements RetrievalMethod {
-  readonly name = 'bm25' as const;
+export const bm25Method: MethodPlugin = {
+  name: 'bm25',
+  encodings: [],
+  branches: ['bm25'],
+  plan: (q) => [{ branch: 'bm25', k: q.k }],
+  combine: async (_q, lists) => lists.bm25 ?? [],
+};
 
-  private readonly docIds: DocIdResolver;
-
-  constructor(private readonly shards: LoadedShard[]) {
-    for (const shard of shards) checkBm25(shard);
-    this.docIds = passageDocIds((s) => shards[s].passages);
-  }
-
-  async search(queries: MethodQuery[]): Promise<Hit[][]> {
-    const perShard = await Promise.all(this.shards.map((shard, s) => searchBm25Shard(shard, s, queries)));
-    return Promise.all(queries.map((q, i) => mergeTopKInOrder(perShard.map((lists) => lists[i]), q.k, this.docIds)));
-  }
-}
+export const bm25Branch: ShardBranch = {
+  name: 'bm25',
+  check: (shard) => checkBm25(shard),
+  search: (shard, shardNo, queries) => searchBm25Shard(shard, shardNo, queries),
+};
 
 export function checkBm25(shard: LoadedShard): void {
   if (!shard.bm25) throw new Error(`BM25 postings missing in ${shard.dir}: build the index with --bm25`);

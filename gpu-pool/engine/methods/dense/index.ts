@@ -1,7 +1,7 @@
 import type { Encoder } from '../../encoders/index.ts';
 import type { LoadedShard } from '../../shard/index.ts';
-import { mergeTopKInOrder, passageDocIds, topKInOrder, type DocIdResolver } from '../order.ts';
-import type { Hit, MethodQuery, VectorRetrievalMethod } from '../types.ts';
+import { passageDocIds, topKInOrder } from '../order.ts';
+import type { Hit, MethodPlugin, MethodQuery, ShardBranch } from '../types.ts';
 import { defaultSearchParams } from './default-params.ts';
 
 export { DEFAULT_HNSW_EF_SEARCH, DEFAULT_NPROBE_SHARE, defaultSearchParams } from './default-params.ts';
@@ -12,29 +12,40 @@ const DEFAULT_WINDOW_FACTOR = 4;
  * Dense retrieval over windowed documents: ANN search over window vectors in every shard,
  * a document scores the max over its windows, shards merged exactly by score.
  */
-export class DenseMethod implements VectorRetrievalMethod {
-  readonly name = 'dense' as const;
+export const denseMethod: MethodPlugin = {
+  name: 'dense',
+  encodings: ['sentence'],
+  branches: ['dense'],
+  plan: (q) => [{ branch: 'dense', k: q.k }],
+  combine: async (_q, lists) => lists.dense ?? [],
+};
 
-  private readonly docIds: DocIdResolver;
+/** The per-shard search of dense retrieval: ANN over the shard's window vectors. */
+export const denseBranch: ShardBranch = {
+  name: 'dense',
+  check: () => {},
+  search: (shard, shardNo, queries) => {
+    const d = shard.index.dimension;
+    const vectors = new Float32Array(queries.length * d);
+    queries.forEach((q, j) => {
+      if (!q.vector) throw new Error(`query ${q.id}: dense search needs a query vector`);
+      if (q.vector.length !== d) throw new QueryVectorError(q.id, q.vector.length, shardNo, d);
+      vectors.set(q.vector, j * d);
+    });
+    return searchDenseShard(shard, shardNo, queries, vectors);
+  },
+};
 
+/** A query vector whose dimension is not the shard's (a caller's mistake: the pool answers bad-frame). */
+export class QueryVectorError extends Error {
   constructor(
-    private readonly encoder: Encoder,
-    private readonly shards: LoadedShard[],
+    readonly queryId: string,
+    got: number,
+    shardNo: number,
+    want: number,
   ) {
-    for (const shard of shards) checkShardDimension(shard, encoder);
-    this.docIds = passageDocIds((s) => shards[s].passages);
-  }
-
-  async search(queries: MethodQuery[]): Promise<Hit[][]> {
-    if (queries.length === 0) return [];
-    const vectors = await this.encoder.encodeQueries(queries.map((q) => q.text));
-    return this.searchVectors(queries, vectors);
-  }
-
-  /** Search with query vectors already encoded (the pool router encodes once per query). */
-  async searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
-    const perShard = await Promise.all(this.shards.map((shard, s) => searchDenseShard(shard, s, queries, vectors)));
-    return Promise.all(queries.map((q, i) => mergeTopKInOrder(perShard.map((lists) => lists[i]), q.k, this.docIds)));
+    super(`query ${queryId}: vector has dimension ${got}, shard ${shardNo} holds ${want}-d vectors`);
+    this.name = 'QueryVectorError';
   }
 }
 

@@ -1,5 +1,5 @@
-import { topKInOrder, type DocIdResolver } from '../order.ts';
-import type { Hit, MethodQuery, RetrievalMethod, VectorRetrievalMethod } from '../types.ts';
+import { topKInOrder } from '../order.ts';
+import type { Hit, MethodPlugin, MethodQuery } from '../types.ts';
 
 export const DEFAULT_RRF_K = 60;
 export const DEFAULT_DEPTH = 100;
@@ -31,33 +31,13 @@ export function fusedScores(q: MethodQuery, dense: Hit[], bm25: Hit[]): Hit[] {
 }
 
 /** Hybrid retrieval: both branches searched to `depth`, fused by reciprocal rank, ties by document id. */
-export class HybridMethod implements VectorRetrievalMethod {
-  readonly name = 'hybrid' as const;
-
-  constructor(
-    private readonly dense: VectorRetrievalMethod,
-    private readonly bm25: RetrievalMethod,
-    /** Reads the ids of tied fused hits (their shards are the branches' shards). */
-    private readonly docIds: DocIdResolver,
-  ) {}
-
-  async search(queries: MethodQuery[]): Promise<Hit[][]> {
-    const branchQueries = this.branchQueries(queries);
-    const [dense, bm25] = await Promise.all([this.dense.search(branchQueries), this.bm25.search(branchQueries)]);
-    return this.fuse(queries, dense, bm25);
-  }
-
-  async searchVectors(queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
-    const branchQueries = this.branchQueries(queries);
-    const [dense, bm25] = await Promise.all([this.dense.searchVectors(branchQueries, vectors), this.bm25.search(branchQueries)]);
-    return this.fuse(queries, dense, bm25);
-  }
-
-  private branchQueries(queries: MethodQuery[]): MethodQuery[] {
-    return queries.map((q) => ({ ...q, k: branchDepth(q) }));
-  }
-
-  private fuse(queries: MethodQuery[], dense: Hit[][], bm25: Hit[][]): Promise<Hit[][]> {
-    return Promise.all(queries.map((q, i) => topKInOrder(fusedScores(q, dense[i], bm25[i]), q.k, this.docIds)));
-  }
-}
+export const hybridMethod: MethodPlugin = {
+  name: 'hybrid',
+  encodings: ['sentence'],
+  branches: ['dense', 'bm25'],
+  plan: (q) => [
+    { branch: 'dense', k: branchDepth(q) },
+    { branch: 'bm25', k: branchDepth(q) },
+  ],
+  combine: (q, lists, docIds) => topKInOrder(fusedScores(q, lists.dense ?? [], lists.bm25 ?? []), q.k, docIds),
+};
