@@ -3,10 +3,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findOnnxFile, inferManifest, ONNX_CANDIDATES } from './infer.ts';
+import { checkGraphIo, modelRow, openManifestRunner, openRunner, paddedFeeds } from './graph.ts';
 import { type ExecutionProvider, type LoadedManifest, loadManifest, MANIFEST_FILE, type ModelManifest, resolveManifest } from './manifest.ts';
 import { clsPool, l2NormalizeRows, meanPool } from './pooling.ts';
-import { createSession, sessionRunner, type OnnxRunner, type SessionConfig, type TensorData } from './session.ts';
-import { openWorkerRunner } from './session-thread.ts';
+import type { OnnxRunner } from './session.ts';
 import { loadTokenizer, type Tokenizer } from './tokenizer/index.ts';
 import { splitWindows, truncateQuery, type WindowPlan } from './windows.ts';
 
@@ -94,13 +94,12 @@ export async function loadEncoder(source: string | LoadedManifest, opts: LoadEnc
   const src = classifySource(source);
   let loaded: LoadedManifest;
   let runner: OnnxRunner;
-  const open = (onnxPath: string, cfg: SessionConfig) => (opts.offThread ? openWorkerRunner(onnxPath, cfg) : createSession(onnxPath, cfg).then(sessionRunner));
   if ('bareDir' in src) {
     // Open the graph first to read its input/output names, then infer the manifest.
     const dir = src.bareDir;
     const onnx = findOnnxFile(dir);
     if (!onnx) throw new Error(`${dir}: no ${MANIFEST_FILE} and no ONNX model (${ONNX_CANDIDATES.join(' or ')})`);
-    runner = await open(join(dir, onnx), { providers: opts.providers ?? ['cpu'], intraOpThreads: opts.threads, log });
+    runner = await openRunner(join(dir, onnx), { providers: opts.providers ?? ['cpu'], intraOpThreads: opts.threads, log }, opts.offThread);
     try {
       loaded = resolveManifest(inferManifest(dir, runner.io, { onnx, log }), dir);
     } catch (err) {
@@ -109,15 +108,7 @@ export async function loadEncoder(source: string | LoadedManifest, opts: LoadEnc
     }
   } else {
     loaded = src.loaded;
-    const so = loaded.manifest.sessionOptions;
-    runner = await open(loaded.onnxPath, {
-      providers: opts.providers ?? loaded.manifest.executionProviders,
-      intraOpThreads: opts.threads ?? so.intraOpThreads,
-      interOpThreads: so.interOpThreads,
-      graphOptimizationLevel: so.graphOptimizationLevel,
-      extra: so.extra,
-      log,
-    });
+    runner = await openManifestRunner(loaded, opts, log);
   }
   try {
     return buildEncoder(loaded, runner, opts, log);
@@ -131,21 +122,7 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
   const { manifest } = loaded;
   const { io, provider } = runner;
   const where = loaded.manifestPath ?? loaded.onnxPath;
-  for (const name of [manifest.inputs.inputIds, manifest.inputs.attentionMask, manifest.inputs.tokenTypeIds]) {
-    if (name && !io.inputNames.includes(name))
-      throw new Error(`${where}: the ONNX graph has no input ${name} (inputs: ${io.inputNames.join(', ')})`);
-  }
-  const extraInputs = io.inputNames.filter(
-    (n) => n !== manifest.inputs.inputIds && n !== manifest.inputs.attentionMask && n !== manifest.inputs.tokenTypeIds,
-  );
-  if (extraInputs.length) throw new Error(`${where}: the manifest does not say how to feed inputs ${extraInputs.join(', ')}`);
-  if (!io.outputNames.includes(manifest.output.name))
-    throw new Error(`${where}: the ONNX graph has no output ${manifest.output.name} (outputs: ${io.outputNames.join(', ')})`);
-
-  const declared = io.outputShapes[manifest.output.name];
-  const lastDim = declared?.[declared.length - 1];
-  if (typeof lastDim === 'number' && lastDim !== manifest.dimension)
-    throw new Error(`${where}: output ${manifest.output.name} is ${lastDim}-d but the manifest says dimension ${manifest.dimension}`);
+  checkGraphIo(manifest, io, where);
 
   const tokenizer = loadTokenizer(loaded.tokenizerPath, { warn: log });
   const dim = manifest.dimension;
@@ -166,42 +143,13 @@ function buildEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: LoadEnco
   const batching: EncoderBatching = opts.batching === 'auto' ? (provider === 'cpu' ? 'rows' : 'padded') : (opts.batching ?? 'rows');
   const batchSize = Math.max(1, opts.batchSize ?? 32);
   let onnxCalls = 0;
-  const int32Inputs = Object.fromEntries(io.inputNames.map((n) => [n, io.inputTypes[n] === 'int32']));
 
-  /** Full model row: specials around content, marker after the leading specials. */
-  const toRow = (content: Int32Array, markerId: number | undefined): Int32Array => {
-    if (markerId === undefined) return tokenizer.addSpecialTokens(content);
-    const { prefix, suffix } = tokenizer.specials;
-    const row = new Int32Array(prefix.length + 1 + content.length + suffix.length);
-    row.set(prefix, 0);
-    row[prefix.length] = markerId;
-    row.set(content, prefix.length + 1);
-    row.set(suffix, prefix.length + 1 + content.length);
-    return row;
-  };
-
-  const tensor = (name: string, data: Int32Array | BigInt64Array, dims: number[]): TensorData =>
-    int32Inputs[name]
-      ? { type: 'int32', data: data instanceof Int32Array ? data : Int32Array.from(data, Number), dims }
-      : { type: 'int64', data: data instanceof BigInt64Array ? data : BigInt64Array.from(data, BigInt), dims };
+  const toRow = (content: Int32Array, markerId: number | undefined) => modelRow(tokenizer, content, markerId);
 
   /** Run rows (all non-empty, ≤ maxTokens) in one call; returns rows.length × dim. */
   const runBatch = async (rows: Int32Array[]): Promise<Float32Array> => {
     const B = rows.length;
-    const T = Math.max(...rows.map((r) => r.length));
-    const ids = new Int32Array(B * T).fill(tokenizer.padId);
-    const mask = new Int32Array(B * T);
-    rows.forEach((r, b) => {
-      if (r.length === 0) throw new Error('internal: empty row');
-      ids.set(r, b * T);
-      mask.fill(1, b * T, b * T + r.length);
-    });
-    const feeds: Record<string, TensorData> = {
-      [manifest.inputs.inputIds]: tensor(manifest.inputs.inputIds, ids, [B, T]),
-      [manifest.inputs.attentionMask]: tensor(manifest.inputs.attentionMask, mask, [B, T]),
-    };
-    if (manifest.inputs.tokenTypeIds)
-      feeds[manifest.inputs.tokenTypeIds] = tensor(manifest.inputs.tokenTypeIds, new Int32Array(B * T), [B, T]);
+    const { feeds } = paddedFeeds(manifest, io, rows, tokenizer.padId);
     onnxCalls++;
     const out = await runner.run(feeds, manifest.output.name);
     const data = out.data as Float32Array;

@@ -87,11 +87,79 @@ describe('ModelManifest', () => {
     expect(manifestHash(parseManifest({ ...base, sessionOptions: { graphOptimizationLevel: 'basic' } }))).not.toBe(manifestHash(a));
   });
 
+  it('older manifests hash as they did before lateInteraction/training existed', () => {
+    // Computed by manifest.ts before the late-interaction fields were added (models/use-lite).
+    expect(loadManifest(join(REPO_ROOT, 'models', 'use-lite')).hash).toBe('c784143da0d65818f7dd649723c606aee359e0fc2d901faae5d37de65794ad49');
+  });
+
   it('in-repo manifests point at the shared models', () => {
     const lite = loadManifest(join(REPO_ROOT, 'models', 'use-lite'));
     expect(lite.modelDir).toBe(resolve(USE_LITE_DIR));
     expect(lite.manifest).toMatchObject({ maxTokens: 128, dimension: 512, window: { size: 120, stride: 80 }, pooling: 'in-graph' });
     expect(loadManifest(join(REPO_ROOT, 'models', 'use-lite-static128')).modelDir).toBe(resolve(STATIC128_DIR));
     expect(loadManifest(join(REPO_ROOT, 'models', 'use-lite-int8w')).onnxPath).toBe(join(resolve(USE_LITE_DIR), 'model_int8w.onnx'));
+  });
+
+  it('the token manifest for late interaction', () => {
+    const tokens = loadManifest(join(REPO_ROOT, 'models', 'use-lite-tokens'));
+    expect(tokens.onnxPath).toBe(join(resolve(USE_LITE_DIR), 'model_tokens.onnx'));
+    expect(tokens.manifest).toMatchObject({ output: { name: 'token_embeddings', kind: 'tokens' }, dimension: 512, maxTokens: 128 });
+    expect(tokens.manifest.lateInteraction).toEqual({ dimension: 512, queryMaxTokens: 32, documentMaxTokens: 256, skipPunctuation: true });
+    expect(tokens.projectionPath).toBeUndefined();
+  });
+});
+
+describe('ModelManifest: lateInteraction and training', () => {
+  const tokens = { ...base, output: { name: 'token_embeddings', kind: 'tokens' }, pooling: 'mean', dimension: 768, maxTokens: 512, window: undefined };
+  const projection = { file: 'projection.f32', inputDimension: 768, sha256: 'a'.repeat(64) };
+
+  it('fills defaults: 32 query tokens, 256 document tokens, punctuation skipped', () => {
+    const m = parseManifest({ ...tokens, lateInteraction: { dimension: 768 } });
+    expect(m.lateInteraction).toEqual({ dimension: 768, queryMaxTokens: 32, documentMaxTokens: 256, skipPunctuation: true });
+    const full = {
+      dimension: 128, projection, queryMaxTokens: 32, documentMaxTokens: 180, queryAugmentation: { maskTokenId: 103 }, skipPunctuation: false,
+    };
+    expect(parseManifest({ ...tokens, query: { markerTokenId: 1 }, document: { markerTokenId: 2 }, lateInteraction: full }).lateInteraction).toEqual(full);
+  });
+
+  it('is only for token outputs, and its dimensions must fit the model', () => {
+    expect(() => parseManifest({ ...base, lateInteraction: { dimension: 128 } }, 'f.json')).toThrow(
+      /f\.json: lateInteraction: late interaction needs output kind "tokens", not "sentence"/,
+    );
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 128 } }, 'f.json')).toThrow(
+      /f\.json: lateInteraction\.dimension: without a projection, lateInteraction\.dimension \(128\) must equal the model's dimension \(768\)/,
+    );
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 128, projection: { ...projection, inputDimension: 512 } } }, 'f.json')).toThrow(
+      /lateInteraction\.projection\.inputDimension: projection\.inputDimension \(512\) must equal the model's dimension \(768\)/,
+    );
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 768, queryMaxTokens: 600 } }, 'f.json')).toThrow(
+      /lateInteraction\.queryMaxTokens: queryMaxTokens \(600\) must be ≤ maxTokens \(512\)/,
+    );
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 768, documentMaxTokens: 0 } }, 'f.json')).toThrow(/lateInteraction\.documentMaxTokens/);
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 128, projection: { ...projection, sha256: 'xyz' } } }, 'f.json')).toThrow(
+      /lateInteraction\.projection\.sha256: must be 64 hex digits/,
+    );
+    expect(() => parseManifest({ ...tokens, lateInteraction: { dimension: 768, skiplist: [] } }, 'f.json')).toThrow(/skiplist/);
+  });
+
+  it('hashes the lateInteraction block (defaults filled in) but not the training record', () => {
+    const plain = manifestHash(parseManifest(tokens));
+    const li = manifestHash(parseManifest({ ...tokens, lateInteraction: { dimension: 768 } }));
+    expect(li).not.toBe(plain);
+    expect(manifestHash(parseManifest({ ...tokens, lateInteraction: { dimension: 768, queryMaxTokens: 32, skipPunctuation: true } }))).toBe(li);
+    expect(manifestHash(parseManifest({ ...tokens, lateInteraction: { dimension: 768, documentMaxTokens: 300 } }))).not.toBe(li);
+    const trained = parseManifest({ ...tokens, lateInteraction: { dimension: 768 }, training: { steps: 1000, started: '2025-01-01' } });
+    expect(trained.training).toEqual({ steps: 1000, started: '2025-01-01' });
+    expect(manifestHash(trained)).toBe(li);
+    const projected = (sha256: string) => manifestHash(parseManifest({ ...tokens, lateInteraction: { dimension: 128, projection: { ...projection, sha256 } } }));
+    expect(projected('a'.repeat(64))).not.toBe(projected('b'.repeat(64)));
+  });
+
+  it('names a missing projection file by path, relative to the model directory', () => {
+    const file = writeManifest(join(tmp, 'proj'), {
+      ...tokens, dimension: 512, modelDir: USE_LITE_DIR, onnx: 'model_tokens.onnx',
+      lateInteraction: { dimension: 128, projection: { ...projection, inputDimension: 512 } },
+    });
+    expect(() => loadManifest(file)).toThrow(`late-interaction projection file not found: ${join(USE_LITE_DIR, 'projection.f32')}`);
   });
 });

@@ -41,6 +41,34 @@ export type ExecutionProvider = z.infer<typeof ExecutionProvider>;
 /** The provider's name, whether given alone or with options. */
 export const providerName = (p: ExecutionProvider): string => (typeof p === 'string' ? p : p.name);
 
+/**
+ * Late interaction (ColBERT): how a token model's per-token outputs become the vectors that MaxSim
+ * compares. Only for `output.kind: "tokens"`; read by token-encoder.ts.
+ */
+const LateInteraction = z
+  .object({
+    /** Dimension of the vectors after the projection (= the model's `dimension` without one). */
+    dimension: Int.positive(),
+    /** Little-endian float32 inputDimension × dimension, row-major (token row vector × matrix), in the model directory. */
+    projection: z
+      .object({
+        file: z.string().min(1),
+        inputDimension: Int.positive(),
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+      })
+      .strict()
+      .optional(),
+    /** Query row length as ColBERT's query_maxlen counts it: special tokens and marker included. */
+    queryMaxTokens: Int.positive().default(32),
+    /** Document length as ColBERT's doc_maxlen counts it (specials, marker and prefix once + title and text tokens). */
+    documentMaxTokens: Int.positive().default(256),
+    /** ColBERT query augmentation: queries padded to queryMaxTokens with this token (attended to). */
+    queryAugmentation: z.object({ maskTokenId: Int.nonnegative() }).strict().optional(),
+    /** Drop document tokens that are only punctuation or symbols (ColBERT's skiplist), after the model ran. */
+    skipPunctuation: z.boolean().default(true),
+  })
+  .strict();
+
 const ManifestObject = z
   .object({
     id: z.string().min(1),
@@ -68,6 +96,10 @@ const ManifestObject = z
     sessionOptions: SessionOptions.default({}),
     /** Tried in order, falling back to the next (e.g. ["cuda", "cpu"] or [{"name": "cuda", "deviceId": 1}, "cpu"]). */
     executionProviders: z.array(ExecutionProvider).min(1).default(['cpu']),
+    /** Token models only: late interaction settings (see token-encoder.ts). */
+    lateInteraction: LateInteraction.optional(),
+    /** Free-form record of how the weights were trained (written by `colbert train`; not hashed). */
+    training: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();
 
@@ -84,6 +116,26 @@ export const ModelManifest = ManifestObject.superRefine((m, ctx) => {
     ctx.addIssue({ code: 'custom', path: ['window', 'size'], message: 'window size must be ≤ maxTokens' });
   if (m.titleMaxTokens !== undefined && m.titleMaxTokens >= m.maxTokens)
     ctx.addIssue({ code: 'custom', path: ['titleMaxTokens'], message: 'titleMaxTokens must be < maxTokens' });
+  const li = m.lateInteraction;
+  if (li) {
+    if (m.output.kind !== 'tokens')
+      ctx.addIssue({ code: 'custom', path: ['lateInteraction'], message: `late interaction needs output kind "tokens", not "${m.output.kind}"` });
+    if (!li.projection && li.dimension !== m.dimension)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lateInteraction', 'dimension'],
+        message: `without a projection, lateInteraction.dimension (${li.dimension}) must equal the model's dimension (${m.dimension})`,
+      });
+    if (li.projection && li.projection.inputDimension !== m.dimension)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['lateInteraction', 'projection', 'inputDimension'],
+        message: `projection.inputDimension (${li.projection.inputDimension}) must equal the model's dimension (${m.dimension})`,
+      });
+    // A query is one model input: it must fit the graph.
+    if (li.queryMaxTokens > m.maxTokens)
+      ctx.addIssue({ code: 'custom', path: ['lateInteraction', 'queryMaxTokens'], message: `queryMaxTokens (${li.queryMaxTokens}) must be ≤ maxTokens (${m.maxTokens})` });
+  }
 }).transform((m) => ({
   ...m,
   window: m.window ?? defaultWindow(m.maxTokens),
@@ -106,6 +158,8 @@ export interface LoadedManifest {
   modelDir: string;
   onnxPath: string;
   tokenizerPath: string;
+  /** The late-interaction projection file, when the manifest names one. */
+  projectionPath?: string;
   hash: string;
 }
 
@@ -154,10 +208,12 @@ function sortKeys(v: unknown): unknown {
  * sha256 (hex) of the canonical JSON of the parsed manifest (defaults filled in, keys sorted).
  * It covers what shapes the vectors; it leaves out where the files are (`modelDir`), the
  * free-text `description`, and how they run (`executionProviders`, thread counts), so an index
- * built on a CPU box matches the GPU pool's encoder.
+ * built on a CPU box matches the GPU pool's encoder. The `training` record is left out too: it says
+ * how weights were made, and the weights a projection adds are covered by their sha256. Optional
+ * blocks a manifest lacks (e.g. `lateInteraction`) add nothing, so older manifests hash as before.
  */
 export function manifestHash(manifest: ModelManifest): string {
-  const { modelDir: _d, description: _s, executionProviders: _e, sessionOptions, ...rest } = manifest;
+  const { modelDir: _d, description: _s, executionProviders: _e, training: _t, sessionOptions, ...rest } = manifest;
   const { intraOpThreads: _i, interOpThreads: _o, ...session } = sessionOptions;
   const canonical = JSON.stringify(sortKeys({ ...rest, sessionOptions: session }));
   return createHash('sha256').update(canonical).digest('hex');
@@ -176,7 +232,10 @@ export function resolveManifest(manifest: ModelManifest, manifestDir: string, ma
   const tokenizerPath = join(modelDir, manifest.tokenizer);
   requireFile(onnxPath, 'ONNX model file', source);
   requireFile(tokenizerPath, 'tokenizer file', source);
-  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, hash: manifestHash(manifest) };
+  const projection = manifest.lateInteraction?.projection;
+  const projectionPath = projection ? join(modelDir, projection.file) : undefined;
+  if (projectionPath) requireFile(projectionPath, 'late-interaction projection file', source);
+  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, hash: manifestHash(manifest) };
 }
 
 /** Load `<dir>/manifest.json` or a manifest file; resolve the model directory; verify the files exist. */
