@@ -10,6 +10,8 @@ import { REPO_ROOT, SCIFACT_DIR, requireShared } from './fixtures.ts';
 
 export const STATIC128_MODEL = join(REPO_ROOT, 'models', 'use-lite-static128');
 export const USE_LITE_MODEL = join(REPO_ROOT, 'models', 'use-lite');
+/** use-lite's token outputs, untrained for late interaction (512-d token vectors): ColBERT fixtures. */
+export const USE_LITE_TOKENS_MODEL = join(REPO_ROOT, 'models', 'use-lite-tokens');
 
 export interface FixtureOptions {
   limit?: number;
@@ -19,19 +21,28 @@ export interface FixtureOptions {
   model?: string;
   /** Store the float vectors in the shards (for `index optimize`). */
   keepVectors?: boolean;
+  /** colbert: a compressed token store instead of a faiss index (model: a token model). */
+  method?: 'dense' | 'colbert';
+  /** colbert: codec centroids (few keep fixture builds quick) and residual bits. */
+  centroids?: number;
+  bits?: 1 | 2 | 4;
 }
 
 const cache = new Map<string, Promise<string>>();
 
 /** Builds (once per test process and option set) and returns the index directory. */
 export function fixtureIndex(opts: FixtureOptions = {}): Promise<string> {
-  const o = { limit: 200, shards: 2, factory: 'Flat', bm25: true, model: STATIC128_MODEL, keepVectors: false, ...opts };
+  const colbert = opts.method === 'colbert';
+  const o = { limit: 200, shards: 2, factory: 'Flat', bm25: true, model: colbert ? USE_LITE_TOKENS_MODEL : STATIC128_MODEL, keepVectors: false, ...(colbert ? { centroids: 64, bits: 2 as const } : {}), ...opts };
   const key = JSON.stringify(o);
   let dir = cache.get(key);
   if (!dir) {
     dir = (async () => {
       const out = join(await mkdtemp(join(tmpdir(), 'es-fixture-')), 'index');
-      await buildIndex({ corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, factory: o.factory, shards: o.shards, bm25: o.bm25, keepVectors: o.keepVectors, out, threads: 1 }, { log: () => {} });
+      await buildIndex(
+        { corpus: requireShared(SCIFACT_DIR), limit: o.limit, model: o.model, method: o.method, centroids: o.centroids, bits: o.bits, factory: o.factory, shards: o.shards, bm25: o.bm25, keepVectors: o.keepVectors, out, threads: 1 },
+        { log: () => {} },
+      );
       return out;
     })();
     cache.set(key, dir);

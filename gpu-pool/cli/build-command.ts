@@ -9,6 +9,9 @@ export function buildCommand(cmd: Command): Command {
     .requiredOption('--corpus <path>', 'BEIR dir or corpus.jsonl, collection.tsv, or DensePhrases/SQuAD json')
     .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices(['beir', 'tsv', 'densephrases']))
     .requiredOption('--model <dir>', 'model directory or manifest.json')
+    .addOption(new Option('--method <method>', 'dense: a vector per window in a faiss index; colbert: every token vector, residual-compressed (needs a token model, e.g. models/use-lite-tokens or a `colbert train` output)').choices(['dense', 'colbert']).default('dense'))
+    .addOption(new Option('--bits <b>', 'colbert: residual bits per dimension').choices(['1', '2', '4']).default('2'))
+    .option('--centroids <n>', 'colbert: codec centroids (default: ColBERTv2\'s 2^floor(log2(16·sqrt(tokens))), capped by the sample)', intArg('--centroids'))
     .option('--factory <key>', 'faiss index factory key, e.g. Flat, IVF256,PQ64np, OPQ64,IVF256,PQ64np, HNSW32_PQ64', 'Flat')
     .addOption(new Option('--metric <metric>', 'similarity').choices(['ip', 'l2']).default('ip'))
     .requiredOption('--out <dir>', 'index directory to publish (must not exist unless --force)')
@@ -29,6 +32,9 @@ export function buildCommand(cmd: Command): Command {
         corpus: o.corpus,
         format: o.format,
         model: o.model,
+        method: o.method,
+        bits: Number(o.bits) as 1 | 2 | 4,
+        centroids: o.centroids,
         factory: o.factory,
         metric: o.metric,
         out: o.out,

@@ -1,10 +1,10 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readQueries, type Query } from '../engine/corpus/index.ts';
-import { evaluate, parseMetrics, readQrels, writeTrecRun, type Run } from '../engine/eval/index.ts';
+import { evaluate, parseMetrics, readQrels, writeColbertRanking, writeTrecRun, type Run } from '../engine/eval/index.ts';
 import { createProgress } from '../engine/progress/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg } from './index.ts';
-import { addQueryOptions, queryParams } from './search-command.ts';
+import { addQueryOptions, queryParams, queryRerank } from './search-command.ts';
 
 export function evalCommand(cmd: Command): Command {
   return addQueryOptions(
@@ -17,6 +17,7 @@ export function evalCommand(cmd: Command): Command {
       .option('--k <n>', 'depth of the ranking (default: the deepest metric cut-off)', intArg('--k'))
       .option('--batch <n>', 'queries per search batch', intArg('--batch'), 32)
       .option('--run <file>', 'write the ranking as a TREC run file')
+      .addOption(new Option('--run-format <format>', 'run file format: trec (qid Q0 docid rank score tag) or colbert (qid, pid, rank, score, tab-separated)').choices(['trec', 'colbert']).default('trec'))
       .option('--json', 'make the last line of output one JSON object with the metrics', false),
   ).action(async (o) => {
     const metrics = parseMetrics(o.metrics);
@@ -26,6 +27,7 @@ export function evalCommand(cmd: Command): Command {
     if (queries.length === 0) throw new Error(`no query in ${o.queries} has judgements in ${o.qrels}`);
     const k = o.k ?? Math.max(...metrics.map((m: string) => Number(m.split('@')[1])));
     const params = queryParams(o);
+    const rerank = queryRerank(o);
     const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
     const run: Run = new Map();
     const progress = createProgress({ label: 'eval', total: queries.length, unit: 'queries' });
@@ -33,7 +35,7 @@ export function evalCommand(cmd: Command): Command {
     try {
       for (let i = 0; i < queries.length; i += o.batch) {
         const batch = queries.slice(i, i + o.batch);
-        const results = await searcher.searchHits(o.mode, batch.map((q) => ({ id: q.id, text: q.text, k, params })));
+        const results = await searcher.searchHits(o.mode, batch.map((q) => ({ id: q.id, text: q.text, k, params, rerank })));
         batch.forEach((q, j) => run.set(q.id, results[j].map((h) => ({ docId: h.docId, score: h.score }))));
         progress.tick(batch.length);
       }
@@ -42,12 +44,13 @@ export function evalCommand(cmd: Command): Command {
       await searcher.close();
     }
     const seconds = (performance.now() - t0) / 1000;
-    if (o.run) await writeTrecRun(run, o.run, `edgesearch-${o.mode}`);
+    if (o.run && o.runFormat === 'colbert') await writeColbertRanking(run, o.run);
+    else if (o.run) await writeTrecRun(run, o.run, `edgesearch-${o.mode}${rerank ? `-rerank-${rerank.method}` : ''}`);
     const result = evaluate(run, qrels, metrics);
     for (const [name, value] of Object.entries(result.mean)) process.stdout.write(`${name.padEnd(12)} ${value.toFixed(4)}\n`);
     process.stdout.write(`queries      ${result.queries}\nms/query     ${((seconds * 1000) / queries.length).toFixed(2)} (encode + search)\n`);
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({ metrics: result.mean, queries: result.queries, mode: o.mode, index: o.index, version: searcher.version, params, k, msPerQuery: (seconds * 1000) / queries.length })}\n`);
+      process.stdout.write(`${JSON.stringify({ metrics: result.mean, queries: result.queries, mode: o.mode, ...(rerank ? { rerank } : {}), index: o.index, version: searcher.version, params, k, msPerQuery: (seconds * 1000) / queries.length })}\n`);
     }
   });
 }

@@ -1,5 +1,6 @@
 // `edgesearch` command line: build, merge, add, delete, optimize, search, eval, models pull, pool, edge keygen.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
 import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
@@ -24,7 +25,7 @@ export function numberArg(name: string) {
   };
 }
 
-export const modeOption = () => new Option('--mode <mode>', 'retrieval method').choices(['dense', 'bm25', 'hybrid']).default('dense');
+export const modeOption = () => new Option('--mode <mode>', 'retrieval method').choices([...Mode.options]).default('dense');
 
 export function createProgram(): Command {
   const program = new Command('edgesearch')

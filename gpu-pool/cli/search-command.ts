@@ -1,10 +1,34 @@
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { MAX_RERANK_DEPTH, RerankMethod, RerankParams } from '../../shared/protocol/index.ts';
 import type { QueryParams } from '../engine/methods/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg, modeOption, numberArg } from './index.ts';
 
+/** `--rerank colbert:100` (method, optional depth), with --rerank-fuse and --rerank-weight. */
+export function parseRerank(value: string): { method: 'colbert'; depth?: number } {
+  const m = /^([a-z]+)(?::(\d+))?$/.exec(value.trim());
+  const method = m ? RerankMethod.safeParse(m[1]) : undefined;
+  if (!m || !method?.success) throw new InvalidArgumentError(`--rerank must look like METHOD[:DEPTH] with METHOD one of ${RerankMethod.options.join(', ')} (e.g. colbert:100), got "${value}"`);
+  const depth = m[2] === undefined ? undefined : Number(m[2]);
+  if (depth !== undefined && (depth < 1 || depth > MAX_RERANK_DEPTH)) throw new InvalidArgumentError(`--rerank depth must be between 1 and ${MAX_RERANK_DEPTH}, got ${depth}`);
+  return { method: method.data, ...(depth !== undefined ? { depth } : {}) };
+}
+
+/** The re-ranking the options ask for (undefined without --rerank); --rerank-fuse alone is an error. */
+export function queryRerank(o: Record<string, unknown>): RerankParams | undefined {
+  if (o.rerank === undefined) {
+    if (o.rerankFuse || o.rerankWeight !== undefined) throw new InvalidArgumentError('--rerank-fuse and --rerank-weight need --rerank (e.g. --rerank colbert:100)');
+    return undefined;
+  }
+  const given = o.rerank as { method: 'colbert'; depth?: number };
+  if (o.rerankWeight !== undefined && !o.rerankFuse) throw new InvalidArgumentError('--rerank-weight weighs a fusion: give --rerank-fuse too');
+  return RerankParams.parse({ ...given, fuse: Boolean(o.rerankFuse), ...(o.rerankWeight !== undefined ? { weight: o.rerankWeight } : {}) });
+}
+
 export function queryParams(o: Record<string, unknown>): QueryParams {
   const params: QueryParams = {};
+  if (o.candidates !== undefined) params.candidates = o.candidates as number;
   if (o.nprobe !== undefined) params.nprobe = o.nprobe as number;
   if (o.ef !== undefined) params.efSearch = o.ef as number;
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
@@ -20,6 +44,10 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
     .option('--dense-weight <w>', 'hybrid: weight of the dense branch', numberArg('--dense-weight'))
     .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch', numberArg('--bm25-weight'))
+    .option('--candidates <n>', 'colbert: passages per shard re-scored exactly after candidate generation (default 256)', intArg('--candidates'))
+    .option('--rerank <method[:depth]>', 're-rank the mode\'s best depth (default 100) hits, e.g. colbert:100 (the index needs a ColBERT token store)', parseRerank)
+    .option('--rerank-fuse', 'with --rerank: rank by a fusion of the first stage\'s and the re-ranker\'s z-scored scores', false)
+    .option('--rerank-weight <w>', 'with --rerank-fuse: weight of the re-ranker in the fusion (0..1, default 0.5)', numberArg('--rerank-weight'))
     .option('--model <dir>', 'query encoder (default: the model the index was built with)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--no-verify', 'skip checksum verification when loading');
@@ -48,7 +76,7 @@ export function searchCommand(cmd: Command): Command {
       const {
         results: [hits],
         timings,
-      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o) }]);
+      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o) }]);
       const ms = performance.now() - t0;
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ query, mode: o.mode, version: searcher.version, ms, timings, hits })}\n`);

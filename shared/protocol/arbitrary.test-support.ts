@@ -2,7 +2,7 @@
 // frames, and an exact comparison. No property-testing dependency: the generators know the
 // schema's bounds, which is what makes the frames valid by construction.
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
-import type { Frame, FrameType, QueryParams, ShardQuery, WireHit, WireQuery, WireResult } from './index.ts';
+import type { Frame, FrameType, QueryParams, QueryTokens, RerankParams, ShardQuery, WireHit, WireQuery, WireResult } from './index.ts';
 import { ERROR_CODES, maxShardK, maxShardQueries } from './frames.ts';
 
 /** sfc32: small, fast, good enough statistics for test data, and reproducible from a seed. */
@@ -150,7 +150,24 @@ export function params(rng: Rng): QueryParams {
   if (rng.bool(0.3)) p.depth = between(rng, 1, 10000, true);
   if (rng.bool(0.3)) p.k1 = between(rng, 0, 10, false);
   if (rng.bool(0.3)) p.b = between(rng, 0, 1, false);
+  if (rng.bool(0.3)) p.candidates = between(rng, 1, 10000, true);
   return p;
+}
+
+/** A query's token vectors: a few rows of one dimension, within the limits. */
+export function tokens(rng: Rng, limits: ProtocolLimits): QueryTokens {
+  const dim = rng.size(1, Math.min(limits.maxVectorDim, 16));
+  const rows = rng.size(0, Math.min(limits.maxQueryTokens, 6));
+  const data = new Float32Array(rows * dim);
+  for (let i = 0; i < data.length; i++) data[i] = Math.fround(rng.next() * 2 - 1);
+  // Senders write float32 (float16 is a wire option for clients, decoded in vectors.test.ts).
+  return { rows, dim, data, ...(rng.bool(0.3) ? { dtype: 'f32' as const } : {}) };
+}
+
+function rerank(rng: Rng): RerankParams {
+  const r: RerankParams = { method: 'colbert', depth: rng.size(1, 1000), fuse: rng.bool() };
+  if (rng.bool(0.3)) r.weight = between(rng, 0, 1, false);
+  return r;
 }
 
 const id = (rng: Rng, i: number) => `${str(rng, 0, 100)}#${i}`;
@@ -175,12 +192,14 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         deadline: deadline(rng),
         queries: Array.from({ length: n }, (_, i) => {
-          const mode = rng.pick(['dense', 'bm25', 'hybrid'] as const);
-          const withText = mode !== 'dense' || rng.bool();
+          const mode = rng.pick(['dense', 'bm25', 'hybrid', 'colbert'] as const);
+          const withText = mode === 'bm25' || mode === 'hybrid' || rng.bool();
           const q: WireQuery = { id: id(rng, i), mode, k: rng.size(1, limits.maxK) };
           if (withText) q.text = str(rng, 1, limits.maxQueryChars);
-          if (!withText || rng.bool(0.4)) q.vector = vector(rng, limits.maxVectorDim);
+          if ((mode === 'dense' && !withText) || rng.bool(0.4)) q.vector = vector(rng, limits.maxVectorDim);
+          if ((mode === 'colbert' && !withText) || rng.bool(0.2)) q.tokens = tokens(rng, limits);
           if (rng.bool(0.4)) q.params = params(rng);
+          if (rng.bool(0.2) && (withText || q.tokens)) q.rerank = rerank(rng);
           return q;
         }),
       };
@@ -194,10 +213,11 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         deadline: deadline(rng),
         shard: uint(rng),
         queries: Array.from({ length: n }, (_, i) => {
-          const mode = rng.pick(['dense', 'bm25'] as const);
+          const mode = rng.pick(['dense', 'bm25', 'colbert'] as const);
           const q: ShardQuery = { id: id(rng, i), mode, k: rng.size(1, maxShardK(limits)) };
           if (mode === 'dense' || rng.bool(0.2)) q.vector = vector(rng, limits.maxVectorDim);
           if (mode === 'bm25' || rng.bool(0.2)) q.text = str(rng, 1, limits.maxQueryChars);
+          if (mode === 'colbert' || rng.bool(0.2)) q.tokens = tokens(rng, limits);
           if (rng.bool(0.4)) q.params = params(rng);
           return q;
         }),
@@ -225,6 +245,8 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
                 hit.branches = {};
                 if (rng.bool()) hit.branches.dense = { score: finite(rng), rank: rng.int(1, 10000) };
                 if (rng.bool()) hit.branches.bm25 = { score: finite(rng), rank: rng.int(1, 10000) };
+                if (rng.bool(0.3)) hit.branches.first = { score: finite(rng), rank: rng.int(1, 10000) };
+                if (rng.bool(0.3)) hit.branches.rerank = { score: finite(rng), rank: rng.int(1, 10000) };
               }
               return hit;
             }),
@@ -254,6 +276,29 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
           id: id(rng, i),
           hits: Array.from({ length: shortList(maxShardK(limits)) }, () => ({ ordinal: uint(rng), score: finite(rng) })),
         })),
+      };
+    case 'shard-score':
+      return {
+        v: 1,
+        type,
+        batchId: batchId(rng),
+        deadline: deadline(rng),
+        shard: uint(rng),
+        queries: Array.from({ length: rng.size(1, Math.min(limits.maxQueries, 12)) }, (_, i) => ({
+          id: id(rng, i),
+          method: 'colbert' as const,
+          tokens: tokens(rng, limits),
+          ordinals: Array.from({ length: rng.size(1, 40) }, () => uint(rng)),
+        })),
+      };
+    case 'shard-score-result':
+      return {
+        v: 1,
+        type,
+        batchId: batchId(rng),
+        shard: uint(rng),
+        version: version(rng),
+        results: Array.from({ length: shortList(limits.maxQueries) }, (_, i) => ({ id: id(rng, i), scores: Array.from({ length: shortList(1000) }, () => finite(rng)) })),
       };
     case 'evidence':
       return {

@@ -21,6 +21,7 @@ import {
 import { resolveLimits, type ProtocolLimits } from './limits.ts';
 import { scanMsgpack } from './scan.ts';
 import { vectorToBytes } from './vectors.ts';
+import type { QueryTokens } from './frames.ts';
 
 // No records/structures: msgpackr compiles readers for those with `new Function`, which
 // workerd forbids, and a shared structure table would couple the tiers' deployments. No
@@ -87,15 +88,27 @@ export interface DecodeOptions {
  */
 export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
   let wire: unknown = frame;
-  if (frame.type === 'search' || frame.type === 'shard-search') {
+  if (frame.type === 'search' || frame.type === 'shard-search' || frame.type === 'shard-score') {
     wire = {
       ...frame,
-      queries: frame.queries.map((q, i) => {
-        if (q.vector === undefined) return q;
-        if (!(q.vector instanceof Float32Array)) {
-          throw new ProtocolError('bad-frame', `queries[${i}].vector: must be a Float32Array`, { path: `queries[${i}].vector`, queryId: q.id });
+      queries: frame.queries.map((q: { id: string; vector?: Float32Array; tokens?: QueryTokens }, i: number) => {
+        let out: object = q;
+        if (q.vector !== undefined) {
+          if (!(q.vector instanceof Float32Array)) {
+            throw new ProtocolError('bad-frame', `queries[${i}].vector: must be a Float32Array`, { path: `queries[${i}].vector`, queryId: q.id });
+          }
+          out = { ...out, vector: vectorToBytes(q.vector) };
         }
-        return { ...q, vector: vectorToBytes(q.vector) };
+        if (q.tokens !== undefined) {
+          if (!(q.tokens.data instanceof Float32Array)) {
+            throw new ProtocolError('bad-frame', `queries[${i}].tokens.data: must be a Float32Array`, { path: `queries[${i}].tokens`, queryId: q.id });
+          }
+          // Only the rows the shape names: a view may sit in a bigger buffer.
+          // Sent as float32 whatever it arrived as (a dtype that was given says so).
+          const data = vectorToBytes(q.tokens.data.subarray(0, q.tokens.rows * q.tokens.dim));
+          out = { ...out, tokens: { rows: q.tokens.rows, dim: q.tokens.dim, data, ...(q.tokens.dtype ? { dtype: 'f32' } : {}) } };
+        }
+        return out;
       }),
     };
   }

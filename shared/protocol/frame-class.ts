@@ -10,7 +10,7 @@ export const FRAME_CLASS_HEADER = 'x-edgesearch-frame';
 /** Header value → the frame types a request of that class may carry. No header: `search`. */
 export const FRAME_CLASSES = {
   search: ['search'],
-  shard: ['shard-search', 'evidence', 'shard-lease'],
+  shard: ['shard-search', 'shard-score', 'evidence', 'shard-lease'],
   lease: ['lease'],
 } as const satisfies Record<string, readonly FrameType[]>;
 

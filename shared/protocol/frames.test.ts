@@ -18,6 +18,7 @@ import {
   type FrameOf,
   type FrameType,
   type ResultFrame,
+  type SearchFrame,
   type ShardMode,
   type ShardQuery,
   type Timings,
@@ -61,6 +62,15 @@ const FIXED: Frame[] = [
     ],
   },
   { v: 1, type: 'shard-result', batchId: 'b1', shard: 3, version: 'v7', leaseMs: 100, results: [{ id: 'q1.d', hits: [{ ordinal: 4, score: -1 }] }] },
+  {
+    v: 1,
+    type: 'shard-score',
+    batchId: 'b1',
+    deadline: 1700000000000,
+    shard: 3,
+    queries: [{ id: 'q1.r', method: 'colbert', tokens: { rows: 2, dim: 2, data: new Float32Array([1, 0, 0.5, -0.5]) }, ordinals: [4, 9] }],
+  },
+  { v: 1, type: 'shard-score-result', batchId: 'b1', shard: 3, version: 'v7', results: [{ id: 'q1.r', scores: [1.5, -0.25] }] },
   { v: 1, type: 'evidence', batchId: 'b1', shard: 3, ordinals: [4, 70000] },
   { v: 1, type: 'evidence-result', batchId: 'b1', shard: 3, version: 'v7', passages: [{ ordinal: 4, docId: 'd1', title: '', text: 'passage' }] },
   { v: 1, type: 'lease', batchId: 'l1', deadline: 1700000000000 },
@@ -72,12 +82,14 @@ const FIXED: Frame[] = [
 
 // SHA-256 of each FIXED frame's encoding, computed with the hand-written-types version of
 // frames.ts that preceded the inferred types: peers on either version must read each other.
-// (The lease frames came later: pinned from their first version.)
+// (The lease and shard-score frames came later: pinned from their first version.)
 const WIRE_SHA256: Record<FrameType, string> = {
   search: '2aacf93d4e3382bd8e54d94e676e514d025528074ac758a3ad2b8198ba37abef',
   result: 'd7d327392d6da44bccff5e64804205087ad0d4b7dd63f7eadcbe05823f01a33a',
   'shard-search': '0cd0d3538404fdbcfef48582a43ce03a903919bbf71980390eab24f517852df7',
   'shard-result': 'e815e7d68c36eac8694a6b6091ad46dcb16785f73af130eac6de911823a8bef7',
+  'shard-score': '2a2dda2a6d922cf0f935adea783ef4678f94975a87729f35305a63987e9fa98a',
+  'shard-score-result': '6ecb3602c872958de0fe164f3ee015c52187f17a39ed8d5ab5065281a0770d46',
   evidence: '296a71a4e6ce918af38e4a3a3cf4d4ab05a9458b425b1c626cab2b0b9535deb6',
   'evidence-result': '84add27886c4f325df7b476e269342c4e436e4fd1f50e90c22975e04a889689c',
   lease: '0fc0fc4c88f74d1b75edefdf4ade41b7f336137d1a60a8d205ff5246deff6db9',
@@ -104,9 +116,11 @@ describe('wire format', () => {
 
 // Every field path a schema allows ("queries[].params.weights.dense"), read through zod's
 // public API: objects by shape, arrays by element, optionals unwrapped; anything else (numbers,
-// strings, enums, the vector's bytes→Float32Array pipe) is a leaf.
+// strings, enums, the vector's bytes→Float32Array pipe) is a leaf; an object piped into a
+// decoder (token vectors) is read by its input shape.
 function schemaPaths(schema: z.ZodType, prefix = '', out = new Set<string>()): Set<string> {
   if (schema instanceof z.ZodOptional) return schemaPaths(schema.unwrap() as z.ZodType, prefix, out);
+  if (schema instanceof z.ZodPipe && schema.in instanceof z.ZodObject) return schemaPaths(schema.in as z.ZodType, prefix, out);
   if (schema instanceof z.ZodArray) return schemaPaths(schema.element as z.ZodType, `${prefix}[]`, out);
   if (schema instanceof z.ZodObject) {
     for (const [key, field] of Object.entries(schema.shape as Record<string, z.ZodType>)) {
@@ -233,8 +247,8 @@ describe('types inferred from the schemas', () => {
     // Checked by tsc (npx tsc --noEmit); vitest runs these as no-ops.
     expectTypeOf<WireQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
     expectTypeOf<ShardQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
-    expectTypeOf<WireQuery['mode']>().toEqualTypeOf<'dense' | 'bm25' | 'hybrid'>();
-    expectTypeOf<ShardMode>().toEqualTypeOf<'dense' | 'bm25'>();
+    expectTypeOf<WireQuery['mode']>().toEqualTypeOf<'dense' | 'bm25' | 'hybrid' | 'colbert'>();
+    expectTypeOf<ShardMode>().toEqualTypeOf<'dense' | 'bm25' | 'colbert'>();
     expectTypeOf<FrameOf<'result'>>().toEqualTypeOf<ResultFrame>();
     expectTypeOf<Frame['v']>().toEqualTypeOf<1>();
     expectTypeOf<Timings>().toEqualTypeOf<{
@@ -250,5 +264,41 @@ describe('types inferred from the schemas', () => {
     const t: Timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, totalMs: 0, bogusMs: 1 };
     // And the runtime agrees with the compile-time check.
     expect(() => validateFrame({ ...FIXED[1], timings: t })).toThrow(/timings\.bogusMs: unknown key/);
+  });
+});
+
+describe('token vectors in frames (late interaction)', () => {
+  const search = (tokens: unknown, extra: object = {}) => ({ v: 1, type: 'search', batchId: 'b', deadline: 1, queries: [{ id: 'q', mode: 'colbert', k: 5, tokens, ...extra }] });
+  const f32 = (values: number[]) => new Uint8Array(new Float32Array(values).buffer);
+
+  it('decode float32 and float16 bytes to rows × dim float32', () => {
+    const a = validateFrame(search({ dim: 2, data: f32([1, 0, 0, 1, 0.5, 0.5]) })) as SearchFrame;
+    expect(a.queries[0].tokens).toMatchObject({ rows: 3, dim: 2 });
+    expect([...a.queries[0].tokens!.data]).toEqual([1, 0, 0, 1, 0.5, 0.5]);
+    const half = new Uint8Array([0x00, 0x3c, 0x00, 0xb8]); // 1, -0.5
+    const b = validateFrame(search({ dim: 1, dtype: 'f16', data: half })) as SearchFrame;
+    expect([...b.queries[0].tokens!.data]).toEqual([1, -0.5]);
+  });
+
+  it('refuse bytes that are not whole vectors, a wrong row count, non-finite values, and too many tokens (as a limit)', () => {
+    expect(() => validateFrame(search({ dim: 3, data: f32([1, 2, 3, 4]) }))).toThrow(/tokens\.data: 16 bytes are not whole 3-d f32 vectors/);
+    expect(() => validateFrame(search({ dim: 2, rows: 3, data: f32([1, 2]) }))).toThrow(/tokens\.rows: says 3 rows, data holds 1/);
+    expect(() => validateFrame(search({ dim: 1, data: f32([1, Number.NaN]) }))).toThrow(/component 1 is NaN/);
+    const many = f32(new Array(DEFAULT_LIMITS.maxQueryTokens + 1).fill(0.5));
+    expect(() => validateFrame(search({ dim: 1, data: many }))).toThrow(/at most 512 token vectors/);
+    try {
+      decodeFrame(encodeFrame(search({ rows: 513, dim: 1, data: new Float32Array(513) }) as Frame));
+      expect.fail('decoded');
+    } catch (err) {
+      expect((err as ProtocolError).code).toBe('limit');
+    }
+  });
+
+  it('need text or tokens for colbert and for a re-ranked query', () => {
+    expect(() => validateFrame({ v: 1, type: 'search', batchId: 'b', deadline: 1, queries: [{ id: 'q', mode: 'colbert', k: 5 }] })).toThrow(/needs text or tokens \(mode "colbert"\)/);
+    expect(() => validateFrame({ v: 1, type: 'search', batchId: 'b', deadline: 1, queries: [{ id: 'q', mode: 'dense', k: 5, vector: new Float32Array(4), rerank: { method: 'colbert' } }] })).toThrow(/needs text or tokens \(rerank\)/);
+    const ok = validateFrame({ v: 1, type: 'search', batchId: 'b', deadline: 1, queries: [{ id: 'q', mode: 'bm25', k: 5, text: 'x', rerank: { method: 'colbert' } }] }) as SearchFrame;
+    expect(ok.queries[0].rerank).toEqual({ method: 'colbert', depth: 100, fuse: false });
+    expect(() => validateFrame({ v: 1, type: 'search', batchId: 'b', deadline: 1, queries: [{ id: 'q', mode: 'bm25', k: 5, text: 'x', rerank: { method: 'colbert', depth: 1001 } }] })).toThrow(/rerank\.depth/);
   });
 });

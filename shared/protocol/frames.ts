@@ -4,8 +4,8 @@
 // the decoder's union schema and FrameOf<T> all follow from that table.
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
-import { BRANCH_INPUT, Branch, MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams } from './params.ts';
-import { bytesToVector } from './vectors.ts';
+import { BRANCH_INPUT, Branch, MAX_HYBRID_DEPTH, MAX_RERANK_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams, RerankMethod, RerankParams } from './params.ts';
+import { bytesToVector, halfBytesToVector } from './vectors.ts';
 
 export const PROTOCOL_VERSION = 1 as const;
 
@@ -34,7 +34,7 @@ export const MAX_ERROR_MESSAGE = 4096;
  * (hybrid branches go to `depth`, dense windows to k × windowFactor).
  */
 export function maxShardK(limits: ProtocolLimits): number {
-  return Math.max(limits.maxK * MAX_WINDOW_FACTOR, MAX_HYBRID_DEPTH);
+  return Math.max(limits.maxK * MAX_WINDOW_FACTOR, MAX_HYBRID_DEPTH, MAX_RERANK_DEPTH);
 }
 
 /**
@@ -92,6 +92,55 @@ function vectorSchema(maxDim: number) {
     });
 }
 
+/** One query's token vectors as the frames carry them, decoded: rows × dim, row-major. */
+export interface QueryTokens {
+  readonly rows: number;
+  readonly dim: number;
+  readonly data: Float32Array;
+  /** How the sender put the floats on the wire, when it said (decoded data is float32 either way). */
+  readonly dtype?: 'f32' | 'f16';
+}
+
+function tokensSchema(limits: ProtocolLimits) {
+  // Wire form: {dim, data: bytes, dtype?: 'f32' | 'f16'}; in memory (about to be sent) data may be a
+  // Float32Array. The output is always {rows, dim, data: Float32Array}.
+  return z
+    .strictObject({
+      dim: z.number().int().min(1).max(limits.maxVectorDim),
+      dtype: z.enum(['f32', 'f16']).optional(),
+      data: z.custom<Uint8Array | Float32Array>((v) => v instanceof Uint8Array || v instanceof Float32Array, {
+        error: 'expected token vectors (msgpack bin of little-endian float32, or float16 with dtype "f16")',
+      }),
+      rows: z.number().int().min(0).optional(),
+    })
+    .transform((t, ctx): QueryTokens => {
+      const width = t.data instanceof Float32Array ? 1 : t.dtype === 'f16' ? 2 : 4;
+      const count = t.data instanceof Float32Array ? t.data.length : t.data.byteLength / width;
+      if (!Number.isInteger(count) || count % t.dim !== 0) {
+        ctx.addIssue({ code: 'custom', path: ['data'], message: `${t.data instanceof Float32Array ? t.data.length + ' floats' : t.data.byteLength + ' bytes'} are not whole ${t.dim}-d ${t.dtype ?? 'f32'} vectors` });
+        return z.NEVER;
+      }
+      const rows = count / t.dim;
+      // Checked before decoding so an oversized query is never copied.
+      if (rows > limits.maxQueryTokens) {
+        ctx.addIssue({ code: 'custom', path: ['data'], message: `must hold at most ${limits.maxQueryTokens} token vectors, got ${rows}`, params: LIMIT });
+        return z.NEVER;
+      }
+      if (t.rows !== undefined && t.rows !== rows) {
+        ctx.addIssue({ code: 'custom', path: ['rows'], message: `says ${t.rows} rows, data holds ${rows}` });
+        return z.NEVER;
+      }
+      const data = t.data instanceof Float32Array ? t.data : width === 2 ? halfBytesToVector(t.data) : bytesToVector(t.data);
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) {
+          ctx.addIssue({ code: 'custom', path: ['data'], message: `component ${i} is ${data[i]}, not a finite number` });
+          return z.NEVER;
+        }
+      }
+      return { rows, dim: t.dim, data, ...(t.dtype ? { dtype: t.dtype } : {}) };
+    });
+}
+
 /** Rejects repeated ids in a list: replies are matched to queries by id. */
 function uniqueIds<L extends 'queries' | 'results'>(list: L) {
   return <F extends Record<L, { id: string }[]>>(frame: F, ctx: z.RefinementCtx<F>) => {
@@ -106,6 +155,7 @@ function uniqueIds<L extends 'queries' | 'results'>(list: L) {
 function buildSchemas(limits: ProtocolLimits) {
   const Text = z.string().min(1).max(limits.maxQueryChars);
   const Vector = vectorSchema(limits.maxVectorDim);
+  const Tokens = tokensSchema(limits);
 
   const WireQuerySchema = z
     .strictObject({
@@ -114,13 +164,18 @@ function buildSchemas(limits: ProtocolLimits) {
       k: z.number().int().min(1).max(limits.maxK),
       text: Text.optional(),
       vector: Vector.optional(),
+      /** The query's token vectors (colbert, rerank), when the caller encoded them. */
+      tokens: Tokens.optional(),
       params: QueryParams.optional(),
+      rerank: RerankParams.optional(),
     })
     .superRefine((q, ctx) => {
-      if (q.mode !== 'dense' && q.text === undefined) {
+      if ((q.mode === 'bm25' || q.mode === 'hybrid') && q.text === undefined) {
         ctx.addIssue({ code: 'custom', path: ['text'], message: `required for mode "${q.mode}"` });
-      } else if (q.text === undefined && q.vector === undefined) {
+      } else if (q.mode === 'dense' && q.text === undefined && q.vector === undefined) {
         ctx.addIssue({ code: 'custom', message: 'needs text or vector' });
+      } else if ((q.mode === 'colbert' || q.rerank !== undefined) && q.text === undefined && q.tokens === undefined) {
+        ctx.addIssue({ code: 'custom', message: `needs text or tokens (${q.mode === 'colbert' ? 'mode "colbert"' : 'rerank'})` });
       }
     });
 
@@ -131,6 +186,7 @@ function buildSchemas(limits: ProtocolLimits) {
       k: z.number().int().min(1).max(maxShardK(limits)),
       vector: Vector.optional(),
       text: Text.optional(),
+      tokens: Tokens.optional(),
       params: QueryParams.optional(),
     })
     .superRefine((q, ctx) => {
@@ -145,7 +201,10 @@ function buildSchemas(limits: ProtocolLimits) {
     shard: ShardNo,
     title: z.string(),
     text: z.string(),
-    branches: z.strictObject({ dense: BranchScoreSchema.optional(), bm25: BranchScoreSchema.optional() }).optional(),
+    /** Per-branch scores and ranks: hybrid's dense and bm25; a re-ranked query's first stage and re-ranker. */
+    branches: z
+      .strictObject({ dense: BranchScoreSchema.optional(), bm25: BranchScoreSchema.optional(), first: BranchScoreSchema.optional(), rerank: BranchScoreSchema.optional() })
+      .optional(),
   });
   const WireResultSchema = z.strictObject({
     id: Id,
@@ -226,6 +285,36 @@ function buildSchemas(limits: ProtocolLimits) {
     })
     .superRefine(uniqueIds('results'));
 
+  // Re-scoring given passages of one shard (a re-ranking second stage), as evidence is fetched:
+  // after the merge, from the shard that holds each passage.
+  const ShardScoreQuerySchema = z.strictObject({
+    id: Id,
+    method: RerankMethod,
+    tokens: Tokens,
+    ordinals: z.array(Ordinal).min(1).max(MAX_RERANK_DEPTH),
+  });
+  const shardScore = z
+    .strictObject({
+      v,
+      type: z.literal('shard-score'),
+      batchId: Id,
+      /** Unix epoch milliseconds after which the caller no longer wants the answer. */
+      deadline: Deadline,
+      shard: ShardNo,
+      queries: z.array(ShardScoreQuerySchema).min(1).max(limits.maxQueries),
+    })
+    .superRefine(uniqueIds('queries'));
+  const shardScoreResult = z
+    .strictObject({
+      v,
+      type: z.literal('shard-score-result'),
+      batchId: Id,
+      shard: ShardNo,
+      version: Version,
+      results: z.array(z.strictObject({ id: Id, scores: z.array(Score).max(MAX_RERANK_DEPTH) })).max(limits.maxQueries),
+    })
+    .superRefine(uniqueIds('results'));
+
   const evidence = z.strictObject({
     v,
     type: z.literal('evidence'),
@@ -298,6 +387,8 @@ function buildSchemas(limits: ProtocolLimits) {
       result,
       'shard-search': shardSearch,
       'shard-result': shardResult,
+      'shard-score': shardScore,
+      'shard-score-result': shardScoreResult,
       evidence,
       'evidence-result': evidenceResult,
       lease,
@@ -315,6 +406,7 @@ function buildSchemas(limits: ProtocolLimits) {
       WireResult: WireResultSchema,
       Timings: TimingsSchema,
       ShardHit: ShardHitSchema,
+      ShardScoreQuery: ShardScoreQuerySchema,
       ShardResult: ShardResultSchema,
       Passage: PassageSchema,
     },
@@ -342,6 +434,8 @@ export type ShardMode = Branch;
 /** One sub-query sent to a shard host: dense needs a vector, bm25 needs text. */
 export type ShardQuery = PartOutput<'ShardQuery'>;
 export type ShardHit = PartOutput<'ShardHit'>;
+/** One query of a shard-score frame: re-score these ordinals of the shard with these tokens. */
+export type ShardScoreQuery = PartOutput<'ShardScoreQuery'>;
 export type ShardResult = PartOutput<'ShardResult'>;
 export type Passage = PartOutput<'Passage'>;
 
@@ -349,6 +443,8 @@ export type SearchFrame = FrameOutput<'search'>;
 export type ResultFrame = FrameOutput<'result'>;
 export type ShardSearchFrame = FrameOutput<'shard-search'>;
 export type ShardResultFrame = FrameOutput<'shard-result'>;
+export type ShardScoreFrame = FrameOutput<'shard-score'>;
+export type ShardScoreResultFrame = FrameOutput<'shard-score-result'>;
 export type EvidenceFrame = FrameOutput<'evidence'>;
 export type EvidenceResultFrame = FrameOutput<'evidence-result'>;
 export type LeaseFrame = FrameOutput<'lease'>;
@@ -371,7 +467,7 @@ const cache = new Map<string, { schemas: FrameSchemas; union: z.ZodType<Frame> }
 const CACHE_SIZE = 16;
 
 function cached(limits: ProtocolLimits) {
-  const key = [limits.maxFrameBytes, limits.maxQueries, limits.maxQueryChars, limits.maxK, limits.maxVectorDim, limits.maxOrdinals].join(',');
+  const key = [limits.maxFrameBytes, limits.maxQueries, limits.maxQueryChars, limits.maxK, limits.maxVectorDim, limits.maxQueryTokens, limits.maxOrdinals].join(',');
   let entry = cache.get(key);
   if (!entry) {
     const built = buildSchemas(limits).frames;

@@ -18,7 +18,7 @@ import {
 const raw = new Packr({ useRecords: false, mapsAsObjects: true });
 const rawUnpack = new Unpackr({ useRecords: false, mapsAsObjects: true });
 
-const TIGHT: ProtocolLimits = { maxFrameBytes: 2048, maxQueries: 3, maxQueryChars: 32, maxK: 10, maxVectorDim: 8, maxOrdinals: 4 };
+const TIGHT: ProtocolLimits = { maxFrameBytes: 2048, maxQueries: 3, maxQueryChars: 32, maxK: 10, maxVectorDim: 8, maxQueryTokens: 4, maxOrdinals: 4 };
 
 interface Stats {
   cases: number;

@@ -14,6 +14,8 @@ export interface ProtocolLimits {
   readonly maxK: number;
   /** Dimensions of a query vector. */
   readonly maxVectorDim: number;
+  /** Token vectors of one query (late interaction); each has at most maxVectorDim dimensions. */
+  readonly maxQueryTokens: number;
   /** Ordinals in one evidence frame (and passages in its answer). */
   readonly maxOrdinals: number;
 }
@@ -24,6 +26,7 @@ export const DEFAULT_LIMITS: Readonly<ProtocolLimits> = Object.freeze({
   maxQueryChars: 4096,
   maxK: 1000,
   maxVectorDim: 4096,
+  maxQueryTokens: 512,
   maxOrdinals: 10000,
 });
 
@@ -38,6 +41,7 @@ export const ProtocolLimitsSchema = z.strictObject({
   maxQueryChars: bounded(1024 * 1024),
   maxK: bounded(100000),
   maxVectorDim: bounded(65536),
+  maxQueryTokens: bounded(65536),
   maxOrdinals: bounded(1000000),
 });
 

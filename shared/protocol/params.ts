@@ -2,14 +2,33 @@
 // frames so both tiers accept exactly the same knobs with the same bounds.
 import { z } from 'zod';
 
-export const Mode = z.enum(['dense', 'bm25', 'hybrid']);
+export const Mode = z.enum(['dense', 'bm25', 'hybrid', 'colbert']);
 export type Mode = z.infer<typeof Mode>;
 
 /** The per-shard searches the modes are made of (a shard-search frame's sub-query names one). */
-export const Branch = z.enum(['dense', 'bm25']);
+export const Branch = z.enum(['dense', 'bm25', 'colbert']);
 export type Branch = z.infer<typeof Branch>;
 /** What a sub-query of each branch must carry to its shard. */
-export const BRANCH_INPUT: Record<Branch, 'vector' | 'text'> = { dense: 'vector', bm25: 'text' };
+export const BRANCH_INPUT: Record<Branch, 'vector' | 'text' | 'tokens'> = { dense: 'vector', bm25: 'text', colbert: 'tokens' };
+
+/** Second stages that re-score a first stage's best `depth` (ColBERT's MaxSim). */
+export const RerankMethod = z.enum(['colbert']);
+export type RerankMethod = z.infer<typeof RerankMethod>;
+export const DEFAULT_RERANK_DEPTH = 100;
+export const MAX_RERANK_DEPTH = 1000;
+
+/**
+ * Re-ranking of any mode's results: its best `depth` re-scored by `method`; with `fuse`, the
+ * first stage's and the re-ranker's scores, each z-normalised over the query's candidates, are
+ * added with `weight` on the re-ranker (1 - weight on the first stage).
+ */
+export const RerankParams = z.strictObject({
+  method: RerankMethod,
+  depth: z.number().int().min(1).max(MAX_RERANK_DEPTH).default(DEFAULT_RERANK_DEPTH),
+  fuse: z.boolean().default(false),
+  weight: z.number().min(0).max(1).optional(),
+});
+export type RerankParams = z.output<typeof RerankParams>;
 
 /** Fusion weights for hybrid search; strict so a typo ("bm_25") is an error, not a no-op. */
 const Weights = z.strictObject({
@@ -31,6 +50,8 @@ export const QueryParams = z.strictObject({
   depth: z.number().int().min(1).max(10000).optional(),
   k1: z.number().min(0).max(10).optional(),
   b: z.number().min(0).max(1).optional(),
+  /** ColBERT: passages re-scored exactly per shard after candidate generation. */
+  candidates: z.number().int().min(1).max(10000).optional(),
 });
 export type QueryParams = z.infer<typeof QueryParams>;
 

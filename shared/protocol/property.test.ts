@@ -30,7 +30,7 @@ describe('random valid frames round-trip exactly', () => {
   });
 
   it('frames generated under tight custom limits decode under those limits', () => {
-    const limits = { maxQueries: 3, maxK: 7, maxQueryChars: 20, maxVectorDim: 8, maxOrdinals: 5 };
+    const limits = { maxQueries: 3, maxK: 7, maxQueryChars: 20, maxVectorDim: 8, maxQueryTokens: 5, maxOrdinals: 5 };
     const rng = new Rng(42);
     for (let i = 0; i < 700; i++) {
       const type: FrameType = FRAME_TYPES[i % FRAME_TYPES.length];

@@ -3,6 +3,7 @@ import {
   HOST_IS_LITTLE_ENDIAN,
   bytesToVector,
   bytesToVectorPortable,
+  halfBytesToVector,
   vectorToBytes,
   vectorToBytesPortable,
 } from './vectors.ts';
@@ -92,5 +93,21 @@ describe('the portable (big-endian host) path', () => {
 
   it('is not what runs here (every supported host is little-endian)', () => {
     expect(HOST_IS_LITTLE_ENDIAN).toBe(true);
+  });
+});
+
+describe('float16 token bytes', () => {
+  it('decode exactly: normals, subnormals, zero signs, the largest half', () => {
+    // 1, -2, 0.5, 65504 (max half), 2^-24 (smallest subnormal), -0
+    const halves = [0x3c00, 0xc000, 0x3800, 0x7bff, 0x0001, 0x8000];
+    const bytes = new Uint8Array(halves.length * 2);
+    halves.forEach((h, i) => new DataView(bytes.buffer).setUint16(i * 2, h, true));
+    const out = halfBytesToVector(bytes);
+    expect([...out.slice(0, 5)]).toEqual([1, -2, 0.5, 65504, 2 ** -24]);
+    expect(Object.is(out[5], -0)).toBe(true);
+  });
+
+  it('refuses an odd byte count', () => {
+    expect(() => halfBytesToVector(new Uint8Array(3))).toThrow(/not a multiple of 2/);
   });
 });

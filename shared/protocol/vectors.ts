@@ -56,3 +56,23 @@ export function bytesToVectorPortable(bytes: Uint8Array): Float32Array<ArrayBuff
   for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
   return out;
 }
+
+/** IEEE half-precision bits → number (exact: every half value is a float32 value). */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+}
+
+/** Reads little-endian float16 bytes (half the bytes of float32) into a fresh Float32Array. */
+export function halfBytesToVector(bytes: Uint8Array): Float32Array<ArrayBuffer> {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('bytes must be a Uint8Array');
+  if (bytes.byteLength % 2 !== 0) throw new RangeError(`float16 byte length ${bytes.byteLength} is not a multiple of 2`);
+  const out = new Float32Array(bytes.byteLength / 2);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < out.length; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
+  return out;
+}

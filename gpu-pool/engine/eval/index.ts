@@ -3,4 +3,4 @@
 export type { Qrels, RankedDoc, Run } from './types.ts';
 export { readJudgments, readQrels, type Judgment } from './qrels.ts';
 export { evaluate, parseMetrics, trecOrder, type Evaluation, type MetricName } from './metrics.ts';
-export { readTrecRun, writeTrecRun } from './trec-run.ts';
+export { readTrecRun, writeColbertRanking, writeTrecRun } from './trec-run.ts';

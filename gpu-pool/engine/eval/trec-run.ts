@@ -32,6 +32,33 @@ export async function writeTrecRun(run: Run, path: string, tag = 'edgesearch'): 
   }
 }
 
+/**
+ * ColBERT's ranking TSV: `qid \t pid \t rank \t score` per line (rank from 1), in the same order
+ * as the TREC run: what ColBERT's own evaluation scripts and RAGatouille read.
+ */
+export async function writeColbertRanking(run: Run, path: string): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    let buffer = '';
+    for (const [qid, docs] of run) {
+      if (/[\t\n]/.test(qid)) throw new Error(`query id must not contain tabs or newlines: ${JSON.stringify(qid)}`);
+      const ranked = trecOrder(docs);
+      for (let i = 0; i < ranked.length; i++) {
+        const { docId, score } = ranked[i];
+        if (/[\t\n]/.test(docId)) throw new Error(`document id must not contain tabs or newlines: ${JSON.stringify(docId)}`);
+        buffer += `${qid}\t${docId}\t${i + 1}\t${String(score)}\n`;
+        if (buffer.length >= 1 << 20) {
+          await handle.write(buffer);
+          buffer = '';
+        }
+      }
+    }
+    await handle.write(buffer);
+  } finally {
+    await handle.close();
+  }
+}
+
 /** Reads `qid Q0 docid rank score [tag]` lines; the rank column is ignored, as trec_eval does. */
 export async function readTrecRun(path: string): Promise<Run> {
   const run: Run = new Map();

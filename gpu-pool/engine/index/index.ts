@@ -15,5 +15,19 @@ export {
 } from './faiss-index.ts';
 export { maxSim } from './maxsim.ts';
 export { matmul, type MatmulOptions } from './matmul.ts';
+export { kmeans, type KmeansOptions, type KmeansResult } from './kmeans.ts';
+export {
+  assignCentroids,
+  maxSimResidual,
+  plaidCandidates,
+  residualBytes,
+  residualDecode,
+  residualEncode,
+  type CentroidPassages,
+  type PlaidOptions,
+  type ResidualBits,
+  type ResidualCodecArrays,
+  type ResidualTokens,
+} from './residual.ts';
 export { trainingDataWarning } from './training-warning.ts';
 export { FaissError, type FaissErrorCode } from './errors.ts';

@@ -70,7 +70,54 @@ export interface NativeModule {
   maxSim(queries: Float32Array, dim: number, docTokens: Float32Array, docOffsets: Uint32Array): Float32Array;
   /** op(a) · op(b), row-major (gpu-pool/engine/native/src/matmul.cc); see matmul.ts. */
   matmul(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array;
+  /** k-means with faiss::Clustering, on a pool thread (gpu-pool/engine/native/src/kmeans.cc); see kmeans.ts. */
+  kmeans(x: Float32Array, d: number, k: number, options?: NativeKmeansOptions): Promise<{ centroids: Float32Array; objective: number }>;
+  /** Nearest centroid by inner product (gpu-pool/engine/native/src/residual.cc); see residual.ts. */
+  assignCentroids(x: Float32Array, dim: number, centroids: Float32Array): Uint32Array;
+  residualEncode(x: Float32Array, codec: NativeResidualCodec & { cutoffs: Float32Array }): { codes: Uint32Array; residuals: Uint8Array };
+  residualDecode(codec: NativeResidualCodec & { weights: Float32Array }, codes: Uint32Array, residuals: Uint8Array): Float32Array;
+  maxSimResidual(queries: Float32Array, store: NativeResidualTokens, ordinals: Uint32Array): Float32Array;
+  plaidCandidates(
+    queries: Float32Array,
+    store: NativePlaidStore,
+    nprobe: number,
+    limit: number,
+    threshold?: number,
+    pruneKeep?: number,
+  ): { ordinals: Uint32Array; scores: Float32Array };
   readonly faissVersion: string;
+}
+
+export interface NativeKmeansOptions {
+  niter?: number;
+  seed?: number;
+  spherical?: boolean;
+  metric?: 'ip' | 'l2';
+  maxPointsPerCentroid?: number;
+}
+
+/** A residual codec as the native code reads it (residual.cc). */
+export interface NativeResidualCodec {
+  dim: number;
+  bits: number;
+  /** K × dim. */
+  centroids: Float32Array;
+}
+
+/** Compressed passages as the native code reads them (residual.cc). */
+export interface NativeResidualTokens extends NativeResidualCodec {
+  /** dim × 2^bits. */
+  weights: Float32Array;
+  codes: Uint32Array;
+  residuals: Uint8Array;
+  docOffsets: Uint32Array;
+}
+
+export interface NativePlaidStore extends NativeResidualCodec {
+  codes: Uint32Array;
+  docOffsets: Uint32Array;
+  ivfOffsets: Uint32Array;
+  ivfDocs: Uint32Array;
 }
 
 export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/faiss_node.node', import.meta.url));

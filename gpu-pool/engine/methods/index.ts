@@ -4,8 +4,10 @@
 export { bm25Branch, bm25Method, checkBm25, searchBm25Shard } from './bm25/index.ts';
 export { QueryVectorError, checkShardDimension, defaultSearchParams, denseBranch, denseMethod, searchDenseShard } from './dense/index.ts';
 export { DEFAULT_DEPTH, DEFAULT_RRF_K, branchDepth, fusedScores, hybridMethod } from './hybrid/index.ts';
-export { BRANCHES, METHODS } from './registry.ts';
-export { ShardedMethod, type QueryEncoders } from './sharded-method.ts';
+export { DEFAULT_COLBERT_CANDIDATES, NoTokenStoreError, colbertBranch, colbertMethod, colbertReranker } from './colbert/index.ts';
+export { BRANCHES, METHODS, RERANKERS } from './registry.ts';
+export { DEFAULT_RERANK_WEIGHT, firstStageDepth, ordinalsByShard, rerankedTopK } from './rerank.ts';
+export { ShardedMethod, encodeQueries, encodingsOf, type QueryEncoders } from './sharded-method.ts';
 export {
   BranchName,
   MethodName,
@@ -18,6 +20,7 @@ export {
   type MethodPlugin,
   type MethodQuery,
   type QueryEncoding,
+  type Reranker,
   type RetrievalMethod,
   type ShardBranch,
 } from './types.ts';

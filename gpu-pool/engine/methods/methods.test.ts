@@ -18,6 +18,18 @@ async function fixture(name: MethodName, opts: FixtureOptions = {}): Promise<Con
 }
 
 for (const name of ['dense', 'bm25', 'hybrid'] as const) runMethodContract(name, () => fixture(name));
+// Late interaction, end to end (PLAID candidates, MaxSim over 2-bit residual tokens), and as a
+// second stage over BM25 and fused with it: the same contract.
+const COLBERT = { method: 'colbert', limit: 120 } as const;
+runMethodContract('colbert', () => fixture('colbert', COLBERT));
+for (const fuse of [false, true]) {
+  runMethodContract(`bm25 re-ranked by colbert${fuse ? ', fused' : ''}`, async () => {
+    const f = await fixture('bm25', COLBERT);
+    const first = f.method;
+    const rerank = { method: 'colbert', depth: 30, fuse } as const;
+    return { ...f, method: { name: 'bm25', search: (queries) => first.search(queries.map((q) => ({ ...q, rerank }))) } };
+  });
+}
 // Quantized indexes answer through the same contract (HNSW-PQ also checks that an index whose
 // metric differs from the one asked for, L2 here, is still ranked best-first).
 runMethodContract('dense over IVF-PQ', () => fixture('dense', { factory: 'IVF16,PQ16np', limit: 300 }));

@@ -1,12 +1,16 @@
 // The one registration of every retrieval method and every per-shard search. A new method is a
-// folder beside dense/, bm25/ and hybrid/ exporting its MethodPlugin (and its ShardBranch if it
-// searches shards in a new way), listed here and named in shared/protocol/params.ts (Mode,
+// folder beside dense/, bm25/, hybrid/ and colbert/ exporting its MethodPlugin (and its ShardBranch
+// if it searches shards in a new way, its Reranker if it re-scores), listed here and named in shared/protocol/params.ts (Mode,
 // Branch), which both tiers validate against.
 import { bm25Branch, bm25Method } from './bm25/index.ts';
+import { colbertBranch, colbertMethod, colbertReranker } from './colbert/index.ts';
 import { denseBranch, denseMethod } from './dense/index.ts';
 import { hybridMethod } from './hybrid/index.ts';
-import type { BranchName, MethodName, MethodPlugin, ShardBranch } from './types.ts';
+import type { RerankMethod } from '../../../shared/protocol/index.ts';
+import type { BranchName, MethodName, MethodPlugin, Reranker, ShardBranch } from './types.ts';
 
-export const METHODS: Readonly<Record<MethodName, MethodPlugin>> = { dense: denseMethod, bm25: bm25Method, hybrid: hybridMethod };
+export const METHODS: Readonly<Record<MethodName, MethodPlugin>> = { dense: denseMethod, bm25: bm25Method, hybrid: hybridMethod, colbert: colbertMethod };
 
-export const BRANCHES: Readonly<Record<BranchName, ShardBranch>> = { dense: denseBranch, bm25: bm25Branch };
+export const BRANCHES: Readonly<Record<BranchName, ShardBranch>> = { dense: denseBranch, bm25: bm25Branch, colbert: colbertBranch };
+
+export const RERANKERS: Readonly<Record<RerankMethod, Reranker>> = { colbert: colbertReranker };

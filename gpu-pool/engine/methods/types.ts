@@ -1,5 +1,6 @@
 // The same knobs, with the same bounds, as the wire protocol and the edge API accept.
-import { Branch, Mode, QueryParams } from '../../../shared/protocol/index.ts';
+import { Branch, Mode, QueryParams, type RerankParams } from '../../../shared/protocol/index.ts';
+import type { TokenMatrix } from '../encoders/index.ts';
 import type { LoadedShard } from '../shard/index.ts';
 import type { DocIdResolver } from './order.ts';
 
@@ -15,6 +16,8 @@ export interface MethodQuery {
   text: string;
   k: number;
   params?: QueryParams;
+  /** A second stage over the method's best `depth` (registry.ts RERANKERS). */
+  rerank?: RerankParams;
 }
 
 export interface BranchScore {
@@ -30,7 +33,7 @@ export interface Hit {
   shard: number;
   /** Shard-local document ordinal: where the evidence passage is stored. */
   ordinal: number;
-  branches?: Partial<Record<'dense' | 'bm25', BranchScore>>;
+  branches?: Partial<Record<'dense' | 'bm25' | 'first' | 'rerank', BranchScore>>;
 }
 
 /**
@@ -43,12 +46,14 @@ export interface RetrievalMethod {
 }
 
 /** Query encodings a method needs before its shards can search. */
-export type QueryEncoding = 'sentence';
+export type QueryEncoding = 'sentence' | 'tokens';
 
 /** A query with what its method's encodings made of it: what the shards search with. */
 export interface EncodedQuery extends MethodQuery {
   /** The sentence vector (dense). */
   vector?: Float32Array;
+  /** The query's token vectors (late interaction). */
+  tokens?: TokenMatrix;
 }
 
 /** A method that encodes its queries in a step the caller can time (and the pool router does once per batch). */
@@ -88,4 +93,17 @@ export interface MethodPlugin {
   plan(q: MethodQuery): BranchPlan[];
   /** The branches' merged lists (best first, each cut at its plan's k) → the top q.k. */
   combine(q: MethodQuery, lists: Partial<Record<BranchName, Hit[]>>, docIds: DocIdResolver): Promise<Hit[]>;
+}
+
+/**
+ * A second stage: re-scores given passages of one shard (where their stored representation is),
+ * so a cluster re-ranks exactly as a single node does.
+ */
+export interface Reranker {
+  readonly name: RerankParams['method'];
+  readonly encodings: readonly QueryEncoding[];
+  /** Refuses a shard that cannot re-score (e.g. no token store), naming the shard and what it lacks. */
+  check(shard: LoadedShard): void;
+  /** One score per ordinal, higher is better. */
+  score(shard: LoadedShard, query: EncodedQuery, ordinals: Uint32Array): Float32Array;
 }

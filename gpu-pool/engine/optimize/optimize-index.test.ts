@@ -6,7 +6,7 @@ import { readCorpus, readQueries } from '../corpus/index.ts';
 import { loadEncoder } from '../encoders/index.ts';
 import { evaluate, readJudgments, type Qrels, type Run } from '../eval/index.ts';
 import { FaissIndex } from '../index/index.ts';
-import { closeIndex, openIndex, readIndexManifest, TARGETS_FILE } from '../shard/index.ts';
+import { closeIndex, denseShard, openIndex, readIndexManifest, TARGETS_FILE } from '../shard/index.ts';
 import { SCIFACT_DIR } from '../../../test/fixtures.ts';
 import { fixtureIndex, STATIC128_MODEL } from '../../../test/index-fixture.ts';
 import { startCli } from '../../../test/cli.ts';
@@ -76,7 +76,7 @@ async function heldOutNdcg(dir: string, validFraction: number): Promise<{ seen: 
   const rowDoc: string[] = [];
   const parts: Float32Array[] = [];
   try {
-    for (const shard of loaded.shards) {
+    for (const shard of loaded.shards.map(denseShard)) {
       const ids = (await shard.passages.readAll()).map((p) => p.id);
       parts.push(shard.index.reconstructBatch(Array.from({ length: shard.index.ntotal }, (_, i) => i)));
       for (const doc of shard.vectorDocs) rowDoc.push(ids[doc]);
@@ -159,7 +159,7 @@ describe('index optimize', () => {
     const loaded = await openIndex(out);
     try {
       let changed = 0;
-      for (const shard of loaded.shards) {
+      for (const shard of loaded.shards.map(denseShard)) {
         const floats = new Float32Array(new Uint8Array(await readFile(join(shard.dir, TARGETS_FILE))).buffer);
         const n = shard.index.ntotal;
         const codes = shard.index.reconstructBatch(Array.from({ length: n }, (_, i) => i));
@@ -207,7 +207,7 @@ describe('index optimize', () => {
     const loaded = await openIndex(out);
     try {
       for (const shard of loaded.shards) expect(Object.keys(shard.manifest.files)).not.toContain(TARGETS_FILE);
-      expect(loaded.shards.reduce((n, s) => n + s.index.ntotal, 0)).toBe((await readIndexManifest(codesOnly)).counts.vectors);
+      expect(loaded.shards.map(denseShard).reduce((n, s) => n + s.index.ntotal, 0)).toBe((await readIndexManifest(codesOnly)).counts.vectors);
     } finally {
       await closeIndex(loaded);
     }
@@ -219,7 +219,7 @@ describe('index optimize', () => {
     const probe = async () => {
       const source = await openIndex(index); // verifies every checksum
       try {
-        const shard = source.shards[0].index;
+        const shard = denseShard(source.shards[0]).index;
         return await shard.search(shard.reconstruct(0), 5);
       } finally {
         await closeIndex(source);

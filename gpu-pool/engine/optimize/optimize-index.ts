@@ -20,7 +20,8 @@ import {
   readF32,
   writeF32,
   type IndexManifest,
-  type LoadedShard,
+  type DenseShard,
+  denseShard,
   type ShardManifest,
 } from '../shard/index.ts';
 import { checkNewVersionOut, publishNewVersion, stderrIo, type BuildIo } from '../writer/index.ts';
@@ -155,7 +156,7 @@ interface Targets {
   stored: boolean[];
 }
 
-async function gatherTargets(shards: LoadedShard[], addedOnly: boolean): Promise<Targets> {
+async function gatherTargets(shards: DenseShard[], addedOnly: boolean): Promise<Targets> {
   const d = shards[0].index.dimension;
   const total = shards.reduce((n, s) => n + s.index.ntotal, 0);
   const vectors = new Float32Array(total * d);
@@ -203,7 +204,7 @@ function rowChanged(a: Float32Array, b: Float32Array, row: number, d: number): b
  * (re-encoding a reconstruction could pick another list). Index types without ids (PQ, HNSW)
  * are re-filled in row order.
  */
-async function writeShard(shard: LoadedShard, dir: string, before: Float32Array, after: Float32Array, stored: boolean): Promise<{ manifest: ShardManifest; changed: number } | undefined> {
+async function writeShard(shard: DenseShard, dir: string, before: Float32Array, after: Float32Array, stored: boolean): Promise<{ manifest: ShardManifest; changed: number } | undefined> {
   const d = shard.index.dimension;
   const n = shard.index.ntotal;
   const changed: number[] = [];
@@ -256,7 +257,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: BuildIo = stderr
 
   const searcher = await Searcher.open(source, { model: opts.model, threads: opts.threads, log });
   try {
-    const { shards, manifest: sourceManifest } = searcher.index;
+    const { manifest: sourceManifest } = searcher.index;
+    const shards = searcher.index.shards.map(denseShard);
     if (shards.length === 0 || shards.every((s) => s.index.ntotal === 0)) throw new OptimizeError(`${source} holds no vectors`);
     const d = sourceManifest.model.dimension;
 
@@ -343,7 +345,8 @@ export async function optimizeIndex(input: OptimizeOptions, io: BuildIo = stderr
       source: searcher.index,
       out,
       force: opts.force,
-      writeShard: async (shard, dir, s) => {
+      writeShard: async (loaded, dir, s) => {
+        const shard = denseShard(loaded);
         const from = targets.rowBase[s] * d;
         const to = from + shard.index.ntotal * d;
         const written = await writeShard(shard, dir, targets.vectors.subarray(from, to), result.targets.subarray(from, to), targets.stored[s]);

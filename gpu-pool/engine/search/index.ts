@@ -1,7 +1,7 @@
 // Opens a published index and answers queries with evidence: the read path used by the CLI,
 // the evaluator and (later) the pool server.
-import { loadEncoder, type Encoder } from '../encoders/index.ts';
-import { METHODS, ShardedMethod, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
+import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
+import { METHODS, ShardedMethod, encodingsOf, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
 
 export interface SearchHit {
@@ -12,7 +12,7 @@ export interface SearchHit {
   title: string;
   /** The evidence passage. */
   text: string;
-  branches?: Partial<Record<'dense' | 'bm25', BranchScore>>;
+  branches?: Hit['branches'];
 }
 
 /** Where one search call spent its time, in ms. */
@@ -34,6 +34,7 @@ export interface SearcherOptions extends OpenOptions {
 
 export class Searcher {
   private encoder?: Promise<Encoder>;
+  private tokenEncoderLoad?: Promise<TokenEncoder>;
   private readonly methods = new Map<MethodName, ShardedMethod>();
 
   private constructor(
@@ -65,11 +66,28 @@ export class Searcher {
     return this.encoder;
   }
 
+  /** The token encoder (late interaction), loaded on first use, checked against the index's token store. */
+  async tokenEncoder(): Promise<TokenEncoder> {
+    this.tokenEncoderLoad ??= (async () => {
+      const recorded = this.index.manifest.model;
+      const encoder = await loadTokenEncoder(this.opts.model ?? recorded.path, { threads: this.opts.threads, log: this.opts.log });
+      if (encoder.dimension !== recorded.dimension) {
+        await encoder.dispose();
+        throw new Error(`dimension mismatch: model ${encoder.modelId} gives ${encoder.dimension}-d token vectors, index ${this.index.dir} was built with ${recorded.dimension}-d vectors (model ${recorded.id})`);
+      }
+      if (encoder.manifestHash !== recorded.manifestHash) {
+        (this.opts.log ?? ((m) => process.stderr.write(`${m}\n`)))(`warning: model ${encoder.modelId} differs from the one the index was built with (${recorded.id}); scores may be meaningless`);
+      }
+      return encoder;
+    })();
+    return this.tokenEncoderLoad;
+  }
+
   /** A method over this index's shards; refused (clear error) when the shards cannot answer it. */
   async method(name: MethodName): Promise<ShardedMethod> {
     let method = this.methods.get(name);
     if (!method) {
-      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder() });
+      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder(), tokens: () => this.tokenEncoder() });
       this.methods.set(name, method);
     }
     return method;
@@ -96,11 +114,13 @@ export class Searcher {
   async searchTimed(mode: MethodName, queries: MethodQuery[]): Promise<{ results: SearchHit[][]; timings: StageTimings }> {
     const method = await this.method(mode);
     // Loading the encoders is not encoding: load them before the clock starts.
-    if (method.plugin.encodings.includes('sentence')) await this.queryEncoder();
+    const encodings = new Set(queries.flatMap((q) => [...encodingsOf(method.plugin, q)]));
+    if (encodings.has('sentence')) await this.queryEncoder();
+    if (encodings.has('tokens')) await this.tokenEncoder();
     let t = performance.now();
     const encoded = await method.encode(queries);
     // A method that encodes nothing (BM25) spends no time encoding.
-    const encodeMs = method.plugin.encodings.length > 0 ? performance.now() - t : 0;
+    const encodeMs = encodings.size > 0 ? performance.now() - t : 0;
     t = performance.now();
     const hits = await method.searchEncoded(encoded);
     const searchMs = performance.now() - t;
@@ -121,5 +141,6 @@ export class Searcher {
   async close(): Promise<void> {
     await closeIndex(this.index);
     if (this.encoder) await (await this.encoder.catch(() => undefined))?.dispose();
+    if (this.tokenEncoderLoad) await (await this.tokenEncoderLoad.catch(() => undefined))?.dispose();
   }
 }

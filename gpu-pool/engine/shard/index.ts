@@ -11,6 +11,7 @@ export {
   SHARD_MANIFEST_FILE,
   checksumFiles,
   contentVersion,
+  indexMethods,
   readIndexManifest,
   readShardManifest,
   verifyShardFiles,
@@ -21,4 +22,4 @@ export { checkShardFiles, loadedFiles } from './loaded-files.ts';
 export { createStaging, exists, fsyncTree, publishDirectory, removeStaleStaging } from './publish.ts';
 export { shardOf } from './shard-of.ts';
 export { VECTOR_DOCS_FILE, FAISS_FILE, TARGETS_FILE, linkOrCopy, readF32, readVectorDocs, writeF32, writeU32 } from './files.ts';
-export { closeIndex, closeShard, openIndex, openShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';
+export { NoDensePartError, closeIndex, closeShard, denseShard, openIndex, openShard, type DenseShard, type LoadedIndex, type LoadedShard, type OpenOptions } from './open-shard.ts';

@@ -3,14 +3,16 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BM25_FILES } from '../bm25/index.ts';
+import { TOKEN_STORE_FILES } from '../colbert/store/index.ts';
 import { FAISS_FILE, VECTOR_DOCS_FILE } from './files.ts';
 import { ManifestError, SHARD_MANIFEST_FILE, type ShardManifest } from './manifest.ts';
 import { PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE } from './passage-store.ts';
 
 /** Every file the read path opens for a shard with this manifest (the manifest itself aside). */
 export function loadedFiles(manifest: Pick<ShardManifest, 'methods'>): string[] {
-  const names = [FAISS_FILE, VECTOR_DOCS_FILE, PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE];
+  const names = [...(manifest.methods.includes('dense') ? [FAISS_FILE, VECTOR_DOCS_FILE] : []), PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE];
   if (manifest.methods.includes('bm25')) names.push(...Object.values(BM25_FILES));
+  if (manifest.methods.includes('colbert')) names.push(...TOKEN_STORE_FILES);
   return names;
 }
 

@@ -26,7 +26,8 @@ export const ShardManifest = z.object({
   formatVersion: z.literal(SHARD_FORMAT_VERSION),
   shard: z.number().int().nonnegative(),
   shardCount: z.number().int().positive(),
-  methods: z.array(z.enum(['dense', 'bm25'])),
+  /** What the shard holds: dense (faiss + id map), bm25 (postings), colbert (compressed token store). */
+  methods: z.array(z.enum(['dense', 'bm25', 'colbert'])).min(1),
   model: ModelRef,
   factoryKey: z.string(),
   metric: z.enum(['ip', 'l2']),
@@ -81,6 +82,8 @@ export const IndexManifest = z.object({
   counts: z.object({ docs: z.number().int().nonnegative(), vectors: z.number().int().nonnegative() }),
   shards: z.array(z.object({ dir: fileName, version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
   bm25: z.boolean(),
+  /** What every shard holds (as in their manifests); absent in indexes written before colbert: dense, and bm25 when `bm25`. */
+  methods: z.array(z.enum(['dense', 'bm25', 'colbert'])).min(1).optional(),
   build: z.record(z.string(), z.unknown()),
   /** Set on versions written by `index optimize`: what produced them, for audit and comparison. */
   optimization: OptimizationRecord.optional(),
@@ -91,6 +94,11 @@ export const IndexManifest = z.object({
   lineage: z.array(z.string()).optional(),
 });
 export type IndexManifest = z.infer<typeof IndexManifest>;
+
+/** What an index's shards hold, for indexes written before `methods` was recorded too. */
+export function indexMethods(manifest: Pick<IndexManifest, 'methods' | 'bm25'>): ('dense' | 'bm25' | 'colbert')[] {
+  return manifest.methods ?? (manifest.bm25 ? ['dense', 'bm25'] : ['dense']);
+}
 
 export class ManifestError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Bm25Index } from '../bm25/index.ts';
+import { TokenStore } from '../colbert/store/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { FAISS_FILE, VECTOR_DOCS_FILE, readVectorDocs } from './files.ts';
 import { checkShardFiles } from './loaded-files.ts';
@@ -10,11 +11,33 @@ import { PassageStore } from './passage-store.ts';
 export interface LoadedShard {
   dir: string;
   manifest: ShardManifest;
-  index: FaissIndex;
-  /** vector id → shard-local document ordinal */
-  vectorDocs: Uint32Array;
+  /** The dense part (faiss index), absent when the shard was built without one (a colbert index). */
+  index?: FaissIndex;
+  /** vector id → shard-local document ordinal (with `index`). */
+  vectorDocs?: Uint32Array;
   passages: PassageStore;
   bm25?: Bm25Index;
+  /** ColBERT's compressed token vectors, per document ordinal. */
+  tokens?: TokenStore;
+}
+
+/** The dense part of a shard: what dense search, `index add`, `index delete` and `index optimize` work on. */
+export interface DenseShard extends LoadedShard {
+  index: FaissIndex;
+  vectorDocs: Uint32Array;
+}
+
+export class NoDensePartError extends Error {
+  constructor(dir: string, methods: readonly string[]) {
+    super(`${dir} holds no dense vectors (it was built for ${methods.join(' + ')}): dense search and the commands that change dense vectors need an index built with --method dense`);
+    this.name = 'NoDensePartError';
+  }
+}
+
+/** The shard as a dense shard, or a clear error naming it and what it holds instead. */
+export function denseShard(shard: LoadedShard): DenseShard {
+  if (!shard.index || !shard.vectorDocs) throw new NoDensePartError(shard.dir, shard.manifest.methods);
+  return shard as DenseShard;
 }
 
 export interface OpenOptions {
@@ -31,28 +54,39 @@ export async function openShard(dir: string, opts: OpenOptions = {}): Promise<Lo
   const manifest = await readShardManifest(dir);
   await checkShardFiles(dir, manifest);
   if (opts.verify !== false) await verifyShardFiles(dir, manifest);
-  const index = await FaissIndex.readFile(join(dir, FAISS_FILE));
+  const dense = manifest.methods.includes('dense');
+  const index = dense ? await FaissIndex.readFile(join(dir, FAISS_FILE)) : undefined;
   let passages: PassageStore | undefined;
+  let tokens: TokenStore | undefined;
   try {
-    if (index.dimension !== manifest.model.dimension) {
-      throw new ManifestError(`faiss index has dimension ${index.dimension}, manifest says ${manifest.model.dimension}`, join(dir, FAISS_FILE));
-    }
-    const vectorDocs = await readVectorDocs(dir);
-    if (vectorDocs.length !== index.ntotal) {
-      throw new ManifestError(`${vectorDocs.length} vector→doc entries for ${index.ntotal} vectors`, dir);
-    }
     passages = await PassageStore.open(dir);
-    // Ordinals from the id map and the postings index the passage store: keep them inside it.
     const docs = passages.size;
-    for (let r = 0; r < vectorDocs.length; r++) {
-      if (vectorDocs[r] >= docs) throw new ManifestError(`vector ${r} names document ${vectorDocs[r]}, the passage store holds ${docs}`, join(dir, VECTOR_DOCS_FILE));
+    let vectorDocs: Uint32Array | undefined;
+    if (index) {
+      if (index.dimension !== manifest.model.dimension) {
+        throw new ManifestError(`faiss index has dimension ${index.dimension}, manifest says ${manifest.model.dimension}`, join(dir, FAISS_FILE));
+      }
+      vectorDocs = await readVectorDocs(dir);
+      if (vectorDocs.length !== index.ntotal) {
+        throw new ManifestError(`${vectorDocs.length} vector→doc entries for ${index.ntotal} vectors`, dir);
+      }
+      // Ordinals from the id map and the postings index the passage store: keep them inside it.
+      for (let r = 0; r < vectorDocs.length; r++) {
+        if (vectorDocs[r] >= docs) throw new ManifestError(`vector ${r} names document ${vectorDocs[r]}, the passage store holds ${docs}`, join(dir, VECTOR_DOCS_FILE));
+      }
     }
     const bm25 = manifest.methods.includes('bm25') ? await Bm25Index.read(dir) : undefined;
     if (bm25 && bm25.docCount !== docs) throw new ManifestError(`BM25 postings cover ${bm25.docCount} documents, the passage store holds ${docs}`, dir);
-    return { dir, manifest, index, vectorDocs, passages, bm25 };
+    if (manifest.methods.includes('colbert')) {
+      tokens = await TokenStore.open(dir);
+      if (tokens.docs !== docs) throw new ManifestError(`the token store covers ${tokens.docs} documents, the passage store holds ${docs}`, dir);
+      if (tokens.dim !== manifest.model.dimension) throw new ManifestError(`the token store holds ${tokens.dim}-d token vectors, manifest says ${manifest.model.dimension}`, dir);
+    }
+    return { dir, manifest, index, vectorDocs, passages, bm25, tokens };
   } catch (err) {
     await passages?.close();
-    index.dispose();
+    await tokens?.close();
+    index?.dispose();
     throw err;
   }
 }
@@ -79,7 +113,8 @@ export async function openIndex(dir: string, opts: OpenOptions = {}): Promise<Lo
 /** Releases what openShard took: the passage file and the faiss index. */
 export async function closeShard(shard: LoadedShard): Promise<void> {
   await shard.passages.close();
-  shard.index.dispose();
+  await shard.tokens?.close();
+  shard.index?.dispose();
 }
 
 export async function closeIndex(index: LoadedIndex): Promise<void> {

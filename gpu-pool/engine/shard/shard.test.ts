@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureIndex } from '../../../test/index-fixture.ts';
+import { TOKEN_STORE_FILES } from '../colbert/store/index.ts';
 import {
   ManifestError,
   closeShard,
@@ -144,10 +145,12 @@ describe('openShard file checks', () => {
     return shard;
   }
 
-  it('lists every file the loader reads, BM25 only for shards that have it', () => {
+  it('lists every file the loader reads, BM25, dense and token-store files only for shards that have them', () => {
     const dense = loadedFiles({ methods: ['dense'] });
     expect(dense).toEqual(['index.faiss', 'vector-docs.u32', 'passages.bin', 'passages.idx']);
     expect(loadedFiles({ methods: ['dense', 'bm25'] })).toEqual([...dense, 'bm25.json', 'bm25.terms', 'bm25.offsets', 'bm25.docs', 'bm25.tfs', 'bm25.doclens']);
+    expect(loadedFiles({ methods: ['colbert'] })).toEqual(['passages.bin', 'passages.idx', ...TOKEN_STORE_FILES]);
+    expect(TOKEN_STORE_FILES.length).toBeGreaterThan(0);
   });
 
   it('loads the shards the build writes', async () => {

@@ -22,7 +22,8 @@ import {
   writeF32,
   writeU32,
   type IndexManifest,
-  type LoadedShard,
+  type DenseShard,
+  denseShard,
   type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
@@ -48,7 +49,7 @@ export interface AddResult {
 }
 
 /** The shard (whose passages are `stored`) with its new documents appended, written into `dir`. */
-async function extendShard(shard: LoadedShard, stored: Passage[], dir: string, docs: Doc[], vectors: Float32Array, owners: number[]): Promise<ShardManifest> {
+async function extendShard(shard: DenseShard, stored: Passage[], dir: string, docs: Doc[], vectors: Float32Array, owners: number[]): Promise<ShardManifest> {
   const oldDocs = shard.manifest.counts.docs;
   const oldVectors = shard.index.ntotal;
   const d = shard.index.dimension;
@@ -126,7 +127,7 @@ export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Pr
           const encoded = part.windows.length > 0 ? await encoder.encodeWindows(part.windows) : new Float32Array(0);
           vectors += part.owners.length;
           io.log(`shard ${s}: +${part.docs.length} docs, +${part.owners.length} vectors`);
-          return extendShard(shard, stored[s], dir, part.docs, encoded, part.owners);
+          return extendShard(denseShard(shard), stored[s], dir, part.docs, encoded, part.owners);
         },
       });
       io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);

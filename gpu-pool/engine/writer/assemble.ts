@@ -2,6 +2,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bm25Builder } from '../bm25/index.ts';
 import type { CorpusFormat } from '../corpus/index.ts';
+import { trainCodec, type ResidualBits } from '../colbert/codec/index.ts';
+import { TokenStoreWriter } from '../colbert/store/index.ts';
+import { tokenMatrix } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createProgress } from '../progress/index.ts';
 import {
@@ -27,7 +30,16 @@ import { corpusDocuments, inSlice, type Slice } from './encode-stage.ts';
 /** Enough alternations to keep most of OPQ's gain at a fraction of faiss's 50. */
 export const DEFAULT_OPQ_ITERATIONS = 10;
 
+/** ColBERT's token store: residual bits per dimension and centroid count (default: ColBERTv2's rule). */
+export interface TokenStoreOptions {
+  bits: ResidualBits;
+  centroids?: number;
+}
+
 export interface AssembleOptions {
+  /** What the rows are: window vectors for a faiss index, or token vectors for a ColBERT token store. */
+  method?: 'dense' | 'colbert';
+  colbert?: TokenStoreOptions;
   corpus: string;
   format: CorpusFormat;
   limit?: number;
@@ -105,27 +117,8 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
   }
   progress.finish();
 
-  // One trained quantizer for all shards: scores are comparable when the shards are merged.
-  const template = FaissIndex.create(d, opts.factoryKey, opts.metric, { opqIterations: opts.opqIterations ?? DEFAULT_OPQ_ITERATIONS });
-  // Some index types ignore the requested metric (faiss 1.7.3 builds HNSW-PQ with L2 only);
-  // the manifest records what the index really computes, so scores are read the right way.
-  const metric = template.metric;
-  if (metric === 'other') throw new Error(`${opts.factoryKey}: index uses a metric other than inner product or L2`);
-  if (metric !== opts.metric) {
-    opts.log(`warning: ${opts.factoryKey} computes ${metric === 'l2' ? 'L2 distance' : 'inner product'}, not ${opts.metric === 'l2' ? 'L2 distance' : 'inner product'}, in this faiss build; rankings match only for normalised vectors`);
-  }
-  if (!template.isTrained) {
-    const sample = trainingSample(encoded.vectors, d, opts.trainSize);
-    opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
-    const t0 = performance.now();
-    await template.train(sample, { warn: (m) => opts.log(`warning: ${m}`) });
-    opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
-  }
-
-  // Each shard starts from a copy of the trained template. Serialising it is the copy that works
-  // for every index type (faiss 1.7.3's clone_index returns HNSW-PQ as a plain HNSW it cannot write).
-  const trained = await template.toBuffer();
-  template.dispose();
+  // One trained quantizer (or codec) for all shards: scores are comparable when the shards are merged.
+  const part = opts.method === 'colbert' ? await trainTokenPart(opts) : await trainDensePart(opts);
 
   const perShardRows = new Array<number>(shards).fill(0);
   for (let r = 0; r < rows; r++) {
@@ -148,16 +141,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
       vectors.set(encoded.vectors.subarray(r * d, (r + 1) * d), j * d);
       vectorDocs[j++] = globalLocal[g];
     }
-    const index = await FaissIndex.fromBuffer(trained);
-    if (m > 0) await index.add(vectors);
-    await index.writeFile(join(dir, FAISS_FILE));
-    index.dispose();
-    await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
-    const names = [FAISS_FILE, VECTOR_DOCS_FILE, ...(await passages[s].close())];
-    if (opts.keepVectors) {
-      await writeFile(join(dir, TARGETS_FILE), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-      names.push(TARGETS_FILE);
-    }
+    const names = [...(await part.write(dir, vectors, vectorDocs, passages[s].size)), ...(await passages[s].close())];
     if (opts.bm25) names.push(...(await bm25[s].build().write(dir)));
     const files = await checksumFiles(dir, names);
     const docs = passages[s].size;
@@ -167,17 +151,17 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
       formatVersion: SHARD_FORMAT_VERSION,
       shard: s,
       shardCount: shards,
-      methods: opts.bm25 ? ['dense', 'bm25'] : ['dense'],
+      methods: [part.method, ...(opts.bm25 ? (['bm25'] as const) : [])],
       model: opts.model,
-      factoryKey: opts.factoryKey,
-      metric,
+      factoryKey: part.factoryKey,
+      metric: part.metric,
       counts: { docs, vectors: m },
       files,
       version: contentVersion(files),
     };
     await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
     shardEntries.push({ dir: shardDirName(s), version: manifest.version, docs, vectors: m });
-    opts.log(`shard ${s}: ${docs} docs, ${m} vectors`);
+    opts.log(`shard ${s}: ${docs} docs, ${m} ${part.method === 'colbert' ? 'tokens' : 'vectors'}`);
   }
 
   const manifest: IndexManifest = {
@@ -186,13 +170,98 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     version: contentVersion(Object.fromEntries(shardEntries.map((e) => [e.dir, { sha256: e.version }]))),
     createdAt: new Date().toISOString(),
     model: opts.model,
-    factoryKey: opts.factoryKey,
-    metric,
+    factoryKey: part.factoryKey,
+    metric: part.metric,
     counts: { docs: totalDocs, vectors: rows },
     shards: shardEntries,
     bm25: opts.bm25,
+    methods: [part.method, ...(opts.bm25 ? (['bm25'] as const) : [])],
     build: opts.build,
   };
   await writeJson(join(opts.staging, INDEX_MANIFEST_FILE), manifest);
   return manifest;
+}
+
+/** How the shards store their rows, trained once for all of them. */
+interface ShardPart {
+  method: 'dense' | 'colbert';
+  /** What the manifest records as the factory key (faiss's, or the codec's description). */
+  factoryKey: string;
+  metric: 'ip' | 'l2';
+  /** Writes one shard's rows (vectors of documents `vectorDocs`, shard-local ordinals) into `dir`; the file names. */
+  write(dir: string, vectors: Float32Array, vectorDocs: Uint32Array, docs: number): Promise<string[]>;
+}
+
+async function trainDensePart(opts: AssembleOptions): Promise<ShardPart> {
+  const d = opts.encoded.dimension;
+  const template = FaissIndex.create(d, opts.factoryKey, opts.metric, { opqIterations: opts.opqIterations ?? DEFAULT_OPQ_ITERATIONS });
+  // Some index types ignore the requested metric (faiss 1.7.3 builds HNSW-PQ with L2 only);
+  // the manifest records what the index really computes, so scores are read the right way.
+  const metric = template.metric;
+  if (metric === 'other') throw new Error(`${opts.factoryKey}: index uses a metric other than inner product or L2`);
+  if (metric !== opts.metric) {
+    opts.log(`warning: ${opts.factoryKey} computes ${metric === 'l2' ? 'L2 distance' : 'inner product'}, not ${opts.metric === 'l2' ? 'L2 distance' : 'inner product'}, in this faiss build; rankings match only for normalised vectors`);
+  }
+  if (!template.isTrained) {
+    const sample = trainingSample(opts.encoded.vectors, d, opts.trainSize);
+    opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
+    const t0 = performance.now();
+    await template.train(sample, { warn: (m) => opts.log(`warning: ${m}`) });
+    opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  // Each shard starts from a copy of the trained template. Serialising it is the copy that works
+  // for every index type (faiss 1.7.3's clone_index returns HNSW-PQ as a plain HNSW it cannot write).
+  const trained = await template.toBuffer();
+  template.dispose();
+  return {
+    method: 'dense',
+    factoryKey: opts.factoryKey,
+    metric,
+    async write(dir, vectors, vectorDocs) {
+      const index = await FaissIndex.fromBuffer(trained);
+      if (vectors.length > 0) await index.add(vectors);
+      await index.writeFile(join(dir, FAISS_FILE));
+      index.dispose();
+      await writeU32(join(dir, VECTOR_DOCS_FILE), vectorDocs);
+      const names = [FAISS_FILE, VECTOR_DOCS_FILE];
+      if (opts.keepVectors) {
+        await writeFile(join(dir, TARGETS_FILE), new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+        names.push(TARGETS_FILE);
+      }
+      return names;
+    },
+  };
+}
+
+/** ColBERTv2's residual codec, trained on a sample of the corpus's token vectors. */
+async function trainTokenPart(opts: AssembleOptions): Promise<ShardPart> {
+  const d = opts.encoded.dimension;
+  const tokens = opts.encoded.windowDocs.length;
+  const sample = trainingSample(opts.encoded.vectors, d, opts.trainSize);
+  const bits = opts.colbert?.bits ?? 2;
+  const t0 = performance.now();
+  const codec = await trainCodec(sample, d, { bits, centroids: opts.colbert?.centroids, tokens });
+  opts.log(`token codec: ${codec.centroids.length / d} centroids, ${bits}-bit residuals, trained on ${sample.length / d} of ${tokens} tokens in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  return {
+    method: 'colbert',
+    factoryKey: `colbert-residual-${bits}bit-${codec.centroids.length / d}c`,
+    metric: 'ip',
+    async write(dir, vectors, vectorDocs, docs) {
+      // Rows arrive in corpus order, so each document's tokens are one run of rows.
+      const writer = new TokenStoreWriter(dir, codec);
+      try {
+        let r = 0;
+        for (let doc = 0; doc < docs; doc++) {
+          const from = r;
+          while (r < vectorDocs.length && vectorDocs[r] === doc) r++;
+          writer.add(tokenMatrix(r - from, d, vectors.subarray(from * d, r * d)));
+        }
+        if (r !== vectorDocs.length) throw new Error(`token rows are not in document order at row ${r}`);
+        return await writer.finish();
+      } catch (err) {
+        writer.abort();
+        throw err;
+      }
+    },
+  };
 }

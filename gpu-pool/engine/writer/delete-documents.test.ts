@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Searcher } from '../search/index.ts';
-import { closeIndex, openIndex, readIndexManifest, type LoadedIndex } from '../shard/index.ts';
+import { closeIndex, denseShard, openIndex, readIndexManifest, type LoadedIndex } from '../shard/index.ts';
 import { scifactTestQueries } from '../../../test/fixtures.ts';
 import { fixtureIndex } from '../../../test/index-fixture.ts';
 import { runCli } from '../../../test/cli.ts';
@@ -18,7 +18,7 @@ beforeAll(async () => {
 /** Document id → its vectors' reconstructions, concatenated in row order. */
 async function vectorsByDoc(index: LoadedIndex): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer[]>();
-  for (const shard of index.shards) {
+  for (const shard of index.shards.map(denseShard)) {
     const ids = (await shard.passages.readAll()).map((p) => p.id);
     const n = shard.index.ntotal;
     const rows = shard.index.reconstructBatch(Array.from({ length: n }, (_, i) => i));

@@ -18,7 +18,8 @@ import {
   writeF32,
   writeU32,
   type IndexManifest,
-  type LoadedShard,
+  type DenseShard,
+  denseShard,
   type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
@@ -51,7 +52,7 @@ export async function readIdList(path: string): Promise<string[]> {
 }
 
 /** The kept rows of a shard's faiss index, same codes, ids 0..kept-1 in row order. */
-async function compactIndex(shard: LoadedShard, keepRow: Uint8Array, floats: Float32Array | undefined): Promise<FaissIndex> {
+async function compactIndex(shard: DenseShard, keepRow: Uint8Array, floats: Float32Array | undefined): Promise<FaissIndex> {
   const n = keepRow.length;
   const d = shard.index.dimension;
   const kept = keepRow.reduce((a, b) => a + b, 0);
@@ -86,7 +87,7 @@ async function compactIndex(shard: LoadedShard, keepRow: Uint8Array, floats: Flo
 }
 
 /** The shard (whose passages are `stored`) without the `doomed` local documents, written into `dir`. */
-async function compactShard(shard: LoadedShard, stored: Passage[], dir: string, doomed: Set<number>): Promise<ShardManifest> {
+async function compactShard(shard: DenseShard, stored: Passage[], dir: string, doomed: Set<number>): Promise<ShardManifest> {
   const docs = shard.manifest.counts.docs;
   const n = shard.index.ntotal;
   const d = shard.index.dimension;
@@ -145,7 +146,7 @@ export async function deleteDocuments(opts: DeleteOptions, io: BuildIo = stderrI
       source: loaded,
       out: opts.out,
       force: opts.force,
-      writeShard: async (shard, dir, s) => (doomed[s].size === 0 ? undefined : compactShard(shard, stored[s], dir, doomed[s])),
+      writeShard: async (shard, dir, s) => (doomed[s].size === 0 ? undefined : compactShard(denseShard(shard), stored[s], dir, doomed[s])),
     });
     const docs = before.docs - manifest.counts.docs;
     const vectors = before.vectors - manifest.counts.vectors;

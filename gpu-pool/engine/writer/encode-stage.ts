@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { corpusFingerprint, readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
-import type { Encoder } from '../encoders/index.ts';
 import { createProgress } from '../progress/index.ts';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from './checkpoint.ts';
 import { EncodedWriter } from './encoded-vectors.ts';
+import type { RowEncoder } from './row-encoders.ts';
 
 export interface Slice {
   index: number;
@@ -15,7 +15,8 @@ export interface EncodeStageOptions {
   corpus: string;
   format: CorpusFormat;
   limit?: number;
-  encoder: Encoder;
+  /** Documents → rows (windows or tokens). */
+  encoder: RowEncoder;
   /** Working directory that survives a crash; reused when its key matches. */
   workDir: string;
   slice?: Slice;
@@ -42,12 +43,14 @@ export function inSlice(ordinal: number, slice: Slice | undefined): boolean {
 
 export async function encodeKey(opts: Pick<EncodeStageOptions, 'corpus' | 'format' | 'limit' | 'encoder' | 'slice' | 'groupDocs'>): Promise<string> {
   const f = await corpusFingerprint(opts.corpus, opts.format);
-  const parts = [f.path, f.bytes, f.mtimeMs, opts.format, opts.limit, opts.encoder.manifestHash, opts.slice?.index, opts.slice?.count, opts.groupDocs];
+  // Window rows keep the key they always had, so partial dense builds of earlier versions resume.
+  const rows = opts.encoder.rows === 'windows' ? [] : [opts.encoder.rows];
+  const parts = [f.path, f.bytes, f.mtimeMs, opts.format, opts.limit, opts.encoder.manifestHash, opts.slice?.index, opts.slice?.count, opts.groupDocs, ...rows];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 24);
 }
 
 /**
- * Streams the corpus, splits each document into windows and encodes them, appending rows to
+ * Streams the corpus, turns each document into rows (windows or tokens) and encodes them, appending rows to
  * the work directory and checkpointing after every group of documents. Killed at any point,
  * a rerun continues from the last checkpoint and produces the same rows.
  */
@@ -77,15 +80,12 @@ export async function runEncodeStage(opts: EncodeStageOptions): Promise<Checkpoi
   let state = checkpoint;
 
   const flush = async (docsDone: number) => {
-    const windows: Int32Array[] = [];
+    const { vectors, counts } = group.length > 0 ? await opts.encoder.encode(group.map((g) => g.doc)) : { vectors: new Float32Array(0), counts: [] };
     const owners: number[] = [];
-    for (const { ordinal: o, doc } of group) {
-      for (const w of opts.encoder.documentWindows(doc)) {
-        windows.push(w);
-        owners.push(o);
-      }
-    }
-    if (windows.length > 0) await writer.append(await opts.encoder.encodeWindows(windows), Uint32Array.from(owners));
+    group.forEach(({ ordinal: o }, i) => {
+      for (let r = 0; r < counts[i]; r++) owners.push(o);
+    });
+    if (owners.length > 0) await writer.append(vectors, Uint32Array.from(owners));
     await writer.sync();
     state = { ...state, docsDone, windowsDone: writer.count };
     await writeCheckpoint(opts.workDir, state);

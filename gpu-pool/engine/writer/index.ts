@@ -4,11 +4,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { detectCorpusFormat, type CorpusFormat } from '../corpus/index.ts';
-import { loadEncoder, type Encoder } from '../encoders/index.ts';
+import { loadEncoder, loadTokenEncoder, type Encoder } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createStaging, publishDirectory, removeStaleStaging, type IndexManifest, type ModelRef } from '../shard/index.ts';
 import { assembleShards } from './assemble.ts';
 import { corpusDocuments, runEncodeStage, type Slice } from './encode-stage.ts';
+import { tokenRows, windowRows } from './row-encoders.ts';
 import { VECTORS_FILE, WINDOW_DOCS_FILE, readEncoded, type EncodedVectors } from './encoded-vectors.ts';
 
 export { shardDirName, trainingSample } from './assemble.ts';
@@ -21,6 +22,11 @@ export const BuildOptions = z.object({
   corpus: z.string().min(1),
   format: z.enum(['beir', 'tsv', 'densephrases']).optional(),
   model: z.string().min(1),
+  /** dense: a vector per window in a faiss index; colbert: every token's vector in a compressed token store. */
+  method: z.enum(['dense', 'colbert']).default('dense'),
+  /** ColBERT: residual bits per dimension (ColBERTv2's 2 by default) and centroid count (default: ColBERTv2's rule). */
+  bits: z.union([z.literal(1), z.literal(2), z.literal(4)]).default(2),
+  centroids: z.number().int().positive().optional(),
   factory: z.string().min(1).default('Flat'),
   metric: z.enum(['ip', 'l2']).default('ip'),
   out: z.string().min(1),
@@ -64,7 +70,7 @@ export function parseSlice(text: string): Slice {
   return slice;
 }
 
-export function modelRef(encoder: Encoder): ModelRef {
+export function modelRef(encoder: Pick<Encoder, 'modelId' | 'manifestHash' | 'dimension' | 'manifestPath'>): ModelRef {
   return { id: encoder.modelId, manifestHash: encoder.manifestHash, dimension: encoder.dimension, path: encoder.manifestPath };
 }
 
@@ -102,16 +108,20 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
   // Batched encoding is ~1.5x faster on CPU. A row's vector then depends (in its last bits) on
   // the rows batched with it, but checkpoint groups are fixed, so a resumed build still
   // reproduces the same vectors; slices group differently and agree to ~1e-7.
-  const encoder = await loadEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 });
+  const colbert = opts.method === 'colbert';
+  if (colbert && opts.slice) throw new BuildError('--slice is not supported with --method colbert yet: build the token index in one run');
+  const encoder = colbert
+    ? await loadTokenEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 })
+    : await loadEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 });
   try {
-    checkFactory(encoder.dimension, opts.factory, opts.metric);
+    if (!colbert) checkFactory(encoder.dimension, opts.factory, opts.metric);
     const format = opts.format ?? (await detectCorpusFormat(corpus));
     const totalDocs = await countDocuments(corpus, format, opts.limit);
     if (totalDocs === 0) throw new BuildError(`empty corpus: ${corpus} has no documents`);
     await removeStaleStaging(out);
 
     const workDir = `${out}.partial`;
-    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder, workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
+    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder: 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder), workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
     const encoded = await readEncoded(workDir, encoder.dimension, checkpoint.windowsDone);
     const model = modelRef(encoder);
 
@@ -137,6 +147,8 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
         return undefined;
       }
       const manifest = await assembleShards({
+        method: opts.method,
+        colbert: { bits: opts.bits, centroids: opts.centroids },
         corpus,
         format,
         limit: opts.limit,
@@ -151,12 +163,20 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
         opqIterations: opts.opqIterations,
         staging,
         progress,
-        build: { corpus, format, limit: opts.limit, window: encoder.window, groupDocs: opts.groupDocs, trainSize: opts.trainSize, opqIterations: opts.opqIterations },
+        build: {
+          corpus,
+          format,
+          limit: opts.limit,
+          ...('window' in encoder ? { window: encoder.window } : { method: 'colbert', bits: opts.bits, centroids: opts.centroids }),
+          groupDocs: opts.groupDocs,
+          trainSize: opts.trainSize,
+          opqIterations: opts.opqIterations,
+        },
         log,
       });
       await publishDirectory(staging, out, { replace: opts.force });
       await rm(workDir, { recursive: true, force: true });
-      log(`index ${manifest.version} published at ${out}: ${manifest.counts.docs} docs, ${manifest.counts.vectors} vectors, ${opts.shards} shard(s)`);
+      log(`index ${manifest.version} published at ${out}: ${manifest.counts.docs} docs, ${manifest.counts.vectors} ${colbert ? 'tokens' : 'vectors'}, ${opts.shards} shard(s)`);
       return manifest;
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

@@ -1,14 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { BRANCH_INPUT, DEFAULT_LIMITS, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
-import type { Encoder } from '../../engine/encoders/index.ts';
-import { METHODS, mergeTopKInOrder, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
+import { BRANCH_INPUT, DEFAULT_LIMITS, ProtocolError, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
+import type { Encoder, TokenEncoder } from '../../engine/encoders/index.ts';
+import { BRANCHES, METHODS, encodingsOf, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
 import { askShardLeases } from './shard-leases.ts';
 
 export interface RouterOptions {
-  encoder: Encoder;
+  /** The sentence encoder (dense, hybrid); absent when the index has no dense vectors. */
+  encoder?: Encoder;
+  /** The token encoder (colbert, rerank); absent when the index has no token store. */
+  tokenEncoder?: TokenEncoder;
+  /** What the index's shards hold (index.json `methods`): modes needing anything else are refused. */
+  methods?: readonly string[];
   /** One replica set per shard, index = shard number. */
   shards: ReplicaSet[];
   /** The index version and the shard versions it is made of (from index.json). */
@@ -129,7 +134,7 @@ export class Router {
         return s.value.result;
       }
       const err = s.reason as { code?: string; message?: string };
-      const code = err?.code === 'overloaded' || err?.code === 'deadline' ? err.code : 'internal';
+      const code = err?.code === 'overloaded' || err?.code === 'deadline' || err?.code === 'bad-frame' ? err.code : 'internal';
       return { id: frame.queries[i].id, hits: [], error: { code, message: err?.message ?? String(s.reason) } };
     });
     const end = performance.now();
@@ -153,12 +158,75 @@ export class Router {
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */
   private admit(p: Pending): Promise<Outcome> {
+    const refused = this.unservable(p.query);
+    if (refused) return Promise.reject(new ProtocolError('bad-frame', refused, { queryId: p.query.id }));
     if (this.saturated) {
       const expectedWaitMs = this.expectedWaitMs;
       this.opts.hooks?.onShed?.();
       return Promise.reject(new OverloadError(`overloaded: about ${Math.round(expectedWaitMs)} ms of work queued ahead`, Math.ceil(expectedWaitMs)));
     }
     return this.batcher.submit(p, p.deadline);
+  }
+
+  /**
+   * Re-scores re-ranked queries' first-stage hits: one shard-score frame per shard, for every
+   * query with hits there, answered on the version the search ran on (another version's
+   * ordinals name other passages: `swapped`, and the batch goes again). A shard that fails is
+   * reported missing for the queries that had hits there.
+   */
+  private async rescore(
+    wanted: { query: EncodedQuery; hits: Hit[]; index: number }[],
+    ctx: { batchId: string; deadline: number; versions: Map<number, string>; missing: (index: number, shard: number) => void },
+  ): Promise<{ of: Map<Hit, number>; swapped: boolean }> {
+    const of = new Map<Hit, number>();
+    let swapped = false;
+    const perShard = new Map<number, { w: (typeof wanted)[number]; hits: Hit[]; ordinals: Uint32Array }[]>();
+    for (const w of wanted) {
+      for (const [s, group] of ordinalsByShard(w.hits)) perShard.set(s, [...(perShard.get(s) ?? []), { w, ...group }]);
+    }
+    await Promise.all(
+      [...perShard].map(async ([s, entries]) => {
+        try {
+          const frame = {
+            v: 1 as const,
+            type: 'shard-score' as const,
+            batchId: ctx.batchId,
+            deadline: ctx.deadline,
+            shard: s,
+            queries: entries.map((e) => ({ id: String(e.w.index), method: e.w.query.rerank!.method, tokens: e.w.query.tokens!, ordinals: Array.from(e.ordinals) })),
+          };
+          const reply = await this.opts.shards[s].call((c, signal) => c.score(frame, signal), ctx.deadline);
+          if (reply.version !== ctx.versions.get(s)) {
+            swapped = true;
+            throw new EvidenceVersionError(s, ctx.versions.get(s), reply.version, true);
+          }
+          const byId = new Map(reply.results.map((r) => [r.id, r.scores]));
+          for (const e of entries) {
+            const scores = byId.get(String(e.w.index));
+            if (!scores || scores.length !== e.hits.length) throw new Error(`shard ${s} answered ${scores?.length ?? 'no'} scores for ${e.hits.length} passages`);
+            e.hits.forEach((h, j) => of.set(h, scores[j]));
+          }
+        } catch (err) {
+          for (const e of entries) ctx.missing(e.w.index, s);
+          this.opts.hooks?.onShardError?.(s, err, 'search');
+        }
+      }),
+    );
+    return { of, swapped };
+  }
+
+  /** Why this index cannot answer a query (a mode or re-ranker needing what its shards lack), or undefined. */
+  private unservable(q: WireQuery): string | undefined {
+    const { methods = Object.keys(BRANCHES), tokenEncoder, encoder } = this.opts;
+    const plugin = METHODS[q.mode];
+    const lacking = plugin.branches.filter((b) => !methods.includes(b));
+    if (lacking.length > 0) return `index ${this.opts.index.version} cannot answer mode "${q.mode}": it holds ${methods.join(' + ')}, not ${lacking.join(' + ')}${lacking.includes('colbert') ? ' (build it with --method colbert)' : ''}`;
+    if (q.rerank && !methods.includes('colbert')) return `index ${this.opts.index.version} cannot re-rank with ${q.rerank.method}: it holds ${methods.join(' + ')}, no ColBERT token store (build it with --method colbert)`;
+    const encodings = encodingsOf(plugin, q);
+    if (encodings.has('sentence') && !q.vector && !encoder) return `index ${this.opts.index.version} has no sentence encoder for mode "${q.mode}"`;
+    if (encodings.has('tokens') && !q.tokens && !tokenEncoder) return `index ${this.opts.index.version} has no token encoder for ${q.rerank ? 'rerank' : `mode "${q.mode}"`}`;
+    if (q.tokens && tokenEncoder && q.tokens.dim !== tokenEncoder.dimension) return `query ${q.id}: token vectors have dimension ${q.tokens.dim}, the index holds ${tokenEncoder.dimension}-d token vectors`;
+    return undefined;
   }
 
   /**
@@ -200,20 +268,29 @@ export class Router {
     const queueMs = items.map((p) => started - p.enqueuedAt);
     const queries: EncodedQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
 
-    // 1. Encode once, every query of the batch in one call.
+    // 1. Encode once per encoding, every query of the batch that needs it in one call.
     let t = performance.now();
-    const d = encoder.dimension;
-    const toEncode = items.map((p, i) => (needsEncoding(p.query) ? i : -1)).filter((i) => i >= 0);
-    const encoded = toEncode.length > 0 ? await encoder.encodeQueries(toEncode.map((i) => items[i].query.text!)) : new Float32Array(0);
-    toEncode.forEach((i, j) => (queries[i].vector = encoded.subarray(j * d, (j + 1) * d)));
+    const sentence = items.map((p, i) => (needsSentence(p.query) ? i : -1)).filter((i) => i >= 0);
+    const tokens = items.map((p, i) => (needsTokens(p.query) ? i : -1)).filter((i) => i >= 0);
+    if (sentence.length > 0) {
+      const d = encoder!.dimension;
+      const encoded = await encoder!.encodeQueries(sentence.map((i) => items[i].query.text!));
+      sentence.forEach((i, j) => (queries[i].vector = encoded.subarray(j * d, (j + 1) * d)));
+    }
+    if (tokens.length > 0) {
+      const matrices = await this.opts.tokenEncoder!.encodeQueryTokens(tokens.map((i) => items[i].query.text!));
+      tokens.forEach((i, j) => (queries[i].tokens = matrices[j]));
+    }
     items.forEach((p, i) => {
-      if (p.query.vector && METHODS[p.query.mode].encodings.includes('sentence')) {
-        if (p.query.vector.length !== d) throw new Error(`query ${p.query.id}: vector has dimension ${p.query.vector.length}, the index holds ${d}-d vectors`);
+      if (p.query.vector && encodingsOf(METHODS[p.query.mode], p.query).has('sentence')) {
+        const d = encoder?.dimension;
+        if (d !== undefined && p.query.vector.length !== d) throw new Error(`query ${p.query.id}: vector has dimension ${p.query.vector.length}, the index holds ${d}-d vectors`);
         queries[i].vector = p.query.vector;
       }
+      if (p.query.tokens) queries[i].tokens = p.query.tokens;
     });
     const encodeMs = performance.now() - t;
-    onEncoded(encodeMs, toEncode.length);
+    onEncoded(encodeMs, sentence.length + tokens.length);
     hooks?.onStage?.('encode', encodeMs);
     return this.searchAndDress({ items, queries, encodeMs, queueMs });
   }
@@ -229,11 +306,13 @@ export class Router {
 
     // 2. One shard-search frame per shard: a sub-query per branch the query's method plans.
     let t = performance.now();
-    const plans = items.map((p, i) => METHODS[p.query.mode].plan(queries[i]));
+    // A re-ranked query's first stage goes as deep as the re-ranking.
+    const firstStage = queries.map((q) => ({ ...q, k: firstStageDepth(q) }));
+    const plans = items.map((p, i) => METHODS[p.query.mode].plan(firstStage[i]));
     const sub: ShardQuery[] = [];
     plans.forEach((plan, i) => {
       const q = queries[i];
-      for (const { branch, k } of plan) sub.push({ id: `${i}.${branch}`, mode: branch, k, params: q.params, ...(BRANCH_INPUT[branch] === 'vector' ? { vector: q.vector } : { text: q.text }) });
+      for (const { branch, k } of plan) sub.push({ id: `${i}.${branch}`, mode: branch, k, params: q.params, ...branchInput(branch, q) });
     });
     const deadline = Math.max(...items.map((p) => p.deadline));
     const batchId = randomUUID();
@@ -304,10 +383,23 @@ export class Router {
       items.map(async (p, i) => {
         const lists: Partial<Record<BranchName, Hit[]>> = {};
         for (const { branch, k } of plans[i]) lists[branch] = await mergeTopKInOrder(perShard.map((m) => m.get(`${i}.${branch}`) ?? []), k, fetchEvidence);
-        const hits = await METHODS[p.query.mode].combine(queries[i], lists, fetchEvidence);
+        const hits = await METHODS[p.query.mode].combine(firstStage[i], lists, fetchEvidence);
         return { hits, missing: new Set(missing) };
       }),
     );
+    // A re-ranked query's first stage, re-scored by the shards that hold its hits, then cut at k.
+    const reranked = items.map((p, i) => (p.query.rerank ? i : -1)).filter((i) => i >= 0);
+    if (reranked.length > 0) {
+      const scores = await this.rescore(reranked.map((i) => ({ query: queries[i], hits: ranked[i].hits, index: i })), { batchId, deadline, versions, missing: (i, s) => ranked[i].missing.add(s) });
+      if (scores.swapped) swappedBetween = true;
+      await Promise.all(
+        reranked.map(async (i) => {
+          // Hits of a shard that could not re-score are dropped (their shard reported missing).
+          const kept = ranked[i].hits.filter((h) => scores.of.has(h));
+          ranked[i].hits = await rerankedTopK(queries[i], kept, kept.map((h) => scores.of.get(h)!), fetchEvidence);
+        }),
+      );
+    }
     const mergeMs = performance.now() - t - evidenceMs;
     hooks?.onStage?.('merge', mergeMs);
 
@@ -341,9 +433,30 @@ export class Router {
   }
 }
 
-/** Queries of a method that needs sentence vectors go through the encoder unless they came with one. */
+/** Queries that need sentence vectors go through the sentence encoder unless they came with one. */
+function needsSentence(q: WireQuery): boolean {
+  return encodingsOf(METHODS[q.mode], q).has('sentence') && !q.vector;
+}
+
+/** Queries that need token vectors go through the token encoder unless they came with them. */
+function needsTokens(q: WireQuery): boolean {
+  return encodingsOf(METHODS[q.mode], q).has('tokens') && !q.tokens;
+}
+
 function needsEncoding(q: WireQuery): boolean {
-  return METHODS[q.mode].encodings.includes('sentence') && !q.vector;
+  return needsSentence(q) || needsTokens(q);
+}
+
+/** What a branch's sub-query carries to its shard. */
+function branchInput(branch: BranchName, q: EncodedQuery): Partial<ShardQuery> {
+  switch (BRANCH_INPUT[branch]) {
+    case 'vector':
+      return { vector: q.vector };
+    case 'tokens':
+      return { tokens: q.tokens };
+    case 'text':
+      return { text: q.text };
+  }
 }
 
 function movingAverage(average: number, sample: number): number {

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { EvidenceFrame, EvidenceResultFrame, Frame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardSearchFrame } from '../../../shared/protocol/index.ts';
+import type { EvidenceFrame, EvidenceResultFrame, Frame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardScoreFrame, ShardScoreResultFrame, ShardSearchFrame } from '../../../shared/protocol/index.ts';
 import { frameClassHeader } from '../../../shared/protocol/index.ts';
 import { postFrame, type TransportError } from '../pool-client/index.ts';
 import type { ShardHost } from '../shard-host/index.ts';
@@ -10,6 +10,8 @@ export interface ShardClient {
   readonly node: string;
   search(frame: ShardSearchFrame, signal: AbortSignal): Promise<ShardResultFrame>;
   evidence(frame: EvidenceFrame, signal: AbortSignal): Promise<EvidenceResultFrame>;
+  /** Re-scores given passages (a re-ranking second stage). */
+  score(frame: ShardScoreFrame, signal: AbortSignal): Promise<ShardScoreResultFrame>;
   /** The version the replica serves now and its promise (no search). */
   lease(frame: ShardLeaseFrame, signal: AbortSignal): Promise<ShardLeaseResultFrame>;
 }
@@ -27,6 +29,10 @@ export class LocalShardClient implements ShardClient {
 
   evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {
     return this.host.evidence(frame);
+  }
+
+  score(frame: ShardScoreFrame): Promise<ShardScoreResultFrame> {
+    return this.host.score(frame);
   }
 
   async lease(frame: ShardLeaseFrame): Promise<ShardLeaseResultFrame> {
@@ -66,6 +72,10 @@ export class HttpShardClient implements ShardClient {
 
   evidence(frame: EvidenceFrame, signal: AbortSignal): Promise<EvidenceResultFrame> {
     return this.post(frame, signal, 'evidence-result') as Promise<EvidenceResultFrame>;
+  }
+
+  score(frame: ShardScoreFrame, signal: AbortSignal): Promise<ShardScoreResultFrame> {
+    return this.post(frame, signal, 'shard-score-result') as Promise<ShardScoreResultFrame>;
   }
 
   lease(frame: ShardLeaseFrame, signal: AbortSignal): Promise<ShardLeaseResultFrame> {

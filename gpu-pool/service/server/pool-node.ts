@@ -19,14 +19,14 @@ import {
   verifySignature,
 } from '../../../shared/protocol/index.ts';
 import { nodeConfig, shardReplicas, type ClusterConfig } from '../cluster/config.ts';
-import { loadEncoder, type Encoder } from '../../engine/encoders/index.ts';
+import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../../engine/encoders/index.ts';
 import { FaissIndex } from '../../engine/index/index.ts';
 import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
 import { HttpShardClient, LocalShardClient, ReplicaSet, Router, type ShardClient } from '../router/index.ts';
 import { ADMIN_SWAP_PATH } from '../pool-client/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
-import { readIndexManifest } from '../../engine/shard/index.ts';
+import { indexMethods, readIndexManifest } from '../../engine/shard/index.ts';
 import { AdminSwap } from './admin-swap.ts';
 import { BodyBudget, readBody } from './body-budget.ts';
 import { clientGone, header, requestIdOf } from './incoming.ts';
@@ -75,6 +75,7 @@ export class PoolNode {
   private host?: ShardHost;
   private router?: Router;
   private encoder?: Encoder;
+  private tokenEncoder?: TokenEncoder;
   private clients: HttpShardClient[] = [];
   private key?: CryptoKey;
   private admin?: AdminSwap;
@@ -190,15 +191,24 @@ export class PoolNode {
     this.log.info('shards loaded', { versions: this.host.versions() });
     if (self.router) {
       this.notReadyReason = 'loading the encoder';
-      this.encoder = await loadEncoder(config.model ?? manifest.model.path, {
+      const methods = indexMethods(manifest);
+      const encoderOptions = {
         threads: config.threads,
         offThread: true,
         providers: self.providers ?? config.encoder.providers,
         batching: config.encoder.batching,
         batchSize: config.encoder.batchSize ?? config.batching.maxBatchSize,
-        log: (m) => this.log.warn(m),
-      });
-      this.log.info('encoder loaded', { provider: this.encoder.provider, batching: this.encoder.batching });
+        log: (m: string) => this.log.warn(m),
+      };
+      // Only the encoders the index's methods need: a ColBERT index has no sentence vectors.
+      if (methods.includes('dense')) {
+        this.encoder = await loadEncoder(config.model ?? manifest.model.path, encoderOptions);
+        this.log.info('encoder loaded', { provider: this.encoder.provider, batching: this.encoder.batching });
+      }
+      if (methods.includes('colbert')) {
+        this.tokenEncoder = await loadTokenEncoder(config.model ?? manifest.model.path, encoderOptions);
+        this.log.info('token encoder loaded', { provider: this.tokenEncoder.provider, batching: this.tokenEncoder.batching });
+      }
       const replicas = shardReplicas(config);
       const httpClients = new Map<string, HttpShardClient>();
       const sets = manifest.shards.map((_, s) => {
@@ -220,6 +230,8 @@ export class PoolNode {
       this.clients = [...httpClients.values()];
       this.router = new Router({
         encoder: this.encoder,
+        tokenEncoder: this.tokenEncoder,
+        methods,
         shards: sets,
         index: { version: manifest.version, shardVersions: manifest.shards.map((s) => s.version) },
         batching: config.batching,
@@ -347,6 +359,9 @@ export class PoolNode {
       } else if (frame.type === 'shard-search') {
         if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the shard search started', batchId: frame.batchId });
         reply = await this.host!.search(frame);
+      } else if (frame.type === 'shard-score') {
+        if (frame.deadline < Date.now()) return this.fail(res, frame.type, bound, { v: 1, type: 'error', code: 'deadline', message: 'deadline passed before the re-scoring started', batchId: frame.batchId });
+        reply = await this.host!.score(frame);
       } else {
         reply = await this.host!.evidence(frame);
       }
@@ -407,6 +422,7 @@ export class PoolNode {
     for (const c of this.clients) c.close();
     await this.host?.close();
     await this.encoder?.dispose();
+    await this.tokenEncoder?.dispose();
     this.shardReports.flush();
     this.limitedLog.flush();
     this.log.info('stopped');

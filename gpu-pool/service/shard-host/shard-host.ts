@@ -1,7 +1,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { EvidenceFrame, EvidenceResultFrame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardSearchFrame } from '../../../shared/protocol/index.ts';
+import type { EvidenceFrame, EvidenceResultFrame, ShardLeaseFrame, ShardLeaseResultFrame, ShardResultFrame, ShardScoreFrame, ShardScoreResultFrame, ShardSearchFrame } from '../../../shared/protocol/index.ts';
 import { ProtocolError } from '../../../shared/protocol/index.ts';
-import { BRANCHES, QueryVectorError, type BranchName, type EncodedQuery } from '../../engine/methods/index.ts';
+import { BRANCHES, QueryVectorError, RERANKERS, type BranchName, type EncodedQuery } from '../../engine/methods/index.ts';
 import { ManifestError, closeShard, openShard, readIndexManifest, type LoadedShard, type OpenOptions } from '../../engine/shard/index.ts';
 import { reverifyShard } from './reverify.ts';
 import { ShardSlot, type SlotOptions } from './shard-slot.ts';
@@ -132,7 +132,7 @@ export class ShardHost {
         const branch = BRANCHES[name];
         const queries = members.map((i): EncodedQuery => {
           const q = frame.queries[i];
-          return { id: q.id, text: q.text ?? '', k: q.k, params: q.params, vector: q.vector };
+          return { id: q.id, text: q.text ?? '', k: q.k, params: q.params, vector: q.vector, tokens: q.tokens };
         });
         let lists;
         try {
@@ -159,6 +159,22 @@ export class ShardHost {
     const slot = this.slot(frame.shard);
     const version = slot.version;
     return { v: 1, type: 'shard-lease-result', batchId: frame.batchId, shard: frame.shard, version, leaseMs: slot.promise(version) };
+  }
+
+  /** Re-scores passages of one shard (the re-ranking second stage), on the version it serves now. */
+  async score(frame: ShardScoreFrame): Promise<ShardScoreResultFrame> {
+    return this.slot(frame.shard).use(async (shard) => {
+      const results = frame.queries.map((q) => {
+        const reranker = RERANKERS[q.method];
+        reranker.check(shard);
+        for (const o of q.ordinals) {
+          if (o >= shard.passages.size) throw new ProtocolError('bad-frame', `query ${q.id}: ordinal ${o} is out of range for shard ${frame.shard} (${shard.passages.size} documents)`, { queryId: q.id });
+        }
+        const scores = reranker.score(shard, { id: q.id, text: '', k: q.ordinals.length, tokens: q.tokens }, Uint32Array.from(q.ordinals));
+        return { id: q.id, scores: Array.from(scores) };
+      });
+      return { v: 1, type: 'shard-score-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results };
+    });
   }
 
   async evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {

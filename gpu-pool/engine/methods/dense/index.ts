@@ -1,5 +1,5 @@
 import type { Encoder } from '../../encoders/index.ts';
-import type { LoadedShard } from '../../shard/index.ts';
+import { denseShard, type DenseShard, type LoadedShard } from '../../shard/index.ts';
 import { passageDocIds, topKInOrder } from '../order.ts';
 import type { Hit, MethodPlugin, MethodQuery, ShardBranch } from '../types.ts';
 import { defaultSearchParams } from './default-params.ts';
@@ -23,8 +23,9 @@ export const denseMethod: MethodPlugin = {
 /** The per-shard search of dense retrieval: ANN over the shard's window vectors. */
 export const denseBranch: ShardBranch = {
   name: 'dense',
-  check: () => {},
-  search: (shard, shardNo, queries) => {
+  check: (shard) => void denseShard(shard),
+  search: (loaded, shardNo, queries) => {
+    const shard = denseShard(loaded);
     const d = shard.index.dimension;
     const vectors = new Float32Array(queries.length * d);
     queries.forEach((q, j) => {
@@ -49,7 +50,8 @@ export class QueryVectorError extends Error {
   }
 }
 
-export function checkShardDimension(shard: LoadedShard, encoder: Pick<Encoder, 'dimension' | 'modelId'>): void {
+export function checkShardDimension(loaded: LoadedShard, encoder: Pick<Encoder, 'dimension' | 'modelId'>): void {
+  const shard = denseShard(loaded);
   if (shard.index.dimension !== encoder.dimension) {
     throw new Error(`model ${encoder.modelId} gives ${encoder.dimension}-d vectors but the index in ${shard.dir} holds ${shard.index.dimension}-d vectors`);
   }
@@ -59,7 +61,7 @@ export function checkShardDimension(shard: LoadedShard, encoder: Pick<Encoder, '
  * One shard's top-k documents per query (row i of `vectors` is query i). The pool's shard
  * hosts run exactly this, so a cluster merges the same lists a single node does.
  */
-export async function searchDenseShard(shard: LoadedShard, shardNo: number, queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
+export async function searchDenseShard(shard: DenseShard, shardNo: number, queries: MethodQuery[], vectors: Float32Array): Promise<Hit[][]> {
   const d = shard.index.dimension;
   if (vectors.length !== queries.length * d) {
     throw new Error(`expected ${queries.length} query vectors of dimension ${d}, got ${vectors.length} floats`);

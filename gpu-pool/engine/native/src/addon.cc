@@ -1,6 +1,8 @@
 // faiss_node: node-addon-api binding to the system faiss library.
 // Module surface: Index (class, not constructible from JS), create(),
-// readFile(), fromBuffer(), setThreads(), getThreads(), maxSim(), matmul(), faissVersion.
+// readFile(), fromBuffer(), setThreads(), getThreads(), maxSim(), matmul(), kmeans(),
+// assignCentroids(), residualEncode(), residualDecode(), maxSimResidual(), plaidCandidates(),
+// faissVersion.
 #include <napi.h>
 
 #include <faiss/Index.h>
@@ -8,8 +10,10 @@
 
 #include "common.h"
 #include "index_wrap.h"
+#include "kmeans.h"
 #include "matmul.h"
 #include "maxsim.h"
+#include "residual.h"
 
 // OpenBLAS's own thread pool fights faiss's OpenMP threads (training slows
 // to a crawl), so BLAS runs single-threaded and faiss parallelises above it.
@@ -41,6 +45,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   exports.Set("maxSim", Napi::Function::New(env, MaxSim, "maxSim"));
   exports.Set("matmul", Napi::Function::New(env, Matmul, "matmul"));
+  exports.Set("kmeans", Napi::Function::New(env, Kmeans, "kmeans"));
+  exports.Set("assignCentroids", Napi::Function::New(env, AssignCentroids, "assignCentroids"));
+  exports.Set("residualEncode", Napi::Function::New(env, ResidualEncode, "residualEncode"));
+  exports.Set("residualDecode", Napi::Function::New(env, ResidualDecode, "residualDecode"));
+  exports.Set("maxSimResidual", Napi::Function::New(env, MaxSimResidual, "maxSimResidual"));
+  exports.Set("plaidCandidates", Napi::Function::New(env, PlaidCandidates, "plaidCandidates"));
   exports.Set("faissVersion", Napi::String::New(env, std::to_string(FAISS_VERSION_MAJOR) + "." +
                                                          std::to_string(FAISS_VERSION_MINOR) + "." +
                                                          std::to_string(FAISS_VERSION_PATCH)));
