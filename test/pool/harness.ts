@@ -9,6 +9,7 @@ import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClu
 import { createLogger } from '../../gpu-pool/service/logging/index.ts';
 import { PoolNode } from '../../gpu-pool/service/server/index.ts';
 import type { MethodName } from '../../gpu-pool/engine/methods/index.ts';
+import type { RerankParams } from '../../shared/protocol/index.ts';
 import { PoolClient, sendSwap, signSwap } from '../../gpu-pool/service/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/engine/search/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
@@ -24,13 +25,22 @@ export interface Reference {
 }
 
 /** What one process serving every shard answers: top-k ids and scores per query and mode. */
-export async function referenceAnswers(indexDir: string, queries: { id: string; text: string }[], modes: MethodName[], k = 10): Promise<Map<string, Reference>> {
+/** A mode as a test asks for it: the mode, and a re-ranking stage if any, under a name for the answer ids. */
+export interface ModeVariant {
+  name: string;
+  mode: MethodName;
+  rerank?: RerankParams;
+}
+
+/** What one Searcher holding every shard answers, keyed `${mode or variant name}:${query id}`. */
+export async function referenceAnswers(indexDir: string, queries: { id: string; text: string }[], modes: (MethodName | ModeVariant)[], k = 10): Promise<Map<string, Reference>> {
   const searcher = await Searcher.open(indexDir, { threads: 1, log: () => {} });
   const out = new Map<string, Reference>();
   try {
-    for (const mode of modes) {
-      const results = await searcher.search(mode, queries.map((q) => ({ id: q.id, text: q.text, k })));
-      results.forEach((hits, i) => out.set(`${mode}:${queries[i].id}`, { ids: hits.map((h) => h.docId), scores: hits.map((h) => h.score) }));
+    for (const m of modes) {
+      const v: ModeVariant = typeof m === 'string' ? { name: m, mode: m } : m;
+      const results = await searcher.search(v.mode, queries.map((q) => ({ id: q.id, text: q.text, k, ...(v.rerank ? { rerank: v.rerank } : {}) })));
+      results.forEach((hits, i) => out.set(`${v.name}:${queries[i].id}`, { ids: hits.map((h) => h.docId), scores: hits.map((h) => h.score) }));
     }
   } finally {
     await searcher.close();

@@ -266,7 +266,7 @@ export class Router {
   private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
     const { encoder, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
-    const queries: EncodedQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params }));
+    const queries: EncodedQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params, rerank: p.query.rerank }));
 
     // 1. Encode once per encoding, every query of the batch that needs it in one call.
     let t = performance.now();
