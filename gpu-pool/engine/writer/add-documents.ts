@@ -7,7 +7,8 @@
 // move just those.
 import { join, resolve } from 'node:path';
 import { readCorpus, type CorpusFormat, type Doc } from '../corpus/index.ts';
-import { loadEncoder } from '../encoders/index.ts';
+import { TokenStoreWriter } from '../colbert/store/index.ts';
+import { loadEncoder, loadTokenEncoder, tokenMatrix } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import {
   FAISS_FILE,
@@ -24,11 +25,14 @@ import {
   type IndexManifest,
   type DenseShard,
   denseShard,
+  indexMethods,
+  type LoadedShard,
   type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
 import { BuildError, stderrIo, type BuildIo } from './index.ts';
 import { publishNewVersion } from './new-version.ts';
+import { tokenRows, windowRows } from './row-encoders.ts';
 import { writePassageFiles } from './passage-files.ts';
 
 export interface AddOptions {
@@ -46,6 +50,38 @@ export interface AddResult {
   manifest: IndexManifest;
   docs: number;
   vectors: number;
+}
+
+/**
+ * A ColBERT shard with its new documents' tokens appended to a copy of its token store, encoded
+ * with the codec the index was built with (no retraining: scores stay comparable).
+ */
+async function extendTokenShard(shard: LoadedShard, stored: Passage[], dir: string, docs: Doc[], vectors: Float32Array, counts: number[]): Promise<ShardManifest> {
+  const store = shard.tokens!;
+  const writer = TokenStoreWriter.fromStore(store, dir);
+  let names: string[];
+  try {
+    const d = store.dim;
+    let at = 0;
+    for (const n of counts) {
+      writer.add(tokenMatrix(n, d, vectors.subarray(at * d, (at + n) * d)));
+      at += n;
+    }
+    names = await writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+  names.push(...(await writePassageFiles(dir, [...stored, ...docs], shard.bm25 !== undefined)));
+  const files = await checksumFiles(dir, names);
+  const added = counts.reduce((a, b) => a + b, 0);
+  return {
+    ...shard.manifest,
+    counts: { docs: shard.manifest.counts.docs + docs.length, vectors: store.tokens + added },
+    files,
+    version: contentVersion(files),
+    addedFrom: shard.manifest.addedFrom ?? store.tokens,
+  };
 }
 
 /** The shard (whose passages are `stored`) with its new documents appended, written into `dir`. */
@@ -102,19 +138,17 @@ export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Pr
     if (clashes.length > 0) throw new BuildError(`${opts.corpus}: ${clashes.length} document id${clashes.length === 1 ? ' is' : 's are'} already in the index (e.g. ${clashes.slice(0, 5).map((id) => JSON.stringify(id)).join(', ')}); adding never replaces a document`);
     if (docs.length === 0) throw new BuildError(`${opts.corpus}: no documents to add`);
 
-    const encoder = await loadEncoder(opts.model ?? recorded.path, { threads: opts.threads, log: io.log, batching: 'padded', batchSize: 16 });
+    // Rows as the index holds them: window vectors, or (ColBERT) token vectors.
+    const colbert = indexMethods(loaded.manifest).includes('colbert');
+    const model = opts.model ?? recorded.path;
+    const loadOptions = { threads: opts.threads, log: io.log, batching: 'padded' as const, batchSize: 16 };
+    const encoder = colbert ? await loadTokenEncoder(model, loadOptions) : await loadEncoder(model, loadOptions);
     try {
       if (encoder.manifestHash !== recorded.manifestHash) throw new BuildError(`model ${encoder.modelId} (${encoder.manifestPath}) is not the model ${recorded.id} the index was built with: its vectors would not be comparable`);
+      const rows = 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder);
       const shardCount = loaded.shards.length;
-      const perShard = Array.from({ length: shardCount }, () => ({ docs: [] as Doc[], windows: [] as Int32Array[], owners: [] as number[] }));
-      for (const doc of docs) {
-        const part = perShard[shardOf(doc.id, shardCount)];
-        for (const w of encoder.documentWindows(doc)) {
-          part.windows.push(w);
-          part.owners.push(part.docs.length);
-        }
-        part.docs.push(doc);
-      }
+      const perShard = Array.from({ length: shardCount }, () => [] as Doc[]);
+      for (const doc of docs) perShard[shardOf(doc.id, shardCount)].push(doc);
 
       let vectors = 0;
       const manifest = await publishNewVersion({
@@ -123,14 +157,17 @@ export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Pr
         force: opts.force,
         writeShard: async (shard, dir, s) => {
           const part = perShard[s];
-          if (part.docs.length === 0) return undefined;
-          const encoded = part.windows.length > 0 ? await encoder.encodeWindows(part.windows) : new Float32Array(0);
-          vectors += part.owners.length;
-          io.log(`shard ${s}: +${part.docs.length} docs, +${part.owners.length} vectors`);
-          return extendShard(denseShard(shard), stored[s], dir, part.docs, encoded, part.owners);
+          if (part.length === 0) return undefined;
+          const encoded = await rows.encode(part);
+          const added = encoded.counts.reduce((a, b) => a + b, 0);
+          vectors += added;
+          io.log(`shard ${s}: +${part.length} docs, +${added} ${rows.rows === 'tokens' ? 'tokens' : 'vectors'}`);
+          if (colbert) return extendTokenShard(shard, stored[s], dir, part, encoded.vectors, encoded.counts);
+          const owners = encoded.counts.flatMap((n, i) => new Array<number>(n).fill(i));
+          return extendShard(denseShard(shard), stored[s], dir, part, encoded.vectors, owners);
         },
       });
-      io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} vectors`);
+      io.log(`index ${manifest.version} published at ${out}: +${docs.length} docs, +${vectors} ${colbert ? 'tokens' : 'vectors'}`);
       return { manifest, docs: docs.length, vectors };
     } finally {
       await encoder.dispose();

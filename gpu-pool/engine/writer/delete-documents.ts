@@ -4,6 +4,7 @@
 // which cannot remove, are refilled with the kept rows. Passage stores, vector maps and stored
 // floats are compacted in the same order; BM25 postings are rebuilt from the kept passages.
 import { join, resolve } from 'node:path';
+import { TokenStoreWriter } from '../colbert/store/index.ts';
 import { readLines } from '../corpus/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import {
@@ -20,6 +21,7 @@ import {
   type IndexManifest,
   type DenseShard,
   denseShard,
+  type LoadedShard,
   type Passage,
   type ShardManifest,
 } from '../shard/index.ts';
@@ -86,6 +88,27 @@ async function compactIndex(shard: DenseShard, keepRow: Uint8Array, floats: Floa
   }
 }
 
+/** A ColBERT shard without the `doomed` local documents: the kept passages' compressed tokens copied as they are. */
+async function compactTokenShard(shard: LoadedShard, stored: Passage[], dir: string, doomed: Set<number>): Promise<ShardManifest> {
+  const store = shard.tokens!;
+  const keep = Uint32Array.from([...stored.keys()].filter((local) => !doomed.has(local)));
+  const writer = TokenStoreWriter.fromStore(store, dir, { keep });
+  let names: string[];
+  try {
+    names = await writer.finish();
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+  const tokens = writer.tokens;
+  names.push(...(await writePassageFiles(dir, Array.from(keep, (local) => stored[local]), shard.bm25 !== undefined)));
+  const files = await checksumFiles(dir, names);
+  // Tokens before the first added one that survive: where the added tokens now start.
+  const offsets = store.compressed().docOffsets;
+  const addedFrom = shard.manifest.addedFrom === undefined ? undefined : Array.from(keep).reduce((n, local) => (offsets[local] < shard.manifest.addedFrom! ? n + store.tokenCount(local) : n), 0);
+  return { ...shard.manifest, counts: { docs: keep.length, vectors: tokens }, files, version: contentVersion(files), addedFrom };
+}
+
 /** The shard (whose passages are `stored`) without the `doomed` local documents, written into `dir`. */
 async function compactShard(shard: DenseShard, stored: Passage[], dir: string, doomed: Set<number>): Promise<ShardManifest> {
   const docs = shard.manifest.counts.docs;
@@ -146,7 +169,10 @@ export async function deleteDocuments(opts: DeleteOptions, io: BuildIo = stderrI
       source: loaded,
       out: opts.out,
       force: opts.force,
-      writeShard: async (shard, dir, s) => (doomed[s].size === 0 ? undefined : compactShard(denseShard(shard), stored[s], dir, doomed[s])),
+      writeShard: async (shard, dir, s) => {
+        if (doomed[s].size === 0) return undefined;
+        return shard.tokens ? compactTokenShard(shard, stored[s], dir, doomed[s]) : compactShard(denseShard(shard), stored[s], dir, doomed[s]);
+      },
     });
     const docs = before.docs - manifest.counts.docs;
     const vectors = before.vectors - manifest.counts.vectors;
