@@ -1,7 +1,7 @@
 // Cache and coalescing keys. The request key covers everything that changes the answer (the
-// normalized query, mode, k and parameters with their keys sorted); the cache key adds the index
-// version, so entries of an older index are never looked up again.
-import type { Mode, QueryParams } from '../../shared/protocol/index.ts';
+// normalized query, mode, k, parameters with their keys sorted, and the re-ranking stage); the
+// cache key adds the index version, so entries of an older index are never looked up again.
+import type { Mode, QueryParams, RerankParams } from '../../shared/protocol/index.ts';
 import { sha256Hex } from '../digest/index.ts';
 
 export interface KeyedQuery {
@@ -9,6 +9,8 @@ export interface KeyedQuery {
   mode: Mode;
   k: number;
   params?: QueryParams;
+  /** As validated: depth and fuse filled in with their defaults, so an omitted default keys as the stated one. */
+  rerank?: RerankParams;
 }
 
 /** JSON with object keys sorted at every level: equal parameters, equal text. */
@@ -23,9 +25,19 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/**
+ * The re-ranking stage as it decides the answer: method, depth and fusion, and the fusion weight
+ * only when there is a fusion (without one the ranking is the re-ranker's alone, whatever the
+ * weight says). Absent: no field, so keys of queries without re-ranking are as they always were.
+ */
+function rerankKey(r: RerankParams | undefined): Record<string, unknown> | undefined {
+  if (!r) return undefined;
+  return { m: r.method, d: r.depth, f: r.fuse, ...(r.fuse ? { w: r.weight } : {}) };
+}
+
 /** Identifies a query independent of the index version (for coalescing). */
 export function requestKey(q: KeyedQuery): Promise<string> {
-  return sha256Hex(canonicalJson({ q: q.query, m: q.mode, k: q.k, p: q.params ?? {} }));
+  return sha256Hex(canonicalJson({ q: q.query, m: q.mode, k: q.k, p: q.params ?? {}, r: rerankKey(q.rerank) }));
 }
 
 /** The Cache API key (a GET URL) of a request key on an index version. */

@@ -22,6 +22,26 @@ describe('cache keys', () => {
     expect(new Set(keys).size).toBe(5);
   });
 
+  it('keys the re-ranking stage: method, depth, fusion and (with fusion) its weight', async () => {
+    const key = (body: Record<string, unknown>) => requestKey(SearchRequest.parse({ query: 'statins', mode: 'bm25', k: 5, ...body }));
+    const plain = await key({});
+    const rerank = await key({ rerank: { method: 'colbert' } });
+    const keys = await Promise.all([
+      key({ rerank: { method: 'colbert', depth: 50 } }),
+      key({ rerank: { method: 'colbert', fuse: true } }),
+      key({ rerank: { method: 'colbert', fuse: true, weight: 0.3 } }),
+      key({ rerank: { method: 'colbert', fuse: true, weight: 0.7 } }),
+      key({ rerank: { method: 'colbert', depth: 50, fuse: true, weight: 0.3 } }),
+    ]);
+    expect(new Set([plain, rerank, ...keys]).size).toBe(7);
+    // Stated defaults key as omitted ones; a weight without fusion changes nothing, nor its key.
+    expect(await key({ rerank: { method: 'colbert', depth: 100, fuse: false } })).toBe(rerank);
+    expect(await key({ rerank: { fuse: false, method: 'colbert', weight: 0.9 } })).toBe(rerank);
+    expect(await key({ rerank: { method: 'colbert', weight: 0.3, fuse: true } })).toBe(keys[2]);
+    // A request without rerank keys as before rerank existed.
+    expect(plain).toBe(await requestKey({ query: 'statins', mode: 'bm25', k: 5 }));
+  });
+
   it('puts the index version into the cache URL', async () => {
     const key = await requestKey({ query: 'q', mode: 'bm25', k: 1 });
     const [v1, v2] = [cacheUrl(key, 'v1'), cacheUrl(key, 'v2')];

@@ -12,6 +12,7 @@ const STYLE = `
   form { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: end; }
   label { display: flex; flex-direction: column; font-size: 0.8rem; color: var(--muted); }
   label.grow { flex: 1 1 16rem; }
+  label.check { flex-direction: row; align-items: center; gap: 0.3rem; padding-bottom: 0.45rem; }
   input, select, button { font: inherit; padding: 0.35rem 0.5rem; }
   #k { width: 4.5rem; }
   button { background: var(--accent); color: white; border: 0; border-radius: 4px; padding: 0.4rem 1rem; cursor: pointer; }
@@ -42,6 +43,10 @@ const KEY_STORAGE = 'edgesearch.apiKey';
 // shared machine, nor handed to every later page load of this origin.
 $('key').value = sessionStorage.getItem(KEY_STORAGE) || '';
 let seq = 0; // answers to older submissions are dropped when a newer one is in flight
+// Fusion is an option of re-ranking only.
+const syncFuse = () => { $('fuse').disabled = !$('rerank').checked; };
+$('rerank').addEventListener('change', syncFuse);
+syncFuse();
 
 function setStatus(text, state) {
   status.textContent = text;
@@ -68,6 +73,8 @@ function renderHit(hit, query) {
   const meta = document.createElement('div');
   meta.className = 'meta';
   meta.textContent = hit.docId + ' · score ' + hit.score.toFixed(3);
+  // A re-ranked hit: where the first stage had it.
+  if (hit.branches && hit.branches.first) meta.textContent += ' · first stage #' + hit.branches.first.rank;
   // Passages are untrusted: text nodes and <mark> elements only, never innerHTML.
   const evidence = document.createElement('p');
   evidence.className = 'evidence';
@@ -85,6 +92,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const query = $('q').value;
   const body = { query, mode: $('mode').value, k: Number($('k').value) || 10 };
+  if ($('rerank').checked) body.rerank = { method: 'colbert', fuse: $('fuse').checked };
   const key = $('key').value.trim();
   if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
   const headers = { 'content-type': 'application/json' };
@@ -153,8 +161,11 @@ function render(): string {
     <option value="hybrid" selected>hybrid</option>
     <option value="dense">dense</option>
     <option value="bm25">bm25</option>
+    <option value="colbert">colbert</option>
   </select></label>
   <label>k <input id="k" name="k" type="number" min="1" max="100" value="10"></label>
+  <label class="check" title="Re-score the best 100 with ColBERT's MaxSim (needs an index built with --method colbert)"><input id="rerank" name="rerank" type="checkbox"> re-rank with ColBERT</label>
+  <label class="check" title="Rank by both stages' scores, z-normalised and added (weight 0.5 each)"><input id="fuse" name="fuse" type="checkbox"> fuse</label>
   <label>API key <input id="key" name="key" type="password" placeholder="optional" autocomplete="off"></label>
   <button id="go" type="submit">Search</button>
 </form>

@@ -189,6 +189,7 @@ function buildDocument(opts: OpenApiOptions) {
           responses: {
             '200': json(ref('SearchResponse'), 'The hits, best first.'),
             ...searchErrors(searchLimit),
+            '400': { ...(errors('bad_request', 'invalid_json')['400'] as object), description: `${WHEN.bad_request}, or the index cannot answer the query’s \`mode\` or \`rerank\` (colbert on an index built without --method colbert: \`field\` names which, the message names the index); ${WHEN.invalid_json}` },
             ...errors('bad_gateway', 'pool_unavailable', 'deadline_exceeded'),
           },
         },
@@ -197,7 +198,7 @@ function buildDocument(opts: OpenApiOptions) {
         post: {
           operationId: 'searchBatch',
           summary: `Search several queries at once (at most ${opts.maxBatchQueries}); each costs one rate-limit token`,
-          description: 'Pool failures are reported per query in the results; the request itself still succeeds.',
+          description: 'Pool failures, and queries the index cannot answer (bad_request: a mode or rerank it lacks the data for), are reported per query in the results; the request itself still succeeds.',
           security: searchSecurity,
           requestBody: { required: true, content: { 'application/json': { schema: ref('BatchRequest') } } },
           responses: {

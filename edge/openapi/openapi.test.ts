@@ -68,7 +68,18 @@ describe('the OpenAPI document', () => {
     const req = d.components.schemas.SearchRequest.properties;
     expect(req.query).toMatchObject({ type: 'string', minLength: 1, maxLength: MAX_QUERY_CHARS, pattern: '\\S' });
     expect(req.k).toMatchObject({ type: 'integer', minimum: 1, maximum: MAX_K, default: 10 });
-    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid']);
+    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert']);
+    expect(req.mode.description).toMatch(/colbert \(late interaction.*--method colbert/);
+    expect(req.rerank).toMatchObject({ type: 'object', additionalProperties: false, required: ['method'] });
+    expect(req.rerank.properties).toMatchObject({
+      method: { enum: ['colbert'] },
+      depth: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+      fuse: { type: 'boolean', default: false },
+      weight: { type: 'number', minimum: 0, maximum: 1 },
+    });
+    expect(req.params.properties.candidates).toMatchObject({ type: 'integer', minimum: 1 });
+    expect(req.params.description).toMatch(/candidates \(colbert/);
+    expect(Object.keys(d.components.schemas.Hit.properties.branches.properties)).toEqual(['dense', 'bm25', 'first', 'rerank']);
     expect(req.params.additionalProperties).toBe(false);
     expect(req.params.not).toBeDefined(); // both fusion weights 0
     expect(d.components.schemas.SearchRequest.additionalProperties).toBe(false);
@@ -121,13 +132,30 @@ describe('the OpenAPI document', () => {
       { query: 'x', params: { weights: {} } },
       { query: 'x', params: { weights: { dense: 101 } } },
       { query: 'x', params: { weights: { bm_25: 1 } } },
+      { query: 'x', mode: 'colbert' },
+      { query: 'x', mode: 'colbert', params: { candidates: 10000 } },
+      { query: 'x', params: { candidates: 0 } },
+      { query: 'x', rerank: { method: 'colbert' } },
+      { query: 'x', rerank: { method: 'colbert', depth: 1, fuse: true, weight: 1 } },
+      { query: 'x', rerank: { method: 'colbert', depth: 1000, fuse: false, weight: 0 } },
+      { query: 'x', rerank: {} },
+      { query: 'x', rerank: { method: 'bm25' } },
+      { query: 'x', rerank: { method: 'colbert', depth: 0 } },
+      { query: 'x', rerank: { method: 'colbert', depth: 1001 } },
+      { query: 'x', rerank: { method: 'colbert', depth: 2.5 } },
+      { query: 'x', rerank: { method: 'colbert', fuse: 'yes' } },
+      { query: 'x', rerank: { method: 'colbert', weight: -0.1 } },
+      { query: 'x', rerank: { method: 'colbert', weight: 1.01 } },
+      { query: 'x', rerank: { method: 'colbert', wieght: 0.5 } },
+      { query: 'x', rerank: 'colbert' },
+      { query: 'x', rerank: null },
     ];
     for (const body of bodies) {
       const zodOk = accepts(SearchRequest, body);
       expect(single(body), `${JSON.stringify(body).slice(0, 80)}: zod ${zodOk}, document ${!zodOk}`).toBe(zodOk);
     }
     const schema = batchRequestSchema(3);
-    const batches: unknown[] = [{ queries: [] }, { queries: [{ query: 'a' }] }, { queries: Array(3).fill({ query: cjk }) }, { queries: Array(4).fill({ query: 'a' }) }, { queries: [{ query: 'a' }, { query: 'b', k: 500 }] }, { queries: [{ query: 'a' }], extra: 1 }, { queries: 'a' }];
+    const batches: unknown[] = [{ queries: [] }, { queries: [{ query: 'a' }] }, { queries: Array(3).fill({ query: cjk }) }, { queries: Array(4).fill({ query: 'a' }) }, { queries: [{ query: 'a' }, { query: 'b', k: 500 }] }, { queries: [{ query: 'a' }], extra: 1 }, { queries: 'a' }, { queries: [{ query: 'a', mode: 'colbert' }, { query: 'b', rerank: { method: 'colbert', fuse: true } }] }, { queries: [{ query: 'a' }, { query: 'b', rerank: { method: 'colbert', depth: 5000 } }] }];
     for (const body of batches) expect(batch(body), JSON.stringify(body).slice(0, 80)).toBe(accepts(schema, body));
   });
 });

@@ -11,7 +11,7 @@ import { RateLimitedLog } from '../log/index.ts';
 import { EndpointPicker } from './endpoint-picker.ts';
 import { PoolTransport } from './pool-transport.ts';
 
-type Behaviour = 'ok' | 'slow-ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch';
+type Behaviour = 'ok' | 'refuse-queries' | 'slow-ok' | 'overloaded' | 'internal' | 'unauthorized' | 'drop' | 'silent' | 'unsigned' | 'wrong-key' | 'replay' | 'other-batch';
 const servers: http.Server[] = [];
 
 async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Promise<string> {
@@ -39,6 +39,9 @@ async function fakeRouter(behave: () => Behaviour, seen: SearchFrame[] = []): Pr
       switch (behave()) {
         case 'ok':
           return send(200, result());
+        case 'refuse-queries':
+          // What a router answers queries its index cannot serve (mode colbert without a token store).
+          return send(200, { ...(result() as Extract<Frame, { type: 'result' }>), results: frame.queries.map((q) => ({ id: q.id, hits: [], error: { code: 'bad-frame' as const, message: 'index v7 cannot answer mode "colbert"' } })) });
         case 'slow-ok':
           await new Promise((r) => setTimeout(r, 150));
           return send(200, result());
@@ -127,6 +130,17 @@ describe('PoolTransport', () => {
     const { transport: t, picker } = await transport([broken, busy, up], 2);
     for (let i = 0; i < 30; i++) await t.send(frame());
     expect(Object.fromEntries(picker.states().map((s) => [s.url, s.breaker]))).toEqual({ [broken]: 'open', [busy]: 'closed', [up]: 'closed' });
+  });
+
+  it("delivers a result frame whose queries the pool refused as it is: one attempt, and the router's circuit stays closed", async () => {
+    const { transport: t, picker, fetched } = await transport([await fakeRouter(() => 'refuse-queries')], 2);
+    for (let i = 0; i < 5; i++) {
+      const got = await t.send(frame());
+      expect(got.attempts).toBe(1);
+      expect(got.frame.results[0].error).toMatchObject({ code: 'bad-frame' });
+    }
+    expect(fetched.count).toBe(5);
+    expect(picker.states()[0].breaker).toBe('closed');
   });
 
   it('retries the same endpoint after backoff while the deadline allows', async () => {

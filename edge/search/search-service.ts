@@ -5,7 +5,7 @@
 import { ApiError, type Hit, type SearchRequest, type SearchResponse } from '../../shared/api/index.ts';
 import type { ErrorCode, WireResult } from '../../shared/protocol/index.ts';
 import { requestKey, type CachedAnswer, type Coalescer, type ResultCache, type VersionLease } from '../cache/index.ts';
-import { fullJitterBackoffMs, type BatchedResult, type LeaseAnswer, type MicroBatcher } from '../pool/index.ts';
+import { fullJitterBackoffMs, type BatchQuery, type BatchedResult, type LeaseAnswer, type MicroBatcher } from '../pool/index.ts';
 
 /** Past the deadline the pool itself was given, so the pool's own deadline error wins. */
 const DEADLINE_GRACE_MS = 250;
@@ -157,7 +157,7 @@ export class SearchService {
     const deadline = Date.now() + this.opts.deadlineMs;
     let attempts = 0;
     for (let attempt = 0; ; attempt++) {
-      const got: BatchedResult = await this.opts.batcher.submit({ mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}) }, deadline, ctx.region);
+      const got: BatchedResult = await this.opts.batcher.submit(wireQuery(req), deadline, ctx.region);
       attempts += got.attempts;
       const { result } = got;
       // A partial answer names the versions of the shards that answered, not those the
@@ -165,10 +165,15 @@ export class SearchService {
       if (!result.partial && !result.error) this.opts.lease.renew(got.indexVersion, got.versionUntil);
       if (!result.error) return toAnswer(result, got.indexVersion, attempts);
       const backoff = fullJitterBackoffMs(attempt, this.opts.retryBaseMs);
-      if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error);
+      if (result.error.code !== 'overloaded' || Date.now() + backoff >= deadline) throw queryError(result.error, req);
       await new Promise((r) => setTimeout(r, backoff));
     }
   }
+}
+
+/** The query as the pool's frame carries it: every field of the request that changes the answer. */
+export function wireQuery(req: SearchRequest): BatchQuery {
+  return { mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}), ...(req.rerank ? { rerank: req.rerank } : {}) };
 }
 
 function toAnswer(result: WireResult, indexVersion: string, poolAttempts: number): PoolAnswer {
@@ -180,8 +185,19 @@ function toAnswer(result: WireResult, indexVersion: string, poolAttempts: number
   };
 }
 
-function queryError(error: { code: ErrorCode; message: string }): ApiError {
+/**
+ * A query the pool answered with an error of its own (the rest of its frame was answered: the
+ * router is sound, and its circuit counts the frame a success).
+ */
+function queryError(error: { code: ErrorCode; message: string }, req: SearchRequest): ApiError {
   switch (error.code) {
+    case 'bad-frame': {
+      // The query asks what the index cannot do (mode colbert, or a rerank, on an index without a
+      // token store): the request's fault, the same on every router and every retry. A 400 with
+      // the pool's words, which name the index and what it holds; never cached (it throws).
+      const field = unservableField(error.message, req);
+      return new ApiError('bad_request', `${field}: ${error.message}`, field);
+    }
     case 'overloaded':
       return new ApiError('pool_unavailable', `the pool is overloaded: ${error.message}`, undefined, 1);
     case 'deadline':
@@ -191,6 +207,11 @@ function queryError(error: { code: ErrorCode; message: string }): ApiError {
     default:
       return new ApiError('bad_gateway', `the pool could not answer this query (${error.code}): ${error.message}`);
   }
+}
+
+/** The request field the pool's refusal is about: the re-ranking when it names it, else the mode. */
+function unservableField(message: string, req: SearchRequest): 'mode' | 'rerank' {
+  return req.rerank && /\bre-?rank/i.test(message) && !message.includes(`mode "${req.mode}"`) ? 'rerank' : 'mode';
 }
 
 function round(ms: number): number {

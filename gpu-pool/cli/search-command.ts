@@ -50,7 +50,15 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--rerank-weight <w>', 'with --rerank-fuse: weight of the re-ranker in the fusion (0..1, default 0.5)', numberArg('--rerank-weight'))
     .option('--model <dir>', 'query encoder (default: the model the index was built with)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
-    .option('--no-verify', 'skip checksum verification when loading');
+    .option('--no-verify', 'skip checksum verification when loading')
+    // Option combinations are checked before the index is opened.
+    .hook('preAction', (command) => {
+      try {
+        queryRerank(command.opts());
+      } catch (err) {
+        command.error(`error: ${(err as Error).message}`, { exitCode: 2, code: 'edgesearch.badOptions' });
+      }
+    });
 }
 
 function snippet(text: string, width: number): string {

@@ -22,8 +22,9 @@ export const DEFAULT_MAX_BATCH_QUERIES = 32;
  */
 export const MAX_JSON_BYTES_PER_CHAR = 12;
 /**
- * Room per query for everything but the query text: the other fields (mode, k, cache, all eight
- * params with long number spellings) and indentation. A compact maximal spelling takes ~230 bytes.
+ * Room per query for everything but the query text: the other fields (mode, k, cache, all nine
+ * params and rerank with long number spellings) and indentation. A compact maximal spelling takes
+ * ~360 bytes, pretty-printed ~480 (validation.test.ts checks the longest fits).
  */
 export const QUERY_FIELDS_BYTES = 1024;
 /** Room for the envelope around the queries (`{"queries": [...]}`, whitespace). */

@@ -3,7 +3,7 @@
 // cannot drift apart. Constraints the JSON Schema of a zod check cannot carry (a refinement)
 // carry their JSON Schema form in `.meta()`, beside the check.
 import { z } from 'zod';
-import { Mode, QueryParams } from '../protocol/index.ts';
+import { DEFAULT_RERANK_DEPTH, MAX_RERANK_DEPTH, Mode, QueryParams, RerankParams } from '../protocol/index.ts';
 import { API_ERRORS, type ApiErrorCode } from './errors.ts';
 import { DEFAULT_MAX_BATCH_QUERIES, MAX_K, MAX_QUERY_CHARS } from './limits.ts';
 
@@ -36,7 +36,7 @@ export const SearchParams = QueryParams.refine((p) => !zeroFusion(p), {
   error: 'the fusion weights must not add up to 0 (an omitted weight counts as 1)',
 }).meta({
   description:
-    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25). Unknown keys are refused.',
+    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25); candidates (colbert: passages per shard re-scored exactly after candidate generation). Unknown keys are refused.',
   not: { required: ['weights'], properties: { weights: { required: ['dense', 'bm25'], properties: { dense: { const: 0 }, bm25: { const: 0 } } } } },
 });
 
@@ -45,9 +45,15 @@ export const SearchRequest = z.strictObject({
     description: `The question or keywords: 1 to ${MAX_QUERY_CHARS} Unicode characters (code points, not UTF-16 code units), not only whitespace; whitespace runs are collapsed (and the text NFC-normalized) before searching.`,
     examples: ['statins and dementia risk'],
   }),
-  mode: Mode.default('hybrid').meta({ description: 'dense (neural), bm25 (keywords) or hybrid (both, fused by reciprocal rank).' }),
+  mode: Mode.default('hybrid').meta({
+    description:
+      'dense (neural), bm25 (keywords), hybrid (both, fused by reciprocal rank) or colbert (late interaction: token-level MaxSim; needs an index built with --method colbert, else a 400 naming the index). Any mode can be re-ranked with `rerank`.',
+  }),
   k: z.number().int().min(1).max(MAX_K).default(10).meta({ description: 'How many results.' }),
   params: SearchParams.optional(),
+  rerank: RerankParams.optional().meta({
+    description: `A second stage: the mode's best \`depth\` (1 to ${MAX_RERANK_DEPTH}, default ${DEFAULT_RERANK_DEPTH}; at least k are taken) re-scored by \`method\` (colbert: MaxSim over the passages' token vectors) and ranked by that score, or with \`fuse\` by both stages' scores, each z-normalised over the candidates and added with \`weight\` (0 to 1, default 0.5; only with fuse) on the re-ranker and 1 - weight on the first stage. Hits then carry \`branches.first\` and \`branches.rerank\`. Needs an index built with --method colbert (else a 400 naming the index).`,
+  }),
   cache: z
     .boolean()
     .default(true)
@@ -68,7 +74,10 @@ export const Hit = z.object({
   title: z.string(),
   text: z.string().meta({ description: 'The evidence passage.' }),
   shard: z.number().int(),
-  branches: z.object({ dense: BranchScore.optional(), bm25: BranchScore.optional() }).optional(),
+  branches: z
+    .object({ dense: BranchScore.optional(), bm25: BranchScore.optional(), first: BranchScore.optional(), rerank: BranchScore.optional() })
+    .optional()
+    .meta({ description: 'Per-stage scores and ranks: hybrid’s dense and bm25; a re-ranked query’s first stage (first) and re-ranker (rerank).' }),
 });
 export type Hit = z.infer<typeof Hit>;
 
@@ -131,7 +140,10 @@ export type BatchRequestInput = z.input<typeof BatchRequest>;
 export const BatchResponse = z.object({
   results: z
     .array(z.union([SearchResponse, ErrorBody]))
-    .meta({ description: 'One entry per query, in order: a search response, or an error (a pool failure: bad_gateway, pool_unavailable, deadline_exceeded, internal).' }),
+    .meta({
+      description:
+        'One entry per query, in order: a search response, or an error (a pool failure: bad_gateway, pool_unavailable, deadline_exceeded, internal; or bad_request when the index cannot answer the query’s mode or rerank).',
+    }),
 });
 export type BatchResponse = z.infer<typeof BatchResponse>;
 

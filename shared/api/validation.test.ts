@@ -42,6 +42,17 @@ describe('request validation errors', () => {
     [{ query: 'x', params: { b: 1.5 } }, bad('params.b', 'must be at most 1')],
     [{ query: 'x', params: 'fast' }, bad('params', 'must be an object')],
     [{ query: 'x', params: { weights: { dense: 0, bm25: 0 } } }, bad('params.weights', 'the fusion weights must not add up to 0 (an omitted weight counts as 1)')],
+    [{ query: 'x', params: { candidates: 0 } }, bad('params.candidates', 'must be at least 1')],
+    // rerank: the wire's RerankParams, with its bounds, and as strict.
+    [{ query: 'x', rerank: {} }, bad('rerank.method', 'is required')],
+    [{ query: 'x', rerank: { method: 'bm25' } }, bad('rerank.method', 'must be "colbert"')],
+    [{ query: 'x', rerank: { method: 'colbert', depth: 0 } }, bad('rerank.depth', 'must be at least 1')],
+    [{ query: 'x', rerank: { method: 'colbert', depth: 1001 } }, bad('rerank.depth', 'must be at most 1000')],
+    [{ query: 'x', rerank: { method: 'colbert', depth: 2.5 } }, bad('rerank.depth', 'must be an integer')],
+    [{ query: 'x', rerank: { method: 'colbert', fuse: 'yes' } }, bad('rerank.fuse', 'must be true or false')],
+    [{ query: 'x', rerank: { method: 'colbert', fuse: true, weight: 1.5 } }, bad('rerank.weight', 'must be at most 1')],
+    [{ query: 'x', rerank: { method: 'colbert', wieght: 0.5 } }, bad('rerank.wieght', 'is not a known field')],
+    [{ query: 'x', rerank: 'colbert' }, bad('rerank', 'must be an object')],
   ])('%j → %j', (body, expected) => {
     expect(refusal(SearchRequest, body)).toEqual(expected);
   });
@@ -57,6 +68,14 @@ describe('request validation errors', () => {
     expect(refusal(schema, { queries: [] })).toEqual(bad('queries', 'must hold at least one query'));
     expect(refusal(schema, { queries: [{ query: 'a' }, { query: 'b' }, { query: 'c' }] })).toEqual(bad('queries', 'must hold at most 2 queries'));
     expect(refusal(schema, { queries: [{ query: 'a' }], k: 3 })).toEqual(bad('k', 'is not a known field'));
+  });
+
+  it('accepts mode colbert and a rerank, filling in its defaults (depth 100, no fusion)', () => {
+    expect(parseRequest(SearchRequest, { query: 'x', mode: 'colbert', params: { candidates: 500 } })).toMatchObject({ mode: 'colbert', params: { candidates: 500 } });
+    expect(parseRequest(SearchRequest, { query: 'x', mode: 'bm25', rerank: { method: 'colbert' } }).rerank).toEqual({ method: 'colbert', depth: 100, fuse: false });
+    expect(parseRequest(SearchRequest, { query: 'x', rerank: { method: 'colbert', depth: 1000, fuse: true, weight: 0 } }).rerank).toEqual({ method: 'colbert', depth: 1000, fuse: true, weight: 0 });
+    expect(parseRequest(SearchRequest, { query: 'x' }).rerank).toBeUndefined();
+    expect(refusal(batchRequestSchema(2), { queries: [{ query: 'a' }, { query: 'b', rerank: { method: 'colbert', depth: 5000 } }] })).toEqual(bad('queries.1.rerank.depth', 'must be at most 1000'));
   });
 
   it('accepts an omitted or a single zero weight (an omitted one counts as 1)', () => {
@@ -90,7 +109,8 @@ describe('query length and body limits', () => {
       mode: 'hybrid',
       k: 100,
       cache: false,
-      params: { nprobe: 65536, efSearch: 65536, windowFactor: 64, rrfK: 1234.5678901234567, weights: { dense: 12.345678901234567, bm25: 98.76543210987654 }, depth: 10000, k1: 1.2345678901234567, b: 0.12345678901234567 },
+      params: { nprobe: 65536, efSearch: 65536, windowFactor: 64, rrfK: 1234.5678901234567, weights: { dense: 12.345678901234567, bm25: 98.76543210987654 }, depth: 10000, k1: 1.2345678901234567, b: 0.12345678901234567, candidates: 10000 },
+      rerank: { method: 'colbert', depth: 1000, fuse: false, weight: 0.12345678901234567 },
     };
     const worst = { queries: Array(DEFAULT_MAX_BATCH_QUERIES).fill(longest) };
     expect(parseRequest(batchRequestSchema(DEFAULT_MAX_BATCH_QUERIES), JSON.parse(ascii(worst))).queries).toHaveLength(DEFAULT_MAX_BATCH_QUERIES);

@@ -42,6 +42,8 @@ export function issueMessage(issue: Issue): string {
     case 'too_big':
       return limit(issue.origin, issue.maximum, issue.inclusive, 'most');
     case 'invalid_value':
+      // A missing field of an enum (rerank.method) is missing, not a wrong value.
+      if (issue.input === undefined) return 'is required';
       return issue.values.length === 1 ? `must be ${JSON.stringify(issue.values[0])}` : `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
       return 'is not a known field';

@@ -79,7 +79,8 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     page.on('console', (msg) => {
       if (msg.type() !== 'error') return;
       // Chromium logs every non-2xx fetch; the 401 and 429 the error cases provoke are expected.
-      const expected = /^Failed to load resource: the server responded with a status of (401 \(Unauthorized\)|429 \(Too Many Requests\))$/.test(msg.text()) && msg.location().url === `${edge.url}/v1/search`;
+      // (400: colbert asked of this dense index)
+      const expected = /^Failed to load resource: the server responded with a status of (400 \(Bad Request\)|401 \(Unauthorized\)|429 \(Too Many Requests\))$/.test(msg.text()) && msg.location().url === `${edge.url}/v1/search`;
       if (!expected) problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
     });
     // The page's CSP (script and style allowed by hash) must let it run and report nothing.
@@ -113,6 +114,14 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(await page.inputValue('#k')).toBe('10');
     expect(await page.getAttribute('#key', 'type')).toBe('password');
     expect(await page.getAttribute('#q', 'placeholder')).toBeTruthy();
+    expect(await page.$$eval('#mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['hybrid', 'dense', 'bm25', 'colbert']);
+    // Re-ranking is off, and fusion (an option of re-ranking) is off and disabled until it is on.
+    expect(await page.isChecked('#rerank')).toBe(false);
+    expect(await page.isDisabled('#fuse')).toBe(true);
+    await page.check('#rerank');
+    expect(await page.isEnabled('#fuse')).toBe(true);
+    await page.uncheck('#rerank');
+    expect(await page.isDisabled('#fuse')).toBe(true);
   });
 
   it('searches in bm25 mode: highlighted evidence, the API’s hits, latency and a cache miss', async () => {
@@ -209,6 +218,39 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(await search('statin', 'bm25')).toBe('rate_limited: too many requests · retry after 2 s');
     expect(await page.isHidden('#partial')).toBe(true);
     await page.unroute('**/v1/search');
+  });
+
+  it('sends the re-rank option, shows the first-stage rank, and shows the 400 of an index without ColBERT', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const hit = { rank: 1, docId: 'd9', score: 0.5, title: 'T', text: 'statins', shard: 0, branches: { first: { score: 7.5, rank: 4 }, rerank: { score: 0.5, rank: 1 } } };
+    await page.route('**/v1/search', (route) => {
+      sent.push(route.request().postDataJSON());
+      return route.fulfill({ json: { query: 'statin', mode: 'bm25', k: 10, indexVersion: 'v1', cached: false, hits: [hit], timings: { edgeMs: 1 } } });
+    });
+    await page.check('#rerank');
+    await page.check('#fuse');
+    await search('statin', 'bm25');
+    await page.uncheck('#fuse');
+    await search('statin', 'colbert');
+    await page.uncheck('#rerank');
+    await search('statin', 'colbert');
+    expect(sent).toEqual([
+      { query: 'statin', mode: 'bm25', k: 10, rerank: { method: 'colbert', fuse: true } },
+      { query: 'statin', mode: 'colbert', k: 10, rerank: { method: 'colbert', fuse: false } },
+      { query: 'statin', mode: 'colbert', k: 10 },
+    ]);
+    expect(await page.textContent('.hit .meta')).toBe('d9 · score 0.500 · first stage #4');
+    await page.unroute('**/v1/search');
+
+    // The real edge, in front of this dense + BM25 index: mode colbert and a rerank are refused
+    // with the pool's words.
+    expect(await search(query, 'colbert')).toMatch(/^bad_request: mode: index \S+ cannot answer mode "colbert": .*--method colbert\) \(field mode\)$/);
+    expect(await page.getAttribute('#status', 'class')).toBe('error');
+    expect(await page.locator('#results > li').count()).toBe(0);
+    await page.check('#rerank');
+    expect(await search(query, 'bm25')).toMatch(/^bad_request: rerank: index \S+ cannot re-rank with colbert: .*\(field rerank\)$/);
+    await page.uncheck('#rerank');
+    expect(await search(query, 'bm25')).toMatch(/^\d+ hits? · /);
   });
 
   it('logged no page errors, unexpected console errors or CSP violations', async () => {
