@@ -1,7 +1,8 @@
-// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, models pull, pool, edge keygen.
+// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, colbert train, models pull, pool, edge keygen.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
+import { colbertTrainCommand } from './colbert-command.ts';
 import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
@@ -41,6 +42,8 @@ export function createProgram(): Command {
   optimizeCommand(index.command('optimize'));
   searchCommand(program.command('search'));
   evalCommand(program.command('eval'));
+  const colbert = program.command('colbert').description('late interaction (ColBERT): train the projection of a token model');
+  colbertTrainCommand(colbert.command('train'));
   const models = program.command('models').description('manage encoder models');
   pullCommand(models.command('pull'));
   const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');
@@ -49,7 +52,7 @@ export function createProgram(): Command {
   poolSwapCommand(pool.command('swap'));
   const edge = program.command('edge').description('the edge worker: API keys');
   keygenCommand(edge.command('keygen'));
-  for (const cmd of [program, index, models, pool, edge, ...index.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();
+  for (const cmd of [program, index, colbert, models, pool, edge, ...index.commands, ...colbert.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();
   return program;
 }
 
