@@ -53,6 +53,15 @@ describe('edgesearch with ColBERT', () => {
     expect(existsSync(`${out}.partial`)).toBe(false);
   });
 
+  it('refuses to train a projection on a sentence model, exits non-zero and writes nothing', async () => {
+    const out = join(work, 'sentence-projection');
+    const r = await runCli(['colbert', 'train', '--corpus', SCIFACT_DIR, '--queries', join(SCIFACT_DIR, 'queries.train.jsonl'), '--qrels', join(SCIFACT_DIR, 'qrels', 'train.tsv'), '--model', USE_LITE_MODEL, '--out', out]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('not a late-interaction token model');
+    expect(existsSync(out)).toBe(false);
+    expect(existsSync(`${out}.partial`)).toBe(false);
+  });
+
   it('refuses colbert and rerank on an index without a token store, naming it', async () => {
     const dense = await fixtureIndex();
     for (const args of [['--mode', 'colbert'], ['--mode', 'bm25', '--rerank', 'colbert:100']]) {
@@ -82,6 +91,8 @@ describe('edgesearch with ColBERT', () => {
     const r = await runCli(['index', 'build', '--corpus', SCIFACT_DIR, '--limit', '20', '--model', USE_LITE_TOKENS_MODEL, '--method', 'colbert', '--bits', '1', '--centroids', '16', '--out', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/token codec: 16 centroids, 1-bit residuals/);
+    // 512-d tokens at 1 bit: 64 residual bytes and a 4-byte centroid id.
+    expect(r.stderr).toMatch(/token store: 68 bytes per token \(float32 tokens: 2048\)/);
     const manifest = JSON.parse(await readFile(join(out, 'index.json'), 'utf8'));
     expect(manifest.methods).toEqual(['colbert']);
     expect(manifest.counts.docs).toBe(20);

@@ -242,6 +242,8 @@ async function trainTokenPart(opts: AssembleOptions): Promise<ShardPart> {
   const t0 = performance.now();
   const codec = await trainCodec(sample, d, { bits, centroids: opts.colbert?.centroids, tokens });
   opts.log(`token codec: ${codec.centroids.length / d} centroids, ${bits}-bit residuals, trained on ${sample.length / d} of ${tokens} tokens in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  // What the store costs, before the shards are written: a centroid id and the residual bits per token.
+  opts.log(`token store: ${codec.bytesPerToken} bytes per token (float32 tokens: ${d * 4}), ${((codec.bytesPerToken * tokens) / 2 ** 20).toFixed(1)} MiB for ${tokens} tokens`);
   return {
     method: 'colbert',
     factoryKey: `colbert-residual-${bits}bit-${codec.centroids.length / d}c`,

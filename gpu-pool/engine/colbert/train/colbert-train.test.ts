@@ -4,9 +4,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../../../../test/fixtures.ts';
-import { main } from '../../../cli/index.ts';
 import { InputError, readCorpus, readQueries } from '../../corpus/index.ts';
 import { loadTokenEncoder, NotATokenModelError, tokenMatrix } from '../../encoders/index.ts';
 import { readJudgments } from '../../eval/index.ts';
@@ -221,17 +220,8 @@ describe('colbert train errors', () => {
     expect(existsSync(`${out}.partial`)).toBe(false);
   });
 
-  it('refuses a sentence model with the encoder’s message, and the CLI exits non-zero', async () => {
+  it('refuses a sentence model with the encoder’s message (the CLI test checks the exit code)', async () => {
     await expect(colbertTrain({ ...base('sentence'), model: SENTENCE_MODEL }, io)).rejects.toBeInstanceOf(NotATokenModelError);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    try {
-      const code = await main(['node', 'edgesearch', 'colbert', 'train', '--corpus', slice.corpus, '--queries', slice.queries, '--qrels', slice.qrels, '--model', SENTENCE_MODEL, '--out', join(dir, 'sentence')]);
-      expect(code).not.toBe(0);
-      const written = stderr.mock.calls.map((c) => String(c[0])).join('');
-      expect(written).toContain('not a late-interaction token model');
-    } finally {
-      stderr.mockRestore();
-    }
     expect(existsSync(join(dir, 'sentence'))).toBe(false);
     expect(existsSync(join(dir, 'sentence.partial'))).toBe(false);
   });
