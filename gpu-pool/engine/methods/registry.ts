@@ -1,7 +1,7 @@
-// The one registration of every retrieval method and every per-shard search. A new method is a
-// folder beside dense/, bm25/, hybrid/ and colbert/ exporting its MethodPlugin (and its ShardBranch
-// if it searches shards in a new way, its Reranker if it re-scores), listed here and named in shared/protocol/params.ts (Mode,
-// Branch), which both tiers validate against.
+// The one registration of every retrieval method, per-shard search and re-ranker. A new method
+// is a folder beside dense/, bm25/, hybrid/ and colbert/ exporting its MethodPlugin (its
+// ShardBranch if it searches shards in a new way, its Reranker if it re-scores), listed here and
+// named in shared/protocol/params.ts (Mode, Branch, RerankMethod), which both tiers validate against.
 import { bm25Branch, bm25Method } from './bm25/index.ts';
 import { colbertBranch, colbertMethod, colbertReranker } from './colbert/index.ts';
 import { denseBranch, denseMethod } from './dense/index.ts';
