@@ -21,7 +21,9 @@ beforeAll(async () => {
   index = await fixtureIndex({ method: 'colbert', limit: 400, shards: 4 });
   queries = await scifactTestQueries(100);
   reference = await referenceAnswers(index, queries, VARIANTS);
-  pool = await startTestCluster(index, { nodes: 3, replicas: 2, shards: 4 });
+  // Every query must be answered to be compared: no shedding (MaxSim over 512-d tokens is slow
+  // on a loaded 2-core machine, and the router would shed what it expects to wait too long).
+  pool = await startTestCluster(index, { nodes: 3, replicas: 2, shards: 4, overrides: { batching: { maxQueueDelayMs: 600_000 } } });
 }, 600_000);
 afterAll(async () => {
   await pool?.stop();
