@@ -52,35 +52,34 @@ export class Searcher {
 
   /** The encoder is loaded on first dense use: BM25-only serving never pays for ONNX. */
   async queryEncoder(): Promise<Encoder> {
-    this.encoder ??= (async () => {
-      const recorded = this.index.manifest.model;
-      const encoder = await loadEncoder(this.opts.model ?? recorded.path, { threads: this.opts.threads, log: this.opts.log });
-      if (encoder.dimension !== recorded.dimension) {
-        throw new Error(`dimension mismatch: model ${encoder.modelId} gives ${encoder.dimension}-d vectors, index ${this.index.dir} was built with ${recorded.dimension}-d vectors (model ${recorded.id})`);
-      }
-      if (encoder.manifestHash !== recorded.manifestHash) {
-        (this.opts.log ?? ((m) => process.stderr.write(`${m}\n`)))(`warning: model ${encoder.modelId} differs from the one the index was built with (${recorded.id}); scores may be meaningless`);
-      }
-      return encoder;
-    })();
+    this.encoder ??= this.checkedModel((path, opts) => loadEncoder(path, opts), 'vectors');
     return this.encoder;
   }
 
   /** The token encoder (late interaction), loaded on first use, checked against the index's token store. */
   async tokenEncoder(): Promise<TokenEncoder> {
-    this.tokenEncoderLoad ??= (async () => {
-      const recorded = this.index.manifest.model;
-      const encoder = await loadTokenEncoder(this.opts.model ?? recorded.path, { threads: this.opts.threads, log: this.opts.log });
-      if (encoder.dimension !== recorded.dimension) {
-        await encoder.dispose();
-        throw new Error(`dimension mismatch: model ${encoder.modelId} gives ${encoder.dimension}-d token vectors, index ${this.index.dir} was built with ${recorded.dimension}-d vectors (model ${recorded.id})`);
-      }
-      if (encoder.manifestHash !== recorded.manifestHash) {
-        (this.opts.log ?? ((m) => process.stderr.write(`${m}\n`)))(`warning: model ${encoder.modelId} differs from the one the index was built with (${recorded.id}); scores may be meaningless`);
-      }
-      return encoder;
-    })();
+    this.tokenEncoderLoad ??= this.checkedModel((path, opts) => loadTokenEncoder(path, opts), 'token vectors');
     return this.tokenEncoderLoad;
+  }
+
+  /**
+   * The index's model (or the one the options name) loaded by `load`: refused when its vectors
+   * have another dimension than the index's, a warning when it is not the model the index was built with.
+   */
+  private async checkedModel<E extends { dimension: number; modelId: string; manifestHash: string; dispose(): Promise<void> }>(
+    load: (path: string, opts: { threads?: number; log?: (m: string) => void }) => Promise<E>,
+    vectors: string,
+  ): Promise<E> {
+    const recorded = this.index.manifest.model;
+    const encoder = await load(this.opts.model ?? recorded.path, { threads: this.opts.threads, log: this.opts.log });
+    if (encoder.dimension !== recorded.dimension) {
+      await encoder.dispose();
+      throw new Error(`dimension mismatch: model ${encoder.modelId} gives ${encoder.dimension}-d ${vectors}, index ${this.index.dir} was built with ${recorded.dimension}-d vectors (model ${recorded.id})`);
+    }
+    if (encoder.manifestHash !== recorded.manifestHash) {
+      (this.opts.log ?? ((m) => process.stderr.write(`${m}\n`)))(`warning: model ${encoder.modelId} differs from the one the index was built with (${recorded.id}); scores may be meaningless`);
+    }
+    return encoder;
   }
 
   /** A method over this index's shards; refused (clear error) when the shards cannot answer it. */

@@ -32,7 +32,7 @@ import {
 } from '../shard/index.ts';
 import { BuildError, stderrIo, type BuildIo } from './index.ts';
 import { publishNewVersion } from './new-version.ts';
-import { tokenRows, windowRows } from './row-encoders.ts';
+import { rowsOf } from './row-encoders.ts';
 import { writePassageFiles } from './passage-files.ts';
 
 export interface AddOptions {
@@ -145,7 +145,7 @@ export async function addDocuments(opts: AddOptions, io: BuildIo = stderrIo): Pr
     const encoder = colbert ? await loadTokenEncoder(model, loadOptions) : await loadEncoder(model, loadOptions);
     try {
       if (encoder.manifestHash !== recorded.manifestHash) throw new BuildError(`model ${encoder.modelId} (${encoder.manifestPath}) is not the model ${recorded.id} the index was built with: its vectors would not be comparable`);
-      const rows = 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder);
+      const rows = rowsOf(encoder);
       const shardCount = loaded.shards.length;
       const perShard = Array.from({ length: shardCount }, () => [] as Doc[]);
       for (const doc of docs) perShard[shardOf(doc.id, shardCount)].push(doc);

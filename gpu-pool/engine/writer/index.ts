@@ -9,7 +9,7 @@ import { FaissIndex } from '../index/index.ts';
 import { createStaging, publishDirectory, removeStaleStaging, type IndexManifest, type ModelRef } from '../shard/index.ts';
 import { assembleShards } from './assemble.ts';
 import { corpusDocuments, runEncodeStage, type Slice } from './encode-stage.ts';
-import { tokenRows, windowRows } from './row-encoders.ts';
+import { rowsOf } from './row-encoders.ts';
 import { VECTORS_FILE, WINDOW_DOCS_FILE, readEncoded, type EncodedVectors } from './encoded-vectors.ts';
 
 export { shardDirName, trainingSample } from './assemble.ts';
@@ -121,7 +121,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
     await removeStaleStaging(out);
 
     const workDir = `${out}.partial`;
-    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder: 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder), workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
+    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder: rowsOf(encoder), workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
     const encoded = await readEncoded(workDir, encoder.dimension, checkpoint.windowsDone);
     const model = modelRef(encoder);
 

@@ -46,3 +46,8 @@ export function tokenRows(encoder: TokenEncoder): RowEncoder {
     },
   };
 }
+
+/** The rows an encoder makes: token vectors for a token encoder, window vectors for a sentence one. */
+export function rowsOf(encoder: Encoder | TokenEncoder): RowEncoder {
+  return 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder);
+}
