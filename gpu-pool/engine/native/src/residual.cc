@@ -42,10 +42,23 @@ namespace fnode {
 namespace {
 
 constexpr int64_t kMaxDim = 65536;
-constexpr int64_t kBlockRows = 4096;
+// maxSimResidual decodes this many tokens, then scores them: 256 KiB of scratch at dim 128,
+// so the decoded block is still in L2 when sgemm reads it.
+constexpr int64_t kScoreBlockRows = 4096;
 // Cap on a score block (floats): 4 Mi floats = 16 MiB.
 constexpr int64_t kMaxScoreFloats = int64_t{1} << 22;
 constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+
+// The decode and max loops are built for AVX-512, AVX2+FMA and plain x86-64, picked at load time
+// (the addon is built without -march, so one binary serves every CI machine); the inlined
+// helpers take the caller's instruction set. FMA changes the last bits of a sum of squares:
+// tests compare scores with a tolerance.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FNODE_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define FNODE_CLONES
+#endif
+#define FNODE_INLINE inline __attribute__((always_inline))
 
 template <class T>
 Napi::TypedArrayOf<T> Typed(Napi::Env env, const Napi::Value& v, const char* name, napi_typedarray_type type,
@@ -164,6 +177,23 @@ inline uint32_t CheckedCode(const Tokens& t, const Codec& c, int64_t row) {
   return code;
 }
 
+// A vector of Per floats (GCC vector extension); spelt out because GCC ignores a vector_size
+// that depends on a template parameter.
+template <int Per>
+struct Lanes;
+template <>
+struct Lanes<2> {
+  typedef float V __attribute__((vector_size(8)));
+};
+template <>
+struct Lanes<4> {
+  typedef float V __attribute__((vector_size(16)));
+};
+template <>
+struct Lanes<8> {
+  typedef float V __attribute__((vector_size(32)));
+};
+
 // Decoding through a table: for each residual byte position p and byte value v, the
 // 8 / bits weights that byte stands for (256 * dim_pad floats: 128 KiB at dim 128). One table
 // lookup per byte instead of a shift, mask and lookup per dimension.
@@ -184,7 +214,7 @@ class Decoder {
   // out: dim_pad floats; the first dim get centroid + residual, NOT yet normalised. Returns
   // 1 / norm (0 for a zero vector, which stays zero rather than NaN). maxSimResidual scales
   // the dot products instead of the vector (nq multiplications per token instead of dim).
-  float Row(uint32_t code, const uint8_t* r, float* out) const {
+  FNODE_INLINE float Row(uint32_t code, const uint8_t* r, float* out) const {
     const float* cen = c_.centroids + static_cast<size_t>(code) * c_.dim;
     float ss;
     switch (c_.per) {
@@ -202,25 +232,35 @@ class Decoder {
   }
 
  private:
-  // Table lookup + centroid, fused, with Per independent sums of squares (one per slot of a
-  // byte) so the compiler can vectorise without reassociating floats.
+  // Table lookup + centroid, fused: one byte's Per floats form one vector (GCC vector
+  // extension: SSE by default, AVX in the cloned callers), with four independent sums of
+  // squares so that consecutive bytes do not wait on one another's add.
   template <int Per>
-  float Expand(const uint8_t* r, const float* cen, float* out) const {
+  FNODE_INLINE float Expand(const uint8_t* r, const float* cen, float* out) const {
+    using V = typename Lanes<Per>::V;
     const float* tab = table_.data();
-    float acc[Per] = {};
     const int64_t full = c_.dim / Per;  // bytes whose every slot is a real dimension
-    for (int64_t p = 0; p < full; ++p) {
-      const float* src = tab + (static_cast<size_t>(p) * 256 + r[p]) * Per;
-      const float* cp = cen + p * Per;
-      float* dst = out + p * Per;
-      for (int s = 0; s < Per; ++s) {
-        const float v = src[s] + cp[s];
-        dst[s] = v;
-        acc[s] += v * v;
-      }
+    // Byte p: table row (p, r[p]) + centroid slice p, written out, its squares added to acc.
+    auto step = [&](int64_t p, V& acc) {
+      V w, cv;
+      std::memcpy(&w, tab + (static_cast<size_t>(p) * 256 + r[p]) * Per, sizeof(V));
+      std::memcpy(&cv, cen + p * Per, sizeof(V));
+      const V v = w + cv;
+      std::memcpy(out + p * Per, &v, sizeof(V));
+      acc += v * v;
+    };
+    V a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    int64_t p = 0;
+    for (; p + 4 <= full; p += 4) {
+      step(p, a0);
+      step(p + 1, a1);
+      step(p + 2, a2);
+      step(p + 3, a3);
     }
+    for (; p < full; ++p) step(p, a0);
+    const V sum = (a0 + a1) + (a2 + a3);
     float ss = 0.0f;
-    for (int s = 0; s < Per; ++s) ss += acc[s];
+    for (int s = 0; s < Per; ++s) ss += sum[s];
     for (int64_t k = full * Per; k < c_.dim; ++k) {  // the last, partly used byte
       const int64_t p = k / Per;
       const float v = tab[(static_cast<size_t>(p) * 256 + r[p]) * Per + (k % Per)] + cen[k];
@@ -233,6 +273,28 @@ class Decoder {
   const Codec& c_;
   std::vector<float> table_;
 };
+
+// Decodes tokens [row, row + n) into out (rows dim_pad apart) and their 1 / norm into inv. The
+// codes must have been checked: nothing may throw here (GCC's clone dispatch does not unwind).
+FNODE_CLONES void DecodeRun(const Decoder& dec, const Tokens& t, const Codec& c, int64_t row, int64_t n, float* out,
+                            float* inv) noexcept {
+  for (int64_t x = 0; x < n; ++x)
+    inv[x] = dec.Row(t.codes[row + x], t.residuals + (row + x) * c.row_bytes, out + x * c.dim_pad);
+}
+
+// best[i] = max(best[i], max over r < n of C[i * ld + r] * inv[r]) for each of nq query tokens.
+FNODE_CLONES void MaxOfScaled(const float* C, int64_t ld, const float* inv, int64_t n, int64_t nq,
+                              float* best) noexcept {
+  for (int64_t i = 0; i < nq; ++i) {
+    const float* row = C + i * ld;
+    float m = best[i];
+    for (int64_t r = 0; r < n; ++r) {
+      const float v = row[r] * inv[r];
+      m = v > m ? v : m;
+    }
+    best[i] = m;
+  }
+}
 
 // Nearest centroid (largest inner product; ties: lowest id) of n rows, blocks of rows in
 // parallel (OpenMP), each a single-threaded sgemm against all centroids.
@@ -373,14 +435,18 @@ Napi::Value MaxSimResidual(const Napi::CallbackInfo& info) {
     for (int64_t j = 0; j < nsel; ++j) {  // validate before any work
       int64_t a, b;
       DocRange(t, sel[j], a, b);
+      for (; a < b; ++a) CheckedCode(t, c, a);
     }
     if (nq == 0 || nsel == 0) return 0;
     const Decoder dec(c);
-    const int64_t block = std::max<int64_t>(1, std::min(kBlockRows, kMaxScoreFloats / nq));
-    std::vector<float> scratch(static_cast<size_t>(block * c.dim_pad));
-    std::vector<float> C(static_cast<size_t>(nq * block));
-    std::vector<float> inv(static_cast<size_t>(block));  // 1 / norm of each scratch row
-    std::vector<float> best(static_cast<size_t>(nsel * nq), kNegInf);
+    const int64_t block = std::max<int64_t>(1, std::min(kScoreBlockRows, kMaxScoreFloats / nq));
+    // Kept per thread between calls: fresh multi-megabyte buffers cost a page fault per 4 KiB
+    // on every query, which on a VM is a large share of a re-rank.
+    thread_local std::vector<float> scratch, C, inv, best;
+    scratch.resize(static_cast<size_t>(block * c.dim_pad));
+    C.resize(static_cast<size_t>(nq * block));
+    inv.resize(static_cast<size_t>(block));  // 1 / norm of each scratch row
+    best.assign(static_cast<size_t>(nsel * nq), kNegInf);
     struct Segment {
       int64_t j, row, count;
     };
@@ -394,19 +460,8 @@ Napi::Value MaxSimResidual(const Napi::CallbackInfo& info) {
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(nq), static_cast<int>(fill),
                   static_cast<int>(c.dim), 1.0f, Q, static_cast<int>(c.dim), scratch.data(),
                   static_cast<int>(c.dim_pad), 0.0f, C.data(), static_cast<int>(fill));
-      for (const Segment& s : segs) {
-        float* bj = best.data() + s.j * nq;
-        for (int64_t i = 0; i < nq; ++i) {
-          const float* row = C.data() + i * fill + s.row;
-          const float* w = inv.data() + s.row;
-          float m = bj[i];
-          for (int64_t r = 0; r < s.count; ++r) {
-            const float v = row[r] * w[r];
-            m = v > m ? v : m;
-          }
-          bj[i] = m;
-        }
-      }
+      for (const Segment& s : segs)
+        MaxOfScaled(C.data() + s.row, fill, inv.data() + s.row, s.count, nq, best.data() + s.j * nq);
       segs.clear();
       fill = 0;
     };
@@ -416,9 +471,7 @@ Napi::Value MaxSimResidual(const Napi::CallbackInfo& info) {
       DocRange(t, sel[j], r, end);
       while (r < end) {
         const int64_t take = std::min(end - r, block - fill);
-        for (int64_t x = 0; x < take; ++x)
-          inv[fill + x] = dec.Row(CheckedCode(t, c, r + x), t.residuals + (r + x) * c.row_bytes,
-                                  scratch.data() + (fill + x) * c.dim_pad);
+        DecodeRun(dec, t, c, r, take, scratch.data() + fill * c.dim_pad, inv.data() + fill);
         segs.push_back({j, fill, take});
         fill += take;
         r += take;
