@@ -16,7 +16,7 @@ export {
 } from './manifest.ts';
 export { createTokenizer, loadTokenizer, type Tokenizer, type TokenizerJson, UnsupportedTokenizerError } from './tokenizer/index.ts';
 export { type DocumentInput, type Encoder, type EncoderBatching, type LoadEncoderOptions, loadEncoder } from './encoder.ts';
-export { isPunctuationPiece, loadTokenEncoder, type LoadTokenEncoderOptions, NotATokenModelError, type TokenEncoder } from './token-encoder.ts';
+export { isPunctuationPiece, loadTokenEncoder, type LoadTokenEncoderOptions, NotATokenModelError, type TextTokens, type TokenEncoder } from './token-encoder.ts';
 export {
   concatTokenMatrices,
   emptyTokenMatrix,
@@ -31,3 +31,4 @@ export { findOnnxFile, inferManifest } from './infer.ts';
 export { createSession, describeSession, type OnnxIo } from './session.ts';
 export { splitWindows, truncateQuery, type WindowPlan } from './windows.ts';
 export { chooseOnnxFile, HubError, type PullOptions, type PullProgress, pullModel } from './hub.ts';
+export { DerivedModelExistsError, writeDerivedModel, type DerivedModel } from './derived-model.ts';

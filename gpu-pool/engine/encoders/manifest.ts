@@ -69,6 +69,30 @@ const LateInteraction = z
   })
   .strict();
 
+/**
+ * Phrase retrieval (DensePhrases): linear heads that turn a token model's features into phrase
+ * start and end vectors (passage side) and the query's start and end vectors (from the mean of its
+ * token features). Only for `output.kind: "tokens"`; read by gpu-pool/engine/phrase/model.
+ */
+const Phrase = z
+  .object({
+    /** Dimension of the start and end vectors. */
+    dimension: Int.positive(),
+    /** Little-endian float32, four inputDimension × dimension matrices in a row: start, end, query start, query end. */
+    heads: z
+      .object({
+        file: z.string().min(1),
+        inputDimension: Int.positive(),
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+      })
+      .strict(),
+    /** Longest phrase scored, in tokens (DensePhrases' max_answer_length). */
+    maxPhraseTokens: Int.positive().max(128).default(20),
+    /** Query tokens read (specials included). */
+    queryMaxTokens: Int.positive().default(64),
+  })
+  .strict();
+
 const ManifestObject = z
   .object({
     id: z.string().min(1),
@@ -98,6 +122,8 @@ const ManifestObject = z
     executionProviders: z.array(ExecutionProvider).min(1).default(['cpu']),
     /** Token models only: late interaction settings (see token-encoder.ts). */
     lateInteraction: LateInteraction.optional(),
+    /** Token models only: phrase heads (see gpu-pool/engine/phrase/model). */
+    phrase: Phrase.optional(),
     /** Free-form record of how the weights were trained (written by `colbert train`; not hashed). */
     training: z.record(z.string(), z.unknown()).optional(),
   })
@@ -136,6 +162,19 @@ export const ModelManifest = ManifestObject.superRefine((m, ctx) => {
     if (li.queryMaxTokens > m.maxTokens)
       ctx.addIssue({ code: 'custom', path: ['lateInteraction', 'queryMaxTokens'], message: `queryMaxTokens (${li.queryMaxTokens}) must be ≤ maxTokens (${m.maxTokens})` });
   }
+  const ph = m.phrase;
+  if (ph) {
+    if (m.output.kind !== 'tokens')
+      ctx.addIssue({ code: 'custom', path: ['phrase'], message: `phrase heads need output kind "tokens", not "${m.output.kind}"` });
+    if (ph.heads.inputDimension !== m.dimension)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phrase', 'heads', 'inputDimension'],
+        message: `heads.inputDimension (${ph.heads.inputDimension}) must equal the model's dimension (${m.dimension})`,
+      });
+    if (ph.queryMaxTokens > m.maxTokens)
+      ctx.addIssue({ code: 'custom', path: ['phrase', 'queryMaxTokens'], message: `queryMaxTokens (${ph.queryMaxTokens}) must be ≤ maxTokens (${m.maxTokens})` });
+  }
 }).transform((m) => ({
   ...m,
   window: m.window ?? defaultWindow(m.maxTokens),
@@ -160,6 +199,8 @@ export interface LoadedManifest {
   tokenizerPath: string;
   /** The late-interaction projection file, when the manifest names one. */
   projectionPath?: string;
+  /** The phrase heads file, when the manifest names one. */
+  phraseHeadsPath?: string;
   hash: string;
 }
 
@@ -235,7 +276,10 @@ export function resolveManifest(manifest: ModelManifest, manifestDir: string, ma
   const projection = manifest.lateInteraction?.projection;
   const projectionPath = projection ? join(modelDir, projection.file) : undefined;
   if (projectionPath) requireFile(projectionPath, 'late-interaction projection file', source);
-  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, hash: manifestHash(manifest) };
+  const heads = manifest.phrase?.heads;
+  const phraseHeadsPath = heads ? join(modelDir, heads.file) : undefined;
+  if (phraseHeadsPath) requireFile(phraseHeadsPath, 'phrase heads file', source);
+  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, phraseHeadsPath, hash: manifestHash(manifest) };
 }
 
 /** Load `<dir>/manifest.json` or a manifest file; resolve the model directory; verify the files exist. */

@@ -159,6 +159,29 @@ describe('token encoder on use-lite-tokens', () => {
     }
   });
 
+  it('textFeatures: every token of a long text (no cap, punctuation kept) in 128-token chunks, with offsets into the text', async () => {
+    const text = Array.from({ length: 160 }, (_, i) => `cell${i}, protein`).join(' ');
+    const ids = enc.tokenizer.encode(text);
+    expect(ids.length).toBeGreaterThan(300); // past documentMaxTokens (256)
+    const calls = enc.onnxCalls;
+    const [t] = await enc.textFeatures([text]);
+    expect(Array.from(t.ids)).toEqual(Array.from(ids));
+    expect(t.features.rows).toBe(ids.length);
+    expect(enc.onnxCalls - calls).toBe(Math.ceil(ids.length / 128));
+    for (const from of [0, 128, 256]) {
+      const to = Math.min(from + 128, ids.length);
+      expect(maxAbsDiff(t.features.data.subarray(from * H, to * H), await rawTokens(ids.subarray(from, to)))).toBeLessThanOrEqual(FEATURE_TOL);
+    }
+    // Each token's range holds its piece's text (the ▁ of a word-initial piece may cover the space before it).
+    expect(t.offsets.length).toBe(2 * ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const piece = enc.tokenizer.idToToken(ids[i])!.replace(/^▁/, '');
+      expect(text.slice(t.offsets[2 * i], t.offsets[2 * i + 1]).trim()).toBe(piece);
+    }
+    const [empty] = await enc.textFeatures(['']);
+    expect(empty.features.rows).toBe(0);
+  });
+
   it('puts the marker (and the document prefix) in every row, and counts them in the token limits as ColBERT does', async () => {
     const marked = await loadTokenEncoder(
       variant({ documentMaxTokens: 200, skipPunctuation: false }, { query: { markerTokenId: 1 }, document: { markerTokenId: 2, prefix: 'passage: ' } }),

@@ -53,7 +53,21 @@ export interface TokenEncoder {
   /** project(queryFeatures(...)) / project(documentFeatures(...)). */
   encodeQueryTokens(texts: string[]): Promise<TokenMatrix[]>;
   encodeDocumentTokens(docs: DocumentInput[]): Promise<TokenMatrix[]>;
+  /**
+   * Features of every token of each text, with where each token is in it: no title, no
+   * punctuation skipped, no documentMaxTokens cap (consecutive chunks of the model's input).
+   * For phrase models, whose answers must map back to exact text.
+   */
+  textFeatures(texts: string[]): Promise<TextTokens[]>;
   dispose(): Promise<void>;
+}
+
+/** One text's tokens: ids, model features (rows = ids.length) and UTF-16 offsets into the text. */
+export interface TextTokens {
+  ids: Int32Array;
+  features: TokenMatrix;
+  /** Flat [start, end) per token, as the tokenizer reports them (a SentencePiece `▁` may cover the space before a word). */
+  offsets: Int32Array;
 }
 
 /** The manifest of `source`, or NotATokenModelError when it cannot be a token model. */
@@ -243,6 +257,17 @@ function buildTokenEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: Loa
     return rows;
   };
 
+  // Where a document chunk's content starts in its model row (specials, marker, document prefix).
+  const docLead = tokenizer.specials.prefix.length + marks(manifest.document.markerTokenId) + docPrefix.length;
+  const textRows = (ids: Int32Array): Int32Array[] => {
+    const rows: Int32Array[] = [];
+    for (let s = 0; s < ids.length; s += chunkRoom) {
+      const chunk = ids.subarray(s, Math.min(s + chunkRoom, ids.length));
+      rows.push(modelRow(tokenizer, docPrefix.length ? Int32Array.from([...docPrefix, ...chunk]) : chunk, manifest.document.markerTokenId));
+    }
+    return rows;
+  };
+
   /** Features of a row, without its skipped positions. */
   const keptRows = (row: Int32Array, feats: Float32Array): TokenMatrix => {
     if (!li.skipPunctuation) return tokenMatrix(row.length, H, feats);
@@ -301,6 +326,23 @@ function buildTokenEncoder(loaded: LoadedManifest, runner: OnnxRunner, opts: Loa
         if (chunks.length === 0) return emptyTokenMatrix(H);
         const parts = chunks.map((r) => keptRows(r, feats[k++]));
         return parts.length === 1 ? parts[0] : concatTokenMatrices(parts, H);
+      });
+    },
+    async textFeatures(texts) {
+      live();
+      const encodings = texts.map((t) => tokenizer.encodeWithOffsets(t));
+      const perText = encodings.map((e) => textRows(e.ids));
+      const feats = await runRows(perText.flat());
+      let k = 0;
+      return encodings.map((e, i) => {
+        const out = new Float32Array(e.ids.length * H);
+        let at = 0;
+        for (const row of perText[i]) {
+          const n = row.length - docLead - tokenizer.specials.suffix.length;
+          out.set(feats[k++].subarray(docLead * H, (docLead + n) * H), at * H);
+          at += n;
+        }
+        return { ids: e.ids, features: tokenMatrix(e.ids.length, H, out), offsets: e.offsets };
       });
     },
     project,

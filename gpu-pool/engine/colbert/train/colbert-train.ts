@@ -6,12 +6,12 @@
 // tokenizer files, projection.f32 and a manifest with the projection and a training record.
 // Written into `<out>.partial` and renamed; nothing is left half-written when it fails.
 import { createHash } from 'node:crypto';
-import { chmod, copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { isValidation, type UnknownPolicy } from '../../optimize/index.ts';
-import { checksumFile, fsyncTree } from '../../shard/index.ts';
-import { loadEncoder, loadManifest, loadTokenEncoder, manifestHash, parseManifest, type ModelManifest, type TokenEncoder } from '../../encoders/index.ts';
+import { checksumFile } from '../../shard/index.ts';
+import { DerivedModelExistsError, loadEncoder, loadManifest, loadTokenEncoder, manifestHash, writeDerivedModel, type ModelManifest, type TokenEncoder } from '../../encoders/index.ts';
 import { createProgress } from '../../progress/index.ts';
 import { stderrIo, type BuildIo } from '../../writer/index.ts';
 import { FeatureStore, normalizeRows, roundToHalf } from './features.ts';
@@ -173,9 +173,6 @@ async function gatherFeatures<T>(opts: {
   return { store, reused, encoded: missing.length };
 }
 
-/** Files beside a model's ONNX file worth carrying along: tokenizer companions, config, licence, provenance. */
-const COMPANIONS = ['tokenizer_config.json', 'special_tokens_map.json', 'vocab.json', 'vocab.txt', 'merges.txt', 'config.json', 'LICENSE', 'LICENSE.txt', 'LICENSE.md', 'NOTICE', 'PROVENANCE.md', 'README.md'];
-
 function projectionBytes(W: Float32Array): Buffer {
   const buf = Buffer.alloc(W.length * 4);
   for (let i = 0; i < W.length; i++) buf.writeFloatLE(W[i], i * 4);
@@ -332,7 +329,6 @@ export async function colbertTrain(input: ColbertTrainOptions, io: BuildIo = std
     log(`warning: ${opts.queries}${opts.qrels ? ` / ${opts.qrels}` : ''} look like test data; train on training queries and keep the test queries for the final measurement`);
 
   const out = resolve(opts.out);
-  const partial = `${out}.partial`;
   if ((await exists(out)) && !opts.force) throw new ColbertTrainError(`output directory already exists: ${out} (choose another --out or pass --force to replace it)`);
   const cacheRoot = resolve(opts.cache ?? `${out}.cache`);
 
@@ -428,13 +424,13 @@ export async function colbertTrain(input: ColbertTrainOptions, io: BuildIo = std
       seconds: 0,
       peakRssMb: 0,
     };
-    const manifest = await writeModelDir({ partial, out, force: opts.force, loaded, encoder, W: result.W, dim: opts.dim, id: opts.id, record, started });
+    const manifest = await writeModelDir({ out, force: opts.force, loaded, encoder, W: result.W, dim: opts.dim, id: opts.id, record, started });
     written = true;
     log(`model written to ${out} (${manifest.id}); ${(record.seconds as number).toFixed(1)}s in all, peak RSS ${record.peakRssMb} MB`);
     return { out, manifest, history: result.history, bestEpoch: result.bestEpoch, baselines, validNdcg10, cache: cacheReport };
   } finally {
     await encoder.dispose();
-    if (!written) await rm(partial, { recursive: true, force: true });
+    if (!written) await rm(`${out}.partial`, { recursive: true, force: true });
   }
 }
 
@@ -449,7 +445,6 @@ async function corpusFile(path: string, beir: boolean): Promise<string> {
 }
 
 async function writeModelDir(o: {
-  partial: string;
   out: string;
   force: boolean;
   loaded: ReturnType<typeof loadManifest>;
@@ -460,46 +455,31 @@ async function writeModelDir(o: {
   record: Record<string, unknown>;
   started: number;
 }): Promise<Record<string, unknown>> {
-  const { partial, out, loaded } = o;
-  await rm(partial, { recursive: true, force: true });
-  await mkdir(partial, { recursive: true });
-  const base = JSON.parse(await readFile(loaded.manifestPath!, 'utf8')) as Record<string, unknown>;
-  // The model's files, copied (writable: the originals may be read-only).
-  const files = new Set([loaded.manifest.onnx, loaded.manifest.tokenizer, ...COMPANIONS]);
-  for (const extra of [`${loaded.manifest.onnx}.data`, `${loaded.manifest.onnx}_data`]) files.add(extra);
-  for (const name of files) {
-    const from = join(loaded.modelDir, name);
-    if (!(await exists(from))) continue;
-    await mkdir(dirname(join(partial, name)), { recursive: true });
-    await copyFile(from, join(partial, name));
-    await chmod(join(partial, name), 0o644);
-  }
   const bytes = projectionBytes(o.W);
-  await writeFile(join(partial, PROJECTION_FILE), bytes);
   const projectionSha = createHash('sha256').update(bytes).digest('hex');
-  const { modelDir: _, ...rest } = base;
-  const li = (base.lateInteraction ?? {}) as Record<string, unknown>;
   const id = o.id ?? `${o.encoder.modelId}-colbert${o.dim}`;
   o.record.seconds = (performance.now() - o.started) / 1000;
   o.record.peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-  const manifest: Record<string, unknown> = {
-    ...rest,
-    id,
-    description: `${o.encoder.modelId} with a ${o.encoder.featureDimension} × ${o.dim} late-interaction projection trained by \`edgesearch colbert train\` (see "training"). ${typeof base.description === 'string' ? base.description : ''}`.trim(),
-    lateInteraction: { ...li, dimension: o.dim, projection: { file: PROJECTION_FILE, inputDimension: o.encoder.featureDimension, sha256: projectionSha } },
-    training: o.record,
-  };
-  parseManifest(manifest, join(partial, 'manifest.json'));
-  await writeFile(join(partial, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  // Loadable as it will be published (files present, projection size and checksum right).
-  loadManifest(partial);
-  await fsyncTree(partial);
-  if (await exists(out)) {
-    if (!o.force) throw new ColbertTrainError(`output directory already exists: ${out} (pass --force to replace it)`);
-    const aside = `${out}.old-${process.pid}`;
-    await rename(out, aside);
-    await rename(partial, out);
-    await rm(aside, { recursive: true, force: true });
-  } else await rename(partial, out);
-  return manifest;
+  try {
+    return await writeDerivedModel({
+      base: o.loaded,
+      out: o.out,
+      force: o.force,
+      files: { [PROJECTION_FILE]: bytes },
+      manifest: (base) => ({
+        ...base,
+        id,
+        description: `${o.encoder.modelId} with a ${o.encoder.featureDimension} × ${o.dim} late-interaction projection trained by \`edgesearch colbert train\` (see "training"). ${typeof base.description === 'string' ? base.description : ''}`.trim(),
+        lateInteraction: {
+          ...((base.lateInteraction ?? {}) as Record<string, unknown>),
+          dimension: o.dim,
+          projection: { file: PROJECTION_FILE, inputDimension: o.encoder.featureDimension, sha256: projectionSha },
+        },
+        training: o.record,
+      }),
+    });
+  } catch (err) {
+    if (err instanceof DerivedModelExistsError) throw new ColbertTrainError(err.message);
+    throw err;
+  }
 }

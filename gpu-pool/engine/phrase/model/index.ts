@@ -1,0 +1,12 @@
+export { tokenBoundaries, type TokenBoundaries } from './boundaries.ts';
+export { decodePhraseHeads, encodePhraseHeads, HEAD_NAMES, NotAPhraseModelError, readPhraseHeads, type PhraseHeads } from './heads.ts';
+export {
+  applyHead,
+  loadPhraseEncoder,
+  meanFeatures,
+  passagePhrases,
+  queryVectors,
+  type PassagePhrases,
+  type PhraseEncoder,
+  type PhraseQueryVectors,
+} from './phrase-encoder.ts';
