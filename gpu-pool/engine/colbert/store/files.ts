@@ -1,8 +1,17 @@
 // The token store's files in a shard directory, and reading them back checked.
-import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CodecParams } from '../codec/index.ts';
+import {
+  checkBelow as checkBelowOf,
+  checkOffsets as checkOffsetsOf,
+  readBytes,
+  readF32 as readF32Of,
+  readU32 as readU32Of,
+  readU8 as readU8Of,
+  writeArray,
+  type ArrayFiles,
+} from '../../typed-files/index.ts';
 
 /** Codec parameters and counts (JSON). */
 export const STORE_META_FILE = 'colbert.json';
@@ -56,18 +65,9 @@ export class TokenStoreError extends Error {
   }
 }
 
-async function readBytes(dir: string, name: string): Promise<Buffer> {
-  const path = join(dir, name);
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw new TokenStoreError(`cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, path);
-  }
-}
-
 export async function readMeta(dir: string): Promise<StoreMeta> {
   const path = join(dir, STORE_META_FILE);
-  const raw = (await readBytes(dir, STORE_META_FILE)).toString('utf8');
+  const raw = (await readBytes(FILES, dir, STORE_META_FILE)).toString('utf8');
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -82,52 +82,11 @@ export async function readMeta(dir: string): Promise<StoreMeta> {
   return parsed.data;
 }
 
-/** The file's bytes, which must number exactly `bytes` (what colbert.json implies). */
-async function readSized(dir: string, name: string, bytes: number, what: string): Promise<Buffer> {
-  const buf = await readBytes(dir, name);
-  if (buf.byteLength !== bytes) {
-    throw new TokenStoreError(
-      `size ${buf.byteLength} bytes, ${STORE_META_FILE} implies ${bytes} (${what})${buf.byteLength < bytes ? ': truncated' : ''}`,
-      join(dir, name),
-    );
-  }
-  return buf;
-}
+const FILES: ArrayFiles = { metaFile: STORE_META_FILE, error: (message, path) => new TokenStoreError(message, path) };
 
-/** 4-byte words of a buffer: a view when it starts on a 4-byte boundary, else an aligned copy. */
-function words(buf: Buffer): { buffer: ArrayBuffer; offset: number; length: number } {
-  if (buf.byteOffset % 4 === 0) return { buffer: buf.buffer as ArrayBuffer, offset: buf.byteOffset, length: buf.byteLength / 4 };
-  const out = new ArrayBuffer(buf.byteLength);
-  new Uint8Array(out).set(buf);
-  return { buffer: out, offset: 0, length: buf.byteLength / 4 };
-}
-
-export async function readU32(dir: string, name: string, count: number, what: string): Promise<Uint32Array> {
-  const w = words(await readSized(dir, name, count * 4, what));
-  return new Uint32Array(w.buffer, w.offset, w.length);
-}
-
-export async function readF32(dir: string, name: string, count: number, what: string): Promise<Float32Array> {
-  const w = words(await readSized(dir, name, count * 4, what));
-  return new Float32Array(w.buffer, w.offset, w.length);
-}
-
-export async function readU8(dir: string, name: string, count: number, what: string): Promise<Uint8Array> {
-  const buf = await readSized(dir, name, count, what);
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-}
-
-/**
- * Writes a typed array's bytes (little-endian on every platform we run on) and fsyncs: the
- * caller publishes the directory by renaming it. Own helper rather than the shard module's, which
- * will load token stores itself.
- */
-export async function writeArray(path: string, values: Uint8Array | Uint32Array | Float32Array): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export const readU32 = (dir: string, name: string, count: number, what: string) => readU32Of(FILES, dir, name, count, what);
+export const readF32 = (dir: string, name: string, count: number, what: string) => readF32Of(FILES, dir, name, count, what);
+export const readU8 = (dir: string, name: string, count: number, what: string) => readU8Of(FILES, dir, name, count, what);
+export const checkOffsets = (off: Uint32Array, total: number, path: string, what: string, totalName: string) => checkOffsetsOf(FILES, off, total, path, what, totalName);
+export const checkBelow = (values: Uint32Array, bound: number, path: string, what: string, of: string) => checkBelowOf(FILES, values, bound, path, what, of);
+export { writeArray };

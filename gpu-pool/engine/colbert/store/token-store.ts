@@ -13,6 +13,8 @@ import {
   RESIDUALS_FILE,
   STORE_META_FILE,
   TokenStoreError,
+  checkBelow,
+  checkOffsets,
   readF32,
   readMeta,
   readU32,
@@ -191,18 +193,3 @@ export class TokenStore {
 }
 
 /** offsets[0] = 0, non-decreasing, last = total. */
-function checkOffsets(off: Uint32Array, total: number, path: string, what: string, totalName: string): void {
-  if (off[0] !== 0) throw new TokenStoreError(`the first offset is ${off[0]}, not 0`, path);
-  for (let i = 1; i < off.length; i++) {
-    if (off[i] < off[i - 1]) throw new TokenStoreError(`offsets decrease at ${what} ${i - 1} (${off[i - 1]} → ${off[i]})`, path);
-  }
-  if (off[off.length - 1] !== total) {
-    throw new TokenStoreError(`the last offset is ${off[off.length - 1]}, ${STORE_META_FILE} says ${totalName} = ${total}`, path);
-  }
-}
-
-function checkBelow(values: Uint32Array, bound: number, path: string, what: string, of: string): void {
-  for (let i = 0; i < values.length; i++) {
-    if (values[i] >= bound) throw new TokenStoreError(`entry ${i} = ${values[i]} is not ${what} (${of})`, path);
-  }
-}

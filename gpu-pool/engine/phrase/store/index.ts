@@ -1,0 +1,3 @@
+export { PHRASE_STORE_FILES, PhraseStoreError, readPhraseMeta, type PhraseStoreMeta } from './files.ts';
+export { comparePhrases, DEFAULT_PHRASE_STARTS, PhraseStore, type PhraseCandidate, type PhraseSearchOptions } from './phrase-store.ts';
+export { PhraseStoreWriter, type PhrasePassage, type PhraseStoreWriterOptions } from './writer.ts';
