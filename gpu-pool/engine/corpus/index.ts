@@ -8,3 +8,4 @@ export { readCorpus, readQueries } from './read.ts';
 export { corpusFingerprint, type CorpusFingerprint } from './fingerprint.ts';
 export { readLines, type Line } from './lines.ts';
 export { readTriples, type Triple } from './colbert-triples.ts';
+export { parsePythonStringList, readOpenQa, readSquadQa, type OpenQa, type SquadQa } from './qa.ts';

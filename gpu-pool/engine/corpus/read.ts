@@ -22,6 +22,7 @@ export async function* readCorpus(path: string, format?: CorpusFormat): AsyncGen
       yield* readTsvCorpus(file);
       break;
     case 'densephrases':
+    case 'squad':
       yield* readSquadCorpus(file);
       break;
   }

@@ -10,5 +10,6 @@ export interface Query {
   text: string;
 }
 
-export const CORPUS_FORMATS = ['beir', 'tsv', 'densephrases'] as const;
+// squad and densephrases are one layout (`data[].paragraphs[].context`), read by one reader.
+export const CORPUS_FORMATS = ['beir', 'tsv', 'densephrases', 'squad'] as const;
 export type CorpusFormat = (typeof CORPUS_FORMATS)[number];

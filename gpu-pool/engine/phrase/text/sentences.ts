@@ -10,9 +10,9 @@ export interface Span {
 }
 
 // A sentence may end at a run of . ! ? (plus closing quotes/brackets) followed by white space and
-// then an uppercase letter, a digit or an opening quote. A lowercase start never splits, which
+// then an uppercase letter, a digit, an opening quote or a "(". A lowercase start never splits, which
 // already keeps "e.g. this", "etc. and", "3.5" and "U.S. forces" together.
-const BOUNDARY = /[.!?]+["'”’)\]]*(?=\s+(?:[\p{Lu}\p{Lt}\p{N}]|["“‘']))/gu;
+const BOUNDARY = /[.!?]+["'”’)\]]*(?=\s+(?:[\p{Lu}\p{Lt}\p{N}]|["“‘'(]))/gu;
 
 // Words that, with a single period, usually precede a name or number rather than end a sentence.
 // ("etc." and "Inc." are left out: before a capital they mostly do end one.)
@@ -30,7 +30,7 @@ const INITIAL = /^\p{Lu}$/u;
 /**
  * Sentence spans of `text`, in order: each trimmed of surrounding white space, together covering
  * every non-space character exactly once. Rules: split after . ! ? (and closing quotes or
- * brackets) when white space and then an uppercase letter, digit or opening quote follow; but
+ * brackets) when white space and then an uppercase letter, digit, opening quote or "(" follow; but
  * not after a single period ending an abbreviation from a short list (Mr., Dr., St., No., vs.,
  * months, ...), a dotted abbreviation (U.S., e.g.) or a one-capital initial.
  */

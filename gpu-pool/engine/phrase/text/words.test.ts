@@ -17,9 +17,9 @@ describe('wordSpans', () => {
   });
 
   it('handles non-Latin letters, combining marks and UTF-16 offsets', () => {
-    const text = '\u{1F600} Çáfe 東京 Москва’s';
+    const text = '\u{1F600} Cafe\u0301 東京 Москва’s';
     const spans = wordSpans(text);
-    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['Çáfe', '東京', 'Москва’s']);
+    expect(spans.map((s) => text.slice(s.start, s.end))).toEqual(['Cafe\u0301', '東京', 'Москва’s']);
     expect(spans[0].start).toBe(3); // the emoji is two UTF-16 units, then a space
   });
 
