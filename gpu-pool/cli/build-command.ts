@@ -1,15 +1,16 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList } from '../engine/writer/index.ts';
+import { CORPUS_FORMATS } from '../engine/corpus/index.ts';
 import { intArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {
   return cmd
     .description('encode a corpus and publish a sharded index (resumable: rerun the same command after a crash)')
     .requiredOption('--corpus <path>', 'BEIR dir or corpus.jsonl, collection.tsv, or DensePhrases/SQuAD json')
-    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices(['beir', 'tsv', 'densephrases']))
+    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices([...CORPUS_FORMATS]))
     .requiredOption('--model <dir>', 'model directory or manifest.json')
-    .addOption(new Option('--method <method>', 'dense: a vector per window in a faiss index; colbert: every token vector, residual-compressed (needs a token model, e.g. models/use-lite-tokens or a `colbert train` output)').choices(['dense', 'colbert']).default('dense'))
+    .addOption(new Option('--method <method>', 'dense: a vector per window in a faiss index; colbert: every token vector, residual-compressed (needs a token model, e.g. models/use-lite-tokens or a `colbert train` output); phrase: every token\'s phrase start and end vectors, the starts in a faiss index of --factory (needs a `phrase train` output)').choices(['dense', 'colbert', 'phrase']).default('dense'))
     .addOption(new Option('--bits <b>', 'colbert: residual bits per dimension').choices(['1', '2', '4']).default('2'))
     .option('--centroids <n>', 'colbert: codec centroids (default: ColBERTv2\'s 2^floor(log2(16·sqrt(tokens))), capped by the sample)', intArg('--centroids'))
     .option('--factory <key>', 'faiss index factory key, e.g. Flat, IVF256,PQ64np, OPQ64,IVF256,PQ64np, HNSW32_PQ64', 'Flat')
@@ -71,7 +72,7 @@ export function addCommand(cmd: Command): Command {
     .description('add documents to an index without rebuilding it (only they are encoded), as a new index version')
     .requiredOption('--index <dir>', 'index to add to (read only: it keeps serving)')
     .requiredOption('--corpus <path>', 'the new documents: BEIR dir or corpus.jsonl, collection.tsv, or DensePhrases/SQuAD json')
-    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices(['beir', 'tsv', 'densephrases']))
+    .addOption(new Option('--format <format>', 'corpus format (default: from the path)').choices([...CORPUS_FORMATS]))
     .requiredOption('--out <dir>', 'directory of the new index version (must not exist unless --force)')
     .option('--model <dir>', 'document encoder (default: the one recorded in the index; must be the same model)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { MAX_RERANK_DEPTH, RerankMethod, RerankParams } from '../../shared/protocol/index.ts';
+import { readFile } from 'node:fs/promises';
+import { InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
+import { MAX_RERANK_DEPTH, PhraseUnit, RerankMethod, RerankParams } from '../../shared/protocol/index.ts';
 import type { QueryParams } from '../engine/methods/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg, modeOption, numberArg } from './index.ts';
@@ -32,6 +34,7 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
   if (o.nprobe !== undefined) params.nprobe = o.nprobe as number;
   if (o.ef !== undefined) params.efSearch = o.ef as number;
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
+  if (o.unit !== undefined) params.unit = o.unit as QueryParams['unit'];
   if (o.denseWeight !== undefined || o.bm25Weight !== undefined) params.weights = { dense: o.denseWeight as number | undefined, bm25: o.bm25Weight as number | undefined };
   return params;
 }
@@ -44,7 +47,8 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
     .option('--dense-weight <w>', 'hybrid: weight of the dense branch', numberArg('--dense-weight'))
     .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch', numberArg('--bm25-weight'))
-    .option('--candidates <n>', 'colbert: passages per shard re-scored exactly after candidate generation (default 256)', intArg('--candidates'))
+    .option('--candidates <n>', 'colbert: passages per shard re-scored exactly after candidate generation (default 256); phrase: phrase starts taken from each shard\'s start index (default 100)', intArg('--candidates'))
+    .addOption(new Option('--unit <unit>', 'phrase: return phrases, or phrase scores aggregated (max) to sentences, passages or documents').choices([...PhraseUnit.options]))
     .option('--rerank <method[:depth]>', 're-rank the mode\'s best depth (default 100) hits, e.g. colbert:100 (the index needs a ColBERT token store)', parseRerank)
     .option('--rerank-fuse', 'with --rerank: rank by a fusion of the first stage\'s and the re-ranker\'s z-scored scores', false)
     .option('--rerank-weight <w>', 'with --rerank-fuse: weight of the re-ranker in the fusion (0..1, default 0.5)', numberArg('--rerank-weight'))
@@ -61,6 +65,24 @@ export function addQueryOptions(cmd: Command): Command {
     });
 }
 
+const PhraseVectorsFile = z.strictObject({ start: z.array(z.number()).min(1), end: z.array(z.number()).min(1) });
+
+/** `--phrase-vectors FILE`: a JSON object {start: [...], end: [...]}, the query's phrase vectors. */
+async function readPhraseVectors(file: string): Promise<{ start: Float32Array; end: Float32Array }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`--phrase-vectors ${file}: ${(err as Error).message}`);
+  }
+  const parsed = PhraseVectorsFile.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`--phrase-vectors ${file}: field ${issue.path.join('.') || '(root)'}: ${issue.message} (expected {"start": [numbers], "end": [numbers]})`);
+  }
+  return { start: Float32Array.from(parsed.data.start), end: Float32Array.from(parsed.data.end) };
+}
+
 function snippet(text: string, width: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length <= width ? flat : `${flat.slice(0, width - 1)}…`;
@@ -70,12 +92,16 @@ export function searchCommand(cmd: Command): Command {
   return addQueryOptions(
     cmd
       .description('search an index and print the ranked documents with their evidence passages')
-      .argument('<query>', 'query text')
+      .argument('[query]', 'query text')
       .requiredOption('--index <dir>', 'index directory')
       .option('--k <n>', 'results to return', intArg('--k'), 10)
+      .option('--phrase-vectors <file>', 'phrase: the query\'s start and end vectors, JSON {"start": [...], "end": [...]}, instead of encoding the query text')
       .option('--json', 'print the results as JSON', false),
-  ).action(async (query: string, o) => {
-    if (query.trim() === '') throw new Error('the query is empty');
+  ).action(async (given: string | undefined, o) => {
+    const phrase = o.phraseVectors ? await readPhraseVectors(o.phraseVectors) : undefined;
+    if (phrase && o.mode !== 'phrase') throw new Error('--phrase-vectors is for --mode phrase');
+    const query = given ?? '';
+    if (query.trim() === '' && !phrase) throw new Error('the query is empty');
     const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
     try {
       // Model loading is not query time: load before the clock starts.
@@ -84,7 +110,7 @@ export function searchCommand(cmd: Command): Command {
       const {
         results: [hits],
         timings,
-      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o) }]);
+      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o), ...(phrase ? { phrase } : {}) }]);
       const ms = performance.now() - t0;
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ query, mode: o.mode, version: searcher.version, ms, timings, hits })}\n`);
@@ -95,6 +121,7 @@ export function searchCommand(cmd: Command): Command {
       for (const hit of hits) {
         const branches = hit.branches ? `  [${Object.entries(hit.branches).map(([b, v]) => `${b} #${v!.rank} ${v!.score.toFixed(4)}`).join(', ')}]` : '';
         process.stdout.write(`${String(hit.rank).padStart(3)}. ${hit.score.toFixed(4)}  ${hit.docId}  ${snippet(hit.title, 100)}${branches}\n`);
+        if (hit.span) process.stdout.write(`     » ${snippet(hit.span.text, 200)} «  [chars ${hit.span.start}-${hit.span.end}]\n`);
         process.stdout.write(`     ${snippet(hit.text, 300)}\n\n`);
       }
     } finally {

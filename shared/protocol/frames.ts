@@ -156,6 +156,12 @@ function buildSchemas(limits: ProtocolLimits) {
   const Text = z.string().min(1).max(limits.maxQueryChars);
   const Vector = vectorSchema(limits.maxVectorDim);
   const Tokens = tokensSchema(limits);
+  /** A phrase query's start and end vectors (DensePhrases), when the caller encoded them. */
+  const PhraseVectors = z.strictObject({ start: Vector, end: Vector }).superRefine((p, ctx) => {
+    if (p.start.length !== p.end.length) ctx.addIssue({ code: 'custom', path: ['end'], message: `has ${p.end.length} floats, start has ${p.start.length}` });
+  });
+  /** A phrase or sentence hit: its [start, end) in the passage text (UTF-16 offsets) and its text. */
+  const Span = z.strictObject({ start: z.number().int().min(0), end: z.number().int().min(0), text: z.string() });
 
   const WireQuerySchema = z
     .strictObject({
@@ -166,6 +172,7 @@ function buildSchemas(limits: ProtocolLimits) {
       vector: Vector.optional(),
       /** The query's token vectors (colbert, rerank), when the caller encoded them. */
       tokens: Tokens.optional(),
+      phrase: PhraseVectors.optional(),
       params: QueryParams.optional(),
       rerank: RerankParams.optional(),
     })
@@ -176,6 +183,8 @@ function buildSchemas(limits: ProtocolLimits) {
         ctx.addIssue({ code: 'custom', message: 'needs text or vector' });
       } else if ((q.mode === 'colbert' || q.rerank !== undefined) && q.text === undefined && q.tokens === undefined) {
         ctx.addIssue({ code: 'custom', message: `needs text or tokens (${q.mode === 'colbert' ? 'mode "colbert"' : 'rerank'})` });
+      } else if (q.mode === 'phrase' && q.text === undefined && q.phrase === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'needs text or phrase vectors (mode "phrase")' });
       }
     });
 
@@ -187,6 +196,7 @@ function buildSchemas(limits: ProtocolLimits) {
       vector: Vector.optional(),
       text: Text.optional(),
       tokens: Tokens.optional(),
+      phrase: PhraseVectors.optional(),
       params: QueryParams.optional(),
     })
     .superRefine((q, ctx) => {
@@ -201,6 +211,8 @@ function buildSchemas(limits: ProtocolLimits) {
     shard: ShardNo,
     title: z.string(),
     text: z.string(),
+    /** Phrase search: the phrase (or sentence) within `text`. */
+    span: Span.optional(),
     /** Per-branch scores and ranks: hybrid's dense and bm25; a re-ranked query's first stage and re-ranker. */
     branches: z
       .strictObject({ dense: BranchScoreSchema.optional(), bm25: BranchScoreSchema.optional(), first: BranchScoreSchema.optional(), rerank: BranchScoreSchema.optional() })
@@ -224,7 +236,7 @@ function buildSchemas(limits: ProtocolLimits) {
     evidenceMs: NonNegative.optional(),
     totalMs: NonNegative,
   });
-  const ShardHitSchema = z.strictObject({ ordinal: Ordinal, score: Score });
+  const ShardHitSchema = z.strictObject({ ordinal: Ordinal, score: Score, span: Span.optional(), group: z.string().optional() });
   const ShardResultSchema = z.strictObject({ id: Id, hits: z.array(ShardHitSchema).max(maxShardK(limits)) });
   const PassageSchema = z.strictObject({ ordinal: Ordinal, docId: DocId, title: z.string(), text: z.string() });
 

@@ -2,14 +2,18 @@
 // frames so both tiers accept exactly the same knobs with the same bounds.
 import { z } from 'zod';
 
-export const Mode = z.enum(['dense', 'bm25', 'hybrid', 'colbert']);
+export const Mode = z.enum(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
 export type Mode = z.infer<typeof Mode>;
 
 /** The per-shard searches the modes are made of (a shard-search frame's sub-query names one). */
-export const Branch = z.enum(['dense', 'bm25', 'colbert']);
+export const Branch = z.enum(['dense', 'bm25', 'colbert', 'phrase']);
 export type Branch = z.infer<typeof Branch>;
-/** What a sub-query of each branch must carry to its shard. */
-export const BRANCH_INPUT: Record<Branch, 'vector' | 'text' | 'tokens'> = { dense: 'vector', bm25: 'text', colbert: 'tokens' };
+/** What a sub-query of each branch must carry to its shard (phrase: the query's start and end vectors). */
+export const BRANCH_INPUT: Record<Branch, 'vector' | 'text' | 'tokens' | 'phrase'> = { dense: 'vector', bm25: 'text', colbert: 'tokens', phrase: 'phrase' };
+
+/** What a phrase search returns: phrases, or phrase scores aggregated (max) to coarser units, as DensePhrases does. */
+export const PhraseUnit = z.enum(['phrase', 'sentence', 'passage', 'document']);
+export type PhraseUnit = z.infer<typeof PhraseUnit>;
 
 /** Second stages that re-score a first stage's best `depth` (ColBERT's MaxSim). */
 export const RerankMethod = z.enum(['colbert']);
@@ -50,8 +54,10 @@ export const QueryParams = z.strictObject({
   depth: z.number().int().min(1).max(10000).optional(),
   k1: z.number().min(0).max(10).optional(),
   b: z.number().min(0).max(1).optional(),
-  /** ColBERT: passages re-scored exactly per shard after candidate generation. */
+  /** ColBERT: passages re-scored exactly per shard after candidate generation. Phrase: starts taken from each shard's start index. */
   candidates: z.number().int().min(1).max(10000).optional(),
+  /** Phrase: the unit results are (default phrase). */
+  unit: PhraseUnit.optional(),
 });
 export type QueryParams = z.infer<typeof QueryParams>;
 

@@ -37,7 +37,7 @@ export function compareRanked(a: { score: number; docId: string }, b: { score: n
  * shard and ordinal, so every list has one deterministic order.
  */
 export function compareHits(a: Hit, b: Hit): number {
-  return compareRanked(a, b) || a.shard - b.shard || a.ordinal - b.ordinal;
+  return compareRanked(a, b) || a.shard - b.shard || a.ordinal - b.ordinal || (a.span?.start ?? 0) - (b.span?.start ?? 0) || (a.span?.end ?? 0) - (b.span?.end ?? 0);
 }
 
 /** Merge of per-shard lists (each top-k of its shard in this order) in trec_eval's order. */

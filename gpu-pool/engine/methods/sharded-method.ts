@@ -2,6 +2,7 @@
 // per-shard functions a pool shard host runs, merge each branch exactly, combine, and re-rank
 // when the query asks for it.
 import type { Encoder, TokenEncoder } from '../encoders/index.ts';
+import type { PhraseEncoder } from '../phrase/model/index.ts';
 import type { LoadedShard } from '../shard/index.ts';
 import { mergeTopKInOrder, passageDocIds, type DocIdResolver } from './order.ts';
 import { BRANCHES, RERANKERS } from './registry.ts';
@@ -12,6 +13,7 @@ import type { BranchName, EncodedQuery, EncodingRetrievalMethod, Hit, MethodPlug
 export interface QueryEncoders {
   sentence(): Promise<Encoder>;
   tokens(): Promise<TokenEncoder>;
+  phrase(): Promise<PhraseEncoder>;
 }
 
 /** The encodings a query needs: its method's, and its re-ranker's. */
@@ -34,6 +36,12 @@ export async function encodeQueries(plugin: MethodPlugin, queries: MethodQuery[]
   if (tokens.length > 0) {
     const matrices = await (await encoders.tokens()).encodeQueryTokens(tokens.map((q) => q.text));
     tokens.forEach((q, i) => (q.tokens = matrices[i]));
+  }
+  // Phrase queries may come with their vectors (given as vectors): only the others are encoded.
+  const phrase = needing('phrase').filter((q) => !q.phrase);
+  if (phrase.length > 0) {
+    const vectors = await (await encoders.phrase()).encodeQueries(phrase.map((q) => q.text));
+    phrase.forEach((q, i) => (q.phrase = vectors[i]));
   }
   return encoded;
 }

@@ -1,6 +1,7 @@
 // The same knobs, with the same bounds, as the wire protocol and the edge API accept.
 import { Branch, Mode, QueryParams, type RerankParams } from '../../../shared/protocol/index.ts';
 import type { TokenMatrix } from '../encoders/index.ts';
+import type { PhraseQueryVectors } from '../phrase/model/index.ts';
 import type { LoadedShard } from '../shard/index.ts';
 import type { DocIdResolver } from './order.ts';
 
@@ -18,6 +19,8 @@ export interface MethodQuery {
   params?: QueryParams;
   /** A second stage over the method's best `depth` (registry.ts RERANKERS). */
   rerank?: RerankParams;
+  /** Phrase: the query's start and end vectors, when the caller gives them instead of (or besides) text. */
+  phrase?: PhraseQueryVectors;
 }
 
 export interface BranchScore {
@@ -33,6 +36,10 @@ export interface Hit {
   shard: number;
   /** Shard-local document ordinal: where the evidence passage is stored. */
   ordinal: number;
+  /** Phrase search: the phrase (or sentence) within the passage, [start, end) UTF-16 offsets, and its text. */
+  span?: { start: number; end: number; text: string };
+  /** Phrase search: what makes hits of different shards one result (the phrase text; the document title). */
+  group?: string;
   branches?: Partial<Record<'dense' | 'bm25' | 'first' | 'rerank', BranchScore>>;
 }
 
@@ -46,7 +53,7 @@ export interface RetrievalMethod {
 }
 
 /** Query encodings a method needs before its shards can search. */
-export type QueryEncoding = 'sentence' | 'tokens';
+export type QueryEncoding = 'sentence' | 'tokens' | 'phrase';
 
 /** A query with what its method's encodings made of it: what the shards search with. */
 export interface EncodedQuery extends MethodQuery {

@@ -1,6 +1,7 @@
 // Opens a published index and answers queries with evidence: the read path used by the CLI,
 // the evaluator and (later) the pool server.
 import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
+import { loadPhraseEncoder, type PhraseEncoder } from '../phrase/model/index.ts';
 import { METHODS, ShardedMethod, encodingsOf, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
 
@@ -12,6 +13,8 @@ export interface SearchHit {
   title: string;
   /** The evidence passage. */
   text: string;
+  /** Phrase search: the phrase (or sentence) within `text`. */
+  span?: Hit['span'];
   branches?: Hit['branches'];
 }
 
@@ -35,6 +38,7 @@ export interface SearcherOptions extends OpenOptions {
 export class Searcher {
   private encoder?: Promise<Encoder>;
   private tokenEncoderLoad?: Promise<TokenEncoder>;
+  private phraseEncoderLoad?: Promise<PhraseEncoder>;
   private readonly methods = new Map<MethodName, ShardedMethod>();
 
   private constructor(
@@ -62,6 +66,12 @@ export class Searcher {
     return this.tokenEncoderLoad;
   }
 
+  /** The phrase encoder (DensePhrases' query start / end vectors), loaded on first use. */
+  async phraseEncoder(): Promise<PhraseEncoder> {
+    this.phraseEncoderLoad ??= this.checkedModel((path, opts) => loadPhraseEncoder(path, opts), 'phrase vectors');
+    return this.phraseEncoderLoad;
+  }
+
   /**
    * The index's model (or the one the options name) loaded by `load`: refused when its vectors
    * have another dimension than the index's, a warning when it is not the model the index was built with.
@@ -86,7 +96,7 @@ export class Searcher {
   async method(name: MethodName): Promise<ShardedMethod> {
     let method = this.methods.get(name);
     if (!method) {
-      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder(), tokens: () => this.tokenEncoder() });
+      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder(), tokens: () => this.tokenEncoder(), phrase: () => this.phraseEncoder() });
       this.methods.set(name, method);
     }
     return method;
@@ -116,6 +126,7 @@ export class Searcher {
     const encodings = new Set(queries.flatMap((q) => [...encodingsOf(method.plugin, q)]));
     if (encodings.has('sentence')) await this.queryEncoder();
     if (encodings.has('tokens')) await this.tokenEncoder();
+    if (encodings.has('phrase') && queries.some((q) => !q.phrase)) await this.phraseEncoder();
     let t = performance.now();
     const encoded = await method.encode(queries);
     // A method that encodes nothing (BM25) spends no time encoding.
@@ -129,7 +140,7 @@ export class Searcher {
         Promise.all(
           list.map(async (hit, i): Promise<SearchHit> => {
             const passage = await this.index.shards[hit.shard].passages.get(hit.ordinal);
-            return { rank: i + 1, docId: passage.id, score: hit.score, shard: hit.shard, title: passage.title, text: passage.text, ...(hit.branches ? { branches: hit.branches } : {}) };
+            return { rank: i + 1, docId: passage.id, score: hit.score, shard: hit.shard, title: passage.title, text: passage.text, ...(hit.span ? { span: hit.span } : {}), ...(hit.branches ? { branches: hit.branches } : {}) };
           }),
         ),
       ),
@@ -141,5 +152,6 @@ export class Searcher {
     await closeIndex(this.index);
     if (this.encoder) await (await this.encoder.catch(() => undefined))?.dispose();
     if (this.tokenEncoderLoad) await (await this.tokenEncoderLoad.catch(() => undefined))?.dispose();
+    if (this.phraseEncoderLoad) await (await this.phraseEncoderLoad.catch(() => undefined))?.dispose();
   }
 }

@@ -4,6 +4,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BM25_FILES } from '../bm25/index.ts';
 import { TOKEN_STORE_FILES } from '../colbert/store/index.ts';
+import { PHRASE_STORE_FILES } from '../phrase/store/index.ts';
 import { FAISS_FILE, VECTOR_DOCS_FILE } from './files.ts';
 import { ManifestError, SHARD_MANIFEST_FILE, type ShardManifest } from './manifest.ts';
 import { PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE } from './passage-store.ts';
@@ -13,6 +14,7 @@ export function loadedFiles(manifest: Pick<ShardManifest, 'methods'>): string[] 
   const names = [...(manifest.methods.includes('dense') ? [FAISS_FILE, VECTOR_DOCS_FILE] : []), PASSAGE_DATA_FILE, PASSAGE_OFFSETS_FILE];
   if (manifest.methods.includes('bm25')) names.push(...Object.values(BM25_FILES));
   if (manifest.methods.includes('colbert')) names.push(...TOKEN_STORE_FILES);
+  if (manifest.methods.includes('phrase')) names.push(...PHRASE_STORE_FILES);
   return names;
 }
 

@@ -8,6 +8,10 @@ export const SHARD_FORMAT_VERSION = 1;
 export const SHARD_MANIFEST_FILE = 'manifest.json';
 export const INDEX_MANIFEST_FILE = 'index.json';
 
+/** What a shard can hold, one part per method (bm25's postings beside any of the others). */
+export const ShardMethod = z.enum(['dense', 'bm25', 'colbert', 'phrase']);
+export type ShardMethod = z.infer<typeof ShardMethod>;
+
 const fileEntry = z.object({ bytes: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 /** A listed file (or shard directory) lives in its directory itself: no separators, no `.`/`..`, nothing hidden. */
 const fileName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*$/, 'a file name in the shard directory (letters, digits, . _ -; no path separators)');
@@ -26,8 +30,8 @@ export const ShardManifest = z.object({
   formatVersion: z.literal(SHARD_FORMAT_VERSION),
   shard: z.number().int().nonnegative(),
   shardCount: z.number().int().positive(),
-  /** What the shard holds: dense (faiss + id map), bm25 (postings), colbert (compressed token store). */
-  methods: z.array(z.enum(['dense', 'bm25', 'colbert'])).min(1),
+  /** What the shard holds: dense (faiss + id map), bm25 (postings), colbert (compressed token store), phrase (phrase store). */
+  methods: z.array(ShardMethod).min(1),
   model: ModelRef,
   factoryKey: z.string(),
   metric: z.enum(['ip', 'l2']),
@@ -83,7 +87,7 @@ export const IndexManifest = z.object({
   shards: z.array(z.object({ dir: fileName, version: z.string(), docs: z.number().int(), vectors: z.number().int() })),
   bm25: z.boolean(),
   /** What every shard holds (as in their manifests); absent in indexes written before colbert: dense, and bm25 when `bm25`. */
-  methods: z.array(z.enum(['dense', 'bm25', 'colbert'])).min(1).optional(),
+  methods: z.array(ShardMethod).min(1).optional(),
   build: z.record(z.string(), z.unknown()),
   /** Set on versions written by `index optimize`: what produced them, for audit and comparison. */
   optimization: OptimizationRecord.optional(),
@@ -96,7 +100,7 @@ export const IndexManifest = z.object({
 export type IndexManifest = z.infer<typeof IndexManifest>;
 
 /** What an index's shards hold, for indexes written before `methods` was recorded too. */
-export function indexMethods(manifest: Pick<IndexManifest, 'methods' | 'bm25'>): ('dense' | 'bm25' | 'colbert')[] {
+export function indexMethods(manifest: Pick<IndexManifest, 'methods' | 'bm25'>): ShardMethod[] {
   return manifest.methods ?? (manifest.bm25 ? ['dense', 'bm25'] : ['dense']);
 }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { Bm25Index } from '../bm25/index.ts';
 import { TokenStore } from '../colbert/store/index.ts';
+import { PhraseStore } from '../phrase/store/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { FAISS_FILE, VECTOR_DOCS_FILE, readVectorDocs } from './files.ts';
 import { checkShardFiles } from './loaded-files.ts';
@@ -19,6 +20,8 @@ export interface LoadedShard {
   bm25?: Bm25Index;
   /** ColBERT's compressed token vectors, per document ordinal. */
   tokens?: TokenStore;
+  /** DensePhrases' phrase index: start / end vectors of every passage token. */
+  phrases?: PhraseStore;
 }
 
 /** The dense part of a shard: what dense search, `index add`, `index delete` and `index optimize` work on. */
@@ -58,6 +61,7 @@ export async function openShard(dir: string, opts: OpenOptions = {}): Promise<Lo
   const index = dense ? await FaissIndex.readFile(join(dir, FAISS_FILE)) : undefined;
   let passages: PassageStore | undefined;
   let tokens: TokenStore | undefined;
+  let phrases: PhraseStore | undefined;
   try {
     passages = await PassageStore.open(dir);
     const docs = passages.size;
@@ -82,10 +86,15 @@ export async function openShard(dir: string, opts: OpenOptions = {}): Promise<Lo
       if (tokens.docs !== docs) throw new ManifestError(`the token store covers ${tokens.docs} documents, the passage store holds ${docs}`, dir);
       if (tokens.dim !== manifest.model.dimension) throw new ManifestError(`the token store holds ${tokens.dim}-d token vectors, manifest says ${manifest.model.dimension}`, dir);
     }
-    return { dir, manifest, index, vectorDocs, passages, bm25, tokens };
+    if (manifest.methods.includes('phrase')) {
+      phrases = await PhraseStore.open(dir);
+      if (phrases.docs !== docs) throw new ManifestError(`the phrase store covers ${phrases.docs} documents, the passage store holds ${docs}`, dir);
+    }
+    return { dir, manifest, index, vectorDocs, passages, bm25, tokens, phrases };
   } catch (err) {
     await passages?.close();
     await tokens?.close();
+    await phrases?.close();
     index?.dispose();
     throw err;
   }
@@ -114,6 +123,7 @@ export async function openIndex(dir: string, opts: OpenOptions = {}): Promise<Lo
 export async function closeShard(shard: LoadedShard): Promise<void> {
   await shard.passages.close();
   await shard.tokens?.close();
+  await shard.phrases?.close();
   shard.index?.dispose();
 }
 

@@ -4,6 +4,8 @@ import { Bm25Builder } from '../bm25/index.ts';
 import type { CorpusFormat } from '../corpus/index.ts';
 import { trainCodec, type ResidualBits } from '../colbert/codec/index.ts';
 import { TokenStoreWriter } from '../colbert/store/index.ts';
+import { PhraseStoreWriter } from '../phrase/store/index.ts';
+import { phraseRowWidth, unpackPhraseRows } from './phrase-rows.ts';
 import { tokenMatrix } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createProgress } from '../progress/index.ts';
@@ -37,9 +39,10 @@ export interface TokenStoreOptions {
 }
 
 export interface AssembleOptions {
-  /** What the rows are: window vectors for a faiss index, or token vectors for a ColBERT token store. */
-  method?: 'dense' | 'colbert';
+  /** What the rows are: window vectors for a faiss index, token vectors for a ColBERT token store, or phrase rows (phrase-rows.ts). */
+  method?: 'dense' | 'colbert' | 'phrase';
   colbert?: TokenStoreOptions;
+  phrase?: { dimension: number; maxPhraseTokens: number };
   corpus: string;
   format: CorpusFormat;
   limit?: number;
@@ -118,7 +121,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
   progress.finish();
 
   // One trained quantizer (or codec) for all shards: scores are comparable when the shards are merged.
-  const part = opts.method === 'colbert' ? await trainTokenPart(opts) : await trainDensePart(opts);
+  const part = opts.method === 'colbert' ? await trainTokenPart(opts) : opts.method === 'phrase' ? await trainPhrasePart(opts) : await trainDensePart(opts);
 
   const perShardRows = new Array<number>(shards).fill(0);
   for (let r = 0; r < rows; r++) {
@@ -161,7 +164,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     };
     await writeJson(join(dir, SHARD_MANIFEST_FILE), manifest);
     shardEntries.push({ dir: shardDirName(s), version: manifest.version, docs, vectors: m });
-    opts.log(`shard ${s}: ${docs} docs, ${m} ${part.method === 'colbert' ? 'tokens' : 'vectors'}`);
+    opts.log(`shard ${s}: ${docs} docs, ${m} ${part.method === 'dense' ? 'vectors' : 'tokens'}`);
   }
 
   const manifest: IndexManifest = {
@@ -184,7 +187,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
 
 /** How the shards store their rows, trained once for all of them. */
 interface ShardPart {
-  method: 'dense' | 'colbert';
+  method: 'dense' | 'colbert' | 'phrase';
   /** What the manifest records as the factory key (faiss's, or the codec's description). */
   factoryKey: string;
   metric: 'ip' | 'l2';
@@ -192,22 +195,28 @@ interface ShardPart {
   write(dir: string, vectors: Float32Array, vectorDocs: Uint32Array, docs: number): Promise<string[]>;
 }
 
+/** A faiss index of this factory key, trained on (a sample of) `vectors` when its type needs training. */
+async function trainedTemplate(opts: AssembleOptions, vectors: Float32Array, d: number, metric: 'ip' | 'l2'): Promise<FaissIndex> {
+  const template = FaissIndex.create(d, opts.factoryKey, metric, { opqIterations: opts.opqIterations ?? DEFAULT_OPQ_ITERATIONS });
+  if (!template.isTrained) {
+    const sample = trainingSample(vectors, d, opts.trainSize);
+    opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
+    const t0 = performance.now();
+    await template.train(sample, { warn: (m) => opts.log(`warning: ${m}`) });
+    opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  }
+  return template;
+}
+
 async function trainDensePart(opts: AssembleOptions): Promise<ShardPart> {
   const d = opts.encoded.dimension;
-  const template = FaissIndex.create(d, opts.factoryKey, opts.metric, { opqIterations: opts.opqIterations ?? DEFAULT_OPQ_ITERATIONS });
+  const template = await trainedTemplate(opts, opts.encoded.vectors, d, opts.metric);
   // Some index types ignore the requested metric (faiss 1.7.3 builds HNSW-PQ with L2 only);
   // the manifest records what the index really computes, so scores are read the right way.
   const metric = template.metric;
   if (metric === 'other') throw new Error(`${opts.factoryKey}: index uses a metric other than inner product or L2`);
   if (metric !== opts.metric) {
     opts.log(`warning: ${opts.factoryKey} computes ${metric === 'l2' ? 'L2 distance' : 'inner product'}, not ${opts.metric === 'l2' ? 'L2 distance' : 'inner product'}, in this faiss build; rankings match only for normalised vectors`);
-  }
-  if (!template.isTrained) {
-    const sample = trainingSample(opts.encoded.vectors, d, opts.trainSize);
-    opts.log(`training ${opts.factoryKey} on ${sample.length / d} vectors`);
-    const t0 = performance.now();
-    await template.train(sample, { warn: (m) => opts.log(`warning: ${m}`) });
-    opts.log(`trained in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
   }
   // Each shard starts from a copy of the trained template. Serialising it is the copy that works
   // for every index type (faiss 1.7.3's clone_index returns HNSW-PQ as a plain HNSW it cannot write).
@@ -259,6 +268,49 @@ async function trainTokenPart(opts: AssembleOptions): Promise<ShardPart> {
           writer.add(tokenMatrix(r - from, d, vectors.subarray(from * d, r * d)));
         }
         if (r !== vectorDocs.length) throw new Error(`token rows are not in document order at row ${r}`);
+        return await writer.finish();
+      } catch (err) {
+        writer.abort();
+        throw err;
+      }
+    },
+  };
+}
+
+/** DensePhrases' phrase index: the start vectors of phrase-start tokens in a faiss index trained once for all shards. */
+async function trainPhrasePart(opts: AssembleOptions): Promise<ShardPart> {
+  if (!opts.phrase) throw new Error('assembleShards: method phrase needs the phrase dimension and maxPhraseTokens');
+  const { dimension: d, maxPhraseTokens } = opts.phrase;
+  const w = phraseRowWidth(d);
+  if (opts.encoded.dimension !== w) throw new Error(`phrase rows are ${opts.encoded.dimension} floats wide, expected ${w} for ${d}-d phrase vectors`);
+  const rows = opts.encoded.windowDocs.length;
+  // Start vectors of the rows a phrase may start at: what the index will hold.
+  let startable = 0;
+  for (let r = 0; r < rows; r++) if (opts.encoded.vectors[r * w + 2 * d + 2] % 2 === 1) startable++;
+  const starts = new Float32Array(startable * d);
+  for (let r = 0, at = 0; r < rows; r++) {
+    if (opts.encoded.vectors[r * w + 2 * d + 2] % 2 !== 1) continue;
+    starts.set(opts.encoded.vectors.subarray(r * w, r * w + d), at++ * d);
+  }
+  opts.log(`phrase index: ${startable} phrase starts of ${rows} tokens`);
+  const template = await trainedTemplate(opts, starts, d, 'ip');
+  const trained = await template.toBuffer();
+  template.dispose();
+  return {
+    method: 'phrase',
+    factoryKey: opts.factoryKey,
+    metric: 'ip',
+    async write(dir, vectors, vectorDocs, docs) {
+      const writer = new PhraseStoreWriter(dir, { dimension: d, maxPhraseTokens, startIndex: await FaissIndex.fromBuffer(trained), factoryKey: opts.factoryKey });
+      try {
+        // Rows arrive in corpus order, so each passage's tokens are one run of rows.
+        let r = 0;
+        for (let doc = 0; doc < docs; doc++) {
+          const from = r;
+          while (r < vectorDocs.length && vectorDocs[r] === doc) r++;
+          writer.add(unpackPhraseRows(vectors.subarray(from * w, r * w), r - from, d));
+        }
+        if (r !== vectorDocs.length) throw new Error(`phrase rows are not in passage order at row ${r}`);
         return await writer.finish();
       } catch (err) {
         writer.abort();

@@ -3,8 +3,9 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { detectCorpusFormat, type CorpusFormat } from '../corpus/index.ts';
+import { CORPUS_FORMATS, detectCorpusFormat, type CorpusFormat } from '../corpus/index.ts';
 import { loadEncoder, loadTokenEncoder, type Encoder } from '../encoders/index.ts';
+import { loadPhraseEncoder, type PhraseEncoder } from '../phrase/model/index.ts';
 import { FaissIndex } from '../index/index.ts';
 import { createStaging, publishDirectory, removeStaleStaging, type IndexManifest, type ModelRef } from '../shard/index.ts';
 import { assembleShards } from './assemble.ts';
@@ -20,10 +21,14 @@ export type { Slice } from './encode-stage.ts';
 
 export const BuildOptions = z.object({
   corpus: z.string().min(1),
-  format: z.enum(['beir', 'tsv', 'densephrases']).optional(),
+  format: z.enum(CORPUS_FORMATS).optional(),
   model: z.string().min(1),
-  /** dense: a vector per window in a faiss index; colbert: every token's vector in a compressed token store. */
-  method: z.enum(['dense', 'colbert']).default('dense'),
+  /**
+   * dense: a vector per window in a faiss index; colbert: every token's vector in a compressed
+   * token store; phrase: every token's phrase start and end vectors (DensePhrases), the starts in
+   * a faiss index (`factory`).
+   */
+  method: z.enum(['dense', 'colbert', 'phrase']).default('dense'),
   /** ColBERT: residual bits per dimension (ColBERTv2's 2 by default) and centroid count (default: ColBERTv2's rule). */
   bits: z.union([z.literal(1), z.literal(2), z.literal(4)]).default(2),
   centroids: z.number().int().positive().optional(),
@@ -90,7 +95,7 @@ const SLICE_FILE = 'slice.json';
 const SliceManifest = z.object({
   format: z.literal('edgesearch-slice'),
   corpus: z.string(),
-  corpusFormat: z.enum(['beir', 'tsv', 'densephrases']),
+  corpusFormat: z.enum(CORPUS_FORMATS),
   limit: z.number().int().optional(),
   slice: z.object({ index: z.number().int(), count: z.number().int() }),
   model: z.object({ id: z.string(), manifestHash: z.string(), dimension: z.number().int(), path: z.string() }),
@@ -109,20 +114,25 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
   // the rows batched with it, but checkpoint groups are fixed, so a resumed build still
   // reproduces the same vectors; slices group differently and agree to ~1e-7.
   const colbert = opts.method === 'colbert';
-  if (colbert && opts.slice) throw new BuildError('--slice is not supported with --method colbert yet: build the token index in one run');
+  const phrase = opts.method === 'phrase';
+  if (opts.slice && opts.method !== 'dense') throw new BuildError(`--slice is not supported with --method ${opts.method} yet: build the index in one run`);
+  const encoderOptions = { threads: opts.threads, log, batching: 'padded', batchSize: 16 } as const;
   const encoder = colbert
-    ? await loadTokenEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 })
-    : await loadEncoder(opts.model, { threads: opts.threads, log, batching: 'padded', batchSize: 16 });
+    ? await loadTokenEncoder(opts.model, encoderOptions)
+    : phrase
+      ? await loadPhraseEncoder(opts.model, encoderOptions)
+      : await loadEncoder(opts.model, encoderOptions);
   try {
-    if (!colbert) checkFactory(encoder.dimension, opts.factory, opts.metric);
+    if (!colbert) checkFactory(encoder.dimension, opts.factory, phrase ? 'ip' : opts.metric);
     const format = opts.format ?? (await detectCorpusFormat(corpus));
     const totalDocs = await countDocuments(corpus, format, opts.limit);
     if (totalDocs === 0) throw new BuildError(`empty corpus: ${corpus} has no documents`);
     await removeStaleStaging(out);
 
     const workDir = `${out}.partial`;
-    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder: rowsOf(encoder), workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
-    const encoded = await readEncoded(workDir, encoder.dimension, checkpoint.windowsDone);
+    const rowEncoder = rowsOf(encoder);
+    const checkpoint = await runEncodeStage({ corpus, format, limit: opts.limit, encoder: rowEncoder, workDir, slice: opts.slice, groupDocs: opts.groupDocs, totalDocs, log, progress });
+    const encoded = await readEncoded(workDir, rowEncoder.dimension, checkpoint.windowsDone);
     const model = modelRef(encoder);
 
     const staging = await createStaging(out);
@@ -149,6 +159,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
       const manifest = await assembleShards({
         method: opts.method,
         colbert: { bits: opts.bits, centroids: opts.centroids },
+        phrase: phrase ? { dimension: encoder.dimension, maxPhraseTokens: (encoder as PhraseEncoder).maxPhraseTokens } : undefined,
         corpus,
         format,
         limit: opts.limit,
@@ -167,7 +178,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
           corpus,
           format,
           limit: opts.limit,
-          ...('window' in encoder ? { window: encoder.window } : { method: 'colbert', bits: opts.bits, centroids: opts.centroids }),
+          ...('window' in encoder ? { window: encoder.window } : phrase ? { method: 'phrase' } : { method: 'colbert', bits: opts.bits, centroids: opts.centroids }),
           groupDocs: opts.groupDocs,
           trainSize: opts.trainSize,
           opqIterations: opts.opqIterations,
@@ -176,7 +187,7 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
       });
       await publishDirectory(staging, out, { replace: opts.force });
       await rm(workDir, { recursive: true, force: true });
-      log(`index ${manifest.version} published at ${out}: ${manifest.counts.docs} docs, ${manifest.counts.vectors} ${colbert ? 'tokens' : 'vectors'}, ${opts.shards} shard(s)`);
+      log(`index ${manifest.version} published at ${out}: ${manifest.counts.docs} docs, ${manifest.counts.vectors} ${opts.method === 'dense' ? 'vectors' : 'tokens'}, ${opts.shards} shard(s)`);
       return manifest;
     } catch (err) {
       await rm(staging, { recursive: true, force: true });

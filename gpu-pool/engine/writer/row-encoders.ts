@@ -3,13 +3,15 @@
 // its checkpoints and slices are the same for both.
 import type { Doc } from '../corpus/index.ts';
 import type { Encoder, TokenEncoder } from '../encoders/index.ts';
+import type { PhraseEncoder } from '../phrase/model/index.ts';
+import { packPhraseRows, phraseRowWidth } from './phrase-rows.ts';
 
 export interface RowEncoder {
   readonly dimension: number;
   /** The model's manifest hash: rows from another model are not resumed. */
   readonly manifestHash: string;
-  /** What a row is ('windows' or 'tokens'): part of the resume key as well. */
-  readonly rows: 'windows' | 'tokens';
+  /** What a row is: part of the resume key as well. */
+  readonly rows: 'windows' | 'tokens' | 'phrase-tokens';
   /** The documents' rows in order, and how many rows each document has. */
   encode(docs: Doc[]): Promise<{ vectors: Float32Array; counts: number[] }>;
 }
@@ -47,7 +49,30 @@ export function tokenRows(encoder: TokenEncoder): RowEncoder {
   };
 }
 
-/** The rows an encoder makes: token vectors for a token encoder, window vectors for a sentence one. */
-export function rowsOf(encoder: Encoder | TokenEncoder): RowEncoder {
+/** One row per passage token: its phrase start and end vectors, offsets and flags (phrase-rows.ts). */
+export function phraseRows(encoder: PhraseEncoder): RowEncoder {
+  const d = encoder.dimension;
+  return {
+    dimension: phraseRowWidth(d),
+    manifestHash: encoder.manifestHash,
+    rows: 'phrase-tokens',
+    async encode(docs) {
+      // The passage text alone: phrases are spans of it (the title is not part of the evidence text).
+      const passages = await encoder.encodePassages(docs.map((doc) => doc.text));
+      const packed = passages.map((p) => packPhraseRows(p, d));
+      const vectors = new Float32Array(packed.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of packed) {
+        vectors.set(p, at);
+        at += p.length;
+      }
+      return { vectors, counts: passages.map((p) => p.tokens) };
+    },
+  };
+}
+
+/** The rows an encoder makes: phrase rows, token vectors for a token encoder, window vectors for a sentence one. */
+export function rowsOf(encoder: Encoder | TokenEncoder | PhraseEncoder): RowEncoder {
+  if ('encodePassages' in encoder) return phraseRows(encoder);
   return 'encodeDocumentTokens' in encoder ? tokenRows(encoder) : windowRows(encoder);
 }

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BRANCH_INPUT, DEFAULT_LIMITS, ProtocolError, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
 import type { Encoder, TokenEncoder } from '../../engine/encoders/index.ts';
+import type { PhraseEncoder } from '../../engine/phrase/model/index.ts';
 import { BRANCHES, METHODS, encodingsOf, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
@@ -12,6 +13,8 @@ export interface RouterOptions {
   encoder?: Encoder;
   /** The token encoder (colbert, rerank); absent when the index has no token store. */
   tokenEncoder?: TokenEncoder;
+  /** The phrase encoder (phrase); absent when the index has no phrase store. */
+  phraseEncoder?: PhraseEncoder;
   /** What the index's shards hold (index.json `methods`): modes needing anything else are refused. */
   methods?: readonly string[];
   /** One replica set per shard, index = shard number. */
@@ -226,6 +229,10 @@ export class Router {
     if (encodings.has('sentence') && !q.vector && !encoder) return `index ${this.opts.index.version} has no sentence encoder for mode "${q.mode}"`;
     if (encodings.has('tokens') && !q.tokens && !tokenEncoder) return `index ${this.opts.index.version} has no token encoder for ${q.rerank ? 'rerank' : `mode "${q.mode}"`}`;
     if (q.tokens && tokenEncoder && q.tokens.dim !== tokenEncoder.dimension) return `query ${q.id}: token vectors have dimension ${q.tokens.dim}, the index holds ${tokenEncoder.dimension}-d token vectors`;
+    const { phraseEncoder } = this.opts;
+    if (encodings.has('phrase') && !q.phrase && !phraseEncoder) return `index ${this.opts.index.version} has no phrase encoder for mode "${q.mode}"`;
+    if (q.phrase && phraseEncoder && q.phrase.start.length !== phraseEncoder.dimension)
+      return `query ${q.id}: phrase vectors have dimension ${q.phrase.start.length}, the index holds ${phraseEncoder.dimension}-d phrase vectors`;
     return undefined;
   }
 
@@ -272,6 +279,7 @@ export class Router {
     let t = performance.now();
     const sentence = items.map((p, i) => (needsSentence(p.query) ? i : -1)).filter((i) => i >= 0);
     const tokens = items.map((p, i) => (needsTokens(p.query) ? i : -1)).filter((i) => i >= 0);
+    const phrase = items.map((p, i) => (needsPhrase(p.query) ? i : -1)).filter((i) => i >= 0);
     if (sentence.length > 0) {
       const d = encoder!.dimension;
       const encoded = await encoder!.encodeQueries(sentence.map((i) => items[i].query.text!));
@@ -281,6 +289,10 @@ export class Router {
       const matrices = await this.opts.tokenEncoder!.encodeQueryTokens(tokens.map((i) => items[i].query.text!));
       tokens.forEach((i, j) => (queries[i].tokens = matrices[j]));
     }
+    if (phrase.length > 0) {
+      const vectors = await this.opts.phraseEncoder!.encodeQueries(phrase.map((i) => items[i].query.text!));
+      phrase.forEach((i, j) => (queries[i].phrase = vectors[j]));
+    }
     items.forEach((p, i) => {
       if (p.query.vector && encodingsOf(METHODS[p.query.mode], p.query).has('sentence')) {
         const d = encoder?.dimension;
@@ -288,9 +300,10 @@ export class Router {
         queries[i].vector = p.query.vector;
       }
       if (p.query.tokens) queries[i].tokens = p.query.tokens;
+      if (p.query.phrase) queries[i].phrase = p.query.phrase;
     });
     const encodeMs = performance.now() - t;
-    onEncoded(encodeMs, sentence.length + tokens.length);
+    onEncoded(encodeMs, sentence.length + tokens.length + phrase.length);
     hooks?.onStage?.('encode', encodeMs);
     return this.searchAndDress({ items, queries, encodeMs, queueMs });
   }
@@ -327,7 +340,7 @@ export class Router {
           const reply = await set.call((c, signal) => c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal), deadline);
           versions.set(s, reply.version);
           versionUntil = Math.min(versionUntil, sentAt + (reply.leaseMs ?? 0));
-          return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal }))]));
+          return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal, ...(h.span ? { span: h.span } : {}), ...(h.group !== undefined ? { group: h.group } : {}) }))]));
         } catch (err) {
           missing.add(s);
           hooks?.onShardError?.(s, err, 'search');
@@ -420,7 +433,7 @@ export class Router {
           ranked[i].missing.add(h.shard);
           continue;
         }
-        hits.push({ docId: passage.docId, score: h.score, shard: h.shard, title: passage.title, text: passage.text, ...(h.branches ? { branches: h.branches } : {}) });
+        hits.push({ docId: passage.docId, score: h.score, shard: h.shard, title: passage.title, text: passage.text, ...(h.span ? { span: h.span } : {}), ...(h.branches ? { branches: h.branches } : {}) });
       }
       const lost = [...ranked[i].missing].sort((a, b) => a - b);
       return {
@@ -443,8 +456,13 @@ function needsTokens(q: WireQuery): boolean {
   return encodingsOf(METHODS[q.mode], q).has('tokens') && !q.tokens;
 }
 
+/** Phrase queries go through the phrase encoder unless they came with their vectors. */
+function needsPhrase(q: WireQuery): boolean {
+  return encodingsOf(METHODS[q.mode], q).has('phrase') && !q.phrase;
+}
+
 function needsEncoding(q: WireQuery): boolean {
-  return needsSentence(q) || needsTokens(q);
+  return needsSentence(q) || needsTokens(q) || needsPhrase(q);
 }
 
 /** What a branch's sub-query carries to its shard. */
@@ -456,6 +474,8 @@ function branchInput(branch: BranchName, q: EncodedQuery): Partial<ShardQuery> {
       return { tokens: q.tokens };
     case 'text':
       return { text: q.text };
+    case 'phrase':
+      return { phrase: q.phrase };
   }
 }
 

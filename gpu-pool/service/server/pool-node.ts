@@ -20,6 +20,7 @@ import {
 } from '../../../shared/protocol/index.ts';
 import { nodeConfig, shardReplicas, type ClusterConfig } from '../cluster/config.ts';
 import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../../engine/encoders/index.ts';
+import { loadPhraseEncoder, type PhraseEncoder } from '../../engine/phrase/model/index.ts';
 import { FaissIndex } from '../../engine/index/index.ts';
 import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
@@ -76,6 +77,7 @@ export class PoolNode {
   private router?: Router;
   private encoder?: Encoder;
   private tokenEncoder?: TokenEncoder;
+  private phraseEncoder?: PhraseEncoder;
   private clients: HttpShardClient[] = [];
   private key?: CryptoKey;
   private admin?: AdminSwap;
@@ -209,6 +211,10 @@ export class PoolNode {
         this.tokenEncoder = await loadTokenEncoder(config.model ?? manifest.model.path, encoderOptions);
         this.log.info('token encoder loaded', { provider: this.tokenEncoder.provider, batching: this.tokenEncoder.batching });
       }
+      if (methods.includes('phrase')) {
+        this.phraseEncoder = await loadPhraseEncoder(config.model ?? manifest.model.path, encoderOptions);
+        this.log.info('phrase encoder loaded', { provider: this.phraseEncoder.tokens.provider, batching: this.phraseEncoder.tokens.batching });
+      }
       const replicas = shardReplicas(config);
       const httpClients = new Map<string, HttpShardClient>();
       const sets = manifest.shards.map((_, s) => {
@@ -231,6 +237,7 @@ export class PoolNode {
       this.router = new Router({
         encoder: this.encoder,
         tokenEncoder: this.tokenEncoder,
+        phraseEncoder: this.phraseEncoder,
         methods,
         shards: sets,
         index: { version: manifest.version, shardVersions: manifest.shards.map((s) => s.version) },
@@ -423,6 +430,7 @@ export class PoolNode {
     await this.host?.close();
     await this.encoder?.dispose();
     await this.tokenEncoder?.dispose();
+    await this.phraseEncoder?.dispose();
     this.shardReports.flush();
     this.limitedLog.flush();
     this.log.info('stopped');

@@ -132,7 +132,7 @@ export class ShardHost {
         const branch = BRANCHES[name];
         const queries = members.map((i): EncodedQuery => {
           const q = frame.queries[i];
-          return { id: q.id, text: q.text ?? '', k: q.k, params: q.params, vector: q.vector, tokens: q.tokens };
+          return { id: q.id, text: q.text ?? '', k: q.k, params: q.params, vector: q.vector, tokens: q.tokens, phrase: q.phrase };
         });
         let lists;
         try {
@@ -142,7 +142,7 @@ export class ShardHost {
           if (err instanceof QueryVectorError) throw new ProtocolError('bad-frame', err.message, { queryId: err.queryId });
           throw err;
         }
-        members.forEach((i, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score }))));
+        members.forEach((i, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score, ...(h.span ? { span: h.span } : {}), ...(h.group !== undefined ? { group: h.group } : {}) }))));
       }
       return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };
     });

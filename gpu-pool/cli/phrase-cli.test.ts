@@ -1,0 +1,74 @@
+// Phrase search on the command line, independent of model quality: an index built from phrase
+// vectors the test constructs (3 shards), queried with --phrase-vectors; every query must get
+// exactly its span, with the right character offsets, and the coarser units must follow.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
+import { constructedPhraseIndex, PHRASE_DIM, type ConstructedPhraseIndex } from '../../test/phrase-index-fixture.ts';
+import { rng, spanQuery } from '../engine/phrase/store/test-helpers.ts';
+
+const work = mkdtempSync(join(tmpdir(), 'es-phrase-cli-'));
+let built: ConstructedPhraseIndex;
+beforeAll(async () => {
+  built = await constructedPhraseIndex(join(work, 'constructed'), 30, 3);
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+async function search(q: { start: Float32Array; end: Float32Array }, ...args: string[]) {
+  const file = join(work, `q-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify({ start: Array.from(q.start), end: Array.from(q.end) }));
+  const r = await runCli(['search', '--index', built.dir, '--mode', 'phrase', '--phrase-vectors', file, '--json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { hits: { docId: string; score: number; title: string; text: string; span?: { start: number; end: number; text: string } }[] };
+}
+
+describe('edgesearch search --mode phrase on a constructed phrase index', () => {
+  it('answers every query with exactly its span and character offsets, over 3 shards', { timeout: 120_000 }, async () => {
+    const r = rng(21);
+    for (let n = 0; n < 8; n++) {
+      const p = Math.floor(r() * built.passages.length);
+      const words = built.passages[p].text.split(' ');
+      const i = Math.floor(r() * words.length);
+      const j = Math.min(words.length - 1, i + Math.floor(r() * 4));
+      const { hits } = await search(spanQuery(built.passages[p], i, j, PHRASE_DIM), '--k', '5');
+      const want = words.slice(i, j + 1).join(' ');
+      const top = hits[0];
+      expect(top.text).toBe(built.passages[p].text);
+      expect(top.title).toBe(built.titles[p]);
+      expect(top.span!.text).toBe(want);
+      expect(top.text.slice(top.span!.start, top.span!.end)).toBe(want);
+      expect(top.span!.start).toBe(words.slice(0, i).join(' ').length + (i > 0 ? 1 : 0));
+      // Duplicates of one phrase text are merged: the phrases returned are distinct.
+      expect(new Set(hits.map((h) => h.span!.text)).size).toBe(hits.length);
+    }
+  });
+
+  it('aggregates to sentences, passages and documents (max over their phrases)', { timeout: 60_000 }, async () => {
+    const p = 7;
+    const q = spanQuery(built.passages[p], 1, 2, PHRASE_DIM);
+    const phrase = await search(q, '--k', '3');
+    const passage = await search(q, '--unit', 'passage', '--k', '3');
+    const document = await search(q, '--unit', 'document', '--k', '3');
+    const sentence = await search(q, '--unit', 'sentence', '--k', '3');
+    expect(passage.hits[0].score).toBeCloseTo(phrase.hits[0].score, 6);
+    expect(passage.hits[0].text).toBe(built.passages[p].text);
+    expect(passage.hits[0].span).toBeUndefined();
+    expect(new Set(passage.hits.map((h) => `${h.docId}`)).size).toBe(passage.hits.length);
+    expect(document.hits[0].title).toBe(built.titles[p]);
+    expect(new Set(document.hits.map((h) => h.title)).size).toBe(document.hits.length);
+    // A constructed passage is one sentence (no full stops): the sentence is the whole text.
+    expect(sentence.hits[0].span).toEqual({ start: 0, end: built.passages[p].text.length, text: built.passages[p].text });
+  });
+
+  it('refuses bad phrase vectors with the file and field, and --phrase-vectors outside mode phrase', async () => {
+    const bad = join(work, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ start: [1, 2] }));
+    const r = await runCli(['search', '--index', built.dir, '--mode', 'phrase', '--phrase-vectors', bad]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--phrase-vectors .*bad\.json: field end: /);
+    const r2 = await runCli(['search', 'x', '--index', built.dir, '--mode', 'bm25', '--phrase-vectors', bad]);
+    expect(r2.code).not.toBe(0);
+  });
+});
