@@ -179,7 +179,7 @@ export function wireQuery(req: SearchRequest): BatchQuery {
 function toAnswer(result: WireResult, indexVersion: string, poolAttempts: number): PoolAnswer {
   return {
     indexVersion,
-    hits: result.hits.map((h, i) => ({ rank: i + 1, docId: h.docId, score: h.score, title: h.title, text: h.text, shard: h.shard, ...(h.branches ? { branches: h.branches } : {}) })),
+    hits: result.hits.map((h, i) => ({ rank: i + 1, docId: h.docId, score: h.score, title: h.title, text: h.text, shard: h.shard, ...(h.span ? { span: h.span } : {}), ...(h.branches ? { branches: h.branches } : {}) })),
     ...(result.partial ? { partial: result.partial } : {}),
     poolAttempts,
   };

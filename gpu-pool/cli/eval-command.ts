@@ -4,15 +4,40 @@ import { evaluate, parseMetrics, readQrels, writeColbertRanking, writeTrecRun, t
 import { createProgress } from '../engine/progress/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg } from './index.ts';
+import { evaluateQa, parseArticles, readQaQuestions, writeQaRun } from './eval-qa.ts';
 import { addQueryOptions, queryParams, queryRerank } from './search-command.ts';
+
+async function evalQa(o: Record<string, any>): Promise<void> {
+  if (o.mode !== 'phrase') throw new Error(`--qa scores answer phrases: use it with --mode phrase (got --mode ${o.mode})`);
+  if (o.queries || o.qrels) throw new Error('--qa replaces --queries and --qrels: give one or the other');
+  if (o.rerank) throw new Error('--rerank re-ranks passages: it does not apply to --qa');
+  const questions = await readQaQuestions(o.qa, o.articles ? parseArticles(o.articles) : undefined);
+  const params = queryParams(o);
+  const k = o.k ?? 10;
+  const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
+  const t0 = performance.now();
+  let result;
+  try {
+    result = await evaluateQa(searcher, questions, { k, params, batch: o.batch });
+  } finally {
+    await searcher.close();
+  }
+  const msPerQuery = (performance.now() - t0) / questions.length;
+  if (o.run) await writeQaRun(result.rows, o.run);
+  for (const [name, value] of Object.entries(result.mean)) process.stdout.write(`${name.padEnd(18)} ${value.toFixed(4)}\n`);
+  process.stdout.write(`questions          ${result.queries}\nms/query           ${msPerQuery.toFixed(2)} (encode + search)\n`);
+  if (o.json) process.stdout.write(`${JSON.stringify({ metrics: result.mean, questions: result.queries, mode: 'phrase', unit: params.unit ?? 'phrase', index: o.index, version: searcher.version, params, k, msPerQuery })}\n`);
+}
 
 export function evalCommand(cmd: Command): Command {
   return addQueryOptions(
     cmd
       .description('run queries against an index and score them with trec_eval-style metrics')
       .requiredOption('--index <dir>', 'index directory')
-      .requiredOption('--queries <file>', 'queries (BEIR queries.jsonl or qid<TAB>text)')
-      .requiredOption('--qrels <file>', 'relevance judgements (BEIR tsv or TREC qrels)')
+      .option('--queries <file>', 'queries (BEIR queries.jsonl or qid<TAB>text)')
+      .option('--qrels <file>', 'relevance judgements (BEIR tsv or TREC qrels)')
+      .option('--qa <file>', 'mode phrase: questions with answers (SQuAD json, NQ-open jsonl, DensePhrases questions.json, DPR tsv), scored by EM / F1 / recall instead of --queries and --qrels')
+      .option('--articles <ranges>', 'with a SQuAD --qa file: only the questions of these articles, e.g. 24-47')
       .option('--metrics <list>', 'comma-separated metrics', 'ndcg@10,mrr@10,recall@100')
       .option('--k <n>', 'depth of the ranking (default: the deepest metric cut-off)', intArg('--k'))
       .option('--batch <n>', 'queries per search batch', intArg('--batch'), 32)
@@ -20,6 +45,8 @@ export function evalCommand(cmd: Command): Command {
       .addOption(new Option('--run-format <format>', 'run file format: trec (qid Q0 docid rank score tag) or colbert (qid, pid, rank, score, tab-separated)').choices(['trec', 'colbert']).default('trec'))
       .option('--json', 'make the last line of output one JSON object with the metrics', false),
   ).action(async (o) => {
+    if (o.qa) return evalQa(o);
+    if (!o.queries || !o.qrels) throw new Error('eval needs --queries and --qrels (or, for mode phrase, --qa)');
     const metrics = parseMetrics(o.metrics);
     const qrels = await readQrels(o.qrels);
     const queries: Query[] = [];

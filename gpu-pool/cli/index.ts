@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
 import { colbertTrainCommand } from './colbert-command.ts';
+import { phraseTrainCommand } from './phrase-command.ts';
 import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
@@ -44,6 +45,7 @@ export function createProgram(): Command {
   evalCommand(program.command('eval'));
   const colbert = program.command('colbert').description('late interaction (ColBERT): train the projection of a token model');
   colbertTrainCommand(colbert.command('train'));
+  phraseTrainCommand(program.command('phrase').description('phrase retrieval (DensePhrases): train the phrase heads of a token model').command('train'));
   const models = program.command('models').description('manage encoder models');
   pullCommand(models.command('pull'));
   const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');

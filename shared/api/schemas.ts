@@ -36,7 +36,7 @@ export const SearchParams = QueryParams.refine((p) => !zeroFusion(p), {
   error: 'the fusion weights must not add up to 0 (an omitted weight counts as 1)',
 }).meta({
   description:
-    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25); candidates (colbert: passages per shard re-scored exactly after candidate generation). Unknown keys are refused.',
+    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25); candidates (colbert: passages per shard re-scored exactly after candidate generation; phrase: phrase starts taken per shard, default 100); unit (phrase: phrase, the default, or sentence, passage, document: phrase scores aggregated by max to that unit). Unknown keys are refused.',
   not: { required: ['weights'], properties: { weights: { required: ['dense', 'bm25'], properties: { dense: { const: 0 }, bm25: { const: 0 } } } } },
 });
 
@@ -47,7 +47,7 @@ export const SearchRequest = z.strictObject({
   }),
   mode: Mode.default('hybrid').meta({
     description:
-      'dense (neural), bm25 (keywords), hybrid (both, fused by reciprocal rank) or colbert (late interaction: token-level MaxSim; needs an index built with --method colbert, else a 400 naming the index). Any mode can be re-ranked with `rerank`.',
+      'dense (neural), bm25 (keywords), hybrid (both, fused by reciprocal rank), colbert (late interaction: token-level MaxSim; needs an index built with --method colbert, else a 400 naming the index) or phrase (DensePhrases: answer phrases, each with its evidence passage and `span`; needs an index built with --method phrase, else a 400 naming the index; `params.unit` aggregates to sentences, passages or documents). Any mode can be re-ranked with `rerank`.',
   }),
   k: z.number().int().min(1).max(MAX_K).default(10).meta({ description: 'How many results.' }),
   params: SearchParams.optional(),
@@ -74,6 +74,10 @@ export const Hit = z.object({
   title: z.string(),
   text: z.string().meta({ description: 'The evidence passage.' }),
   shard: z.number().int(),
+  span: z
+    .object({ start: z.number().int().min(0), end: z.number().int().min(0), text: z.string() })
+    .optional()
+    .meta({ description: 'Mode phrase: the answer phrase (unit sentence: the sentence) as text.slice(start, end), UTF-16 offsets into `text`. Absent for unit passage and other modes.' }),
   branches: z
     .object({ dense: BranchScore.optional(), bm25: BranchScore.optional(), first: BranchScore.optional(), rerank: BranchScore.optional() })
     .optional()

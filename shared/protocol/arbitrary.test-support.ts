@@ -151,7 +151,24 @@ export function params(rng: Rng): QueryParams {
   if (rng.bool(0.3)) p.k1 = between(rng, 0, 10, false);
   if (rng.bool(0.3)) p.b = between(rng, 0, 1, false);
   if (rng.bool(0.3)) p.candidates = between(rng, 1, 10000, true);
+  if (rng.bool(0.2)) p.unit = rng.pick(['phrase', 'sentence', 'passage', 'document'] as const);
   return p;
+}
+
+/** A phrase query's start and end vectors (one dimension). */
+export function phraseVectors(rng: Rng, maxDim: number): { start: Float32Array; end: Float32Array } {
+  const start = vector(rng, maxDim);
+  const end = vector(rng, maxDim);
+  // Both the same length: copy what fits of one into a vector of the other's length.
+  const e = new Float32Array(start.length);
+  e.set(end.subarray(0, Math.min(end.length, start.length)));
+  return { start, end: e };
+}
+
+/** A phrase or sentence hit's place in its passage. */
+function span(rng: Rng): { start: number; end: number; text: string } {
+  const start = rng.int(0, 5000);
+  return { start, end: start + rng.int(0, 300), text: text(rng) };
 }
 
 /** A query's token vectors: a few rows of one dimension, within the limits. */
@@ -192,12 +209,13 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         deadline: deadline(rng),
         queries: Array.from({ length: n }, (_, i) => {
-          const mode = rng.pick(['dense', 'bm25', 'hybrid', 'colbert'] as const);
+          const mode = rng.pick(['dense', 'bm25', 'hybrid', 'colbert', 'phrase'] as const);
           const withText = mode === 'bm25' || mode === 'hybrid' || rng.bool();
           const q: WireQuery = { id: id(rng, i), mode, k: rng.size(1, limits.maxK) };
           if (withText) q.text = str(rng, 1, limits.maxQueryChars);
           if ((mode === 'dense' && !withText) || rng.bool(0.4)) q.vector = vector(rng, limits.maxVectorDim);
           if ((mode === 'colbert' && !withText) || rng.bool(0.2)) q.tokens = tokens(rng, limits);
+          if ((mode === 'phrase' && !withText) || rng.bool(0.2)) q.phrase = phraseVectors(rng, limits.maxVectorDim);
           if (rng.bool(0.4)) q.params = params(rng);
           if (rng.bool(0.2) && (withText || q.tokens)) q.rerank = rerank(rng);
           return q;
@@ -213,11 +231,12 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         deadline: deadline(rng),
         shard: uint(rng),
         queries: Array.from({ length: n }, (_, i) => {
-          const mode = rng.pick(['dense', 'bm25', 'colbert'] as const);
+          const mode = rng.pick(['dense', 'bm25', 'colbert', 'phrase'] as const);
           const q: ShardQuery = { id: id(rng, i), mode, k: rng.size(1, maxShardK(limits)) };
           if (mode === 'dense' || rng.bool(0.2)) q.vector = vector(rng, limits.maxVectorDim);
           if (mode === 'bm25' || rng.bool(0.2)) q.text = str(rng, 1, limits.maxQueryChars);
           if (mode === 'colbert' || rng.bool(0.2)) q.tokens = tokens(rng, limits);
+          if (mode === 'phrase' || rng.bool(0.2)) q.phrase = phraseVectors(rng, limits.maxVectorDim);
           if (rng.bool(0.4)) q.params = params(rng);
           return q;
         }),
@@ -241,6 +260,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
                 title: text(rng),
                 text: text(rng),
               };
+              if (rng.bool(0.3)) hit.span = span(rng);
               if (rng.bool(0.3)) {
                 hit.branches = {};
                 if (rng.bool()) hit.branches.dense = { score: finite(rng), rank: rng.int(1, 10000) };
@@ -274,7 +294,12 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         ...(rng.bool(0.3) ? { leaseMs: leaseMs(rng) } : {}),
         results: Array.from({ length: shortList(maxShardQueries(limits)) }, (_, i) => ({
           id: id(rng, i),
-          hits: Array.from({ length: shortList(maxShardK(limits)) }, () => ({ ordinal: uint(rng), score: finite(rng) })),
+          hits: Array.from({ length: shortList(maxShardK(limits)) }, () => ({
+            ordinal: uint(rng),
+            score: finite(rng),
+            ...(rng.bool(0.3) ? { span: span(rng) } : {}),
+            ...(rng.bool(0.3) ? { group: text(rng) } : {}),
+          })),
         })),
       };
     case 'shard-score':

@@ -91,7 +91,7 @@ export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
   if (frame.type === 'search' || frame.type === 'shard-search' || frame.type === 'shard-score') {
     wire = {
       ...frame,
-      queries: frame.queries.map((q: { id: string; vector?: Float32Array; tokens?: QueryTokens }, i: number) => {
+      queries: frame.queries.map((q: { id: string; vector?: Float32Array; tokens?: QueryTokens; phrase?: { start: Float32Array; end: Float32Array } }, i: number) => {
         let out: object = q;
         if (q.vector !== undefined) {
           if (!(q.vector instanceof Float32Array)) {
@@ -107,6 +107,12 @@ export function encodeFrame(frame: Frame): Uint8Array<ArrayBuffer> {
           // Sent as float32 whatever it arrived as (a dtype that was given says so).
           const data = vectorToBytes(q.tokens.data.subarray(0, q.tokens.rows * q.tokens.dim));
           out = { ...out, tokens: { rows: q.tokens.rows, dim: q.tokens.dim, data, ...(q.tokens.dtype ? { dtype: 'f32' } : {}) } };
+        }
+        if (q.phrase !== undefined) {
+          if (!(q.phrase.start instanceof Float32Array) || !(q.phrase.end instanceof Float32Array)) {
+            throw new ProtocolError('bad-frame', `queries[${i}].phrase: start and end must be Float32Arrays`, { path: `queries[${i}].phrase`, queryId: q.id });
+          }
+          out = { ...out, phrase: { start: vectorToBytes(q.phrase.start), end: vectorToBytes(q.phrase.end) } };
         }
         return out;
       }),

@@ -223,7 +223,7 @@ export class Router {
     const { methods = Object.keys(BRANCHES), tokenEncoder, encoder } = this.opts;
     const plugin = METHODS[q.mode];
     const lacking = plugin.branches.filter((b) => !methods.includes(b));
-    if (lacking.length > 0) return `index ${this.opts.index.version} cannot answer mode "${q.mode}": it holds ${methods.join(' + ')}, not ${lacking.join(' + ')}${lacking.includes('colbert') ? ' (build it with --method colbert)' : ''}`;
+    if (lacking.length > 0) return `index ${this.opts.index.version} cannot answer mode "${q.mode}": it holds ${methods.join(' + ')}, not ${lacking.join(' + ')}${lacking.includes('colbert') ? ' (build it with --method colbert)' : lacking.includes('phrase') ? ' (build it with --method phrase)' : ''}`;
     if (q.rerank && !methods.includes('colbert')) return `index ${this.opts.index.version} cannot re-rank with ${q.rerank.method}: it holds ${methods.join(' + ')}, no ColBERT token store (build it with --method colbert)`;
     const encodings = encodingsOf(plugin, q);
     if (encodings.has('sentence') && !q.vector && !encoder) return `index ${this.opts.index.version} has no sentence encoder for mode "${q.mode}"`;

@@ -2,6 +2,7 @@ export { tokenBoundaries, type TokenBoundaries } from './boundaries.ts';
 export { decodePhraseHeads, encodePhraseHeads, HEAD_NAMES, NotAPhraseModelError, readPhraseHeads, type PhraseHeads } from './heads.ts';
 export {
   applyHead,
+  cutQuery,
   loadPhraseEncoder,
   meanFeatures,
   passagePhrases,

@@ -35,6 +35,12 @@ export interface PhraseEncoder {
   dispose(): Promise<void>;
 }
 
+/** The question cut after its first `max` tokens, as the model reads it (training and search alike). */
+export function cutQuery(tokenizer: TokenEncoder['tokenizer'], text: string, max: number): string {
+  const enc = tokenizer.encodeWithOffsets(text);
+  return enc.ids.length <= max ? text : text.slice(0, enc.offsets[2 * max - 1]);
+}
+
 /** Mean of a text's token feature rows (zeros for an empty text). */
 export function meanFeatures(t: TextTokens): Float32Array {
   const { rows, dim, data } = t.features;
@@ -89,11 +95,7 @@ export async function loadPhraseEncoder(source: string | LoadedManifest, opts: L
     },
     async encodeQueries(texts) {
       // A question longer than queryMaxTokens is cut there, as the model was trained.
-      const cut = texts.map((text) => {
-        const enc = tokens.tokenizer.encodeWithOffsets(text);
-        if (enc.ids.length <= spec.queryMaxTokens) return text;
-        return text.slice(0, enc.offsets[2 * spec.queryMaxTokens - 1]);
-      });
+      const cut = texts.map((text) => cutQuery(tokens.tokenizer, text, spec.queryMaxTokens));
       return (await tokens.textFeatures(cut)).map((t) => queryVectors(t, heads));
     },
     dispose: () => tokens.dispose(),

@@ -79,8 +79,8 @@ export interface HeadsTrainResult {
 }
 
 /**
- * Small seeded random heads: uniform in ±0.1/√H, so the first logits are O(1) for use-lite's
- * features (norms 30-270) and no direction is favoured.
+ * Small seeded random heads, uniform in ±0.1/√H: on unit-scale features (feature-scale.ts) the
+ * first logits are near 0 (every token about as likely) and no direction is favoured.
  */
 export function initialHeads(H: number, d: number, seed: number): Float32Array {
   const rnd = seededRandom(seed);
@@ -116,11 +116,17 @@ export function assembleBatch(data: HeadsData, questions: readonly TrainQuestion
   };
 }
 
-/** Mean loss over the training questions in fixed batches of `batchSize` in data order: a deterministic figure for tests and logs. */
+/**
+ * Mean loss over the training questions in fixed batches of `batchSize`: a deterministic figure
+ * for tests and logs. The batches follow one fixed shuffle, not data order, where neighbours share
+ * a paragraph and the softmax would run over fewer tokens than in training.
+ */
 export function meanSpanLoss(data: HeadsData, params: Float32Array, d: number, batchSize: number): number {
   let sum = 0;
   const buffer = { X: new Float32Array(0) };
-  for (let s = 0; s < data.train.length; s += batchSize) sum += spanLossAndGradient(params, data.H, d, assembleBatch(data, data.train.slice(s, s + batchSize), buffer));
+  const order = shuffle(data.train.length, seededRandom(0));
+  for (let s = 0; s < order.length; s += batchSize)
+    sum += spanLossAndGradient(params, data.H, d, assembleBatch(data, order.slice(s, s + batchSize).map((i) => data.train[i]), buffer));
   return data.train.length ? sum / data.train.length : NaN;
 }
 

@@ -1,0 +1,53 @@
+// `edgesearch phrase train` on the command line: a small run that writes a model, and bad inputs
+// refused with what was wrong, a non-zero exit and nothing written.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../test/cli.ts';
+import { SQUAD_DEV } from '../../test/fixtures.ts';
+import { USE_LITE_MODEL, USE_LITE_TOKENS_MODEL } from '../../test/index-fixture.ts';
+
+const SQUAD = join(SQUAD_DEV, 'dev-v1.1.json');
+let work: string;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'es-phrase-train-cli-'));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+const train = (out: string, ...args: string[]) => runCli(['phrase', 'train', '--squad', SQUAD, '--model', USE_LITE_TOKENS_MODEL, '--out', join(work, out), '--threads', '1', ...args]);
+
+describe('edgesearch phrase train', () => {
+  it('trains on two articles and writes a phrase model, reporting each epoch', async () => {
+    const r = await train('model', '--articles', '19-20', '--validation-articles', '1', '--dim', '8', '--epochs', '1', '--id', 'tiny-phrase');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/articles 19-20: \d+ paragraphs, \d+ questions; training articles 19 \(\d+ questions\), validation articles 20/);
+    expect(r.stderr).toMatch(/epoch 1\/1: loss \d+\.\d{4}, validation EM 0\.\d{4}, F1 0\.\d{4}/);
+    const manifest = JSON.parse(readFileSync(join(work, 'model', 'manifest.json'), 'utf8'));
+    expect(manifest.id).toBe('tiny-phrase');
+    expect(manifest.phrase).toMatchObject({ dimension: 8, maxPhraseTokens: 20 });
+    expect(existsSync(join(work, 'model.cache'))).toBe(true);
+  }, 120_000);
+
+  it('refuses bad --articles, an existing --out and a sentence model, exiting non-zero and writing nothing', async () => {
+    const cases = [
+      ['a', ['--articles', '3-1'], /--articles: the range 3-1 ends before it starts/],
+      ['b', ['--articles', '0-99'], /has 48 articles \(0-47\); there is no article 48-99/],
+      ['c', ['--articles', '0-1', '--model', USE_LITE_MODEL], /not a late-interaction token model/],
+      ['d', ['--articles', '0-1', '--dim', '0'], /--dim must be an integer >= 1, got "0"/],
+    ] as const;
+    // Independent processes: run side by side.
+    const [again, ...results] = await Promise.all([train('model', '--articles', '19-20'), ...cases.map(([out, args]) => train(out, ...args))]);
+    cases.forEach(([out, args, message], k) => {
+      expect(results[k].code, args.join(' ')).not.toBe(0);
+      expect(results[k].stderr, args.join(' ')).toMatch(message);
+      expect(existsSync(join(work, out))).toBe(false);
+      expect(existsSync(join(work, `${out}.partial`))).toBe(false);
+    });
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/output directory already exists: .*model \(choose another --out or pass --force/);
+  }, 120_000);
+});
