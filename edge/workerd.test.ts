@@ -83,7 +83,7 @@ describe('edge worker in workerd (wrangler dev)', () => {
     const req = doc.components.schemas.SearchRequest;
     expect(req.required).toEqual(['query']);
     expect(req.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
-    expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert']);
+    expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
     expect(doc.components.schemas.BatchRequest.properties.queries.maxItems).toBe(32);
     expect(Object.keys(doc.components.schemas.Health.properties)).toEqual(['edge', 'pool', 'indexVersion']);
     expect(doc.servers).toEqual([{ url: '/' }]);

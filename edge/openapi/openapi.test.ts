@@ -68,8 +68,9 @@ describe('the OpenAPI document', () => {
     const req = d.components.schemas.SearchRequest.properties;
     expect(req.query).toMatchObject({ type: 'string', minLength: 1, maxLength: MAX_QUERY_CHARS, pattern: '\\S' });
     expect(req.k).toMatchObject({ type: 'integer', minimum: 1, maximum: MAX_K, default: 10 });
-    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert']);
+    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
     expect(req.mode.description).toMatch(/colbert \(late interaction.*--method colbert/);
+    expect(req.mode.description).toMatch(/phrase \(DensePhrases.*--method phrase/);
     expect(req.rerank).toMatchObject({ type: 'object', additionalProperties: false, required: ['method'] });
     expect(req.rerank.properties).toMatchObject({
       method: { enum: ['colbert'] },

@@ -22,8 +22,9 @@ beforeAll(async () => {
   queries = await scifactTestQueries(100);
   reference = await referenceAnswers(index, queries, VARIANTS);
   // Every query must be answered to be compared: no shedding (MaxSim over 512-d tokens is slow
-  // on a loaded 2-core machine, and the router would shed what it expects to wait too long).
-  pool = await startTestCluster(index, { nodes: 3, replicas: 2, shards: 4, overrides: { batching: { maxQueueDelayMs: 600_000 } } });
+  // on a loaded 2-core machine; the router would shed what it expects to wait too long, and the
+  // 300 queries, sent at once, can outnumber the default queue of 256 while the first batches run).
+  pool = await startTestCluster(index, { nodes: 3, replicas: 2, shards: 4, overrides: { batching: { maxQueueDelayMs: 600_000, maxQueue: 4096 } } });
 }, 600_000);
 afterAll(async () => {
   await pool?.stop();

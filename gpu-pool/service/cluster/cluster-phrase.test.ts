@@ -20,7 +20,8 @@ let searcher: Searcher;
 beforeAll(async () => {
   built = await constructedPhraseIndex(join(work, 'constructed'), 60, 4);
   searcher = await Searcher.open(built.dir, { log: () => {} });
-  pool = await startTestCluster(built.dir, { nodes: 3, replicas: 2, shards: 4 });
+  // Every query must be answered to be compared: no shedding on a loaded machine.
+  pool = await startTestCluster(built.dir, { nodes: 3, replicas: 2, shards: 4, overrides: { batching: { maxQueueDelayMs: 600_000, maxQueue: 4096 } } });
 }, 300_000);
 afterAll(async () => {
   await pool?.stop();
