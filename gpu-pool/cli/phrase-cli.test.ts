@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
 import { runCli } from '../../test/cli.ts';
+import { fixtureIndex, USE_LITE_TOKENS_MODEL } from '../../test/index-fixture.ts';
 import { constructedPhraseIndex, PHRASE_DIM, type ConstructedPhraseIndex } from '../../test/phrase-index-fixture.ts';
 import { rng, spanQuery } from '../engine/phrase/store/test-helpers.ts';
 
@@ -70,5 +72,20 @@ describe('edgesearch search --mode phrase on a constructed phrase index', () => 
     expect(r.stderr).toMatch(/--phrase-vectors .*bad\.json: field end: /);
     const r2 = await runCli(['search', 'x', '--index', built.dir, '--mode', 'bm25', '--phrase-vectors', bad]);
     expect(r2.code).not.toBe(0);
+  });
+
+  it('refuses a model without phrase heads (nothing written), an index without a phrase store, and an unknown unit', { timeout: 120_000 }, async () => {
+    const out = join(work, 'no-heads');
+    const r = await runCli(['index', 'build', '--corpus', join(work, 'constructed', 'corpus.json'), '--format', 'squad', '--model', USE_LITE_TOKENS_MODEL, '--method', 'phrase', '--out', out]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/has no phrase block: phrase retrieval needs a model made by `edgesearch phrase train`/);
+    expect(existsSync(out)).toBe(false);
+    const dense = await fixtureIndex({ limit: 40 });
+    const r2 = await runCli(['search', 'vitamin d', '--index', dense, '--mode', 'phrase']);
+    expect(r2.code).not.toBe(0);
+    expect(r2.stderr).toMatch(/shard-000 holds no phrase index \(it was built for dense \+ bm25\): mode phrase needs an index built with --method phrase/);
+    const r3 = await runCli(['search', 'x', '--index', built.dir, '--mode', 'phrase', '--unit', 'paragraph']);
+    expect(r3.code).not.toBe(0);
+    expect(r3.stderr).toMatch(/--unit.*paragraph.*phrase, sentence, passage, document/s);
   });
 });

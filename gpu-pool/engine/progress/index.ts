@@ -83,3 +83,27 @@ export function createProgress(opts: ProgressOptions): Progress {
     },
   };
 }
+
+/**
+ * Progress of a training loop: a bar per epoch (`epoch N/E`) fed by onProgress(done, total), and
+ * one log line per epoch from onEpoch. What colbert train and phrase train both report.
+ */
+export function epochProgress<R extends { epoch: number }>(opts: { epochs: number; unit: string; enabled: boolean; log: (line: string) => void; line: (report: R) => string }) {
+  let bar: Progress | undefined;
+  let reported = 0;
+  let epochNo = 1;
+  return {
+    onProgress: (done: number, total: number) => {
+      bar ??= createProgress({ label: `epoch ${epochNo}/${opts.epochs}`, total, unit: opts.unit, enabled: opts.enabled });
+      bar.tick(done - reported);
+      reported = done;
+    },
+    onEpoch: (r: R) => {
+      bar?.finish();
+      bar = undefined;
+      reported = 0;
+      epochNo = r.epoch + 1;
+      opts.log(opts.line(r));
+    },
+  };
+}

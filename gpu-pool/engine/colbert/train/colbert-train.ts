@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { isValidation, type UnknownPolicy } from '../../optimize/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import { DerivedModelExistsError, loadEncoder, loadManifest, loadTokenEncoder, manifestHash, writeDerivedModel, type ModelManifest, type TokenEncoder } from '../../encoders/index.ts';
-import { createProgress } from '../../progress/index.ts';
+import { createProgress, epochProgress } from '../../progress/index.ts';
 import { stderrIo, type BuildIo } from '../../writer/index.ts';
 import { FeatureStore, normalizeRows, roundToHalf } from './features.ts';
 import { FeatureCache, textKey } from './feature-cache.ts';
@@ -374,9 +374,6 @@ export async function colbertTrain(input: ColbertTrainOptions, io: BuildIo = std
       init: opts.init,
     };
     const tt = performance.now();
-    let progress: ReturnType<typeof createProgress> | undefined;
-    let reported = 0;
-    let epochNo = 1;
     const result = trainProjection(data, {
       dim: opts.dim,
       init: opts.init === 'pca' ? pcaW : randomW,
@@ -388,18 +385,7 @@ export async function colbertTrain(input: ColbertTrainOptions, io: BuildIo = std
       temperature: opts.temperature,
       seed: opts.seed,
       patience: opts.patience,
-      onProgress: (done, total) => {
-        progress ??= createProgress({ label: `epoch ${epochNo}/${opts.epochs}`, total, unit: 'queries', enabled: io.progress ?? false });
-        progress.tick(done - reported);
-        reported = done;
-      },
-      onEpoch: (r) => {
-        progress?.finish();
-        progress = undefined;
-        reported = 0;
-        epochNo = r.epoch + 1;
-        log(`epoch ${r.epoch}/${opts.epochs}: ${r.epoch === 0 ? `start (${opts.init})` : `loss ${r.loss.toFixed(4)}`}, validation nDCG@10 ${f4(r.validNdcg10)} (${r.seconds.toFixed(1)}s)`);
-      },
+      ...epochProgress({ epochs: opts.epochs, unit: 'queries', enabled: io.progress ?? false, log, line: (r: EpochReport) => `epoch ${r.epoch}/${opts.epochs}: ${r.epoch === 0 ? `start (${opts.init})` : `loss ${r.loss.toFixed(4)}`}, validation nDCG@10 ${f4(r.validNdcg10)} (${r.seconds.toFixed(1)}s)` }),
     });
     const trainSeconds = (performance.now() - tt) / 1000;
     const validNdcg10 = result.history[result.bestEpoch].validNdcg10;

@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { FeatureCache, FeatureStore, type FeatureSet } from '../../colbert/train/index.ts';
 import { readSquadQa } from '../../corpus/index.ts';
 import { DerivedModelExistsError, loadManifest, loadTokenEncoder, tokenMatrix, writeDerivedModel, type LoadedManifest, type TokenEncoder } from '../../encoders/index.ts';
-import { createProgress } from '../../progress/index.ts';
+import { epochProgress } from '../../progress/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import { stderrIo, type BuildIo } from '../../writer/index.ts';
 import { cutQuery, encodePhraseHeads, meanFeatures, tokenBoundaries, type PhraseHeads, type TokenBoundaries } from '../model/index.ts';
@@ -228,9 +228,6 @@ export async function phraseTrain(input: PhraseTrainOptions, io: BuildIo = stder
     const f4 = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(4));
     log(`validation before training (${validation.length} questions, gold paragraph, top phrase): random heads EM ${f4(baseline.em)}, F1 ${f4(baseline.f1)}`);
     const tt = performance.now();
-    let progress: ReturnType<typeof createProgress> | undefined;
-    let reported = 0;
-    let epochNo = 1;
     const result = trainHeads(data, {
       dim: opts.dim,
       init,
@@ -241,18 +238,7 @@ export async function phraseTrain(input: PhraseTrainOptions, io: BuildIo = stder
       seed: opts.seed,
       patience: opts.patience,
       maxPhraseTokens: opts.maxPhraseTokens,
-      onProgress: (done, total) => {
-        progress ??= createProgress({ label: `epoch ${epochNo}/${opts.epochs}`, total, unit: 'questions', enabled: io.progress ?? false });
-        progress.tick(done - reported);
-        reported = done;
-      },
-      onEpoch: (r) => {
-        progress?.finish();
-        progress = undefined;
-        reported = 0;
-        epochNo = r.epoch + 1;
-        log(`epoch ${r.epoch}/${opts.epochs}: ${r.epoch === 0 ? 'start (random heads)' : `loss ${r.loss.toFixed(4)}`}, validation EM ${f4(r.em)}, F1 ${f4(r.f1)} (${r.seconds.toFixed(1)}s)`);
-      },
+      ...epochProgress({ epochs: opts.epochs, unit: 'questions', enabled: io.progress ?? false, log, line: (r: EpochReport) => `epoch ${r.epoch}/${opts.epochs}: ${r.epoch === 0 ? 'start (random heads)' : `loss ${r.loss.toFixed(4)}`}, validation EM ${f4(r.em)}, F1 ${f4(r.f1)} (${r.seconds.toFixed(1)}s)` }),
     });
     const trainSeconds = (performance.now() - tt) / 1000;
     const best = result.history[result.bestEpoch];
