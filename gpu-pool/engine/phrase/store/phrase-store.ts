@@ -123,6 +123,17 @@ export class PhraseStore {
     return this.meta.dimension;
   }
 
+  /** Token rows [start, end) of passage `ordinal`. */
+  passageRows(ordinal: number): [number, number] {
+    if (!Number.isInteger(ordinal) || ordinal < 0 || ordinal >= this.docs) throw new PhraseStoreError(`passage ${ordinal} is out of range (${this.docs} passages)`);
+    return [this.#a.docOffsets[ordinal], this.#a.docOffsets[ordinal + 1]];
+  }
+
+  /** Whether a phrase may start at token `row` (and its start is in the index). */
+  canStart(row: number): boolean {
+    return (this.#a.flags[row] & CAN_START) !== 0;
+  }
+
   /** The passage that owns token `row`. */
   ordinalOfRow(row: number): number {
     const off = this.#a.docOffsets;

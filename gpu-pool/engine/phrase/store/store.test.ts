@@ -27,6 +27,15 @@ describe('phrase store', () => {
     try {
       expect(store.docs).toBe(40);
       expect(store.tokens).toBe(corpus.reduce((n, p) => n + p.tokens, 0));
+      // Each passage's rows, in order and back to back; every constructed word may start a phrase.
+      let at = 0;
+      corpus.forEach((p, j) => {
+        expect(store.passageRows(j)).toEqual([at, at + p.tokens]);
+        for (let r = at; r < at + p.tokens; r++) expect(store.ordinalOfRow(r)).toBe(j);
+        expect(store.canStart(at)).toBe(true);
+        at += p.tokens;
+      });
+      expect(() => store.passageRows(40)).toThrow(/passage 40 is out of range \(40 passages\)/);
       const r = rng(9);
       const want: { p: number; i: number; j: number }[] = [];
       for (let q = 0; q < 60; q++) {
