@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
-import { SQUAD_DEV } from '../../test/fixtures.ts';
+import { DENSEPHRASES_SAMPLE, SQUAD_DEV } from '../../test/fixtures.ts';
 import { USE_LITE_MODEL, USE_LITE_TOKENS_MODEL } from '../../test/index-fixture.ts';
 
 const SQUAD = join(SQUAD_DEV, 'dev-v1.1.json');
@@ -30,6 +30,29 @@ describe('edgesearch phrase train', () => {
     expect(manifest.id).toBe('tiny-phrase');
     expect(manifest.phrase).toMatchObject({ dimension: 8, maxPhraseTokens: 20 });
     expect(existsSync(join(work, 'model.cache'))).toBe(true);
+  }, 120_000);
+
+  it('answers the three densephrases-sample questions through the CLI: a phrase, its evidence passage and exact span each', async () => {
+    const sample = DENSEPHRASES_SAMPLE;
+    const index = join(work, 'sample-index');
+    const built = await runCli(['index', 'build', '--corpus', join(sample, 'articles.json'), '--format', 'densephrases', '--model', join(work, 'model'), '--method', 'phrase', '--out', index, '--threads', '1']);
+    expect(built.code, built.stderr).toBe(0);
+    const { data } = JSON.parse(readFileSync(join(sample, 'questions.json'), 'utf8')) as { data: { question: string }[] };
+    expect(data).toHaveLength(3);
+    const contexts = new Set<string>(JSON.parse(readFileSync(join(sample, 'articles.json'), 'utf8')).data.flatMap((a: { paragraphs: { context: string }[] }) => a.paragraphs.map((p) => p.context)));
+    for (const { question } of data) {
+      const r = await runCli(['search', question, '--index', index, '--mode', 'phrase', '--k', '3', '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const { hits } = JSON.parse(r.stdout) as { hits: { text: string; title: string; span: { start: number; end: number; text: string } }[] };
+      expect(hits).toHaveLength(3);
+      for (const h of hits) {
+        expect(contexts.has(h.text)).toBe(true);
+        expect(h.text.slice(h.span.start, h.span.end)).toBe(h.span.text);
+        expect(h.span.text.trim()).toBe(h.span.text);
+        expect(h.span.text.length).toBeGreaterThan(0);
+      }
+      expect(new Set(hits.map((h) => h.span.text)).size).toBe(3);
+    }
   }, 120_000);
 
   it('refuses bad --articles, an existing --out and a sentence model, exiting non-zero and writing nothing', async () => {
