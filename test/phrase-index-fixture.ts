@@ -24,7 +24,7 @@ export interface ConstructedPhraseIndex {
 }
 
 /** `n` constructed passages (3 per article) in an index of `shards` shards under `work`. */
-export async function constructedPhraseIndex(work: string, n: number, shards: number, seed = 11): Promise<ConstructedPhraseIndex> {
+export async function constructedPhraseIndex(work: string, n: number, shards: number, seed = 11, opts: { bm25?: boolean } = {}): Promise<ConstructedPhraseIndex> {
   const d = PHRASE_DIM;
   const passages = constructedCorpus(n, d, seed);
   const titles = passages.map((_, i) => `Article ${Math.floor(i / 3)}`);
@@ -73,7 +73,7 @@ export async function constructedPhraseIndex(work: string, n: number, shards: nu
     factoryKey: 'Flat',
     metric: 'ip',
     shards,
-    bm25: false,
+    bm25: opts.bm25 ?? false,
     trainSize: 100_000,
     staging,
     build: { constructed: true },

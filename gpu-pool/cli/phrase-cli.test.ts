@@ -26,6 +26,15 @@ async function search(q: { start: Float32Array; end: Float32Array }, ...args: st
   return JSON.parse(r.stdout) as { hits: { docId: string; score: number; title: string; text: string; span?: { start: number; end: number; text: string } }[] };
 }
 
+/** A search with query text (for BM25) and given phrase vectors, on another index. */
+async function searchText(index: string, text: string, q: { start: Float32Array; end: Float32Array }, ...args: string[]) {
+  const file = join(work, `q-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify({ start: Array.from(q.start), end: Array.from(q.end) }));
+  const r = await runCli(['search', text, '--index', index, '--mode', 'phrase', '--phrase-vectors', file, '--json', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as { hits: { docId: string; score: number; title: string; text: string; span?: { start: number; end: number; text: string } }[] };
+}
+
 describe('edgesearch search --mode phrase on a constructed phrase index', () => {
   it('answers every query with exactly its span and character offsets, over 3 shards', { timeout: 120_000 }, async () => {
     const r = rng(21);
@@ -87,5 +96,30 @@ describe('edgesearch search --mode phrase on a constructed phrase index', () => 
     const r3 = await runCli(['search', 'x', '--index', built.dir, '--mode', 'phrase', '--unit', 'paragraph']);
     expect(r3.code).not.toBe(0);
     expect(r3.stderr).toMatch(/--unit.*paragraph.*phrase, sentence, passage, document/s);
+  });
+
+  it('reads the best BM25 passages whole and adds w_bm25 × their BM25 score to the phrase score', { timeout: 120_000 }, async () => {
+    const lexical = await constructedPhraseIndex(join(work, 'with-bm25'), 30, 3, 11, { bm25: true });
+    const p = lexical.passages[4];
+    const words = p.text.split(' ');
+    const text = words.slice(0, 3).join(' ');
+    const q = spanQuery(p, 1, 2, PHRASE_DIM);
+    const bm25 = await runCli(['search', text, '--index', lexical.dir, '--mode', 'bm25', '--k', '20', '--json']);
+    expect(bm25.code, bm25.stderr).toBe(0);
+    const passageScore = new Map((JSON.parse(bm25.stdout).hits as { docId: string; score: number }[]).map((h) => [h.docId, h.score]));
+    // One start from the index: every other phrase comes from reading the BM25 passages.
+    const fused = await searchText(lexical.dir, text, q, '--k', '5', '--candidates', '1');
+    const reader = await searchText(lexical.dir, text, q, '--k', '200', '--candidates', '1', '--bm25-weight', '0');
+    expect(fused.hits.length).toBe(5);
+    expect(passageScore.has(fused.hits[0].docId)).toBe(true);
+    for (const h of fused.hits) {
+      const same = reader.hits.find((x) => x.docId === h.docId && x.span!.start === h.span!.start);
+      expect(same, `${h.docId} ${h.span!.text}`).toBeDefined();
+      expect(h.score - same!.score).toBeCloseTo(8 * (passageScore.get(h.docId) ?? 0), 3);
+    }
+    // Without query text (vectors only) nothing is read: each of the 3 shards' one start from its index.
+    const vectorsOnly = await searchText(lexical.dir, ' ', q, '--k', '5', '--candidates', '1');
+    expect(vectorsOnly.hits).toHaveLength(3);
+    expect(vectorsOnly.hits[0].span!.text).toBe(words.slice(1, 3).join(' '));
   });
 });

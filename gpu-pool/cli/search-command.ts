@@ -34,6 +34,7 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
   if (o.nprobe !== undefined) params.nprobe = o.nprobe as number;
   if (o.ef !== undefined) params.efSearch = o.ef as number;
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
+  if (o.depth !== undefined) params.depth = o.depth as number;
   if (o.unit !== undefined) params.unit = o.unit as QueryParams['unit'];
   if (o.denseWeight !== undefined || o.bm25Weight !== undefined) params.weights = { dense: o.denseWeight as number | undefined, bm25: o.bm25Weight as number | undefined };
   return params;
@@ -45,8 +46,9 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--nprobe <n>', 'IVF lists to probe (default: a quarter of the lists)', intArg('--nprobe'))
     .option('--ef <n>', 'HNSW efSearch (default 64)', intArg('--ef'))
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
-    .option('--dense-weight <w>', 'hybrid: weight of the dense branch', numberArg('--dense-weight'))
-    .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch', numberArg('--bm25-weight'))
+    .option('--dense-weight <w>', 'hybrid: weight of the dense branch; phrase: weight of the phrase score (default 1)', numberArg('--dense-weight'))
+    .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch; phrase: weight of the passage\'s BM25 score (default 8)', numberArg('--bm25-weight'))
+    .option('--depth <n>', 'hybrid: depth of each branch before fusion (default 100); phrase: passages per shard read whole, from BM25 (default 20)', intArg('--depth'))
     .option('--candidates <n>', 'colbert: passages per shard re-scored exactly after candidate generation (default 256); phrase: phrase starts taken from each shard\'s start index (default 100)', intArg('--candidates'))
     .addOption(new Option('--unit <unit>', 'phrase: return phrases, or phrase scores aggregated (max) to sentences, passages or documents').choices([...PhraseUnit.options]))
     .option('--rerank <method[:depth]>', 're-rank the mode\'s best depth (default 100) hits, e.g. colbert:100 (the index needs a ColBERT token store)', parseRerank)

@@ -36,7 +36,7 @@ export const SearchParams = QueryParams.refine((p) => !zeroFusion(p), {
   error: 'the fusion weights must not add up to 0 (an omitted weight counts as 1)',
 }).meta({
   description:
-    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25); candidates (colbert: passages per shard re-scored exactly after candidate generation; phrase: phrase starts taken per shard, default 100); unit (phrase: phrase, the default, or sentence, passage, document: phrase scores aggregated by max to that unit). Unknown keys are refused.',
+    'Method parameters: nprobe, efSearch, windowFactor (dense); rrfK, weights {dense, bm25} (each defaults to 1; they must not both be 0), depth (hybrid); k1, b (BM25); candidates (colbert: passages per shard re-scored exactly after candidate generation; phrase: phrase starts taken per shard, default 100); depth and weights (phrase: the depth best BM25 passages per shard, default 20, are read whole, and a phrase scores weights.dense × its start + end score + weights.bm25 × the BM25 score of its passage, defaults 1 and 8); unit (phrase: phrase, the default, or sentence, passage, document: phrase scores aggregated by max to that unit). Unknown keys are refused.',
   not: { required: ['weights'], properties: { weights: { required: ['dense', 'bm25'], properties: { dense: { const: 0 }, bm25: { const: 0 } } } } },
 });
 

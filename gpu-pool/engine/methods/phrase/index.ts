@@ -2,14 +2,26 @@
 // and end vectors, their text read from the passage, duplicates of the same text merged (the best
 // kept); or their scores aggregated (max) to the sentence, passage or document they lie in. Shards
 // merged by score, then the same merge once more over all shards' lists.
+//
+// With a frozen encoder the phrase vectors know where an answer sits in a passage far better than
+// which passage is relevant (SQuAD, held-out articles: MIPS alone puts the gold passage first for
+// 0.7% of questions). So where the shard has BM25 postings and the query has text, the `depth`
+// best BM25 passages are read whole too (every phrase scored exactly, as a reader would), and a
+// phrase's score is w_dense · (start + end) + w_bm25 · (its passage's BM25 score, 0 outside the
+// shard's top depth): EM@1 0.075 instead of 0.005 on those questions.
 import { PhraseUnit } from '../../../../shared/protocol/index.ts';
 import { splitSentences } from '../../phrase/text/index.ts';
+import { comparePhrases, type PhraseCandidate, type PhraseStore } from '../../phrase/store/index.ts';
 import type { LoadedShard } from '../../shard/index.ts';
 import { passageDocIds, topKInOrder } from '../order.ts';
 import type { EncodedQuery, Hit, MethodPlugin, ShardBranch } from '../types.ts';
 
 /** Each shard's list is this many times k, so that k distinct phrases (or documents) remain after merging duplicates across shards. */
 export const PHRASE_SHARD_DEPTH = 4;
+/** Passages per shard read whole, from BM25 (params.depth). */
+export const DEFAULT_PHRASE_READ_DEPTH = 20;
+/** Weight of the BM25 evidence (params.weights.bm25), the best of 0..8 on SQuAD dev articles 20-23 (validation, never the test articles 24-47); the phrase score's is 1 (params.weights.dense). */
+export const DEFAULT_PHRASE_BM25_WEIGHT = 8;
 
 export class NoPhraseStoreError extends Error {
   constructor(dir: string, methods: readonly string[]) {
@@ -76,7 +88,7 @@ export const phraseBranch: ShardBranch = {
     for (const q of queries) if (!q.phrase) throw new Error(`query ${q.id}: phrase search needs the query's start and end vectors`);
     return Promise.all(
       queries.map(async (q) => {
-        const [found] = await store.search([q.phrase!], { starts: q.params?.candidates, nprobe: q.params?.nprobe, efSearch: q.params?.efSearch });
+        const found = await phraseCandidates(shard, store, q);
         const unit = unitOf(q);
         const passages = new Map<number, { title: string; text: string }>();
         for (const p of found) if (!passages.has(p.ordinal)) passages.set(p.ordinal, await shard.passages.get(p.ordinal));
@@ -97,3 +109,30 @@ export const phraseBranch: ShardBranch = {
     );
   },
 };
+
+/**
+ * The shard's scored phrases for one query, best first: the start index's best starts, and with
+ * BM25 and query text every phrase of the `depth` best BM25 passages; fused as the header says.
+ */
+async function phraseCandidates(shard: LoadedShard, store: PhraseStore, q: EncodedQuery): Promise<PhraseCandidate[]> {
+  const [mips] = await store.search([q.phrase!], { starts: q.params?.candidates, nprobe: q.params?.nprobe, efSearch: q.params?.efSearch });
+  const depth = q.params?.depth ?? DEFAULT_PHRASE_READ_DEPTH;
+  if (!shard.bm25 || !q.text.trim()) return mips;
+  const wDense = q.params?.weights?.dense ?? 1;
+  const wBm25 = q.params?.weights?.bm25 ?? DEFAULT_PHRASE_BM25_WEIGHT;
+  const { ordinals, scores } = shard.bm25.search(q.text, Math.min(depth, shard.bm25.docCount), { k1: q.params?.k1, b: q.params?.b });
+  const bm25 = new Map<number, number>();
+  ordinals.forEach((o, i) => bm25.set(o, scores[i]));
+  const byStart = new Map<number, PhraseCandidate>();
+  const fused = (p: PhraseCandidate): PhraseCandidate => ({ ...p, score: wDense * (p.startScore + p.endScore) + wBm25 * (bm25.get(p.ordinal) ?? 0) });
+  for (const p of mips) byStart.set(p.startRow, fused(p));
+  for (const o of ordinals) {
+    const [from, to] = store.passageRows(o);
+    for (let r = from; r < to; r++) {
+      if (byStart.has(r) || !store.canStart(r)) continue;
+      const p = store.phraseAt(q.phrase!, r, o);
+      if (p) byStart.set(r, fused(p));
+    }
+  }
+  return [...byStart.values()].sort(comparePhrases);
+}
