@@ -117,7 +117,7 @@ export const phraseBranch: ShardBranch = {
 async function phraseCandidates(shard: LoadedShard, store: PhraseStore, q: EncodedQuery): Promise<PhraseCandidate[]> {
   const [mips] = await store.search([q.phrase!], { starts: q.params?.candidates, nprobe: q.params?.nprobe, efSearch: q.params?.efSearch });
   const depth = q.params?.depth ?? DEFAULT_PHRASE_READ_DEPTH;
-  if (!shard.bm25 || !q.text.trim()) return mips;
+  if (!shard.bm25 || shard.bm25.docCount === 0 || !q.text.trim()) return mips;
   const wDense = q.params?.weights?.dense ?? 1;
   const wBm25 = q.params?.weights?.bm25 ?? DEFAULT_PHRASE_BM25_WEIGHT;
   const { ordinals, scores } = shard.bm25.search(q.text, Math.min(depth, shard.bm25.docCount), { k1: q.params?.k1, b: q.params?.b });
