@@ -21,8 +21,8 @@ export interface FixtureOptions {
   model?: string;
   /** Store the float vectors in the shards (for `index optimize`). */
   keepVectors?: boolean;
-  /** colbert: a compressed token store instead of a faiss index (model: a token model). */
-  method?: 'dense' | 'colbert';
+  /** colbert: a compressed token store instead of a faiss index (model: a token model); phrase: a phrase store (model: a phrase model). */
+  method?: 'dense' | 'colbert' | 'phrase';
   /** colbert: codec centroids (few keep fixture builds quick) and residual bits. */
   centroids?: number;
   bits?: 1 | 2 | 4;

@@ -23,6 +23,24 @@ export interface ConstructedPhraseIndex {
   titles: string[];
 }
 
+/** A phrase model over use-lite-tokens with small random heads of dimension d (untrained: for wiring, not quality). */
+export async function randomPhraseModel(out: string, d: number, seed: number): Promise<string> {
+  const r = (() => {
+    let s = seed;
+    return () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.05;
+  })();
+  const m = () => Float32Array.from({ length: 512 * d }, r);
+  const heads = encodePhraseHeads({ inputDimension: 512, dimension: d, start: m(), end: m(), queryStart: m(), queryEnd: m() });
+  await writeDerivedModel({
+    base: loadManifest(join(REPO_ROOT, 'models', 'use-lite-tokens')),
+    out,
+    force: true,
+    files: { 'phrase-heads.f32': heads },
+    manifest: (base) => ({ ...base, id: 'random-phrase', phrase: { dimension: d, heads: { file: 'phrase-heads.f32', inputDimension: 512, sha256: createHash('sha256').update(heads).digest('hex') } } }),
+  });
+  return out;
+}
+
 /** `n` constructed passages (3 per article) in an index of `shards` shards under `work`. */
 export async function constructedPhraseIndex(work: string, n: number, shards: number, seed = 11, opts: { bm25?: boolean } = {}): Promise<ConstructedPhraseIndex> {
   const d = PHRASE_DIM;
@@ -33,20 +51,7 @@ export async function constructedPhraseIndex(work: string, n: number, shards: nu
   const articles = Array.from({ length: Math.ceil(n / 3) }, (_, a) => ({ title: `Article ${a}`, paragraphs: passages.slice(3 * a, 3 * a + 3).map((p) => ({ context: p.text })) }));
   await writeFile(corpus, JSON.stringify({ data: articles }));
 
-  const model = join(work, 'phrase-model');
-  const r = (() => {
-    let s = seed;
-    return () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32 - 0.5) * 0.05;
-  })();
-  const m = () => Float32Array.from({ length: 512 * d }, r);
-  const heads = encodePhraseHeads({ inputDimension: 512, dimension: d, start: m(), end: m(), queryStart: m(), queryEnd: m() });
-  await writeDerivedModel({
-    base: loadManifest(join(REPO_ROOT, 'models', 'use-lite-tokens')),
-    out: model,
-    force: true,
-    files: { 'phrase-heads.f32': heads },
-    manifest: (base) => ({ ...base, id: 'constructed-phrase', phrase: { dimension: d, heads: { file: 'phrase-heads.f32', inputDimension: 512, sha256: createHash('sha256').update(heads).digest('hex') } } }),
-  });
+  const model = await randomPhraseModel(join(work, 'phrase-model'), d, seed);
   const encoder = await loadPhraseEncoder(model, { log: () => {} });
   const ref = { id: encoder.modelId, manifestHash: encoder.manifestHash, dimension: d, path: encoder.manifestPath };
   await encoder.dispose();

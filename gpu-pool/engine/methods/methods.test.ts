@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fixtureIndex, type FixtureOptions } from '../../../test/index-fixture.ts';
+import { randomPhraseModel } from '../../../test/phrase-index-fixture.ts';
 import { Searcher } from '../search/index.ts';
 import { runMethodContract, type ContractFixture } from './contract.test-suite.ts';
 import type { MethodName } from './types.ts';
@@ -30,6 +34,15 @@ for (const fuse of [false, true]) {
     return { ...f, method: { name: 'bm25', search: (queries) => first.search(queries.map((q) => ({ ...q, rerank }))) } };
   });
 }
+// Phrase retrieval aggregated to passages (phrases repeat a passage by design), over SciFact with
+// BM25 postings, so the best BM25 passages are read; the heads are random: the contract is about
+// behaviour, not quality.
+runMethodContract('phrase (unit passage)', async () => {
+  const model = await randomPhraseModel(join(await mkdtemp(join(tmpdir(), 'es-phrase-contract-')), 'model'), 16, 5);
+  const f = await fixture('phrase', { method: 'phrase', model, limit: 120 });
+  const inner = f.method;
+  return { ...f, method: { name: 'phrase', search: (queries) => inner.search(queries.map((q) => ({ ...q, params: { ...q.params, unit: 'passage' } }))) } };
+});
 // Quantized indexes answer through the same contract (HNSW-PQ also checks that an index whose
 // metric differs from the one asked for, L2 here, is still ranked best-first).
 runMethodContract('dense over IVF-PQ', () => fixture('dense', { factory: 'IVF16,PQ16np', limit: 300 }));
