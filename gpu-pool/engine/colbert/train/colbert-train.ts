@@ -12,10 +12,10 @@ import { z } from 'zod';
 import { isValidation, type UnknownPolicy } from '../../optimize/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import { DerivedModelExistsError, loadEncoder, loadManifest, loadTokenEncoder, manifestHash, writeDerivedModel, type ModelManifest, type TokenEncoder } from '../../encoders/index.ts';
-import { createProgress, epochProgress } from '../../progress/index.ts';
+import { epochProgress } from '../../progress/index.ts';
 import { stderrIo, type BuildIo } from '../../writer/index.ts';
 import { FeatureStore, normalizeRows, roundToHalf } from './features.ts';
-import { FeatureCache, textKey } from './feature-cache.ts';
+import { FeatureCache, fillFeatureCache, textKey } from './feature-cache.ts';
 import { principalProjection, randomProjection } from './init.ts';
 import { bm25Top, buildBm25, denseTop, judgedFromQrels, judgedFromTriples, readCorpusInMemory, type Corpus, type JudgedQueries } from './inputs.ts';
 import { trainProjection, validationNdcg, type EpochReport, type ProjectionData, type TrainExample, type ValidationQuery } from './train-projection.ts';
@@ -136,41 +136,21 @@ async function gatherFeatures<T>(opts: {
   io: BuildIo;
 }): Promise<{ store: FeatureStore; /** Distinct texts read from the cache. */ reused: number; /** Distinct texts encoded. */ encoded: number }> {
   const { cache, keys } = opts;
-  // Distinct texts: from the cache, or to encode (identical texts are encoded once).
-  const missing: number[] = [];
-  const seen = new Set<string>();
-  let reused = 0;
-  keys.forEach((k, i) => {
-    if (seen.has(k)) return;
-    seen.add(k);
-    if (cache.has(k)) reused++;
-    else missing.push(i);
-  });
-  if (missing.length > 0) {
-    const progress = createProgress({ label: `encoding ${opts.what}`, total: missing.length, unit: opts.what, enabled: opts.io.progress ?? false });
-    const BATCH = 32;
-    // Appended every few batches: a killed run keeps what it encoded.
-    let pending: { key: string; data: Float32Array; rows: number }[] = [];
-    for (let s = 0; s < missing.length; s += BATCH) {
-      const idx = missing.slice(s, s + BATCH);
-      const feats = await opts.encode(idx.map((i) => opts.inputs[i]));
-      feats.forEach((m, j) => {
+  const { reused, encoded } = await fillFeatureCache({
+    cache,
+    keys,
+    what: opts.what,
+    progress: opts.io.progress ?? false,
+    encode: async (idx) =>
+      (await opts.encode(idx.map((i) => opts.inputs[i]))).map((m) => {
         const data = m.data.slice(0, m.rows * opts.dim);
         normalizeRows(data, m.rows, opts.dim);
-        pending.push({ key: keys[idx[j]], data: roundToHalf(data), rows: m.rows });
-      });
-      progress.tick(idx.length);
-      if (pending.length >= 512) {
-        await cache.append(pending);
-        pending = [];
-      }
-    }
-    await cache.append(pending);
-    progress.finish();
-  }
+        return { data: roundToHalf(data), rows: m.rows };
+      }),
+  });
   const store = new FeatureStore(opts.dim);
   await cache.read(keys, store);
-  return { store, reused, encoded: missing.length };
+  return { store, reused, encoded };
 }
 
 function projectionBytes(W: Float32Array): Buffer {

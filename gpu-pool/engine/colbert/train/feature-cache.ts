@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rename, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { createProgress } from '../../progress/index.ts';
 import { fromHalf, toHalf, type FeatureStore } from './features.ts';
 
 const FORMAT = 'edgesearch-colbert-features';
@@ -157,4 +158,44 @@ export class FeatureCache {
     await writeFile(tmp, JSON.stringify(this.index));
     await rename(tmp, indexPath);
   }
+}
+
+/**
+ * Encodes the items the cache lacks (an item whose key repeats is encoded once) in batches of 32
+ * with progress, appending every few batches so that a killed run keeps what it encoded.
+ * `encode(indices)` gives, for those items, the rows to store, already in the cache's form.
+ */
+export async function fillFeatureCache(o: {
+  cache: FeatureCache;
+  keys: readonly string[];
+  encode: (indices: number[]) => Promise<{ data: Float32Array; rows: number }[]>;
+  what: string;
+  progress: boolean;
+}): Promise<{ /** Distinct items read from the cache. */ reused: number; /** Distinct items encoded. */ encoded: number }> {
+  const missing: number[] = [];
+  const seen = new Set<string>();
+  let reused = 0;
+  o.keys.forEach((k, i) => {
+    if (seen.has(k)) return;
+    seen.add(k);
+    if (o.cache.has(k)) reused++;
+    else missing.push(i);
+  });
+  if (missing.length > 0) {
+    const progress = createProgress({ label: `encoding ${o.what}`, total: missing.length, unit: o.what, enabled: o.progress });
+    const BATCH = 32;
+    let pending: { key: string; data: Float32Array; rows: number }[] = [];
+    for (let s = 0; s < missing.length; s += BATCH) {
+      const idx = missing.slice(s, s + BATCH);
+      (await o.encode(idx)).forEach((m, j) => pending.push({ key: o.keys[idx[j]], data: m.data, rows: m.rows }));
+      progress.tick(idx.length);
+      if (pending.length >= 512) {
+        await o.cache.append(pending);
+        pending = [];
+      }
+    }
+    await o.cache.append(pending);
+    progress.finish();
+  }
+  return { reused, encoded: missing.length };
 }

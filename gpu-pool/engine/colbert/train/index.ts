@@ -16,4 +16,4 @@ export {
 export { maxSimLossAndGradient, LossScratch, type LossItem, type LossResult } from './maxsim-loss.ts';
 export { principalProjection, randomProjection, orthonormalizeColumns, seededRandom } from './init.ts';
 export { FeatureStore, remapFeatures, type FeatureSet } from './features.ts';
-export { FeatureCache, textKey } from './feature-cache.ts';
+export { FeatureCache, fillFeatureCache, textKey } from './feature-cache.ts';

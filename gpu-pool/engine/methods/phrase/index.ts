@@ -90,13 +90,18 @@ export const phraseBranch: ShardBranch = {
       queries.map(async (q) => {
         const found = await phraseCandidates(shard, store, q);
         const unit = unitOf(q);
-        const passages = new Map<number, { title: string; text: string }>();
-        for (const p of found) if (!passages.has(p.ordinal)) passages.set(p.ordinal, await shard.passages.get(p.ordinal));
+        // Each passage read (and, for unit sentence, split) once, however many of its phrases were found.
+        const passages = new Map<number, { title: string; text: string; sentences?: { start: number; end: number }[] }>();
+        for (const p of found) {
+          if (passages.has(p.ordinal)) continue;
+          const { title, text } = await shard.passages.get(p.ordinal);
+          passages.set(p.ordinal, { title, text, ...(unit === 'sentence' ? { sentences: splitSentences(text) } : {}) });
+        }
         const hits = found.map((p): Hit => {
-          const { text, title } = passages.get(p.ordinal)!;
+          const { text, title, sentences } = passages.get(p.ordinal)!;
           let span = { start: p.charStart, end: p.charEnd, text: text.slice(p.charStart, p.charEnd) };
-          if (unit === 'sentence') {
-            const s = splitSentences(text).find((x) => x.start <= p.charStart && p.charStart < x.end) ?? { start: 0, end: text.length };
+          if (sentences) {
+            const s = sentences.find((x) => x.start <= p.charStart && p.charStart < x.end) ?? { start: 0, end: text.length };
             span = { start: s.start, end: s.end, text: text.slice(s.start, s.end) };
           }
           const group = unit === 'phrase' ? span.text : unit === 'document' ? title : undefined;

@@ -86,6 +86,8 @@ export class PhraseStoreWriter {
       const ends = new Int8Array(T * d);
       const endScales = new Float32Array(T);
       const startRows: number[] = [];
+      // The index holds the float start vectors (exact scores come from the int8 rows), gathered in the same pass.
+      const startable: Float32Array[] = [];
       let row = 0;
       this.#passages.forEach((p, j) => {
         docOffsets[j] = row;
@@ -95,26 +97,18 @@ export class PhraseStoreWriter {
           chars[2 * (row + t) + 1] = b.charEnd[t];
           const start = b.canStart[t] === 1 && (filterThreshold === undefined || !p.filter || p.filter[t] >= filterThreshold);
           flags[row + t] = (start ? CAN_START : 0) | (b.canEnd[t] === 1 ? CAN_END : 0);
-          if (start) startRows.push(row + t);
+          if (start) {
+            startRows.push(row + t);
+            startable.push(p.starts.subarray(t * d, (t + 1) * d));
+          }
         }
         quantizeRows(p.starts, d, starts, startScales, row);
         quantizeRows(p.ends, d, ends, endScales, row);
         row += p.tokens;
       });
       docOffsets[this.#passages.length] = row;
-      // The index holds the float start vectors; exact scores come from the int8 rows.
       const vectors = new Float32Array(startRows.length * d);
-      let at = 0;
-      let base = 0;
-      for (const p of this.#passages) {
-        for (let t = 0; t < p.tokens; t++) {
-          if (flags[base + t] & CAN_START) {
-            vectors.set(p.starts.subarray(t * d, (t + 1) * d), at * d);
-            at++;
-          }
-        }
-        base += p.tokens;
-      }
+      startable.forEach((v, i) => vectors.set(v, i * d));
       if (startRows.length > 0) await index.add(vectors);
       await index.writeFile(join(this.#dir, PHRASE_START_INDEX_FILE));
       const dir = this.#dir;

@@ -8,9 +8,8 @@
 // float16 rounding costs the same relative precision as storing x itself (c = 64 keeps u[H] a
 // normal float16 for any ‖x‖ below ~10⁶; use-lite's are 30-270).
 import { createHash } from 'node:crypto';
-import { FeatureCache, FeatureStore, textKey } from '../../colbert/train/index.ts';
+import { fillFeatureCache, FeatureCache, FeatureStore, textKey } from '../../colbert/train/index.ts';
 import { manifestHash, type LoadedManifest, type ModelManifest, type TokenEncoder } from '../../encoders/index.ts';
-import { createProgress } from '../../progress/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import type { BuildIo } from '../../writer/index.ts';
 
@@ -79,33 +78,13 @@ export async function cachedTextFeatures(o: {
 }): Promise<CachedFeatures> {
   const H = o.encoder.featureDimension;
   const keys = o.texts.map((t) => textKey('text', t));
-  const missing: number[] = [];
-  const seen = new Set<string>();
-  let reused = 0;
-  keys.forEach((k, i) => {
-    if (seen.has(k)) return;
-    seen.add(k);
-    if (o.cache.has(k)) reused++;
-    else missing.push(i);
+  const { reused, encoded } = await fillFeatureCache({
+    cache: o.cache,
+    keys,
+    what: o.what,
+    progress: o.io.progress ?? false,
+    encode: async (idx) => (await o.encoder.textFeatures(idx.map((i) => o.texts[i]))).map((t) => ({ data: toCachedRows(t.features.data, t.features.rows, H), rows: t.features.rows })),
   });
-  if (missing.length > 0) {
-    const progress = createProgress({ label: `encoding ${o.what}`, total: missing.length, unit: o.what, enabled: o.io.progress ?? false });
-    const BATCH = 32;
-    // Appended every few batches: a killed run keeps what it encoded.
-    let pending: { key: string; data: Float32Array; rows: number }[] = [];
-    for (let s = 0; s < missing.length; s += BATCH) {
-      const idx = missing.slice(s, s + BATCH);
-      const feats = await o.encoder.textFeatures(idx.map((i) => o.texts[i]));
-      feats.forEach((t, j) => pending.push({ key: keys[idx[j]], data: toCachedRows(t.features.data, t.features.rows, H), rows: t.features.rows }));
-      progress.tick(idx.length);
-      if (pending.length >= 512) {
-        await o.cache.append(pending);
-        pending = [];
-      }
-    }
-    await o.cache.append(pending);
-    progress.finish();
-  }
   // Read back in slices: one slice of unit rows in memory at a time.
   const SLICE = 256;
   let raw = new Float32Array(0);
@@ -118,5 +97,5 @@ export async function cachedTextFeatures(o: {
       o.onText(s + k, fromCachedRows(store.view(item), rows, H, raw.subarray(0, rows * H)), rows);
     });
   }
-  return { reused, encoded: missing.length };
+  return { reused, encoded };
 }
