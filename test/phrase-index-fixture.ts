@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadManifest, writeDerivedModel } from '../gpu-pool/engine/encoders/index.ts';
 import { encodePhraseHeads, loadPhraseEncoder } from '../gpu-pool/engine/phrase/model/index.ts';
-import { constructedCorpus } from '../gpu-pool/engine/phrase/store/test-helpers.ts';
+import { constructedCorpus, constructedPassage, rng } from '../gpu-pool/engine/phrase/store/test-helpers.ts';
 import { createStaging, publishDirectory } from '../gpu-pool/engine/shard/index.ts';
 import { assembleShards } from '../gpu-pool/engine/writer/assemble.ts';
 import { packPhraseRows, phraseRowWidth } from '../gpu-pool/engine/writer/phrase-rows.ts';
@@ -41,10 +41,28 @@ export async function randomPhraseModel(out: string, d: number, seed: number): P
   return out;
 }
 
-/** `n` constructed passages (3 per article) in an index of `shards` shards under `work`. */
-export async function constructedPhraseIndex(work: string, n: number, shards: number, seed = 11, opts: { bm25?: boolean } = {}): Promise<ConstructedPhraseIndex> {
+/**
+ * The words of a constructed passage cut into sentences of 4 words: every 4th word but the last
+ * ends with a full stop and the word after it is capitalised ("alpha beta gamma delta. Epsilon"),
+ * which the pool's sentence splitter splits after.
+ */
+export function sentenceWords(words: string[]): string[] {
+  return words.map((w, i) => {
+    const capital = i > 0 && i % 4 === 0 ? w[0].toUpperCase() + w.slice(1) : w;
+    return i % 4 === 3 && i < words.length - 1 ? `${capital}.` : capital;
+  });
+}
+
+/**
+ * `n` constructed passages (3 per article) in an index of `shards` shards under `work`. With
+ * `sentences`, the passages' words are cut into sentences of 4 words (sentenceWords), with phrase
+ * vectors of their own; without, a passage has no full stop and is one sentence.
+ */
+export async function constructedPhraseIndex(work: string, n: number, shards: number, seed = 11, opts: { bm25?: boolean; sentences?: boolean } = {}): Promise<ConstructedPhraseIndex> {
   const d = PHRASE_DIM;
-  const passages = constructedCorpus(n, d, seed);
+  const plain = constructedCorpus(n, d, seed);
+  const r = rng(seed + 1);
+  const passages = opts.sentences ? plain.map((p) => constructedPassage(sentenceWords(p.text.split(' ')), d, r)) : plain;
   const titles = passages.map((_, i) => `Article ${Math.floor(i / 3)}`);
   await mkdir(work, { recursive: true });
   const corpus = join(work, 'corpus.json');

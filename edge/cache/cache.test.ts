@@ -42,6 +42,15 @@ describe('cache keys', () => {
     expect(plain).toBe(await requestKey({ query: 'statins', mode: 'bm25', k: 5 }));
   });
 
+  it('keys the phrase unit: each unit of one phrase query has an entry of its own', async () => {
+    const key = (params?: Record<string, unknown>) => requestKey(SearchRequest.parse({ query: 'who wrote it', mode: 'phrase', k: 5, ...(params ? { params } : {}) }));
+    const units = await Promise.all(['phrase', 'sentence', 'passage', 'document'].map((unit) => key({ unit })));
+    expect(new Set(units).size).toBe(4);
+    // The unit is one parameter among others: their order does not matter.
+    expect(await key({ unit: 'sentence', candidates: 50 })).toBe(await key({ candidates: 50, unit: 'sentence' }));
+    expect(await key({ unit: 'sentence', candidates: 50 })).not.toBe(await key({ candidates: 50, unit: 'passage' }));
+  });
+
   it('puts the index version into the cache URL', async () => {
     const key = await requestKey({ query: 'q', mode: 'bm25', k: 1 });
     const [v1, v2] = [cacheUrl(key, 'v1'), cacheUrl(key, 'v2')];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { highlightSegments, type Segment } from './highlight.ts';
+import { highlightSegments, spanSegments, type Segment } from './highlight.ts';
 
 const marked = (segments: Segment[]) => segments.filter((s) => s.match).map((s) => s.text);
 const rejoined = (segments: Segment[]) => segments.map((s) => s.text).join('');
@@ -51,5 +51,42 @@ describe('highlightSegments', () => {
     const text = 'Statins reduced the risk; reduces (статины) Статины.';
     expect(inlined(text, 'statin reduce статины')).toEqual(highlightSegments(text, 'statin reduce статины'));
     expect(marked(inlined(text, 'statin reduce статины'))).toEqual(['Statins', 'reduced', 'reduces', 'статины', 'Статины']);
+  });
+});
+
+describe('spanSegments', () => {
+  const text = 'The answer is <b>Paris</b>, the capital.';
+  const span = (start: number, end: number) => ({ start, end, text: text.slice(start, end) });
+
+  it('marks exactly the span, and the segments rejoin to the text', () => {
+    const at = text.indexOf('<b>Paris</b>');
+    const segments = spanSegments(text, span(at, at + '<b>Paris</b>'.length))!;
+    expect(segments).toEqual([
+      { text: 'The answer is ', match: false },
+      { text: '<b>Paris</b>', match: true },
+      { text: ', the capital.', match: false },
+    ]);
+    expect(rejoined(segments)).toBe(text);
+    expect(spanSegments(text, span(0, 3))).toEqual([{ text: 'The', match: true }, { text: text.slice(3), match: false }]);
+    expect(spanSegments(text, span(0, text.length))).toEqual([{ text, match: true }]);
+  });
+
+  it('counts offsets in UTF-16 code units, as the API does', () => {
+    const t = '😀 statins 😀';
+    expect(marked(spanSegments(t, { start: 3, end: 10, text: 'statins' })!)).toEqual(['statins']);
+  });
+
+  it('refuses a span outside the text, empty, or not what its offsets cut out', () => {
+    expect(spanSegments(text, { start: 4, end: 10, text: 'Answer' })).toBeUndefined();
+    expect(spanSegments(text, { start: 30, end: 80, text: 'capital.' })).toBeUndefined();
+    expect(spanSegments(text, { start: -1, end: 3, text: 'The' })).toBeUndefined();
+    expect(spanSegments(text, { start: 3, end: 3, text: '' })).toBeUndefined();
+    expect(spanSegments(text, { start: 0.5, end: 3, text: 'The' })).toBeUndefined();
+  });
+
+  it('still works from its source text alone, as the demo page inlines it', () => {
+    const inlined = new Function(`return (${spanSegments.toString()});`)() as typeof spanSegments;
+    expect(inlined(text, span(4, 10))).toEqual(spanSegments(text, span(4, 10)));
+    expect(inlined(text, { start: 4, end: 10, text: 'x' })).toBeUndefined();
   });
 });

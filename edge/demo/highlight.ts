@@ -1,9 +1,10 @@
-// Query-term highlighting for the demo page's evidence passages. It returns segments rather
-// than HTML because passages are untrusted: the page turns them into text nodes and <mark>s.
+// Marking for the demo page's evidence passages: query terms, or a phrase search's answer span.
+// They return segments rather than HTML because passages are untrusted: the page turns them
+// into text nodes and <mark>s.
 //
-// The page inlines this function with `highlightSegments.toString()`, so it must stay one
-// self-contained function: no imports, no module-level helpers, and no nested functions bound
-// to names (a bundler that keeps names wraps those in a `__name()` helper the page lacks).
+// The page inlines these functions with `.toString()`, so each must stay one self-contained
+// function: no imports, no module-level helpers, and no nested functions bound to names (a
+// bundler that keeps names wraps those in a `__name()` helper the page lacks).
 
 export interface Segment {
   text: string;
@@ -45,5 +46,24 @@ export function highlightSegments(text: string, query: string): Segment[] {
     }
   }
   if (plainFrom < text.length || segments.length === 0) segments.push({ text: text.slice(plainFrom), match: false });
+  return segments;
+}
+
+/**
+ * Splits `text` around a phrase search's `span` (UTF-16 offsets into `text`, as the API gives
+ * them): the span is the one matching segment, and the segments rejoin to `text`. Undefined when
+ * the span does not lie within `text` or is not what its offsets cut out, so a page never marks
+ * the wrong words (it highlights query terms instead).
+ *
+ * Inlined by the page like highlightSegments: the same rules (one self-contained function).
+ */
+export function spanSegments(text: string, span: { start: number; end: number; text: string }): Segment[] | undefined {
+  const { start, end } = span;
+  if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end <= start || end > text.length) return undefined;
+  if (text.slice(start, end) !== span.text) return undefined;
+  const segments: Segment[] = [];
+  if (start > 0) segments.push({ text: text.slice(0, start), match: false });
+  segments.push({ text: span.text, match: true });
+  if (end < text.length) segments.push({ text: text.slice(end), match: false });
   return segments;
 }

@@ -1,8 +1,9 @@
 // The demo page served at `/`: one self-contained document (inline CSS and JS, nothing fetched
-// but the API itself) that searches through this edge and shows hits, timings and cache state.
+// but the API itself) that searches through this edge and shows hits, timings and cache state;
+// in phrase mode, the answer phrase of each hit and its evidence passage with the span marked.
 // Its Content-Security-Policy allows exactly its own inline style and script, by hash (no
 // 'unsafe-inline'), and connections to this origin only.
-import { highlightSegments } from './highlight.ts';
+import { highlightSegments, spanSegments } from './highlight.ts';
 
 const STYLE = `
   :root { color-scheme: light dark; --muted: #6b7280; --accent: #2563eb; --error: #dc2626; --warn: #b45309; }
@@ -13,6 +14,7 @@ const STYLE = `
   label { display: flex; flex-direction: column; font-size: 0.8rem; color: var(--muted); }
   label.grow { flex: 1 1 16rem; }
   label.check { flex-direction: row; align-items: center; gap: 0.3rem; padding-bottom: 0.45rem; }
+  [hidden] { display: none !important; }
   input, select, button { font: inherit; padding: 0.35rem 0.5rem; }
   #k { width: 4.5rem; }
   button { background: var(--accent); color: white; border: 0; border-radius: 4px; padding: 0.4rem 1rem; cursor: pointer; }
@@ -25,6 +27,7 @@ const STYLE = `
   .hit { border-top: 1px solid #8884; padding: 0.75rem 0; }
   .rank { color: var(--muted); margin-right: 0.4rem; }
   .title { font-weight: 600; }
+  .answer { font-size: 1.15rem; font-weight: 600; margin: 0.2rem 0; }
   .meta { color: var(--muted); font-size: 0.8rem; font-family: ui-monospace, monospace; }
   .evidence { margin: 0.3rem 0 0; }
   mark { background: #fde68a; color: inherit; border-radius: 2px; }
@@ -32,10 +35,11 @@ const STYLE = `
 `;
 
 // Browser code, kept to plain ES2020. No backticks or template placeholders inside: it lives in
-// a template literal. highlightSegments arrives compiled to JS by the bundler, and is bound by
-// assignment so a minifier renaming the declaration cannot break the reference.
+// a template literal. highlightSegments and spanSegments arrive compiled to JS by the bundler,
+// and are bound by assignment so a minifier renaming the declarations cannot break the references.
 const SCRIPT = `
 const highlightSegments = (${highlightSegments.toString()});
+const spanSegments = (${spanSegments.toString()});
 const $ = (id) => document.getElementById(id);
 const form = $('search'), status = $('status'), partial = $('partial'), results = $('results'), button = $('go');
 const KEY_STORAGE = 'edgesearch.apiKey';
@@ -47,6 +51,10 @@ let seq = 0; // answers to older submissions are dropped when a newer one is in 
 const syncFuse = () => { $('fuse').disabled = !$('rerank').checked; };
 $('rerank').addEventListener('change', syncFuse);
 syncFuse();
+// The unit (phrase, sentence, passage, document) is a parameter of phrase search only.
+const syncUnit = () => { $('unit-field').hidden = $('mode').value !== 'phrase'; };
+$('mode').addEventListener('change', syncUnit);
+syncUnit();
 
 function setStatus(text, state) {
   status.textContent = text;
@@ -75,16 +83,27 @@ function renderHit(hit, query) {
   meta.textContent = hit.docId + ' · score ' + hit.score.toFixed(3);
   // A re-ranked hit: where the first stage had it.
   if (hit.branches && hit.branches.first) meta.textContent += ' · first stage #' + hit.branches.first.rank;
-  // Passages are untrusted: text nodes and <mark> elements only, never innerHTML.
+  // Passages are untrusted: text nodes and <mark> elements only, never innerHTML. A phrase
+  // search's hit marks its span (the answer phrase, or its sentence) and shows it on its own
+  // above the passage; other hits mark the query's words.
   const evidence = document.createElement('p');
   evidence.className = 'evidence';
-  for (const seg of highlightSegments(hit.text, query)) {
+  const spanned = hit.span ? spanSegments(hit.text, hit.span) : undefined;
+  for (const seg of spanned || highlightSegments(hit.text, query)) {
     if (!seg.match) { evidence.append(seg.text); continue; }
     const mark = document.createElement('mark');
     mark.textContent = seg.text;
+    if (spanned) mark.className = 'span';
     evidence.append(mark);
   }
-  li.append(head, meta, evidence);
+  li.append(head);
+  if (hit.span) {
+    const answer = document.createElement('p');
+    answer.className = 'answer';
+    answer.textContent = hit.span.text;
+    li.append(answer);
+  }
+  li.append(meta, evidence);
   return li;
 }
 
@@ -92,6 +111,7 @@ form.addEventListener('submit', async (event) => {
   event.preventDefault();
   const query = $('q').value;
   const body = { query, mode: $('mode').value, k: Number($('k').value) || 10 };
+  if (body.mode === 'phrase') body.params = { unit: $('unit').value };
   if ($('rerank').checked) body.rerank = { method: 'colbert', fuse: $('fuse').checked };
   const key = $('key').value.trim();
   if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
@@ -162,6 +182,13 @@ function render(): string {
     <option value="dense">dense</option>
     <option value="bm25">bm25</option>
     <option value="colbert">colbert</option>
+    <option value="phrase">phrase</option>
+  </select></label>
+  <label id="unit-field" title="Phrase search returns answer phrases, or their scores aggregated to the sentence, passage or document">Unit <select id="unit" name="unit">
+    <option value="phrase" selected>phrase</option>
+    <option value="sentence">sentence</option>
+    <option value="passage">passage</option>
+    <option value="document">document</option>
   </select></label>
   <label>k <input id="k" name="k" type="number" min="1" max="100" value="10"></label>
   <label class="check" title="Re-score the best 100 with ColBERT's MaxSim (needs an index built with --method colbert)"><input id="rerank" name="rerank" type="checkbox"> re-rank with ColBERT</label>

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { addDocuments, BuildError, buildIndex, deleteDocuments, mergeSlices, parseSlice, readIdList } from '../engine/writer/index.ts';
 import { CORPUS_FORMATS } from '../engine/corpus/index.ts';
-import { intArg } from './index.ts';
+import { intArg, numberArg } from './index.ts';
 
 export function buildCommand(cmd: Command): Command {
   return cmd
@@ -19,7 +19,8 @@ export function buildCommand(cmd: Command): Command {
     .option('--shards <n>', 'number of shards', intArg('--shards'), 1)
     .option('--bm25', 'also build BM25 postings per shard', false)
     .option('--keep-vectors', 'also store the float vectors in each shard, so `index optimize` starts from them rather than from reconstructions', false)
-    .option('--slice <i/n>', 'encode only documents i, i+n, i+2n, ... (join slices with `index merge`)')
+    .option('--filter-threshold <t>', 'phrase: index a token as a phrase start only when the model\'s phrase filter gives it a start likelihood >= t (0..1; ends stay possible everywhere); needs a `phrase train` model with a filter; recorded in the store', numberArg('--filter-threshold'))
+    .option('--slice <i/n>', 'encode only documents i, i+n, i+2n, ... (join slices with `index merge`; dense only)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--train-size <n>', 'max training vectors for the quantizer', intArg('--train-size'), 100_000)
     .option('--limit <n>', 'index only the first n documents', intArg('--limit'))
@@ -46,6 +47,7 @@ export function buildCommand(cmd: Command): Command {
         threads: o.threads,
         trainSize: o.trainSize,
         opqIterations: o.opqIterations,
+        filterThreshold: o.filterThreshold,
         force: o.force,
       });
     });

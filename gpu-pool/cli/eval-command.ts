@@ -5,6 +5,7 @@ import { createProgress } from '../engine/progress/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg } from './index.ts';
 import { evaluateQa, parseArticles, readQaQuestions, writeQaRun } from './eval-qa.ts';
+import { qaBaselines } from './eval-qa-baselines.ts';
 import { addQueryOptions, queryParams, queryRerank } from './search-command.ts';
 
 async function evalQa(o: Record<string, any>): Promise<void> {
@@ -14,19 +15,30 @@ async function evalQa(o: Record<string, any>): Promise<void> {
   const questions = await readQaQuestions(o.qa, o.articles ? parseArticles(o.articles) : undefined);
   const params = queryParams(o);
   const k = o.k ?? 10;
+  if (o.baselines && (params.unit ?? 'phrase') !== 'phrase') throw new Error(`--baselines compares answer phrases: use it with --unit phrase (got --unit ${params.unit})`);
   const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
   const t0 = performance.now();
   let result;
+  let baselines: Awaited<ReturnType<typeof qaBaselines>> | undefined;
+  let msPerQuery;
   try {
     result = await evaluateQa(searcher, questions, { k, params, batch: o.batch });
+    msPerQuery = (performance.now() - t0) / questions.length;
+    if (o.baselines) baselines = await qaBaselines(searcher, questions, { k, params, batch: o.batch });
   } finally {
     await searcher.close();
   }
-  const msPerQuery = (performance.now() - t0) / questions.length;
   if (o.run) await writeQaRun(result.rows, o.run);
   for (const [name, value] of Object.entries(result.mean)) process.stdout.write(`${name.padEnd(18)} ${value.toFixed(4)}\n`);
   process.stdout.write(`questions          ${result.queries}\nms/query           ${msPerQuery.toFixed(2)} (encode + search)\n`);
-  if (o.json) process.stdout.write(`${JSON.stringify({ metrics: result.mean, questions: result.queries, mode: 'phrase', unit: params.unit ?? 'phrase', index: o.index, version: searcher.version, params, k, msPerQuery })}\n`);
+  if (baselines) {
+    // The phrase model's open figures are the eval's own; the baselines add the gold-paragraph reading.
+    baselines['phrase model'] = { ...result.mean, ...baselines['phrase model'] };
+    const cols = ['em@1', 'f1@1', 'gold-paragraph-em', 'gold-paragraph-f1', 'phrase-recall@10', 'answer-recall@10'].filter((c) => c in baselines!['lexical reader']);
+    process.stdout.write(`\n${'system'.padEnd(16)}${cols.map((c) => c.padStart(19)).join('')}\n`);
+    for (const [name, m] of Object.entries(baselines)) process.stdout.write(`${name.padEnd(16)}${cols.map((c) => (m[c] ?? NaN).toFixed(4).padStart(19)).join('')}\n`);
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ metrics: result.mean, questions: result.queries, mode: 'phrase', unit: params.unit ?? 'phrase', index: o.index, version: searcher.version, params, k, msPerQuery, ...(baselines ? { baselines } : {}) })}\n`);
 }
 
 export function evalCommand(cmd: Command): Command {
@@ -38,6 +50,7 @@ export function evalCommand(cmd: Command): Command {
       .option('--qrels <file>', 'relevance judgements (BEIR tsv or TREC qrels)')
       .option('--qa <file>', 'mode phrase: questions with answers (SQuAD json, NQ-open jsonl, DensePhrases questions.json, DPR tsv), scored by EM / F1 / recall instead of --queries and --qrels')
       .option('--articles <ranges>', 'with a SQuAD --qa file: only the questions of these articles, e.g. 24-47')
+      .option('--baselines', 'with a SQuAD --qa file, unit phrase: also the linear-heads and lexical-reader baselines, and every system\'s exact match with the gold paragraph given, in one table', false)
       .option('--metrics <list>', 'comma-separated metrics', 'ndcg@10,mrr@10,recall@100')
       .option('--k <n>', 'depth of the ranking (default: the deepest metric cut-off)', intArg('--k'))
       .option('--batch <n>', 'queries per search batch', intArg('--batch'), 32)

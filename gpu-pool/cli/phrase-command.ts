@@ -5,7 +5,7 @@ import { intArg, numberArg } from './index.ts';
 export function phraseTrainCommand(cmd: Command): Command {
   return cmd
     .description(
-      "train DensePhrases' phrase heads (start, end, query start, query end) on top of a frozen token model from SQuAD questions (phrase-level loss with in-batch negatives) and write a model directory that phrase indexes load; validation EM/F1 reads the top phrase of each held-out question's gold paragraph",
+      "train DensePhrases' phrase heads (start, end, query start, query end) on top of a frozen token model from SQuAD questions (phrase-level loss with in-batch negatives), then the phrase filter (a start and an end likelihood per token, read by `index build --method phrase --filter-threshold`), and write a model directory that phrase indexes load; validation EM/F1 reads the top phrase of each held-out question's gold paragraph, and the filter is reported as the share of phrase starts it keeps and of gold starts it keeps at several thresholds",
     )
     .requiredOption('--squad <path>', 'SQuAD v1.1 JSON (e.g. ../shared/data/squad-v1.1-dev/dev-v1.1.json)')
     .requiredOption('--articles <ranges>', 'articles to use, 0-based inclusive ranges in file order (e.g. 0-23 or 0-3,7)')
@@ -20,6 +20,9 @@ export function phraseTrainCommand(cmd: Command): Command {
     .option('--seed <n>', 'seed of the initial heads and the batch order', intArg('--seed', 0), 1)
     .option('--cache <dir>', 'token feature cache, reused by later runs with the same model (default: <out>.cache)')
     .option('--max-phrase-tokens <n>', 'longest phrase, in tokens (answers longer than this are dropped from training)', intArg('--max-phrase-tokens'), 20)
+    .option('--filter-epochs <n>', 'most epochs of the phrase filter (0: train none; the model then cannot be built with --filter-threshold)', intArg('--filter-epochs', 0), 20)
+    .option('--filter-lr <x>', 'Adam learning rate of the phrase filter', numberArg('--filter-lr'), 1e-2)
+    .option('--filter-batch <n>', 'paragraphs per Adam step of the phrase filter', intArg('--filter-batch'), 16)
     .option('--threads <n>', 'ONNX threads', intArg('--threads'))
     .option('--force', 'replace an existing --out directory', false)
     .option('--id <id>', 'model id in the written manifest (default: <base id>-phrase<dim>)')
@@ -38,6 +41,9 @@ export function phraseTrainCommand(cmd: Command): Command {
         seed: o.seed,
         cache: o.cache,
         maxPhraseTokens: o.maxPhraseTokens,
+        filterEpochs: o.filterEpochs,
+        filterLr: o.filterLr,
+        filterBatch: o.filterBatch,
         threads: o.threads,
         force: o.force,
         id: o.id,

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
 import { DENSEPHRASES_SAMPLE, SQUAD_DEV } from '../../test/fixtures.ts';
 import { USE_LITE_MODEL, USE_LITE_TOKENS_MODEL } from '../../test/index-fixture.ts';
+import { randomPhraseModel } from '../../test/phrase-index-fixture.ts';
+import { loadPhraseEncoder } from '../engine/phrase/model/index.ts';
 
 const SQUAD = join(SQUAD_DEV, 'dev-v1.1.json');
 let work: string;
@@ -53,6 +55,67 @@ describe('edgesearch phrase train', () => {
       }
       expect(new Set(hits.map((h) => h.span.text)).size).toBe(3);
     }
+  }, 120_000);
+
+  it('builds with --filter-threshold: fewer phrase starts, the threshold recorded, no start below it returned', async () => {
+    const sample = DENSEPHRASES_SAMPLE;
+    const index = join(work, 'filtered-index');
+    const model = join(work, 'model');
+    const built = await runCli(['index', 'build', '--corpus', join(sample, 'articles.json'), '--format', 'densephrases', '--limit', '30', '--model', model, '--method', 'phrase', '--filter-threshold', '0.3', '--out', index, '--threads', '1']);
+    expect(built.code, built.stderr).toBe(0);
+    const m = /phrase index: (\d+) phrase starts \(start likelihood ≥ 0\.3\) of (\d+) tokens a phrase may start at/.exec(built.stderr);
+    expect(m, built.stderr).not.toBeNull();
+    const [indexed, candidates] = [Number(m![1]), Number(m![2])];
+    expect(indexed).toBeGreaterThan(0);
+    expect(indexed).toBeLessThan(candidates);
+    expect(built.stderr).toMatch(new RegExp(`phrase store: ${indexed} phrases indexed \\(filter threshold 0\\.3\\) of ${candidates} tokens .*, \\d+\\.\\d bytes per phrase; start index \\d+ bytes`));
+    const meta = JSON.parse(readFileSync(join(index, 'shard-000', 'phrase.json'), 'utf8'));
+    expect(meta).toMatchObject({ startable: indexed, filterThreshold: 0.3 });
+    expect(JSON.parse(readFileSync(join(index, 'index.json'), 'utf8')).build).toMatchObject({ method: 'phrase', filterThreshold: 0.3 });
+
+    const { data } = JSON.parse(readFileSync(join(sample, 'questions.json'), 'utf8')) as { data: { question: string }[] };
+    const hits: { text: string; span: { start: number; end: number } }[] = [];
+    // Independent processes: run side by side.
+    for (const r of await Promise.all(data.map(({ question }) => runCli(['search', question, '--index', index, '--mode', 'phrase', '--k', '10', '--json'])))) {
+      expect(r.code, r.stderr).toBe(0);
+      hits.push(...JSON.parse(r.stdout).hits);
+    }
+    expect(hits.length).toBeGreaterThan(10);
+    // Every phrase returned starts at a token the filter kept (scores as the model gives them, up to batching's last bits).
+    const enc = await loadPhraseEncoder(model, { threads: 1, log: () => {} });
+    try {
+      const texts = [...new Set(hits.map((h) => h.text))];
+      const phrases = new Map((await enc.encodePassages(texts)).map((p, i) => [texts[i], p]));
+      for (const h of hits) {
+        const p = phrases.get(h.text)!;
+        const t = p.boundaries.charStart.findIndex((c, i) => c === h.span.start && p.boundaries.canStart[i] === 1);
+        expect(t).toBeGreaterThanOrEqual(0);
+        expect(p.filter![t]).toBeGreaterThanOrEqual(0.3 - 1e-4);
+      }
+    } finally {
+      await enc.dispose();
+    }
+  }, 120_000);
+
+  it('refuses --filter-threshold out of range, outside --method phrase or with a model without a filter, and --slice with --method phrase', async () => {
+    const corpus = join(DENSEPHRASES_SAMPLE, 'articles.json');
+    const noFilter = await randomPhraseModel(join(work, 'no-filter-model'), 8, 3);
+    const build = (out: string, ...args: string[]) => runCli(['index', 'build', '--corpus', corpus, '--format', 'densephrases', '--limit', '5', '--out', join(work, out), '--threads', '1', ...args]);
+    const model = join(work, 'model');
+    const cases = [
+      ['r1', ['--method', 'phrase', '--model', model, '--filter-threshold', '1.5'], /--filter-threshold must be a start likelihood between 0 and 1, got 1\.5/],
+      ['r2', ['--method', 'phrase', '--model', model, '--filter-threshold', '-0.1'], /--filter-threshold must be a start likelihood between 0 and 1, got -0\.1/],
+      ['r3', ['--method', 'dense', '--model', USE_LITE_MODEL, '--filter-threshold', '0.3'], /--filter-threshold applies to --method phrase only, not dense/],
+      ['r4', ['--method', 'phrase', '--model', noFilter, '--filter-threshold', '0.3'], /--filter-threshold 0\.3: model random-phrase .* has no phrase filter \(manifest phrase\.filter\)/],
+      ['r5', ['--method', 'phrase', '--model', model, '--slice', '0/2'], /--slice is not supported with --method phrase yet \(slices and `index merge` carry dense window vectors only, not phrase stores\)/],
+    ] as const;
+    const results = await Promise.all(cases.map(([out, args]) => build(out, ...args)));
+    cases.forEach(([out, args, message], k) => {
+      expect(results[k].code, args.join(' ')).not.toBe(0);
+      expect(results[k].stderr, args.join(' ')).toMatch(message);
+      expect(existsSync(join(work, out))).toBe(false);
+      expect(existsSync(join(work, `${out}.partial`))).toBe(false);
+    });
   }, 120_000);
 
   it('refuses bad --articles, an existing --out and a sentence model, exiting non-zero and writing nothing', async () => {

@@ -36,7 +36,16 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
   if (o.depth !== undefined) params.depth = o.depth as number;
   if (o.unit !== undefined) params.unit = o.unit as QueryParams['unit'];
-  if (o.denseWeight !== undefined || o.bm25Weight !== undefined) params.weights = { dense: o.denseWeight as number | undefined, bm25: o.bm25Weight as number | undefined };
+  const weights: NonNullable<QueryParams['weights']> = {};
+  const given: [keyof typeof weights, unknown][] = [
+    ['dense', o.denseWeight],
+    ['bm25', o.bm25Weight],
+    ['sentence', o.sentenceWeight],
+    ['context', o.contextWeight],
+    ['overlap', o.overlapWeight],
+  ];
+  for (const [name, value] of given) if (value !== undefined) weights[name] = value as number;
+  if (Object.keys(weights).length > 0) params.weights = weights;
   return params;
 }
 
@@ -46,8 +55,11 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--nprobe <n>', 'IVF lists to probe (default: a quarter of the lists)', intArg('--nprobe'))
     .option('--ef <n>', 'HNSW efSearch (default 64)', intArg('--ef'))
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
-    .option('--dense-weight <w>', 'hybrid: weight of the dense branch; phrase: weight of the phrase score (default 1)', numberArg('--dense-weight'))
-    .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch; phrase: weight of the passage\'s BM25 score (default 8)', numberArg('--bm25-weight'))
+    .option('--dense-weight <w>', 'hybrid: weight of the dense branch; phrase: weight of the phrase model\'s start + end score (default 1)', numberArg('--dense-weight'))
+    .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch; phrase: weight of the passage\'s BM25 score (default: fitted per unit, see phrase fit-weights)', numberArg('--bm25-weight'))
+    .option('--sentence-weight <w>', 'phrase: weight of the BM25 score of the sentence a phrase is in', numberArg('--sentence-weight'))
+    .option('--context-weight <w>', 'phrase: weight of the question words around a phrase', numberArg('--context-weight'))
+    .option('--overlap-weight <w>', 'phrase: penalty for question words inside a phrase', numberArg('--overlap-weight'))
     .option('--depth <n>', 'hybrid: depth of each branch before fusion (default 100); phrase: passages per shard read whole, from BM25 (default 20)', intArg('--depth'))
     .option('--candidates <n>', 'colbert: passages per shard re-scored exactly after candidate generation (default 256); phrase: phrase starts taken from each shard\'s start index (default 100)', intArg('--candidates'))
     .addOption(new Option('--unit <unit>', 'phrase: return phrases, or phrase scores aggregated (max) to sentences, passages or documents').choices([...PhraseUnit.options]))

@@ -146,6 +146,9 @@ export function params(rng: Rng): QueryParams {
     p.weights = {};
     if (rng.bool()) p.weights.dense = between(rng, 0, 100, false);
     if (rng.bool()) p.weights.bm25 = between(rng, 0, 100, false);
+    if (rng.bool(0.2)) p.weights.sentence = between(rng, 0, 100, false);
+    if (rng.bool(0.2)) p.weights.context = between(rng, 0, 100, false);
+    if (rng.bool(0.2)) p.weights.overlap = between(rng, 0, 100, false);
   }
   if (rng.bool(0.3)) p.depth = between(rng, 1, 10000, true);
   if (rng.bool(0.3)) p.k1 = between(rng, 0, 10, false);

@@ -38,6 +38,12 @@ export type RerankParams = z.output<typeof RerankParams>;
 const Weights = z.strictObject({
   dense: z.number().min(0).max(100).optional(),
   bm25: z.number().min(0).max(100).optional(),
+  /** Phrase: BM25 of the sentence a phrase is in. */
+  sentence: z.number().min(0).max(100).optional(),
+  /** Phrase: question words around the phrase. */
+  context: z.number().min(0).max(100).optional(),
+  /** Phrase: penalty for question words inside the phrase. */
+  overlap: z.number().min(0).max(100).optional(),
 });
 
 /**

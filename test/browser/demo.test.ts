@@ -1,13 +1,18 @@
 // The demo page at `/` in real headless Chromium, served by the edge in workerd (wrangler dev)
 // in front of a real pool node: it searches, highlights, shows timings and cache state, and
-// reports API errors. Skipped without a browser unless EDGESEARCH_REQUIRE_BROWSER=1 (CI).
-import { existsSync } from 'node:fs';
+// reports API errors. In front of a phrase index: the answer phrase, the evidence passage with
+// its span marked, and the unit switch. Skipped without a browser unless
+// EDGESEARCH_REQUIRE_BROWSER=1 (CI).
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { highlightSegments } from '../../edge/demo/highlight.ts';
 import { startEdge, type EdgeServer } from '../edge/harness.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex } from '../index-fixture.ts';
+import { constructedPhraseIndex, type ConstructedPhraseIndex } from '../phrase-index-fixture.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
 
 const executablePath = process.env.EDGESEARCH_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,6 +32,34 @@ interface ApiHit {
   title: string;
   text: string;
   score: number;
+  span?: { start: number; end: number; text: string };
+}
+
+/**
+ * Fills the form (the unit too, when given), submits and waits until the page has shown the
+ * answer to this submission; returns the status line.
+ */
+async function submitSearch(page: Page, q: string, mode: string, opts: { key?: string; unit?: string } = {}): Promise<string> {
+  await page.fill('#q', q);
+  await page.selectOption('#mode', mode);
+  if (opts.unit) await page.selectOption('#unit', opts.unit);
+  await page.fill('#key', opts.key ?? '');
+  const before = Number((await page.getAttribute('#status', 'data-seq')) ?? 0);
+  await page.click('#go');
+  await page.waitForFunction((n) => {
+    const s = document.getElementById('status')!;
+    return Number(s.dataset.seq) > n && s.dataset.state !== 'loading';
+  }, before);
+  return (await page.textContent('#status'))!;
+}
+
+/** Watches a page for CSP violations (the page's policy allows its own script and style by hash). */
+async function watchCsp(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    (window as unknown as { cspViolations: string[] }).cspViolations = seen;
+    document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
 }
 
 describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
@@ -45,18 +78,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
   };
 
   /** Fills the form, submits and waits until the page has shown the answer to this submission. */
-  const search = async (q: string, mode: string, key = '') => {
-    await page.fill('#q', q);
-    await page.selectOption('#mode', mode);
-    await page.fill('#key', key);
-    const before = Number((await page.getAttribute('#status', 'data-seq')) ?? 0);
-    await page.click('#go');
-    await page.waitForFunction((n) => {
-      const s = document.getElementById('status')!;
-      return Number(s.dataset.seq) > n && s.dataset.state !== 'loading';
-    }, before);
-    return (await page.textContent('#status'))!;
-  };
+  const search = (q: string, mode: string, key = '') => submitSearch(page, q, mode, { key });
 
   beforeAll(async () => {
     const index = await fixtureIndex({ limit: 200, shards: 2 });
@@ -84,11 +106,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
       if (!expected) problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
     });
     // The page's CSP (script and style allowed by hash) must let it run and report nothing.
-    await page.addInitScript(() => {
-      const seen: string[] = [];
-      (window as unknown as { cspViolations: string[] }).cspViolations = seen;
-      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
-    });
+    await watchCsp(page);
     const res = await page.goto(`${edge.url}/`);
     csp = (await res!.headerValue('content-security-policy')) ?? '';
   }, 300_000);
@@ -114,7 +132,15 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(await page.inputValue('#k')).toBe('10');
     expect(await page.getAttribute('#key', 'type')).toBe('password');
     expect(await page.getAttribute('#q', 'placeholder')).toBeTruthy();
-    expect(await page.$$eval('#mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['hybrid', 'dense', 'bm25', 'colbert']);
+    expect(await page.$$eval('#mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['hybrid', 'dense', 'bm25', 'colbert', 'phrase']);
+    // The unit switch belongs to phrase mode: hidden until it is chosen.
+    expect(await page.isHidden('#unit')).toBe(true);
+    await page.selectOption('#mode', 'phrase');
+    expect(await page.isVisible('#unit')).toBe(true);
+    expect(await page.inputValue('#unit')).toBe('phrase');
+    expect(await page.$$eval('#unit option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['phrase', 'sentence', 'passage', 'document']);
+    await page.selectOption('#mode', 'hybrid');
+    expect(await page.isHidden('#unit')).toBe(true);
     // Re-ranking is off, and fusion (an option of re-ranking) is off and disabled until it is on.
     expect(await page.isChecked('#rerank')).toBe(false);
     expect(await page.isDisabled('#fuse')).toBe(true);
@@ -254,6 +280,156 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
   });
 
   it('logged no page errors, unexpected console errors or CSP violations', async () => {
+    expect(problems).toEqual([]);
+    expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveBrowser)('demo page in headless Chromium, phrase mode over a phrase index', () => {
+  const work = mkdtempSync(join(tmpdir(), 'es-demo-phrase-'));
+  let built: ConstructedPhraseIndex;
+  let pool: SoloNode;
+  let edge: EdgeServer;
+  let browser: Browser;
+  let page: Page;
+  const problems: string[] = [];
+  /** The body of every search the page sent. */
+  const sent: Record<string, any>[] = [];
+  const QUERY = 'alpha beta gamma';
+
+  const api = async (body: Record<string, unknown>): Promise<{ hits: ApiHit[]; cached: boolean }> => {
+    const res = await fetch(`${edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status, await res.clone().text()).toBe(200);
+    return res.json();
+  };
+
+  /** Each hit as shown: its answer line (null without one), its passage, and the passage's nodes. */
+  const shownHits = () =>
+    page.$$eval('#results > li.hit', (lis) =>
+      lis.map((li) => ({
+        title: li.querySelector('.title')!.textContent,
+        answer: li.querySelector('.answer')?.textContent ?? null,
+        evidence: li.querySelector('.evidence')!.textContent!,
+        nodes: Array.from(li.querySelector('.evidence')!.childNodes, (n) => ({ name: n.nodeName, text: n.textContent! })),
+      })),
+    );
+
+  beforeAll(async () => {
+    // Passages of Greek letter names cut into sentences of 4 words; random query heads, so the
+    // answers are whatever the pool finds, and the page must show exactly those.
+    built = await constructedPhraseIndex(join(work, 'constructed'), 30, 2, 11, { sentences: true });
+    pool = await startSoloNode(built.dir, 2);
+    edge = await startEdge({ POOL_ENDPOINTS: pool.node.url, POOL_SIGNING_KEY: SIGNING_KEY, PUBLIC_MODE: 'true', PUBLIC_RATE: JSON.stringify({ perSecond: 50, burst: 100 }) });
+    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage();
+    page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()} (${msg.location().url})`);
+    });
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/search') sent.push(req.postDataJSON());
+    });
+    await watchCsp(page);
+    await page.goto(`${edge.url}/`);
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await edge?.stop();
+    await pool?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('shows each hit’s answer phrase, and its passage with exactly the span in a <mark>', async () => {
+    const status = await submitSearch(page, QUERY, 'phrase');
+    expect(status).toMatch(/^\d+ hits? · .* · cache miss · index \S+$/);
+    expect(sent.at(-1)).toEqual({ query: QUERY, mode: 'phrase', k: 10, params: { unit: 'phrase' } });
+    const shown = await shownHits();
+    const { hits } = await api({ query: QUERY, mode: 'phrase', k: 10, params: { unit: 'phrase' } });
+    expect(hits.length).toBeGreaterThanOrEqual(1);
+    expect(shown).toHaveLength(hits.length);
+    shown.forEach((s, i) => {
+      const { text, span } = hits[i];
+      expect(span, hits[i].docId).toBeDefined();
+      expect(s.title).toBe(hits[i].title);
+      // The answer phrase on a line of its own; the whole passage below it, the span marked.
+      expect(s.answer).toBe(span!.text);
+      expect(s.evidence).toBe(text);
+      const marks = s.nodes.filter((n) => n.name === 'MARK');
+      expect(marks.map((m) => m.text)).toEqual([span!.text]);
+      expect(s.nodes.every((n) => n.name === 'MARK' || n.name === '#text')).toBe(true);
+      // …at its offsets: what precedes the mark is text.slice(0, start).
+      const before = s.nodes.slice(0, s.nodes.findIndex((n) => n.name === 'MARK')).map((n) => n.text).join('');
+      expect(before).toBe(text.slice(0, span!.start));
+    });
+    if (process.env.EDGESEARCH_SCREENSHOT) await page.screenshot({ path: process.env.EDGESEARCH_SCREENSHOT.replace(/(\.png)?$/, '-phrase.png'), fullPage: true });
+  });
+
+  it('sends the unit switch as params.unit: sentences marked in their passage, passages without a span, documents with their best phrase', async () => {
+    await submitSearch(page, QUERY, 'phrase', { unit: 'sentence' });
+    expect(sent.at(-1)).toEqual({ query: QUERY, mode: 'phrase', k: 10, params: { unit: 'sentence' } });
+    const sentences = await api({ query: QUERY, mode: 'phrase', k: 10, params: { unit: 'sentence' } });
+    const shown = await shownHits();
+    expect(shown).toHaveLength(sentences.hits.length);
+    shown.forEach((s, i) => {
+      const { text, span } = sentences.hits[i];
+      expect(s.answer).toBe(span!.text);
+      expect(s.evidence).toBe(text);
+      expect(s.nodes.filter((n) => n.name === 'MARK').map((m) => m.text)).toEqual([span!.text]);
+    });
+    // Sentences, not whole passages (the fixture's passages have several).
+    expect(sentences.hits.some((h) => h.span!.text.length < h.text.length)).toBe(true);
+
+    for (const unit of ['passage', 'document']) {
+      await submitSearch(page, QUERY, 'phrase', { unit });
+      expect(sent.at(-1)).toEqual({ query: QUERY, mode: 'phrase', k: 10, params: { unit } });
+      const { hits } = await api({ query: QUERY, mode: 'phrase', k: 10, params: { unit } });
+      const shownUnits = await shownHits();
+      expect(shownUnits.map((p) => p.evidence)).toEqual(hits.map((h) => h.text));
+      // Passages have no span: no answer line, and the query's words are marked as in other
+      // modes. A document's hit is its best phrase: answer line and span, as for unit phrase.
+      expect(hits.every((h) => (unit === 'passage' ? h.span === undefined : h.span !== undefined)), unit).toBe(true);
+      shownUnits.forEach((p, i) => {
+        const span = hits[i].span;
+        expect(p.answer).toBe(span ? span.text : null);
+        const marks = span ? [span.text] : highlightSegments(p.evidence, QUERY).filter((x) => x.match).map((x) => x.text);
+        expect(p.nodes.filter((n) => n.name === 'MARK').map((m) => m.text)).toEqual(marks);
+      });
+    }
+    // Other modes send no unit (the switch is hidden, and its value stays for phrase mode).
+    await page.route('**/v1/search', (route) => route.fulfill({ json: { query: QUERY, mode: 'bm25', k: 10, indexVersion: 'v1', cached: false, hits: [], timings: { edgeMs: 1 } } }));
+    await submitSearch(page, QUERY, 'bm25');
+    await page.unroute('**/v1/search');
+    expect(sent.at(-1)).toEqual({ query: QUERY, mode: 'bm25', k: 10 });
+    expect(await page.isHidden('#unit')).toBe(true);
+    expect(await page.inputValue('#unit')).toBe('document');
+  });
+
+  it('shows HTML in a passage and its span as text, never as markup (answers stubbed in the browser)', async () => {
+    const text = 'Who painted it? <img src=x onerror="window.injected=1"> The answer: <b>Monet</b> <script>window.injected=2</script>.';
+    const at = text.indexOf('<b>Monet</b>');
+    const span = { start: at, end: at + '<b>Monet</b>'.length, text: '<b>Monet</b>' };
+    const hits = [
+      { rank: 1, docId: 'd1', score: 2.5, title: '<i>Art</i>', text, shard: 0, span },
+      // A span whose offsets do not cut out its text is not marked; the query's words are.
+      { rank: 2, docId: 'd2', score: 1.5, title: 'T', text: 'painted by <u>someone</u>', shard: 1, span: { start: 0, end: 7, text: 'nothing' } },
+    ];
+    await page.route('**/v1/search', (route) => route.fulfill({ json: { query: 'who painted it', mode: 'phrase', k: 10, indexVersion: 'v1', cached: false, hits, timings: { edgeMs: 1 } } }));
+    expect(await submitSearch(page, 'who painted it', 'phrase')).toMatch(/^2 hits · /);
+    await page.unroute('**/v1/search');
+    const shown = await shownHits();
+    expect(shown[0]).toMatchObject({ title: '<i>Art</i>', answer: '<b>Monet</b>', evidence: text });
+    expect(shown[0].nodes).toEqual([
+      { name: '#text', text: text.slice(0, at) },
+      { name: 'MARK', text: '<b>Monet</b>' },
+      { name: '#text', text: text.slice(span.end) },
+    ]);
+    expect(shown[1].nodes.filter((n) => n.name === 'MARK').map((n) => n.text)).toEqual(['painted']);
+    expect(await page.locator('.hit img, .hit b, .hit i, .hit u, .hit script').count()).toBe(0);
+    expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
+  });
+
+  it('logged no page errors, console errors or CSP violations', async () => {
     expect(problems).toEqual([]);
     expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual([]);
   });

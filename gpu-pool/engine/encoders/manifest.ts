@@ -86,6 +86,18 @@ const Phrase = z
         sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
       })
       .strict(),
+    /**
+     * Optional phrase filter (DensePhrases): little-endian float32, a start and an end score on the
+     * token feature, each inputDimension weights and a bias (see gpu-pool/engine/phrase/model/filter.ts).
+     */
+    filter: z
+      .object({
+        file: z.string().min(1),
+        inputDimension: Int.positive(),
+        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+      })
+      .strict()
+      .optional(),
     /** Longest phrase scored, in tokens (DensePhrases' max_answer_length). */
     maxPhraseTokens: Int.positive().max(128).default(20),
     /** Query tokens read (specials included). */
@@ -172,6 +184,12 @@ export const ModelManifest = ManifestObject.superRefine((m, ctx) => {
         path: ['phrase', 'heads', 'inputDimension'],
         message: `heads.inputDimension (${ph.heads.inputDimension}) must equal the model's dimension (${m.dimension})`,
       });
+    if (ph.filter && ph.filter.inputDimension !== m.dimension)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phrase', 'filter', 'inputDimension'],
+        message: `filter.inputDimension (${ph.filter.inputDimension}) must equal the model's dimension (${m.dimension})`,
+      });
     if (ph.queryMaxTokens > m.maxTokens)
       ctx.addIssue({ code: 'custom', path: ['phrase', 'queryMaxTokens'], message: `queryMaxTokens (${ph.queryMaxTokens}) must be ≤ maxTokens (${m.maxTokens})` });
   }
@@ -201,6 +219,8 @@ export interface LoadedManifest {
   projectionPath?: string;
   /** The phrase heads file, when the manifest names one. */
   phraseHeadsPath?: string;
+  /** The phrase filter file, when the manifest names one. */
+  phraseFilterPath?: string;
   hash: string;
 }
 
@@ -279,7 +299,10 @@ export function resolveManifest(manifest: ModelManifest, manifestDir: string, ma
   const heads = manifest.phrase?.heads;
   const phraseHeadsPath = heads ? join(modelDir, heads.file) : undefined;
   if (phraseHeadsPath) requireFile(phraseHeadsPath, 'phrase heads file', source);
-  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, phraseHeadsPath, hash: manifestHash(manifest) };
+  const filter = manifest.phrase?.filter;
+  const phraseFilterPath = filter ? join(modelDir, filter.file) : undefined;
+  if (phraseFilterPath) requireFile(phraseFilterPath, 'phrase filter file', source);
+  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, phraseHeadsPath, ...(phraseFilterPath ? { phraseFilterPath } : {}), hash: manifestHash(manifest) };
 }
 
 /** Load `<dir>/manifest.json` or a manifest file; resolve the model directory; verify the files exist. */

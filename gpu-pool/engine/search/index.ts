@@ -1,6 +1,6 @@
 // Opens a published index and answers queries with evidence: the read path used by the CLI,
 // the evaluator and (later) the pool server.
-import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
+import { loadEncoder, loadManifest, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
 import { loadPhraseEncoder, type PhraseEncoder } from '../phrase/model/index.ts';
 import { METHODS, ShardedMethod, encodingsOf, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
@@ -33,6 +33,16 @@ export interface SearcherOptions extends OpenOptions {
   model?: string;
   threads?: number;
   log?: (message: string) => void;
+}
+
+/**
+ * Whether the encoder is the index's model with only its query side tuned (`phrase tune-query`
+ * records the model it started from): the index's vectors are still the ones it would write.
+ */
+function queryTunedFrom(encoder: { manifestPath?: string }, manifestHash: string): boolean {
+  if (!encoder.manifestPath) return false;
+  const tuning = loadManifest(encoder.manifestPath).manifest.training?.queryTuning as { from?: { manifestHash?: string } } | undefined;
+  return tuning?.from?.manifestHash === manifestHash;
 }
 
 export class Searcher {
@@ -76,7 +86,7 @@ export class Searcher {
    * The index's model (or the one the options name) loaded by `load`: refused when its vectors
    * have another dimension than the index's, a warning when it is not the model the index was built with.
    */
-  private async checkedModel<E extends { dimension: number; modelId: string; manifestHash: string; dispose(): Promise<void> }>(
+  private async checkedModel<E extends { dimension: number; modelId: string; manifestHash: string; manifestPath?: string; dispose(): Promise<void> }>(
     load: (path: string, opts: { threads?: number; log?: (m: string) => void }) => Promise<E>,
     vectors: string,
   ): Promise<E> {
@@ -86,7 +96,7 @@ export class Searcher {
       await encoder.dispose();
       throw new Error(`dimension mismatch: model ${encoder.modelId} gives ${encoder.dimension}-d ${vectors}, index ${this.index.dir} was built with ${recorded.dimension}-d vectors (model ${recorded.id})`);
     }
-    if (encoder.manifestHash !== recorded.manifestHash) {
+    if (encoder.manifestHash !== recorded.manifestHash && !queryTunedFrom(encoder, recorded.manifestHash)) {
       (this.opts.log ?? ((m) => process.stderr.write(`${m}\n`)))(`warning: model ${encoder.modelId} differs from the one the index was built with (${recorded.id}); scores may be meaningless`);
     }
     return encoder;

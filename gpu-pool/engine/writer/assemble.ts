@@ -1,10 +1,10 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Bm25Builder } from '../bm25/index.ts';
 import type { CorpusFormat } from '../corpus/index.ts';
 import { trainCodec, type ResidualBits } from '../colbert/codec/index.ts';
 import { TokenStoreWriter } from '../colbert/store/index.ts';
-import { PhraseStoreWriter } from '../phrase/store/index.ts';
+import { PHRASE_START_INDEX_FILE, PhraseStoreWriter } from '../phrase/store/index.ts';
 import { phraseRowWidth, unpackPhraseRows } from './phrase-rows.ts';
 import { tokenMatrix } from '../encoders/index.ts';
 import { FaissIndex } from '../index/index.ts';
@@ -42,7 +42,12 @@ export interface AssembleOptions {
   /** What the rows are: window vectors for a faiss index, token vectors for a ColBERT token store, or phrase rows (phrase-rows.ts). */
   method?: 'dense' | 'colbert' | 'phrase';
   colbert?: TokenStoreOptions;
-  phrase?: { dimension: number; maxPhraseTokens: number };
+  /**
+   * Phrase rows: the vector dimension, the longest phrase, whether the rows carry the filter's
+   * start likelihood (phrase-rows.ts), and the likelihood a canStart token needs to be indexed as a
+   * start (needs `filter`; recorded in each shard's phrase.json).
+   */
+  phrase?: { dimension: number; maxPhraseTokens: number; filter?: boolean; filterThreshold?: number };
   corpus: string;
   format: CorpusFormat;
   limit?: number;
@@ -166,6 +171,8 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
     shardEntries.push({ dir: shardDirName(s), version: manifest.version, docs, vectors: m });
     opts.log(`shard ${s}: ${docs} docs, ${m} ${part.method === 'dense' ? 'vectors' : 'tokens'}`);
   }
+  const summary = part.summary?.();
+  if (summary) opts.log(summary);
 
   const manifest: IndexManifest = {
     format: 'edgesearch-index',
@@ -193,6 +200,8 @@ interface ShardPart {
   metric: 'ip' | 'l2';
   /** Writes one shard's rows (vectors of documents `vectorDocs`, shard-local ordinals) into `dir`; the file names. */
   write(dir: string, vectors: Float32Array, vectorDocs: Uint32Array, docs: number): Promise<string[]>;
+  /** A log line once every shard is written (e.g. what the store costs). */
+  summary?(): string | undefined;
 }
 
 /** A faiss index of this factory key, trained on (a sample of) `vectors` when its type needs training. */
@@ -277,45 +286,75 @@ async function trainTokenPart(opts: AssembleOptions): Promise<ShardPart> {
   };
 }
 
-/** DensePhrases' phrase index: the start vectors of phrase-start tokens in a faiss index trained once for all shards. */
+/**
+ * DensePhrases' phrase index: the start vectors of phrase-start tokens in a faiss index trained
+ * once for all shards. With a filter threshold, a canStart token is a start only when its start
+ * likelihood (the rows' filter column) is at least the threshold, as PhraseStoreWriter decides.
+ */
 async function trainPhrasePart(opts: AssembleOptions): Promise<ShardPart> {
   if (!opts.phrase) throw new Error('assembleShards: method phrase needs the phrase dimension and maxPhraseTokens');
-  const { dimension: d, maxPhraseTokens } = opts.phrase;
-  const w = phraseRowWidth(d);
-  if (opts.encoded.dimension !== w) throw new Error(`phrase rows are ${opts.encoded.dimension} floats wide, expected ${w} for ${d}-d phrase vectors`);
+  const { dimension: d, maxPhraseTokens, filter = false, filterThreshold } = opts.phrase;
+  if (filterThreshold !== undefined && !filter) throw new Error('assembleShards: a phrase filter threshold needs rows that carry the filter scores');
+  const w = phraseRowWidth(d, filter);
+  if (opts.encoded.dimension !== w) throw new Error(`phrase rows are ${opts.encoded.dimension} floats wide, expected ${w} for ${d}-d phrase vectors${filter ? ' and a filter score' : ''}`);
   const rows = opts.encoded.windowDocs.length;
-  // Start vectors of the rows a phrase may start at: what the index will hold.
+  const v = opts.encoded.vectors;
+  // Start vectors of the rows a phrase may start at (filter passed): what the index will hold.
+  const isStart = (r: number) => v[r * w + 2 * d + 2] % 2 === 1 && (filterThreshold === undefined || v[r * w + 2 * d + 3] >= filterThreshold);
+  let candidates = 0;
   let startable = 0;
-  for (let r = 0; r < rows; r++) if (opts.encoded.vectors[r * w + 2 * d + 2] % 2 === 1) startable++;
-  const starts = new Float32Array(startable * d);
-  for (let r = 0, at = 0; r < rows; r++) {
-    if (opts.encoded.vectors[r * w + 2 * d + 2] % 2 !== 1) continue;
-    starts.set(opts.encoded.vectors.subarray(r * w, r * w + d), at++ * d);
+  for (let r = 0; r < rows; r++) {
+    if (v[r * w + 2 * d + 2] % 2 === 1) candidates++;
+    if (isStart(r)) startable++;
   }
-  opts.log(`phrase index: ${startable} phrase starts of ${rows} tokens`);
+  const starts = new Float32Array(startable * d);
+  for (let r = 0, at = 0; r < rows; r++) if (isStart(r)) starts.set(v.subarray(r * w, r * w + d), at++ * d);
+  const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '-');
+  opts.log(
+    filterThreshold === undefined
+      ? `phrase index: ${startable} phrase starts of ${rows} tokens`
+      : `phrase index: ${startable} phrase starts (start likelihood ≥ ${filterThreshold}) of ${candidates} tokens a phrase may start at (${pct(startable, candidates)}), ${rows} tokens`,
+  );
   const template = await trainedTemplate(opts, starts, d, 'ip');
   const trained = await template.toBuffer();
   template.dispose();
+  const bytes = { store: 0, startIndex: 0, starts: 0 };
   return {
     method: 'phrase',
     factoryKey: opts.factoryKey,
     metric: 'ip',
     async write(dir, vectors, vectorDocs, docs) {
-      const writer = new PhraseStoreWriter(dir, { dimension: d, maxPhraseTokens, startIndex: await FaissIndex.fromBuffer(trained), factoryKey: opts.factoryKey });
+      const writer = new PhraseStoreWriter(dir, { dimension: d, maxPhraseTokens, startIndex: await FaissIndex.fromBuffer(trained), factoryKey: opts.factoryKey, filterThreshold });
+      let names: string[];
       try {
         // Rows arrive in corpus order, so each passage's tokens are one run of rows.
         let r = 0;
         for (let doc = 0; doc < docs; doc++) {
           const from = r;
           while (r < vectorDocs.length && vectorDocs[r] === doc) r++;
-          writer.add(unpackPhraseRows(vectors.subarray(from * w, r * w), r - from, d));
+          writer.add(unpackPhraseRows(vectors.subarray(from * w, r * w), r - from, d, filter));
         }
         if (r !== vectorDocs.length) throw new Error(`phrase rows are not in passage order at row ${r}`);
-        return await writer.finish();
+        names = await writer.finish();
       } catch (err) {
         writer.abort();
         throw err;
       }
+      for (const name of names) {
+        const size = (await stat(join(dir, name))).size;
+        bytes.store += size;
+        if (name === PHRASE_START_INDEX_FILE) bytes.startIndex += size;
+      }
+      return names;
+    },
+    summary() {
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      const per = (b: number) => (startable > 0 ? (b / startable).toFixed(1) : '-');
+      return (
+        `phrase store: ${startable} phrases indexed${filterThreshold === undefined ? '' : ` (filter threshold ${filterThreshold})`} of ${candidates} tokens a phrase may start at (${pct(startable, candidates)}); ` +
+        `${bytes.store} bytes (${mib(bytes.store)}), ${per(bytes.store)} bytes per phrase; start index ${bytes.startIndex} bytes (${mib(bytes.startIndex)}), ${per(bytes.startIndex)} per phrase; ` +
+        `the int8 start / end rows, offsets and flags of all ${rows} tokens are the rest`
+      );
     },
   };
 }

@@ -47,6 +47,12 @@ export const BuildOptions = z.object({
   force: z.boolean().default(false),
   /** Index only the first N documents of the corpus (demos, quick trials). */
   limit: z.number().int().positive().optional(),
+  /**
+   * Phrase only: a canStart token is indexed as a phrase start only when the model's phrase filter
+   * gives it a start likelihood ≥ this (0..1); ends stay possible everywhere. Needs a model with a
+   * filter (`phrase train` writes one). Recorded in each shard's phrase.json.
+   */
+  filterThreshold: z.number().optional(),
 });
 export type BuildOptions = z.input<typeof BuildOptions>;
 
@@ -115,7 +121,11 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
   // reproduces the same vectors; slices group differently and agree to ~1e-7.
   const colbert = opts.method === 'colbert';
   const phrase = opts.method === 'phrase';
-  if (opts.slice && opts.method !== 'dense') throw new BuildError(`--slice is not supported with --method ${opts.method} yet: build the index in one run`);
+  if (opts.slice && opts.method !== 'dense') throw new BuildError(`--slice is not supported with --method ${opts.method} yet (slices and \`index merge\` carry dense window vectors only, not ${opts.method === 'phrase' ? 'phrase stores' : 'token stores'}): build the index in one run`);
+  if (opts.filterThreshold !== undefined) {
+    if (!phrase) throw new BuildError(`--filter-threshold applies to --method phrase only, not ${opts.method}`);
+    if (!(opts.filterThreshold >= 0 && opts.filterThreshold <= 1)) throw new BuildError(`--filter-threshold must be a start likelihood between 0 and 1, got ${opts.filterThreshold}`);
+  }
   const encoderOptions = { threads: opts.threads, log, batching: 'padded', batchSize: 16 } as const;
   const encoder = colbert
     ? await loadTokenEncoder(opts.model, encoderOptions)
@@ -123,6 +133,10 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
       ? await loadPhraseEncoder(opts.model, encoderOptions)
       : await loadEncoder(opts.model, encoderOptions);
   try {
+    if (opts.filterThreshold !== undefined && !(encoder as PhraseEncoder).filter)
+      throw new BuildError(
+        `--filter-threshold ${opts.filterThreshold}: model ${encoder.modelId} (${encoder.manifestPath}) has no phrase filter (manifest phrase.filter); train one with \`edgesearch phrase train\` (--filter-epochs > 0) or build without --filter-threshold`,
+      );
     if (!colbert) checkFactory(encoder.dimension, opts.factory, phrase ? 'ip' : opts.metric);
     const format = opts.format ?? (await detectCorpusFormat(corpus));
     const totalDocs = await countDocuments(corpus, format, opts.limit);
@@ -159,7 +173,9 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
       const manifest = await assembleShards({
         method: opts.method,
         colbert: { bits: opts.bits, centroids: opts.centroids },
-        phrase: phrase ? { dimension: encoder.dimension, maxPhraseTokens: (encoder as PhraseEncoder).maxPhraseTokens } : undefined,
+        phrase: phrase
+          ? { dimension: encoder.dimension, maxPhraseTokens: (encoder as PhraseEncoder).maxPhraseTokens, filter: (encoder as PhraseEncoder).filter !== undefined, filterThreshold: opts.filterThreshold }
+          : undefined,
         corpus,
         format,
         limit: opts.limit,
@@ -178,7 +194,11 @@ export async function buildIndex(input: BuildOptions, io: BuildIo = stderrIo): P
           corpus,
           format,
           limit: opts.limit,
-          ...('window' in encoder ? { window: encoder.window } : phrase ? { method: 'phrase' } : { method: 'colbert', bits: opts.bits, centroids: opts.centroids }),
+          ...('window' in encoder
+            ? { window: encoder.window }
+            : phrase
+              ? { method: 'phrase', ...(opts.filterThreshold !== undefined ? { filterThreshold: opts.filterThreshold } : {}) }
+              : { method: 'colbert', bits: opts.bits, centroids: opts.centroids }),
           groupDocs: opts.groupDocs,
           trainSize: opts.trainSize,
           opqIterations: opts.opqIterations,

@@ -49,17 +49,18 @@ export function tokenRows(encoder: TokenEncoder): RowEncoder {
   };
 }
 
-/** One row per passage token: its phrase start and end vectors, offsets and flags (phrase-rows.ts). */
+/** One row per passage token: its phrase start and end vectors, offsets and flags, and its start likelihood when the model has a filter (phrase-rows.ts). */
 export function phraseRows(encoder: PhraseEncoder): RowEncoder {
   const d = encoder.dimension;
+  const filter = encoder.filter !== undefined;
   return {
-    dimension: phraseRowWidth(d),
+    dimension: phraseRowWidth(d, filter),
     manifestHash: encoder.manifestHash,
     rows: 'phrase-tokens',
     async encode(docs) {
       // The passage text alone: phrases are spans of it (the title is not part of the evidence text).
       const passages = await encoder.encodePassages(docs.map((doc) => doc.text));
-      const packed = passages.map((p) => packPhraseRows(p, d));
+      const packed = passages.map((p) => packPhraseRows(p, d, filter));
       const vectors = new Float32Array(packed.reduce((n, p) => n + p.length, 0));
       let at = 0;
       for (const p of packed) {

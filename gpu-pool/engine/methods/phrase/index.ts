@@ -4,14 +4,15 @@
 // merged by score, then the same merge once more over all shards' lists.
 //
 // With a frozen encoder the phrase vectors know where an answer sits in a passage far better than
-// which passage is relevant (SQuAD, held-out articles: MIPS alone puts the gold passage first for
-// 0.7% of questions). So where the shard has BM25 postings and the query has text, the `depth`
-// best BM25 passages are read whole too (every phrase scored exactly, as a reader would), and a
-// phrase's score is w_dense · (start + end) + w_bm25 · (its passage's BM25 score, 0 outside the
-// shard's top depth): EM@1 0.075 instead of 0.005 on those questions.
+// which passage or sentence is relevant (SQuAD, held-out articles: MIPS alone puts the gold passage
+// first for 0.7% of questions). So where the shard has BM25 postings and the query has text, the
+// `depth` best BM25 passages are read whole too (every phrase scored exactly, as a reader would),
+// and phrases are scored with the lexical evidence of phrase/evidence (passage and sentence BM25,
+// question words around and inside the phrase) beside the phrase model's start + end.
 import { PhraseUnit } from '../../../../shared/protocol/index.ts';
-import { splitSentences } from '../../phrase/text/index.ts';
-import { comparePhrases, type PhraseCandidate, type PhraseStore } from '../../phrase/store/index.ts';
+import { meanSentenceLength, PassageEvidence, PassageText, queryTerms, resolveWeights } from '../../phrase/evidence/index.ts';
+import type { PhraseStore } from '../../phrase/store/index.ts';
+import { splitSentences, type Span } from '../../phrase/text/index.ts';
 import type { LoadedShard } from '../../shard/index.ts';
 import { passageDocIds, topKInOrder } from '../order.ts';
 import type { EncodedQuery, Hit, MethodPlugin, ShardBranch } from '../types.ts';
@@ -20,7 +21,6 @@ import type { EncodedQuery, Hit, MethodPlugin, ShardBranch } from '../types.ts';
 export const PHRASE_SHARD_DEPTH = 4;
 /** Passages per shard read whole, from BM25 (params.depth). */
 export const DEFAULT_PHRASE_READ_DEPTH = 20;
-/** Weight of the BM25 evidence (params.weights.bm25), the best of 0..8 on SQuAD dev articles 20-23 (validation, never the test articles 24-47); the phrase score's is 1 (params.weights.dense). */
 export const DEFAULT_PHRASE_BM25_WEIGHT = 8;
 
 export class NoPhraseStoreError extends Error {
@@ -88,56 +88,142 @@ export const phraseBranch: ShardBranch = {
     for (const q of queries) if (!q.phrase) throw new Error(`query ${q.id}: phrase search needs the query's start and end vectors`);
     return Promise.all(
       queries.map(async (q) => {
-        const found = await phraseCandidates(shard, store, q);
         const unit = unitOf(q);
-        // Each passage read (and, for unit sentence, split) once, however many of its phrases were found.
-        const passages = new Map<number, { title: string; text: string; sentences?: { start: number; end: number }[] }>();
-        for (const p of found) {
-          if (passages.has(p.ordinal)) continue;
-          const { title, text } = await shard.passages.get(p.ordinal);
-          passages.set(p.ordinal, { title, text, ...(unit === 'sentence' ? { sentences: splitSentences(text) } : {}) });
-        }
-        const hits = found.map((p): Hit => {
-          const { text, title, sentences } = passages.get(p.ordinal)!;
+        const found = await phraseCandidates(shard, store, q);
+        const hit = (p: FoundPhrase): Hit => {
+          const text = p.text;
           let span = { start: p.charStart, end: p.charEnd, text: text.slice(p.charStart, p.charEnd) };
-          if (sentences) {
-            const s = sentences.find((x) => x.start <= p.charStart && p.charStart < x.end) ?? { start: 0, end: text.length };
-            span = { start: s.start, end: s.end, text: text.slice(s.start, s.end) };
-          }
-          const group = unit === 'phrase' ? span.text : unit === 'document' ? title : undefined;
+          if (unit === 'sentence') span = { start: p.sentence.start, end: p.sentence.end, text: text.slice(p.sentence.start, p.sentence.end) };
+          const group = unit === 'phrase' ? span.text : unit === 'document' ? p.title : undefined;
           return { docId: '', score: p.score, shard: shardNo, ordinal: p.ordinal, ...(unit === 'passage' ? {} : { span }), ...(group !== undefined ? { group } : {}) };
-        });
-        // Candidates come best first (ties: lower ordinal, earlier): the first of each key is its max.
-        const unique = firstOfEachKey(hits, (h) => unitKey(unit, h));
+        };
+        // Candidates come best first (ties: lower ordinal, earlier): the first of each key is its
+        // max. Hits are made until k distinct keys are seen and the score drops below the k-th
+        // (equal scores stay for topKInOrder's tie order).
+        const unique: Hit[] = [];
+        const seen = new Set<string>();
+        for (const p of found) {
+          if (unique.length >= q.k && p.score < unique[q.k - 1].score) break;
+          const h = hit(p);
+          const key = unitKey(unit, h);
+          if (seen.has(key)) continue;
+          seen.add(key);
+          unique.push(h);
+        }
         return topKInOrder(unique, q.k, docIds);
       }),
     );
   },
 };
 
+/** A scored phrase with what its hit shows: its passage's text and title, the sentence it starts in. */
+interface FoundPhrase {
+  ordinal: number;
+  charStart: number;
+  charEnd: number;
+  score: number;
+  sentence: Span;
+  text: string;
+  title: string;
+}
+
+/** Best first; ties: lower ordinal, earlier, shorter (comparePhrases' order). */
+function compareFound(a: FoundPhrase, b: FoundPhrase): number {
+  return b.score - a.score || a.ordinal - b.ordinal || a.charStart - b.charStart || a.charEnd - b.charEnd;
+}
+
 /**
- * The shard's scored phrases for one query, best first: the start index's best starts, and with
- * BM25 and query text every phrase of the `depth` best BM25 passages; fused as the header says.
+ * The shard's scored phrases for one query, best first. With BM25 postings and query text: every
+ * phrase of the passages read whole (the `depth` best BM25 passages and those of the start index's
+ * best starts), scored with the evidence weights (phrase/evidence). Otherwise the start index's
+ * best starts, scored by the phrase model alone.
  */
-async function phraseCandidates(shard: LoadedShard, store: PhraseStore, q: EncodedQuery): Promise<PhraseCandidate[]> {
+async function phraseCandidates(shard: LoadedShard, store: PhraseStore, q: EncodedQuery): Promise<FoundPhrase[]> {
   const [mips] = await store.search([q.phrase!], { starts: q.params?.candidates, nprobe: q.params?.nprobe, efSearch: q.params?.efSearch });
-  const depth = q.params?.depth ?? DEFAULT_PHRASE_READ_DEPTH;
-  if (!shard.bm25 || shard.bm25.docCount === 0 || !q.text.trim()) return mips;
-  const wDense = q.params?.weights?.dense ?? 1;
-  const wBm25 = q.params?.weights?.bm25 ?? DEFAULT_PHRASE_BM25_WEIGHT;
-  const { ordinals, scores } = shard.bm25.search(q.text, Math.min(depth, shard.bm25.docCount), { k1: q.params?.k1, b: q.params?.b });
-  const bm25 = new Map<number, number>();
-  ordinals.forEach((o, i) => bm25.set(o, scores[i]));
-  const byStart = new Map<number, PhraseCandidate>();
-  const fused = (p: PhraseCandidate): PhraseCandidate => ({ ...p, score: wDense * (p.startScore + p.endScore) + wBm25 * (bm25.get(p.ordinal) ?? 0) });
-  for (const p of mips) byStart.set(p.startRow, fused(p));
-  for (const o of ordinals) {
-    const [from, to] = store.passageRows(o);
-    for (let r = from; r < to; r++) {
-      if (byStart.has(r) || !store.canStart(r)) continue;
-      const p = store.phraseAt(q.phrase!, r, o);
-      if (p) byStart.set(r, fused(p));
+  const bm25 = shard.bm25;
+  if (!bm25 || bm25.docCount === 0 || !q.text.trim()) {
+    const passages = new Map<number, { title: string; text: string; sentences: Span[] }>();
+    const out: FoundPhrase[] = [];
+    for (const p of mips) {
+      let passage = passages.get(p.ordinal);
+      if (!passage) {
+        const { title, text } = await shard.passages.get(p.ordinal);
+        passages.set(p.ordinal, (passage = { title, text, sentences: splitSentences(text) }));
+      }
+      const sentence = passage.sentences.find((x) => x.start <= p.charStart && p.charStart < x.end) ?? { start: 0, end: passage.text.length };
+      out.push({ ordinal: p.ordinal, charStart: p.charStart, charEnd: p.charEnd, score: p.score, sentence, text: passage.text, title: passage.title });
     }
+    return out;
   }
-  return [...byStart.values()].sort(comparePhrases);
+  const depth = q.params?.depth ?? DEFAULT_PHRASE_READ_DEPTH;
+  const { ordinals } = bm25.search(q.text, Math.min(depth, bm25.docCount), { k1: q.params?.k1, b: q.params?.b });
+  // The passages of the model's k best starts are read too, so a phrase the model is sure of
+  // competes with all its evidence even when BM25 missed its passage.
+  const read = [...new Set([...ordinals, ...mips.slice(0, q.k).map((p) => p.ordinal)])];
+  const found = await readPassages(shard, store, q, read);
+  return found.sort(compareFound);
+}
+
+/**
+ * Every start's best phrase in each of the passages `ordinals`, read whole with the evidence of
+ * phrase/evidence under the query's weights (the unit's defaults where it gives none). The shard
+ * must have BM25 postings (their IDF scores sentences and passages).
+ */
+export async function readPassages(shard: LoadedShard, store: PhraseStore, q: EncodedQuery, ordinals: readonly number[]): Promise<FoundPhrase[]> {
+  const bm25 = shard.bm25!;
+  const terms = queryTerms(q.text, bm25, { k1: q.params?.k1, b: q.params?.b });
+  const weights = resolveWeights(unitOf(q), q.params?.weights);
+  const sentenceLength = meanSentenceLength(bm25.termStats().avgDocLength, await sentencesPerPassage(shard));
+  const out: FoundPhrase[] = [];
+  for (const o of ordinals) {
+    const passage = await passageText(shard, o);
+    const evidence = new PassageEvidence(o, store.passageTokens(q.phrase!, o), passage, terms, sentenceLength);
+    for (const p of evidence.bestPhrases(weights)) out.push({ ordinal: o, charStart: p.charStart, charEnd: p.charEnd, score: p.score, sentence: p.sentence, text: passage.text, title: passage.title });
+  }
+  return out;
+}
+
+/** Analysed passages kept per shard (query-independent; a popular passage is read by many queries). */
+const PASSAGE_TEXT_CACHE = 8192;
+const passageTexts = new WeakMap<LoadedShard, Map<number, Promise<PassageText>>>();
+
+/** The shard's passage `ordinal`, analysed (PassageText), from a small LRU. */
+export function passageText(shard: LoadedShard, ordinal: number): Promise<PassageText> {
+  let cache = passageTexts.get(shard);
+  if (!cache) passageTexts.set(shard, (cache = new Map()));
+  let p = cache.get(ordinal);
+  if (p) {
+    cache.delete(ordinal);
+    cache.set(ordinal, p);
+    return p;
+  }
+  p = shard.passages.get(ordinal).then(({ title, text }) => new PassageText(title, text));
+  // A failed read is not kept.
+  p.catch(() => cache.delete(ordinal));
+  cache.set(ordinal, p);
+  if (cache.size > PASSAGE_TEXT_CACHE) cache.delete(cache.keys().next().value!);
+  return p;
+}
+
+const SENTENCE_SAMPLE = 1000;
+const sentenceCounts = new WeakMap<LoadedShard, Promise<number>>();
+
+/** Mean sentences per passage of the shard, from up to 1,000 evenly spaced passages (computed once per shard). */
+export function sentencesPerPassage(shard: LoadedShard): Promise<number> {
+  let p = sentenceCounts.get(shard);
+  if (!p) {
+    p = (async () => {
+      const n = shard.passages.size;
+      const step = Math.max(1, n / SENTENCE_SAMPLE);
+      let sentences = 0;
+      let passages = 0;
+      for (let x = 0; x < n; x += step) {
+        sentences += splitSentences((await shard.passages.get(Math.floor(x))).text).length;
+        passages++;
+      }
+      return passages > 0 ? sentences / passages : 1;
+    })();
+    sentenceCounts.set(shard, p);
+  }
+  return p;
 }

@@ -1,10 +1,12 @@
 // loadPhraseEncoder: a token model with phrase heads → per passage token the start and end
 // vectors of DensePhrases (features × linear head, not normalised: scores are inner products)
 // and where phrases may start and end; per query its start and end vectors, from the mean of
-// its token features.
+// its token features. A model with a phrase filter (filter.ts) also gives each passage token its
+// start likelihood (`filter`), which `index build --filter-threshold` reads.
 import { loadManifest, loadTokenEncoder, type LoadedManifest, type LoadTokenEncoderOptions, type TextTokens, type TokenEncoder } from '../../encoders/index.ts';
 import { matmul } from '../../index/index.ts';
 import { tokenBoundaries, type TokenBoundaries } from './boundaries.ts';
+import { filterScores, readPhraseFilter, type PhraseFilter } from './filter.ts';
 import { readPhraseHeads, type PhraseHeads } from './heads.ts';
 
 export interface PassagePhrases {
@@ -14,6 +16,8 @@ export interface PassagePhrases {
   starts: Float32Array;
   ends: Float32Array;
   boundaries: TokenBoundaries;
+  /** Per token, the phrase filter's start likelihood σ(x · f_start + b_start), when the model has a filter. */
+  filter?: Float32Array;
 }
 
 export interface PhraseQueryVectors {
@@ -29,6 +33,8 @@ export interface PhraseEncoder {
   readonly dimension: number;
   readonly maxPhraseTokens: number;
   readonly heads: PhraseHeads;
+  /** The phrase filter, when the model has one (manifest phrase.filter). */
+  readonly filter?: PhraseFilter;
   readonly tokens: TokenEncoder;
   encodePassages(texts: string[]): Promise<PassagePhrases[]>;
   encodeQueries(texts: string[]): Promise<PhraseQueryVectors[]>;
@@ -58,14 +64,15 @@ export function applyHead(features: Float32Array, rows: number, head: Float32Arr
   return matmul(features, head, rows, h.dimension, h.inputDimension);
 }
 
-/** Passage side: a passage's token features → its phrase vectors and boundaries. */
-export function passagePhrases(text: string, t: TextTokens, h: PhraseHeads, tokenizer: TokenEncoder['tokenizer']): PassagePhrases {
+/** Passage side: a passage's token features → its phrase vectors and boundaries (and start likelihoods, given a filter). */
+export function passagePhrases(text: string, t: TextTokens, h: PhraseHeads, tokenizer: TokenEncoder['tokenizer'], filter?: PhraseFilter): PassagePhrases {
   const n = t.features.rows;
   return {
     tokens: n,
     starts: applyHead(t.features.data, n, h.start, h),
     ends: applyHead(t.features.data, n, h.end, h),
     boundaries: tokenBoundaries(text, t.ids, t.offsets, tokenizer),
+    ...(filter ? { filter: filterScores(t.features.data, n, filter).start } : {}),
   };
 }
 
@@ -79,6 +86,7 @@ export async function loadPhraseEncoder(source: string | LoadedManifest, opts: L
   const loaded = typeof source === 'string' ? loadManifest(source) : source;
   // Checked before an ONNX session is opened.
   const heads = readPhraseHeads(loaded);
+  const filter = readPhraseFilter(loaded);
   const tokens = await loadTokenEncoder(loaded, opts);
   const spec = loaded.manifest.phrase!;
   return {
@@ -88,10 +96,11 @@ export async function loadPhraseEncoder(source: string | LoadedManifest, opts: L
     dimension: spec.dimension,
     maxPhraseTokens: spec.maxPhraseTokens,
     heads,
+    ...(filter ? { filter } : {}),
     tokens,
     async encodePassages(texts) {
       const feats = await tokens.textFeatures(texts);
-      return feats.map((t, i) => passagePhrases(texts[i], t, heads, tokens.tokenizer));
+      return feats.map((t, i) => passagePhrases(texts[i], t, heads, tokens.tokenizer, filter));
     },
     async encodeQueries(texts) {
       // A question longer than queryMaxTokens is cut there, as the model was trained.

@@ -23,3 +23,11 @@ export function dotRow(v: Float32Array, q: Int8Array, scales: Float32Array, r: n
   for (let k = 0; k < dim; k++) s += v[k] * q[o + k];
   return s * scales[r];
 }
+
+/** out += c · (row `r` dequantized). */
+export function addRow(q: Int8Array, scales: Float32Array, r: number, c: number, out: Float32Array): void {
+  const dim = out.length;
+  const o = r * dim;
+  const f = c * scales[r];
+  for (let k = 0; k < dim; k++) out[k] += f * q[o + k];
+}

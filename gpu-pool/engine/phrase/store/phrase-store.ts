@@ -23,7 +23,7 @@ import {
   readPhraseMeta,
   type PhraseStoreMeta,
 } from './files.ts';
-import { dotRow } from './int8-rows.ts';
+import { addRow, dotRow } from './int8-rows.ts';
 
 /** Phrase starts taken from the index per query (DensePhrases' top_k start candidates). */
 export const DEFAULT_PHRASE_STARTS = 100;
@@ -45,6 +45,19 @@ export interface PhraseCandidate {
   score: number;
   startScore: number;
   endScore: number;
+}
+
+/** One passage's tokens as passageTokens gives them (scores are 0 where the flag is off). */
+export interface PassageTokens {
+  /** Token row of index 0. */
+  from: number;
+  startScores: Float32Array;
+  endScores: Float32Array;
+  charStart: Uint32Array;
+  charEnd: Uint32Array;
+  /** CAN_START | CAN_END bits per token. */
+  flags: Uint8Array;
+  maxPhraseTokens: number;
 }
 
 /** Best first; ties: lower ordinal, earlier, shorter. */
@@ -147,6 +160,53 @@ export class PhraseStore {
     // Empty passages share an offset with the next: the owner is the last passage starting at or before the row.
     while (lo + 1 < off.length - 1 && off[lo + 1] <= row) lo++;
     return lo;
+  }
+
+  /**
+   * Every token of passage `ordinal` scored against the query: start and end scores, character
+   * offsets and flags, index i of each array being token row `from + i`. What a reader of the
+   * whole passage needs (phrase search reads its BM25 passages this way).
+   */
+  passageTokens(q: PhraseQueryVectors, ordinal: number): PassageTokens {
+    const [from, to] = this.passageRows(ordinal);
+    const a = this.#a;
+    const n = to - from;
+    const out: PassageTokens = {
+      from,
+      startScores: new Float32Array(n),
+      endScores: new Float32Array(n),
+      charStart: new Uint32Array(n),
+      charEnd: new Uint32Array(n),
+      flags: a.flags.subarray(from, to),
+      maxPhraseTokens: this.meta.maxPhraseTokens,
+    };
+    for (let i = 0; i < n; i++) {
+      const r = from + i;
+      const f = a.flags[r];
+      if (f & CAN_START) out.startScores[i] = dotRow(q.start, a.starts, a.startScales, r);
+      if (f & CAN_END) out.endScores[i] = dotRow(q.end, a.ends, a.endScales, r);
+      out.charStart[i] = a.chars[2 * r];
+      out.charEnd[i] = a.chars[2 * r + 1];
+    }
+    return out;
+  }
+
+  /** v · (start vector of token `row`), or of its end vector: the scores phrase search adds up. */
+  dotStart(v: Float32Array, row: number): number {
+    return dotRow(v, this.#a.starts, this.#a.startScales, row);
+  }
+
+  dotEnd(v: Float32Array, row: number): number {
+    return dotRow(v, this.#a.ends, this.#a.endScales, row);
+  }
+
+  /** out += c · (start vector of token `row`), as stored (query-side training's gradient). */
+  addStart(row: number, c: number, out: Float32Array): void {
+    addRow(this.#a.starts, this.#a.startScales, row, c, out);
+  }
+
+  addEnd(row: number, c: number, out: Float32Array): void {
+    addRow(this.#a.ends, this.#a.endScales, row, c, out);
   }
 
   /** The best phrase starting at token `row` (its best end within maxPhraseTokens, same passage), or undefined when none may end there. */

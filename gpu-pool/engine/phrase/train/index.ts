@@ -1,6 +1,23 @@
 // Public surface of phrase/train: `edgesearch phrase train`, DensePhrases' phrase heads trained on
 // top of a frozen token encoder (see README.md), and the pieces it is made of.
-export { phraseTrain, PhraseTrainError, PhraseTrainOptions, PHRASE_HEADS_FILE, type AnswerCounts, type PhraseTrainResult } from './phrase-train.ts';
+export { phraseTrain, PhraseTrainError, PhraseTrainOptions, PHRASE_FILTER_FILE, PHRASE_HEADS_FILE, type AnswerCounts, type PhraseFilterReport, type PhraseTrainResult } from './phrase-train.ts';
+export {
+  FILTER_THRESHOLDS,
+  filterFigures,
+  filterLikelihoods,
+  filterLossAndGradient,
+  filterViews,
+  foldFilterScale,
+  positiveWeights,
+  trainFilter,
+  type FilterData,
+  type FilterEpochReport,
+  type FilterParagraph,
+  type FilterPositiveWeights,
+  type FilterThresholdFigures,
+  type FilterTrainOptions,
+  type FilterTrainResult,
+} from './train-filter.ts';
 export {
   assembleBatch,
   initialHeads,

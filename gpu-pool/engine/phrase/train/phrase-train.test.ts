@@ -11,7 +11,7 @@ import { NotATokenModelError } from '../../encoders/index.ts';
 import { loadPhraseEncoder } from '../model/index.ts';
 import { goldParagraphReader } from '../reader/index.ts';
 import { exactMatch, f1Score } from '../text/index.ts';
-import { ArticleRangeError, phraseTrain, PhraseTrainError, type PhraseTrainOptions, type PhraseTrainResult } from './index.ts';
+import { answerTokens, ArticleRangeError, FILTER_THRESHOLDS, phraseTrain, PhraseTrainError, type PhraseTrainOptions, type PhraseTrainResult } from './index.ts';
 
 const TOKEN_MODEL = join(REPO_ROOT, 'models', 'use-lite-tokens');
 const SENTENCE_MODEL = join(REPO_ROOT, 'models', 'use-lite');
@@ -35,6 +35,9 @@ const base = (out: string): PhraseTrainOptions => ({
   lr: 3e-3,
   seed: 7,
   threads: 1,
+  // One training article is 22 paragraphs: small steps, many of them.
+  filterBatch: 2,
+  filterEpochs: 30,
 });
 
 let first: PhraseTrainResult;
@@ -66,6 +69,26 @@ describe('phrase train on two SQuAD articles', () => {
     expect(firstLog).toMatch(/epoch 3\/3: loss \d+\.\d{4}, validation EM 0\.\d{4}, F1 0\.\d{4} \(\d+\.\ds\)/);
   });
 
+  it('trains the phrase filter: at 0.3 it keeps far more of the gold starts than of the phrase starts', () => {
+    const f = first.filter!;
+    expect(f.counts.paragraphs).toBeGreaterThan(0);
+    expect(f.counts.goldStarts).toBeGreaterThan(100);
+    expect(f.positiveWeights.start).toBeCloseTo((f.counts.startCandidates - f.counts.goldStarts) / f.counts.goldStarts, 6);
+    expect(f.bestEpoch).toBeGreaterThan(0);
+    expect(f.history[f.bestEpoch].validationLoss).toBeLessThan(f.history[0].validationLoss);
+    expect(f.validation.questions).toBeGreaterThan(90);
+    expect(f.thresholds.map((t) => t.threshold)).toEqual(FILTER_THRESHOLDS);
+    const at = (x: number) => f.thresholds.find((t) => t.threshold === x)!;
+    // Fewer starts kept as the threshold rises; the gold ones far more often than the rest.
+    for (let i = 1; i < f.thresholds.length; i++) expect(f.thresholds[i].kept).toBeLessThanOrEqual(f.thresholds[i - 1].kept);
+    expect(at(0.3).startRecall).toBeGreaterThan(0.8);
+    expect(at(0.3).startRecall - at(0.3).kept).toBeGreaterThan(0.15);
+    expect(at(0.5).startRecall - at(0.5).kept).toBeGreaterThan(0.2);
+    expect(at(0.3).questionRecall).toBeGreaterThanOrEqual(at(0.3).startRecall);
+    expect(firstLog).toMatch(/phrase filter: \d+ training paragraphs, \d+ gold starts of \d+ canStart tokens \(weighted \d+\.\d\)/);
+    expect(firstLog).toMatch(/start likelihood ≥ 0\.3: keeps \d+\.\d% of the canStart tokens; gold starts kept \d+\.\d%, questions with a gold start kept \d+\.\d%/);
+  });
+
   it('writes a model that loadPhraseEncoder loads and that reads the validation article as training measured it', async () => {
     const out = join(dir, 'first');
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
@@ -80,6 +103,11 @@ describe('phrase train on two SQuAD articles', () => {
     expect(t.bestEpoch).toBe(first.bestEpoch);
     expect(t.validation.trained).toEqual(first.validation);
     expect(t.peakRssMb).toBeGreaterThan(0);
+    expect(manifest.phrase.filter).toMatchObject({ file: 'phrase-filter.f32', inputDimension: 512 });
+    expect(manifest.phrase.filter.sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(readFileSync(join(out, 'phrase-filter.f32')).length).toBe(2 * 513 * 4);
+    expect(t.filter.validation.thresholds).toHaveLength(FILTER_THRESHOLDS.length);
+    expect(t.filter.bestEpoch).toBe(first.filter!.bestEpoch);
 
     // Raw text in, through the written heads (the training scales folded in): the same figures,
     // up to near-ties that the cache's float16 features may flip.
@@ -100,6 +128,26 @@ describe('phrase train on two SQuAD articles', () => {
       });
       expect(Math.abs(em / qa.length - first.validation.em)).toBeLessThanOrEqual(0.02);
       expect(Math.abs(f1 / qa.length - first.validation.f1)).toBeLessThanOrEqual(0.02);
+
+      // The filter (its scale folded in) on raw text: the kept share and gold-start recall of the record.
+      const golds = new Map<string, Set<number>>(paragraphs.map((c) => [c, new Set()]));
+      for (const q of qa)
+        for (const a of q.answers) {
+          const r = answerTokens(q.context, phrases.get(q.context)!.boundaries, a.charStart, a.charStart + a.text.length, 20);
+          if (!('dropped' in r)) golds.get(q.context)!.add(r.start);
+        }
+      const want = first.filter!.thresholds.find((x) => x.threshold === 0.3)!;
+      let candidates = 0;
+      let kept = 0;
+      let gold = 0;
+      let goldKept = 0;
+      for (const [c, p] of phrases) {
+        expect(p.filter).toHaveLength(p.tokens);
+        for (let i = 0; i < p.tokens; i++) if (p.boundaries.canStart[i]) [candidates, kept] = [candidates + 1, kept + (p.filter![i] >= 0.3 ? 1 : 0)];
+        for (const g of golds.get(c)!) [gold, goldKept] = [gold + 1, goldKept + (p.filter![g] >= 0.3 ? 1 : 0)];
+      }
+      expect(Math.abs(kept / candidates - want.kept)).toBeLessThanOrEqual(0.01);
+      expect(Math.abs(goldKept / gold - want.startRecall)).toBeLessThanOrEqual(0.02);
     } finally {
       await enc.dispose();
     }
@@ -115,6 +163,8 @@ describe('phrase train on two SQuAD articles', () => {
     const a = readFileSync(join(dir, 'first', 'phrase-heads.f32'));
     const b = readFileSync(join(dir, 'second', 'phrase-heads.f32'));
     expect(b.equals(a)).toBe(true);
+    expect(readFileSync(join(dir, 'second', 'phrase-filter.f32')).equals(readFileSync(join(dir, 'first', 'phrase-filter.f32')))).toBe(true);
+    expect(second.filter!.thresholds).toEqual(first.filter!.thresholds);
     expect(second.history.map((h) => [h.loss, h.em, h.f1])).toEqual(first.history.map((h) => [h.loss, h.em, h.f1]));
     expect(JSON.parse(readFileSync(join(dir, 'second', 'manifest.json'), 'utf8')).training.featureCache.reused).toBe(true);
   });
@@ -133,9 +183,15 @@ describe('phrase train errors', () => {
     await expect(phraseTrain({ ...base('existing'), epochs: 0 }, io)).rejects.toThrow(PhraseTrainError);
     await expect(phraseTrain({ ...base('existing'), epochs: 0 }, io)).rejects.toThrow(/output directory already exists: .*existing \(choose another --out or pass --force/);
     expect(existsSync(join(out, 'keep'))).toBe(true);
-    await phraseTrain({ ...base('existing'), epochs: 0, force: true }, io);
+    // Without a filter (--filter-epochs 0): heads only, a manifest without phrase.filter.
+    const r = await phraseTrain({ ...base('existing'), epochs: 0, filterEpochs: 0, force: true }, io);
     expect(existsSync(join(out, 'keep'))).toBe(false);
     expect(existsSync(join(out, 'phrase-heads.f32'))).toBe(true);
+    expect(existsSync(join(out, 'phrase-filter.f32'))).toBe(false);
+    expect(r.filter).toBeUndefined();
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.phrase.filter).toBeUndefined();
+    expect(manifest.training.filter).toBeUndefined();
   });
 
   it('refuses bad --articles: backwards, past the file, or nothing left to train on', async () => {

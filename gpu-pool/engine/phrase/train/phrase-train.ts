@@ -2,9 +2,10 @@
 // Reads the SQuAD questions of the chosen articles, splits them by article into training and
 // validation, encodes every paragraph and question once (cached), maps each answer to gold start
 // and end tokens, measures random heads, trains with Adam on the phrase-level loss (in-batch
-// negatives), keeps the epoch with the best validation F1, and writes a model directory that
-// loadPhraseEncoder loads: the base model's files, phrase-heads.f32 and a manifest with a phrase
-// block and a training record. Written into `<out>.partial` and renamed; nothing is left
+// negatives), keeps the epoch with the best validation F1, then trains the phrase filter (start /
+// end likelihood per token, train-filter.ts) on the same features, and writes a model directory
+// that loadPhraseEncoder loads: the base model's files, phrase-heads.f32, phrase-filter.f32 and a
+// manifest with a phrase block and a training record. Written into `<out>.partial` and renamed; nothing is left
 // half-written when it fails.
 import { createHash } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
@@ -16,16 +17,18 @@ import { DerivedModelExistsError, loadManifest, loadTokenEncoder, tokenMatrix, w
 import { epochProgress } from '../../progress/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import { stderrIo, type BuildIo } from '../../writer/index.ts';
-import { cutQuery, encodePhraseHeads, meanFeatures, tokenBoundaries, type PhraseHeads, type TokenBoundaries } from '../model/index.ts';
+import { cutQuery, encodePhraseFilter, encodePhraseHeads, meanFeatures, tokenBoundaries, type PhraseFilter, type PhraseHeads, type TokenBoundaries } from '../model/index.ts';
 import { normalizeAnswer } from '../text/index.ts';
 import { answerTokens } from './answer-tokens.ts';
 import { divideRows, foldScales, rmsNorm } from './feature-scale.ts';
 import { formatArticles, parseArticles, splitArticles } from './articles.ts';
 import { headViews } from './span-loss.ts';
 import { cachedTextFeatures, featureKey, type CachedFeatures } from './text-features.ts';
+import { FILTER_THRESHOLDS, filterFigures, filterLikelihoods, filterViews, foldFilterScale, trainFilter, type FilterData, type FilterEpochReport, type FilterParagraph, type FilterThresholdFigures, type FilterTrainResult } from './train-filter.ts';
 import { initialHeads, meanSpanLoss, trainHeads, validate, type EpochReport, type HeadsData, type TrainQuestion, type Validation, type ValidationQuestion } from './train-heads.ts';
 
 export const PHRASE_HEADS_FILE = 'phrase-heads.f32';
+export const PHRASE_FILTER_FILE = 'phrase-filter.f32';
 /** Query tokens read when the base model has no phrase block (the manifest's default). */
 const DEFAULT_QUERY_MAX_TOKENS = 64;
 
@@ -48,6 +51,10 @@ export const PhraseTrainOptions = z.object({
   /** Feature cache directory (default `<out>.cache`). */
   cache: z.string().min(1).optional(),
   maxPhraseTokens: z.number().int().min(1).max(128).default(20),
+  /** Phrase filter (train-filter.ts): most epochs (0: no filter is trained or written), Adam lr, paragraphs per step. */
+  filterEpochs: z.number().int().min(0).max(1000).default(20),
+  filterLr: z.number().min(0).max(1).default(1e-2),
+  filterBatch: z.number().int().min(1).default(16),
   threads: z.number().int().positive().optional(),
   force: z.boolean().default(false),
   /** Model id written to the manifest (default `<base id>-phrase<dim>`). */
@@ -88,6 +95,20 @@ export interface PhraseTrainResult {
   cache: { dir: string; model: string; paragraphs: CachedFeatures; questions: CachedFeatures };
   /** onnxruntime calls made (0 when every feature came from the cache). */
   onnxCalls: number;
+  /** The phrase filter's training and validation figures (absent with filterEpochs 0). */
+  filter?: PhraseFilterReport;
+}
+
+export interface PhraseFilterReport {
+  history: FilterEpochReport[];
+  bestEpoch: number;
+  positiveWeights: FilterTrainResult['positiveWeights'];
+  counts: FilterTrainResult['counts'];
+  /** Validation paragraphs, their canStart tokens and gold starts, questions with a gold start. */
+  validation: { paragraphs: number; startCandidates: number; goldStarts: number; questions: number };
+  /** Per threshold, on the validation articles (empty without validation), with the trained heads' EM / F1 when phrases start only at kept tokens. */
+  thresholds: (FilterThresholdFigures & Validation)[];
+  trainSeconds: number;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -247,6 +268,86 @@ export async function phraseTrain(input: PhraseTrainOptions, io: BuildIo = stder
     log(`training loss over fixed batches: random heads ${trainingLoss.random.toFixed(4)}, best heads ${trainingLoss.best.toFixed(4)}`);
     log(`best epoch ${result.bestEpoch}: validation EM ${f4(best.em)}, F1 ${f4(best.f1)} (random heads EM ${f4(baseline.em)}, F1 ${f4(baseline.f1)}); training ${trainSeconds.toFixed(1)}s`);
 
+    // The phrase filter, after the heads (which it does not touch), on the same unit-scale features.
+    let filter: { report: PhraseFilterReport; weights: PhraseFilter } | undefined;
+    if (opts.filterEpochs > 0) {
+      const byParagraph = (questions: { paragraph: number; starts: readonly number[]; ends: readonly number[] }[], all: Iterable<number>): FilterParagraph[] => {
+        const gold = new Map<number, { starts: Set<number>; ends: Set<number> }>();
+        for (const p of all) gold.set(p, { starts: new Set(), ends: new Set() });
+        for (const q of questions) {
+          const g = gold.get(q.paragraph)!;
+          for (const t of q.starts) g.starts.add(t);
+          for (const t of q.ends) g.ends.add(t);
+        }
+        return [...gold].sort((a, b) => a[0] - b[0]).map(([paragraph, g]) => ({ paragraph, starts: [...g.starts].sort((a, b) => a - b), ends: [...g.ends].sort((a, b) => a - b) }));
+      };
+      // Validation answers mapped as the training ones are (too long or without a boundary: no gold token).
+      const validGold = validQa.map((q) => {
+        const paragraph = paragraphIndex.get(q.docId)!;
+        const starts = new Set<number>();
+        const ends = new Set<number>();
+        for (const a of q.answers) {
+          const r = answerTokens(q.context, boundaries[paragraph], a.charStart, a.charStart + a.text.length, opts.maxPhraseTokens);
+          if ('dropped' in r) continue;
+          starts.add(r.start);
+          ends.add(r.end);
+        }
+        return { paragraph, starts: [...starts], ends: [...ends] };
+      });
+      const filterData: FilterData = {
+        H,
+        paragraphs,
+        boundaries,
+        train: byParagraph(train, new Set(trainQa.map((q) => paragraphIndex.get(q.docId)!))),
+        validation: byParagraph(validGold, new Set(validGold.map((q) => q.paragraph))),
+        validationQuestions: validGold,
+      };
+      const ft = performance.now();
+      const pct = (x: number) => (Number.isNaN(x) ? '-' : `${(100 * x).toFixed(1)}%`);
+      const trained = trainFilter(filterData, {
+        epochs: opts.filterEpochs,
+        lr: opts.filterLr,
+        batchSize: opts.filterBatch,
+        seed: opts.seed,
+        patience: opts.patience,
+        onEpoch: (r) => log(`filter epoch ${r.epoch}/${opts.filterEpochs}: ${r.epoch === 0 ? 'start (every token 0.5)' : `loss ${r.loss.toFixed(4)}`}, validation loss ${f4(r.validationLoss)} (${r.seconds.toFixed(1)}s)`),
+      });
+      const filterSeconds = (performance.now() - ft) / 1000;
+      const c = trained.counts;
+      log(
+        `phrase filter: ${c.paragraphs} training paragraphs, ${c.goldStarts} gold starts of ${c.startCandidates} canStart tokens (weighted ${trained.positiveWeights.start.toFixed(1)}), ${c.goldEnds} gold ends of ${c.endCandidates} canEnd tokens (weighted ${trained.positiveWeights.end.toFixed(1)}); best epoch ${trained.bestEpoch}, ${filterSeconds.toFixed(1)}s`,
+      );
+      // With each threshold, also the trained heads' validation EM / F1 when the gold-paragraph reader
+      // may start phrases only where the filter keeps the token (what the index offers them).
+      const likelihoods = new Map(filterData.validation.map((p) => [p.paragraph, filterLikelihoods(filterData, trained.params, p.paragraph).s]));
+      const thresholds = (filterData.validation.length > 0 ? filterFigures(filterData, trained.params, FILTER_THRESHOLDS) : []).map((f) => {
+        const masked = boundaries.map((b, p) => {
+          const s = likelihoods.get(p);
+          return s ? { ...b, canStart: b.canStart.map((c, t) => (c && s[t] >= f.threshold ? 1 : 0)) } : b;
+        });
+        const r = validate({ ...data, boundaries: masked }, result.params, opts.dim, opts.maxPhraseTokens);
+        return { ...f, em: r.em, f1: r.f1 };
+      });
+      const validation = {
+        paragraphs: filterData.validation.length,
+        startCandidates: filterData.validation.reduce((n, p) => n + boundaries[p.paragraph].canStart.reduce((a, b) => a + b, 0), 0),
+        goldStarts: filterData.validation.reduce((n, p) => n + p.starts.length, 0),
+        questions: validGold.filter((q) => q.starts.length > 0).length,
+      };
+      if (thresholds.length > 0)
+        log(`phrase filter on the validation articles (${validation.paragraphs} paragraphs, ${validation.startCandidates} canStart tokens, ${validation.goldStarts} gold starts, ${validation.questions} questions with one):`);
+      for (const f of thresholds)
+        log(
+          `  start likelihood ≥ ${f.threshold}: keeps ${pct(f.kept)} of the canStart tokens; gold starts kept ${pct(f.startRecall)}, questions with a gold start kept ${pct(f.questionRecall)}; trained heads on what is kept: EM ${f4(f.em)}, F1 ${f4(f.f1)} (ends: keeps ${pct(f.endKept)}, gold ends ${pct(f.endRecall)})`,
+        );
+      const raw = foldFilterScale(trained.params, H, scales.paragraphs);
+      const v = filterViews(raw, H);
+      filter = {
+        report: { history: trained.history, bestEpoch: trained.bestEpoch, positiveWeights: trained.positiveWeights, counts: c, validation, thresholds, trainSeconds: filterSeconds },
+        weights: { inputDimension: H, start: v.start, startBias: raw[v.startBias], end: v.end, endBias: raw[v.endBias] },
+      };
+    }
+
     // The model directory.
     const finite = (x: number) => (Number.isFinite(x) ? x : null);
     const record: Record<string, unknown> = {
@@ -276,11 +377,26 @@ export async function phraseTrain(input: PhraseTrainOptions, io: BuildIo = stder
       bestEpoch: result.bestEpoch,
       trainingLoss,
       trainSeconds,
+      ...(filter
+        ? {
+            filter: {
+              objective:
+                "DensePhrases' phrase filter, encoder frozen: per token a start and an end logistic score on its feature; positives the gold start (end) tokens of the paragraph's training answers, negatives every other canStart (canEnd) token, positives weighted negatives / positives; loss ½ (start + end) weighted means; the build indexes a canStart token as a start when its start likelihood σ ≥ --filter-threshold",
+              params: { epochs: opts.filterEpochs, lr: opts.filterLr, batch: opts.filterBatch, patience: opts.patience, seed: opts.seed },
+              positiveWeights: filter.report.positiveWeights,
+              training: filter.report.counts,
+              epochs: filter.report.history.map((h) => ({ epoch: h.epoch, loss: finite(h.loss), validationLoss: finite(h.validationLoss), seconds: h.seconds })),
+              bestEpoch: filter.report.bestEpoch,
+              validation: { ...filter.report.validation, thresholds: filter.report.thresholds.map((f) => Object.fromEntries(Object.entries(f).map(([k, x]) => [k, finite(x)]))) },
+              trainSeconds: filter.report.trainSeconds,
+            },
+          }
+        : {}),
       seconds: 0,
       peakRssMb: 0,
     };
     const heads: PhraseHeads = { inputDimension: H, dimension: opts.dim, ...headViews(foldScales(result.params, H, opts.dim, scales.paragraphs, scales.questions), H, opts.dim) };
-    const manifest = await writeModelDir({ out, force: opts.force, loaded, encoder, heads, maxPhraseTokens: opts.maxPhraseTokens, queryMaxTokens, id: opts.id, record, started });
+    const manifest = await writeModelDir({ out, force: opts.force, loaded, encoder, heads, filter: filter?.weights, maxPhraseTokens: opts.maxPhraseTokens, queryMaxTokens, id: opts.id, record, started });
     written = true;
     log(`model written to ${out} (${manifest.id}); ${(record.seconds as number).toFixed(1)}s in all, peak RSS ${record.peakRssMb} MB`);
     return {
@@ -295,6 +411,7 @@ export async function phraseTrain(input: PhraseTrainOptions, io: BuildIo = stder
       answers: counts,
       cache: { dir: opened[0].cache.dir, model: key, paragraphs: paragraphFeatures, questions: questionFeatures },
       onnxCalls: encoder.onnxCalls,
+      ...(filter ? { filter: filter.report } : {}),
     };
   } finally {
     await encoder.dispose();
@@ -308,6 +425,7 @@ async function writeModelDir(o: {
   loaded: LoadedManifest;
   encoder: TokenEncoder;
   heads: PhraseHeads;
+  filter?: PhraseFilter;
   maxPhraseTokens: number;
   queryMaxTokens: number;
   id?: string;
@@ -319,6 +437,8 @@ async function writeModelDir(o: {
   const id = o.id ?? `${o.encoder.modelId}-phrase${o.heads.dimension}`;
   // A base with a trained late-interaction projection keeps it (writeDerivedModel copies only the model's own files).
   const files: Record<string, Uint8Array> = { [PHRASE_HEADS_FILE]: bytes };
+  const filterBytes = o.filter ? encodePhraseFilter(o.filter) : undefined;
+  if (filterBytes) files[PHRASE_FILTER_FILE] = filterBytes;
   const projection = o.loaded.manifest.lateInteraction?.projection;
   if (projection && o.loaded.projectionPath) files[projection.file] = await readFile(o.loaded.projectionPath);
   o.record.seconds = (performance.now() - o.started) / 1000;
@@ -332,10 +452,11 @@ async function writeModelDir(o: {
       manifest: (base) => ({
         ...base,
         id,
-        description: `${o.encoder.modelId} with ${o.heads.inputDimension} × ${o.heads.dimension} DensePhrases phrase heads trained by \`edgesearch phrase train\` (see "training"). ${typeof base.description === 'string' ? base.description : ''}`.trim(),
+        description: `${o.encoder.modelId} with ${o.heads.inputDimension} × ${o.heads.dimension} DensePhrases phrase heads${o.filter ? ' and a phrase filter' : ''} trained by \`edgesearch phrase train\` (see "training"). ${typeof base.description === 'string' ? base.description : ''}`.trim(),
         phrase: {
           dimension: o.heads.dimension,
           heads: { file: PHRASE_HEADS_FILE, inputDimension: o.heads.inputDimension, sha256 },
+          ...(filterBytes ? { filter: { file: PHRASE_FILTER_FILE, inputDimension: o.heads.inputDimension, sha256: createHash('sha256').update(filterBytes).digest('hex') } } : {}),
           maxPhraseTokens: o.maxPhraseTokens,
           queryMaxTokens: o.queryMaxTokens,
         },
