@@ -108,8 +108,10 @@ describe('edgesearch search --mode phrase on a constructed phrase index', () => 
     expect(bm25.code, bm25.stderr).toBe(0);
     const passageScore = new Map((JSON.parse(bm25.stdout).hits as { docId: string; score: number }[]).map((h) => [h.docId, h.score]));
     // One start from the index: every other phrase comes from reading the BM25 passages.
-    const fused = await searchText(lexical.dir, text, q, '--k', '5', '--candidates', '1');
-    const reader = await searchText(lexical.dir, text, q, '--k', '200', '--candidates', '1', '--bm25-weight', '0');
+    // Only the passage's BM25 beside the phrase score (the other evidence weighs 0 here; phrase/evidence tests it).
+    const only = ['--sentence-weight', '0', '--context-weight', '0', '--overlap-weight', '0'];
+    const fused = await searchText(lexical.dir, text, q, '--k', '5', '--candidates', '1', '--bm25-weight', '8', ...only);
+    const reader = await searchText(lexical.dir, text, q, '--k', '200', '--candidates', '1', '--bm25-weight', '0', ...only);
     expect(fused.hits.length).toBe(5);
     expect(passageScore.has(fused.hits[0].docId)).toBe(true);
     for (const h of fused.hits) {
