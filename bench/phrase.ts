@@ -148,9 +148,11 @@ async function dirBytes(dir: string): Promise<number> {
   }
   return n;
 }
-const buildOptions = (t: string) => ['--method', 'phrase', '--factory', 'Flat', '--bm25', ...(t === 'none' ? [] : ['--filter-threshold', t])];
+// DensePhrases keeps its start vectors in IVF-OPQ: one more unfiltered index with such a factory.
+const COMPRESSED_FACTORY = 'OPQ32,IVF1024,PQ32np';
+const buildOptions = (t: string) => ['--method', 'phrase', '--factory', t === COMPRESSED_FACTORY ? t : 'Flat', '--bm25', ...(t === 'none' || t === COMPRESSED_FACTORY ? [] : ['--filter-threshold', t])];
 async function buildIndex(t: string): Promise<Built> {
-  const dir = join(work, `squad-${t}`);
+  const dir = join(work, `squad-${t.replace(/[^\w.]+/g, '-')}`);
   const args = ['index', 'build', '--corpus', SQUAD, '--format', 'squad', '--model', model, ...buildOptions(t), '--out', dir, '--force'];
   const build = await cli(`build-${t}`, args, { squadHash, modelHash }, { output: join(dir, 'index.json') });
   const manifest = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8'));
@@ -168,7 +170,7 @@ async function buildIndex(t: string): Promise<Built> {
 }
 const main = await buildIndex('none');
 const filtered: Built[] = [];
-for (const t of THRESHOLDS) filtered.push(await buildIndex(t));
+for (const t of [...THRESHOLDS, COMPRESSED_FACTORY]) filtered.push(await buildIndex(t));
 
 // Evals: `eval --qa SQUAD --articles TEST --mode phrase --json`, keyed by the index's content
 // version, the model and the engine's code.
@@ -182,7 +184,7 @@ async function evalQa(name: string, index: Built, extra: string[], tunedModel?: 
 const baselines = await evalQa('eval-none-baselines', main, ['--baselines']);
 if (!baselines.json.baselines) throw new Error('eval --baselines: no "baselines" in its JSON');
 const thresholdEvals: CliRecord[] = [];
-for (const b of filtered) thresholdEvals.push(await evalQa(`eval-${b.label}`, b, []));
+for (const b of filtered) thresholdEvals.push(await evalQa(`eval-${b.label.replace(/[^\w.]+/g, '-')}`, b, []));
 // 3b, 3c. Sentence and passage units.
 const sentence = await evalQa('eval-none-sentence', main, ['--unit', 'sentence']);
 const passage = await evalQa('eval-none-passage', main, ['--unit', 'passage']);
@@ -271,6 +273,7 @@ await writeResultTable('phrase.md', [
   '## Index size and quality against the filter threshold',
   '',
   `\`edgesearch index build --corpus SQUAD --format squad --model MODEL ${buildOptions('none').join(' ')} [--filter-threshold T] --out DIR\`, one shard. Phrases indexed: tokens in the start index (\`startable\` in phrase.json) of ${int(main.tokens)} tokens. ` +
+    `Every row but the last: start index \`Flat\`; the last: DensePhrases' IVF-OPQ (\`--factory ${COMPRESSED_FACTORY}\`, the default nprobe, a quarter of the lists). ` +
     'Phrase store: every file of the store (int8 start and end rows of every token, scales, offsets, flags, the start index); start index: the faiss index of start vectors and its rows; bytes/phrase: phrase store bytes per indexed phrase. Whole index: every file of the index directory (passages and BM25 included). ' +
     `Quality: the test questions on that index, unit phrase (the "none" row is the eval of the next section); ms/query: \`eval\`'s encode + search per question, batched.`,
   '',
@@ -278,7 +281,8 @@ await writeResultTable('phrase.md', [
   '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...allBuilt.map((b, i) => {
     const e = allEvals[i];
-    return `| ${b.label} | ${int(b.startable)} | ${pct(b.startable / main.startable)} | ${mb(b.storeBytes)} | ${mb(b.startIndexBytes)} | ${(b.storeBytes / b.startable).toFixed(0)} | ${mb(b.indexBytes)} | ${f1(b.build.seconds)} | ${b.build.peakRssMB.toFixed(0)} | ${metric(m(e), 'em@1')} | ${metric(m(e), 'f1@1')} | ${metric(m(e), 'phrase-recall@10')} | ${f2(e.json.msPerQuery)} |`;
+    const label = b.label === COMPRESSED_FACTORY ? `none, --factory ${COMPRESSED_FACTORY}` : b.label;
+    return `| ${label} | ${int(b.startable)} | ${pct(b.startable / main.startable)} | ${mb(b.storeBytes)} | ${mb(b.startIndexBytes)} | ${(b.storeBytes / b.startable).toFixed(0)} | ${mb(b.indexBytes)} | ${f1(b.build.seconds)} | ${b.build.peakRssMB.toFixed(0)} | ${metric(m(e), 'em@1')} | ${metric(m(e), 'f1@1')} | ${metric(m(e), 'phrase-recall@10')} | ${f2(e.json.msPerQuery)} |`;
   }),
   '',
   '## Against the baselines (unfiltered index)',

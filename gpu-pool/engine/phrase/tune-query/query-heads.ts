@@ -73,24 +73,3 @@ export function questionLoss(q: TuneQuestion, heads: { Qs: Float32Array; Qe: Flo
   }
   return all - pos;
 }
-
-/** Rank-1 exact match and phrase-exact recall@k of the pool ranked by z (duplicate texts merged). */
-export function poolMetrics(q: TuneQuestion, heads: { Qs: Float32Array; Qe: Float32Array; d: number }, dense: number, k = 10): { em: number; recall: number } {
-  const z = poolScores(q, matVec(q.m, heads.Qs, heads.d), matVec(q.m, heads.Qe, heads.d), dense);
-  const order = [...z.keys()].sort((a, b) => z[b] - z[a]);
-  const seen = new Set<string>();
-  let em = 0;
-  let recall = 0;
-  for (const i of order) {
-    const c = q.pool[i];
-    if (seen.has(c.key)) continue;
-    if (seen.size === 0) em = c.positive ? 1 : 0;
-    seen.add(c.key);
-    if (c.positive) {
-      recall = 1;
-      break;
-    }
-    if (seen.size >= k) break;
-  }
-  return { em, recall };
-}
