@@ -244,7 +244,7 @@ const trainSeconds = trainRun ? trainRun.seconds : training.seconds;
 const trainRss = trainRun ? trainRun.peakRssMB : training.peakRssMb;
 const allBuilt = [main, ...filtered];
 const allEvals = [baselines, ...thresholdEvals];
-const tv = tuning.validation as { before: { em: number; recall: number }; best: { epoch: number; em: number; recall: number } };
+const tv = tuning.validation as { before: { em: number; recall: number; sentence?: number }; best: { epoch: number; em: number; recall: number; sentence?: number } };
 const sys = baselines.json.baselines as Record<string, Record<string, number>>;
 const cols = ['em@1', 'f1@1', 'gold-paragraph-em', 'gold-paragraph-f1', 'phrase-recall@10', 'answer-recall@10'];
 
@@ -313,7 +313,7 @@ await writeResultTable('phrase.md', [
   '## Query-side fine-tuning',
   '',
   `\`phrase tune-query\` on the main index, articles ${TUNE_ARTICLES}${TUNE_VALIDATION ? ` (--validation-articles ${TUNE_VALIDATION})` : ' (the last 4 validate)'}: ${int(tuning.questions?.train ?? NaN)} training questions (${int(tuning.questions?.trainWithAnswer ?? NaN)} with an answer phrase in reach), ${int(tuning.questions?.validation ?? NaN)} validation; ${f1(tune.seconds)} s, peak RSS ${tune.peakRssMB.toFixed(0)} MB. ` +
-    `Validation EM@1 ${f4(tv.before.em)} → ${f4(tv.best.em)}, phrase-exact recall@10 ${f4(tv.before.recall)} → ${f4(tv.best.recall)} (best epoch ${tv.best.epoch}). The test questions, same index, \`--model WORK/phrase-model-qtuned\`:`,
+    `Validation by phrase search (the last 4 of the tuning's articles): EM@1 ${f4(tv.before.em)} → ${f4(tv.best.em)}, phrase-exact recall@10 ${f4(tv.before.recall)} → ${f4(tv.best.recall)}${tv.best.sentence !== undefined ? `, sentence@1 ${f4(tv.before.sentence ?? NaN)} → ${f4(tv.best.sentence)}` : ''} (best epoch ${tv.best.epoch}; the epoch is chosen on recall@10 + sentence@1). The test questions, same index, \`--model WORK/phrase-model-qtuned\`:`,
   '',
   '| query side | EM@1 | F1@1 | phrase-recall@10 | sentence@1 | sentence@10 |',
   '|---|---|---|---|---|---|',
