@@ -14,6 +14,6 @@ export {
   type ValidationQuery,
 } from './train-projection.ts';
 export { maxSimLossAndGradient, LossScratch, type LossItem, type LossResult } from './maxsim-loss.ts';
-export { principalProjection, randomProjection, orthonormalizeColumns, seededRandom } from './init.ts';
+export { principalProjection, randomProjection, orthonormalizeColumns, seededRandom, shuffle } from './init.ts';
 export { FeatureStore, remapFeatures, type FeatureSet } from './features.ts';
 export { FeatureCache, fillFeatureCache, textKey } from './feature-cache.ts';

@@ -18,6 +18,16 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** Standard normal samples from a uniform generator (Box–Muller). */
+/** A permutation of 0..n-1 drawn from `rnd` (Fisher–Yates). */
+export function shuffle(n: number, rnd: () => number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 export function gaussian(rnd: () => number): () => number {
   return () => {
     const u = rnd() || Number.MIN_VALUE;

@@ -6,7 +6,7 @@ import { evaluate, type Qrels, type Run } from '../../eval/index.ts';
 import { matmul, maxSim } from '../../index/index.ts';
 import { Adam } from '../../optimize/index.ts';
 import { FeatureStore, normalizeRows, type FeatureSet } from './features.ts';
-import { seededRandom } from './init.ts';
+import { seededRandom, shuffle } from './init.ts';
 import { LossScratch, maxSimLossAndGradient, type LossItem } from './maxsim-loss.ts';
 
 /** A training query: feature item of its text, its positives and its pool of negatives (doc feature items). */
@@ -158,16 +158,6 @@ export function validationNdcg(data: ProjectionData, W: Float32Array | undefined
     );
   }
   return evaluate(run, qrels, ['ndcg@10']).mean['ndcg@10'];
-}
-
-/** A permutation of 0..n-1 drawn from `rnd` (Fisher–Yates). */
-function shuffle(n: number, rnd: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 /** `k` distinct entries of `pool` (all of them when it is smaller), drawn from `rnd`. */

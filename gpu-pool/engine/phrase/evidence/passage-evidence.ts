@@ -1,7 +1,7 @@
 // One passage read whole for one question: the phrase model's start / end scores of every token
 // (from the phrase store) beside the lexical evidence of weights.ts, and the best phrase of each
 // start under given weights.
-import { CAN_END, CAN_START, type PassageTokens } from '../store/index.ts';
+import { CAN_END, CAN_START, type PassageTokens, type PhraseCandidate } from '../store/index.ts';
 import type { Span } from '../text/index.ts';
 import type { PassageText } from './passage-text.ts';
 import { bm25OfCounts, type QueryTerms } from './query-terms.ts';
@@ -16,16 +16,8 @@ export interface PhraseFeatures {
   overlap: number;
 }
 
-export interface ReadPhrase {
-  ordinal: number;
-  /** Token rows in the phrase store. */
-  startRow: number;
-  endRow: number;
-  charStart: number;
-  charEnd: number;
-  score: number;
-  startScore: number;
-  endScore: number;
+/** A phrase of a passage read whole: a PhraseCandidate (its score the weighted evidence), with its sentence and evidence. */
+export interface ReadPhrase extends PhraseCandidate {
   /** The sentence the phrase starts in. */
   sentence: Span;
   features: PhraseFeatures;

@@ -14,7 +14,7 @@
 // negatives (word pieces, punctuation) would take the linear score's capacity for nothing.
 // Adam over seeded batches of paragraphs; early stopping on the validation loss (same weights);
 // the best epoch's filter kept. No I/O here. The heads are not touched.
-import { seededRandom, type FeatureSet } from '../../colbert/train/index.ts';
+import { seededRandom, shuffle, type FeatureSet } from '../../colbert/train/index.ts';
 import { matmul } from '../../index/index.ts';
 import { Adam } from '../../optimize/index.ts';
 import { sigmoid, type TokenBoundaries } from '../model/index.ts';
@@ -224,16 +224,6 @@ export function filterLossAndGradient(
     }
   }
   return loss;
-}
-
-/** A permutation of 0..n-1 drawn from `rnd` (Fisher–Yates). */
-function shuffle(n: number, rnd: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 /** Loss over all the validation paragraphs as one batch (NaN without any): ~0.2 MB per paragraph of 100 tokens. */

@@ -2,7 +2,7 @@
 // epochs of seeded mini-batches of questions (spanLossAndGradient, in-batch negatives), validation
 // after every epoch (EM / F1 of the gold-paragraph reader's top phrase), early stopping on
 // validation F1 with patience, and the heads of the best epoch kept. No I/O here.
-import { seededRandom, type FeatureSet } from '../../colbert/train/index.ts';
+import { seededRandom, shuffle, type FeatureSet } from '../../colbert/train/index.ts';
 import { matmul } from '../../index/index.ts';
 import { Adam } from '../../optimize/index.ts';
 import type { TokenBoundaries } from '../model/index.ts';
@@ -157,16 +157,6 @@ export function validate(data: HeadsData, params: Float32Array, d: number, maxPh
     f1 += f1Score(text, v.answers);
   });
   return { em: em / n, f1: f1 / n };
-}
-
-/** A permutation of 0..n-1 drawn from `rnd` (Fisher–Yates). */
-function shuffle(n: number, rnd: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
 }
 
 export function trainHeads(data: HeadsData, opts: HeadsTrainOptions): HeadsTrainResult {
