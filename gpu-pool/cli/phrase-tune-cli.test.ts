@@ -84,6 +84,16 @@ describe('edgesearch phrase tune-query', () => {
     expect(JSON.parse(s.stdout).hits).toHaveLength(3);
   }, 180_000);
 
+  it('with --refresh-pools reads the pools again each epoch, and records it', async () => {
+    const out = join(work, 'tuned-refresh');
+    const r = await runCli(['phrase', 'tune-query', '--index', index, '--qa', squad, '--articles', '0-1', '--validation-articles', '1', '--epochs', '2', '--patience', '2', '--depth', '3', '--pool', '10', '--lr', '1e-2', '--refresh-pools', '--out', out, '--threads', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    const tuning = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).training.queryTuning;
+    expect(tuning.params.refreshPools).toBe(true);
+    expect(tuning.epochs).toHaveLength(2);
+    for (const e of tuning.epochs) expect(Number.isFinite(e.loss)).toBe(true);
+  }, 180_000);
+
   it('refuses --validation-articles that leave nothing to train on, writing nothing', async () => {
     const r = await runCli(['phrase', 'tune-query', '--index', index, '--qa', squad, '--articles', '0-1', '--validation-articles', '2', '--out', join(work, 'never')]);
     expect(r.code).not.toBe(0);

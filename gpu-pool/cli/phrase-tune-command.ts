@@ -36,6 +36,7 @@ export function phraseTuneCommand(cmd: Command): Command {
     .option('--lr <x>', 'Adam learning rate (at unit feature scale)', numberArg('--lr'), 3e-3)
     .option('--batch <n>', 'questions per Adam step', intArg('--batch'), 32)
     .option('--pool <n>', 'phrases per question taken from what search reads (every answer phrase there is added)', intArg('--pool'), 100)
+    .option('--refresh-pools', 'read every training question\'s pool again each epoch with the query heads as they are (DensePhrases re-retrieves; slower: one phrase search per question per epoch)', false)
     .option('--depth <n>', 'BM25 passages per shard read whole, as phrase search reads them', intArg('--depth'), DEFAULT_PHRASE_READ_DEPTH)
     .option('--seed <n>', 'seed of the batch order', intArg('--seed', 0), 1)
     .option('--id <id>', 'model id in the written manifest (default: <id>-qtuned)')
@@ -43,6 +44,6 @@ export function phraseTuneCommand(cmd: Command): Command {
     .option('--force', 'replace an existing --out directory', false)
     .action(async (o) => {
       const { train, validation, source } = await splitQuestions(o.qa, o.articles, o.validationArticles);
-      await tuneQuery({ index: o.index, model: o.model, train, validation, source, out: o.out, epochs: o.epochs, patience: o.patience, lr: o.lr, batch: o.batch, pool: o.pool, depth: o.depth, seed: o.seed, id: o.id, threads: o.threads, force: o.force });
+      await tuneQuery({ index: o.index, model: o.model, train, validation, source, out: o.out, epochs: o.epochs, patience: o.patience, lr: o.lr, batch: o.batch, pool: o.pool, refreshPools: o.refreshPools, depth: o.depth, seed: o.seed, id: o.id, threads: o.threads, force: o.force });
     });
 }

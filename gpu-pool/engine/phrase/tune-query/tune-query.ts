@@ -40,6 +40,8 @@ export interface TuneQueryOptions {
   patience?: number;
   lr?: number;
   batch?: number;
+  /** Read every training question's pool again at the start of each epoch after the first, with the query heads as they are then. */
+  refreshPools?: boolean;
   /** Phrases per question taken from what search reads (plus every answer phrase there). */
   pool?: number;
   depth?: number;
@@ -182,8 +184,19 @@ export async function tuneQuery(o: TuneQueryOptions): Promise<TuneQueryResult> {
     const gQe = new Float32Array(Qe.length);
     const random = seededRandom(o.seed ?? 1);
     const order = [...train.keys()];
+    const trainQuestions = o.train.filter((_, i) => trainAll[i].pool.some((c) => c.positive));
     for (let epoch = 1; epoch <= epochs; epoch++) {
       const te = performance.now();
+      if (o.refreshPools && epoch > 1) {
+        // DensePhrases re-retrieves with the query encoder being trained: read every pool again.
+        const progress = createProgress({ label: `epoch ${epoch} pools`, total: train.length, unit: 'questions', enabled: o.progress ?? true });
+        for (const [i, q] of train.entries()) {
+          const vectors = { start: matVec(q.m, Qs, d), end: matVec(q.m, Qe, d) };
+          q.pool = await questionPool({ shards: searcher.index.shards, question: trainQuestions[i].question, answers: trainQuestions[i].answers, vectors, weights, depth, size: poolSize });
+          progress.tick(1);
+        }
+        progress.finish();
+      }
       for (let i = order.length - 1; i > 0; i--) {
         const j = Math.floor(random() * (i + 1));
         [order[i], order[j]] = [order[j], order[i]];
@@ -193,7 +206,10 @@ export async function tuneQuery(o: TuneQueryOptions): Promise<TuneQueryResult> {
         const items = order.slice(b, b + batch);
         gQs.fill(0);
         gQe.fill(0);
-        for (const i of items) loss += questionLoss(train[i], params, weights.dense, { Qs: gQs, Qe: gQe, scale: 1 / items.length });
+        for (const i of items) {
+          // A re-read pool may have lost its answer phrases: nothing to learn from it this epoch.
+          if (train[i].pool.some((c) => c.positive)) loss += questionLoss(train[i], params, weights.dense, { Qs: gQs, Qe: gQe, scale: 1 / items.length });
+        }
         adamS.step(Qs, gQs);
         adamE.step(Qe, gQe);
       }
@@ -236,7 +252,7 @@ export async function tuneQuery(o: TuneQueryOptions): Promise<TuneQueryResult> {
               index: o.index,
               ...o.source,
               questions: { train: o.train.length, trainWithAnswer: train.length, validation: o.validation.length },
-              params: { epochs, patience, lr, batch, pool: poolSize, depth, seed: o.seed ?? 1, weights },
+              params: { epochs, patience, lr, batch, pool: poolSize, depth, seed: o.seed ?? 1, refreshPools: o.refreshPools ?? false, weights },
               validation: { before, best: { epoch: best.epoch, em: best.em, recall: best.recall, sentence: best.sentence } },
               epochs: history,
               seconds: (performance.now() - t0) / 1000,
