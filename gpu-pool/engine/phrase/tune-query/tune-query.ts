@@ -217,7 +217,8 @@ export async function tuneQuery(o: TuneQueryOptions): Promise<TuneQueryResult> {
       const report = { epoch, loss: loss / order.length, ...v, seconds: (performance.now() - te) / 1000 };
       history.push(report);
       log(`epoch ${epoch}/${epochs}: loss ${report.loss.toFixed(4)}, validation ${describe(v)} (${report.seconds.toFixed(1)}s)`);
-      if (betterValidation(v, best)) best = { epoch, ...v, Qs: Qs.slice(), Qe: Qe.slice() };
+      // Without validation questions (--validation-articles 0) the last epoch is kept.
+      if (o.validation.length === 0 || betterValidation(v, best)) best = { epoch, ...v, Qs: Qs.slice(), Qe: Qe.slice() };
       else if (epoch - best.epoch >= patience) break;
     }
     log(
