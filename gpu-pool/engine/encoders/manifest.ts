@@ -9,6 +9,15 @@ export const MANIFEST_FILE = 'manifest.json';
 
 const Int = z.number().int();
 
+/** A weight file in the model directory: little-endian float32 rows of inputDimension, with its checksum. */
+const WeightFile = z
+  .object({
+    file: z.string().min(1),
+    inputDimension: Int.positive(),
+    sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
+  })
+  .strict();
+
 const TextSide = z
   .object({
     /** Text put before the input, e.g. "query: " for e5 models. */
@@ -50,14 +59,7 @@ const LateInteraction = z
     /** Dimension of the vectors after the projection (= the model's `dimension` without one). */
     dimension: Int.positive(),
     /** Little-endian float32 inputDimension × dimension, row-major (token row vector × matrix), in the model directory. */
-    projection: z
-      .object({
-        file: z.string().min(1),
-        inputDimension: Int.positive(),
-        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
-      })
-      .strict()
-      .optional(),
+    projection: WeightFile.optional(),
     /** Query row length as ColBERT's query_maxlen counts it: special tokens and marker included. */
     queryMaxTokens: Int.positive().default(32),
     /** Document length as ColBERT's doc_maxlen counts it (specials, marker and prefix once + title and text tokens). */
@@ -79,25 +81,12 @@ const Phrase = z
     /** Dimension of the start and end vectors. */
     dimension: Int.positive(),
     /** Little-endian float32, four inputDimension × dimension matrices in a row: start, end, query start, query end. */
-    heads: z
-      .object({
-        file: z.string().min(1),
-        inputDimension: Int.positive(),
-        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
-      })
-      .strict(),
+    heads: WeightFile,
     /**
      * Optional phrase filter (DensePhrases): little-endian float32, a start and an end score on the
      * token feature, each inputDimension weights and a bias (see gpu-pool/engine/phrase/model/filter.ts).
      */
-    filter: z
-      .object({
-        file: z.string().min(1),
-        inputDimension: Int.positive(),
-        sha256: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits'),
-      })
-      .strict()
-      .optional(),
+    filter: WeightFile.optional(),
     /** Longest phrase scored, in tokens (DensePhrases' max_answer_length). */
     maxPhraseTokens: Int.positive().max(128).default(20),
     /** Query tokens read (specials included). */
