@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { MAX_RERANK_DEPTH, PhraseUnit, RerankMethod, RerankParams } from '../../shared/protocol/index.ts';
+import { ConversationContext, MAX_RERANK_DEPTH, PhraseUnit, Policy, RerankMethod, RerankParams, type ConversationTurn } from '../../shared/protocol/index.ts';
 import type { QueryParams } from '../engine/methods/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg, modeOption, numberArg } from './index.ts';
@@ -36,6 +36,7 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
   if (o.depth !== undefined) params.depth = o.depth as number;
   if (o.unit !== undefined) params.unit = o.unit as QueryParams['unit'];
+  if (o.policy !== undefined) params.policy = o.policy as QueryParams['policy'];
   const weights: NonNullable<QueryParams['weights']> = {};
   const given: [keyof typeof weights, unknown][] = [
     ['dense', o.denseWeight],
@@ -66,7 +67,13 @@ export function addQueryOptions(cmd: Command): Command {
     .option('--rerank <method[:depth]>', 're-rank the mode\'s best depth (default 100) hits, e.g. colbert:100 (the index needs a ColBERT token store)', parseRerank)
     .option('--rerank-fuse', 'with --rerank: rank by a fusion of the first stage\'s and the re-ranker\'s z-scored scores', false)
     .option('--rerank-weight <w>', 'with --rerank-fuse: weight of the re-ranker in the fusion (0..1, default 0.5)', numberArg('--rerank-weight'))
+    .option('--policy <policy>', 'with context: how the query is formed from the turns before it: raw, concat (default), concat+responses, first, window:N', (v: string) => {
+      const parsed = Policy.safeParse(v);
+      if (!parsed.success) throw new InvalidArgumentError(`--policy ${parsed.error.issues[0].message}, got "${v}"`);
+      return parsed.data;
+    })
     .option('--model <dir>', 'query encoder (default: the model the index was built with)')
+    .option('--conversational-model <dir>', 'mode conversational: the conversation encoder (an `edgesearch convdr train` output)')
     .option('--threads <n>', 'threads for ONNX and faiss', intArg('--threads'))
     .option('--no-verify', 'skip checksum verification when loading')
     // Option combinations are checked before the index is opened.
@@ -77,6 +84,30 @@ export function addQueryOptions(cmd: Command): Command {
         command.error(`error: ${(err as Error).message}`, { exitCode: 2, code: 'edgesearch.badOptions' });
       }
     });
+}
+
+/**
+ * The conversation before the query: `--turn` utterances (oldest first), or `--context FILE`, a
+ * JSON list of {"query", "response"?}, as the API's `context`.
+ */
+async function readContext(o: { turn?: string[]; context?: string }): Promise<ConversationTurn[] | undefined> {
+  if (o.turn && o.context) throw new Error('give the previous turns with --turn or with --context, not both');
+  if (o.turn) return o.turn.map((query) => ({ query }));
+  if (!o.context) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(o.context, 'utf8'));
+  } catch (err) {
+    throw new Error(`--context ${o.context}: ${(err as Error).message}`);
+  }
+  const parsed = ConversationContext.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`--context ${o.context}: field ${issue.path.join('.') || '(root)'}: ${issue.message} (expected [{"query": "...", "response"?: "..."}, ...])`);
+  }
+  const blank = parsed.data.findIndex((t) => t.query.trim() === '');
+  if (blank >= 0) throw new Error(`--context ${o.context}: field ${blank}.query: must not be empty`);
+  return parsed.data;
 }
 
 const PhraseVectorsFile = z.strictObject({ start: z.array(z.number()).min(1), end: z.array(z.number()).min(1) });
@@ -109,6 +140,8 @@ export function searchCommand(cmd: Command): Command {
       .argument('[query]', 'query text')
       .requiredOption('--index <dir>', 'index directory')
       .option('--k <n>', 'results to return', intArg('--k'), 10)
+      .option('--turn <text>', 'a previous utterance of the conversation, oldest first (repeat it)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--context <file>', 'the previous turns as JSON [{"query", "response"?}, ...], oldest first')
       .option('--phrase-vectors <file>', 'phrase: the query\'s start and end vectors, JSON {"start": [...], "end": [...]}, instead of encoding the query text')
       .option('--json', 'print the results as JSON', false),
   ).action(async (given: string | undefined, o) => {
@@ -116,7 +149,9 @@ export function searchCommand(cmd: Command): Command {
     if (phrase && o.mode !== 'phrase') throw new Error('--phrase-vectors is for --mode phrase');
     const query = given ?? '';
     if (query.trim() === '' && !phrase) throw new Error('the query is empty');
-    const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
+    const context = await readContext(o);
+    if (o.mode === 'conversational' && o.policy) throw new Error('--policy is for the other modes: mode conversational forms its query with its trained encoder');
+    const searcher = await Searcher.open(o.index, { model: o.model, conversationalModel: o.conversationalModel, verify: o.verify, threads: o.threads });
     try {
       // Model loading is not query time: load before the clock starts.
       await searcher.method(o.mode);
@@ -124,7 +159,7 @@ export function searchCommand(cmd: Command): Command {
       const {
         results: [hits],
         timings,
-      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o), ...(phrase ? { phrase } : {}) }]);
+      } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o), ...(phrase ? { phrase } : {}), ...(context ? { context } : {}) }]);
       const ms = performance.now() - t0;
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ query, mode: o.mode, version: searcher.version, ms, timings, hits })}\n`);

@@ -35,7 +35,7 @@ describe('request validation errors', () => {
     [{ query: 'x', k: 101 }, bad('k', 'must be at most 100')],
     [{ query: 'x', k: 2.5 }, bad('k', 'must be an integer')],
     [{ query: 'x', k: '5' }, bad('k', 'must be a number')],
-    [{ query: 'x', mode: 'sparse' }, bad('mode', 'must be one of "dense", "bm25", "hybrid", "colbert", "phrase"')],
+    [{ query: 'x', mode: 'sparse' }, bad('mode', 'must be one of "dense", "bm25", "hybrid", "colbert", "phrase", "conversational"')],
     [{ query: 'x', mode: 'phrase', params: { unit: 'paragraph' } }, bad('params.unit', 'must be one of "phrase", "sentence", "passage", "document"')],
     [{ query: 'x', cache: 'no' }, bad('cache', 'must be true or false')],
     // zod's own wording was "Too small: expected number to be >=1" here (the pool's schema).

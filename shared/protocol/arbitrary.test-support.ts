@@ -155,6 +155,7 @@ export function params(rng: Rng): QueryParams {
   if (rng.bool(0.3)) p.b = between(rng, 0, 1, false);
   if (rng.bool(0.3)) p.candidates = between(rng, 1, 10000, true);
   if (rng.bool(0.2)) p.unit = rng.pick(['phrase', 'sentence', 'passage', 'document'] as const);
+  if (rng.bool(0.2)) p.policy = rng.pick(['raw', 'concat', 'concat+responses', 'first', `window:${rng.int(1, 999)}`]);
   return p;
 }
 
@@ -212,15 +213,17 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         deadline: deadline(rng),
         queries: Array.from({ length: n }, (_, i) => {
-          const mode = rng.pick(['dense', 'bm25', 'hybrid', 'colbert', 'phrase'] as const);
-          const withText = mode === 'bm25' || mode === 'hybrid' || rng.bool();
+          const mode = rng.pick(['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational'] as const);
+          const withText = mode === 'bm25' || mode === 'hybrid' || mode === 'conversational' || rng.bool();
           const q: WireQuery = { id: id(rng, i), mode, k: rng.size(1, limits.maxK) };
           if (withText) q.text = str(rng, 1, limits.maxQueryChars);
           if ((mode === 'dense' && !withText) || rng.bool(0.4)) q.vector = vector(rng, limits.maxVectorDim);
           if ((mode === 'colbert' && !withText) || rng.bool(0.2)) q.tokens = tokens(rng, limits);
           if ((mode === 'phrase' && !withText) || rng.bool(0.2)) q.phrase = phraseVectors(rng, limits.maxVectorDim);
           if (rng.bool(0.4)) q.params = params(rng);
+          if (mode === 'conversational' && q.params) delete q.params.policy;
           if (rng.bool(0.2) && (withText || q.tokens)) q.rerank = rerank(rng);
+          if (withText && rng.bool(0.2)) q.context = Array.from({ length: rng.size(0, 4) }, () => (rng.bool() ? { query: str(rng, 1, 200), response: str(rng, 0, 300) } : { query: str(rng, 1, 200) }));
           return q;
         }),
       };

@@ -247,7 +247,7 @@ describe('types inferred from the schemas', () => {
     // Checked by tsc (npx tsc --noEmit); vitest runs these as no-ops.
     expectTypeOf<WireQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
     expectTypeOf<ShardQuery['vector']>().toEqualTypeOf<Float32Array | undefined>();
-    expectTypeOf<WireQuery['mode']>().toEqualTypeOf<'dense' | 'bm25' | 'hybrid' | 'colbert' | 'phrase'>();
+    expectTypeOf<WireQuery['mode']>().toEqualTypeOf<'dense' | 'bm25' | 'hybrid' | 'colbert' | 'phrase' | 'conversational'>();
     expectTypeOf<ShardMode>().toEqualTypeOf<'dense' | 'bm25' | 'colbert' | 'phrase'>();
     expectTypeOf<FrameOf<'result'>>().toEqualTypeOf<ResultFrame>();
     expectTypeOf<Frame['v']>().toEqualTypeOf<1>();

@@ -4,7 +4,7 @@
 // the decoder's union schema and FrameOf<T> all follow from that table.
 import { z } from 'zod';
 import { DEFAULT_LIMITS, type ProtocolLimits } from './limits.ts';
-import { BRANCH_INPUT, Branch, MAX_HYBRID_DEPTH, MAX_RERANK_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams, RerankMethod, RerankParams } from './params.ts';
+import { BRANCH_INPUT, Branch, ConversationContext, MAX_HYBRID_DEPTH, MAX_RERANK_DEPTH, MAX_WINDOW_FACTOR, Mode, QueryParams, RerankMethod, RerankParams } from './params.ts';
 import { bytesToVector, halfBytesToVector } from './vectors.ts';
 
 export const PROTOCOL_VERSION = 1 as const;
@@ -175,10 +175,15 @@ function buildSchemas(limits: ProtocolLimits) {
       phrase: PhraseVectors.optional(),
       params: QueryParams.optional(),
       rerank: RerankParams.optional(),
+      /** The conversation's previous turns, oldest first: the query is formed from them and `text` (params.policy). */
+      context: ConversationContext.optional(),
     })
     .superRefine((q, ctx) => {
-      if ((q.mode === 'bm25' || q.mode === 'hybrid') && q.text === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['text'], message: `required for mode "${q.mode}"` });
+      if (q.mode === 'conversational' && q.params?.policy !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['params', 'policy'], message: 'mode "conversational" forms its query with its trained encoder; policy is for the other modes' });
+      }
+      if ((q.mode === 'bm25' || q.mode === 'hybrid' || q.mode === 'conversational' || q.context !== undefined) && q.text === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['text'], message: q.context !== undefined ? 'required with context' : `required for mode "${q.mode}"` });
       } else if (q.mode === 'dense' && q.text === undefined && q.vector === undefined) {
         ctx.addIssue({ code: 'custom', message: 'needs text or vector' });
       } else if ((q.mode === 'colbert' || q.rerank !== undefined) && q.text === undefined && q.tokens === undefined) {

@@ -2,7 +2,7 @@
 // frames so both tiers accept exactly the same knobs with the same bounds.
 import { z } from 'zod';
 
-export const Mode = z.enum(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
+export const Mode = z.enum(['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational']);
 export type Mode = z.infer<typeof Mode>;
 
 /** The per-shard searches the modes are made of (a shard-search frame's sub-query names one). */
@@ -34,6 +34,33 @@ export const RerankParams = z.strictObject({
 });
 export type RerankParams = z.output<typeof RerankParams>;
 
+/**
+ * How a query is formed from the conversation before it (its `context`), for every mode but
+ * `conversational` (which forms it with its trained encoder): `raw` the current utterance only,
+ * `concat` the previous utterances then the current (ConvDR's no_res), `concat+responses` with
+ * each previous response after its utterance (ConvDR's auto_can), `first` the conversation's
+ * first utterance then the current, `window:N` the last N previous utterances then the current.
+ * Encoders cut the oldest turns until the text fits their window.
+ */
+export const POLICY_PATTERN = /^(raw|concat|concat\+responses|first|window:([1-9][0-9]{0,2}))$/;
+export const Policy = z.string().regex(POLICY_PATTERN, { error: 'must be raw, concat, concat+responses, first or window:N (N 1-999)' });
+export type Policy = z.infer<typeof Policy>;
+/** The policy of a query with context and no `params.policy`. */
+export const DEFAULT_POLICY: Policy = 'concat';
+
+/** Most previous turns a query's context may carry (the wire and the edge alike). */
+export const MAX_CONTEXT_TURNS = 32;
+/** Longest response in a context turn, in UTF-16 code units (a passage as evidence fits). */
+export const MAX_RESPONSE_CHARS = 4096;
+
+/** One previous turn of a conversation: what was asked and, optionally, what was answered. */
+export const ConversationTurn = z.strictObject({
+  query: z.string().min(1).max(4096),
+  response: z.string().max(MAX_RESPONSE_CHARS).optional(),
+});
+export type ConversationTurn = z.infer<typeof ConversationTurn>;
+export const ConversationContext = z.array(ConversationTurn).max(MAX_CONTEXT_TURNS);
+
 /** Fusion weights for hybrid search; strict so a typo ("bm_25") is an error, not a no-op. */
 const Weights = z.strictObject({
   dense: z.number().min(0).max(100).optional(),
@@ -64,6 +91,8 @@ export const QueryParams = z.strictObject({
   candidates: z.number().int().min(1).max(10000).optional(),
   /** Phrase: the unit results are (default phrase). */
   unit: PhraseUnit.optional(),
+  /** How the query is formed from its context (default concat when there is context). */
+  policy: Policy.optional(),
 });
 export type QueryParams = z.infer<typeof QueryParams>;
 

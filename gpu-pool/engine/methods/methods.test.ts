@@ -67,3 +67,51 @@ describe('hybrid fusion', () => {
     await searcher.close();
   });
 });
+
+// A query with the conversation before it searches the text its policy forms: the same contract,
+// with every query following two turns (the current utterance stays the query's own text).
+const BEFORE = [{ query: 'Tell me about cancer treatment.', response: 'Chemotherapy and radiation are common.' }, { query: 'What about in mice?' }];
+for (const [name, policy] of [
+  ['dense', 'concat'],
+  ['bm25', 'window:1'],
+  ['hybrid', 'concat+responses'],
+] as const) {
+  runMethodContract(`${name} with context, policy ${policy}`, async () => {
+    const f = await fixture(name);
+    const inner = f.method;
+    return { ...f, method: { name, search: (queries) => inner.search(queries.map((q) => ({ ...q, context: BEFORE, params: { ...q.params, policy } }))) } };
+  });
+}
+
+describe('queries with context', () => {
+  it('rank as the text their policy forms (within the encoder window), for dense, BM25 and hybrid', async () => {
+    const searcher = await Searcher.open(await fixtureIndex());
+    const current = 'Is it inherited?';
+    const formed = {
+      concat: 'Tell me about cancer treatment. What about in mice? Is it inherited?',
+      'concat+responses': 'Tell me about cancer treatment. Chemotherapy and radiation are common. What about in mice? Is it inherited?',
+      first: 'Tell me about cancer treatment. Is it inherited?',
+      raw: current,
+    };
+    for (const mode of ['dense', 'bm25', 'hybrid'] as const) {
+      const method = await searcher.method(mode);
+      for (const [policy, text] of Object.entries(formed)) {
+        const [withContext] = await method.search([{ id: 'c', text: current, k: 10, context: BEFORE, params: { policy } }]);
+        const [plain] = await method.search([{ id: 'p', text, k: 10 }]);
+        expect(withContext.map((h) => `${h.shard}:${h.ordinal}`), `${mode} ${policy}`).toEqual(plain.map((h) => `${h.shard}:${h.ordinal}`));
+        withContext.forEach((h, j) => expect(h.score).toBeCloseTo(plain[j].score, 5));
+      }
+    }
+    // The context changes the answer (else the test above proves nothing).
+    const [raw] = await (await searcher.method('bm25')).search([{ id: 'r', text: current, k: 10 }]);
+    const [concat] = await (await searcher.method('bm25')).search([{ id: 'c', text: current, k: 10, context: BEFORE }]);
+    expect(concat.map((h) => h.ordinal)).not.toEqual(raw.map((h) => h.ordinal));
+    await searcher.close();
+  });
+
+  it('mode conversational without a conversational model is refused, saying how to get one', async () => {
+    const searcher = await Searcher.open(await fixtureIndex());
+    await expect(searcher.search('conversational', [{ id: 'q', text: 'Is it inherited?', k: 5, context: BEFORE }])).rejects.toThrow(/needs a conversational model \(train one with `edgesearch convdr train`/);
+    await searcher.close();
+  });
+});

@@ -1,6 +1,7 @@
 // A method run over the shards loaded in this process: plan, search every shard with the same
 // per-shard functions a pool shard host runs, merge each branch exactly, combine, and re-rank
 // when the query asks for it.
+import { formQueryText, type ConversationalEncoder, type TokenBudget } from '../conversation/index.ts';
 import type { Encoder, TokenEncoder } from '../encoders/index.ts';
 import type { PhraseEncoder } from '../phrase/model/index.ts';
 import type { LoadedShard } from '../shard/index.ts';
@@ -14,6 +15,26 @@ export interface QueryEncoders {
   sentence(): Promise<Encoder>;
   tokens(): Promise<TokenEncoder>;
   phrase(): Promise<PhraseEncoder>;
+  conversation(): Promise<ConversationalEncoder>;
+}
+
+/** The sentence encoder's window, for cutting a formed query's oldest turns. */
+export function sentenceBudget(encoder: Pick<Encoder, 'maxTokens' | 'tokenize'>): TokenBudget {
+  return { maxTokens: encoder.maxTokens, countTokens: (t) => encoder.tokenize(t).length };
+}
+
+/** A token model's query window (specials included, so a little generous), for the same. */
+export function tokenBudget(encoder: Pick<TokenEncoder, 'tokenizer' | 'manifest'>, maxTokens: number): TokenBudget {
+  return { maxTokens, countTokens: (t) => encoder.tokenizer.encodeWithOffsets(t).ids.length };
+}
+
+/**
+ * What each query searches with, its context folded in by its policy: the text for the text
+ * branches (BM25, phrase evidence: no window), and for an encoder with a window, the same cut
+ * from the oldest turn until it fits. Mode conversational reads the context itself.
+ */
+export function formedText(q: Pick<MethodQuery, 'text' | 'context' | 'params'>, budget?: TokenBudget): string {
+  return formQueryText(q.text, q.context, q.params?.policy, budget);
 }
 
 /** The encodings a query needs: its method's, and its re-ranker's. */
@@ -23,25 +44,40 @@ export function encodingsOf(plugin: MethodPlugin, q: Pick<MethodQuery, 'rerank'>
 
 /** Encodes queries for what each needs: one encoder call per encoding for the whole batch. */
 export async function encodeQueries(plugin: MethodPlugin, queries: MethodQuery[], encoders: QueryEncoders): Promise<EncodedQuery[]> {
-  const encoded: EncodedQuery[] = queries.map((q) => ({ ...q }));
-  const needing = (e: QueryEncoding) => encoded.filter((q) => encodingsOf(plugin, q).has(e));
+  // The text branches see the formed text; encoders form it again within their window.
+  const formed = (q: MethodQuery) => q.context !== undefined && plugin.name !== 'conversational';
+  const encoded: EncodedQuery[] = queries.map((q) => (formed(q) ? { ...q, text: formedText(q) } : { ...q }));
+  const needing = (e: QueryEncoding) => encoded.flatMap((q, i) => (encodingsOf(plugin, q).has(e) ? [i] : []));
+  const textFor = (i: number, budget: TokenBudget) => (formed(queries[i]) ? formedText(queries[i], budget) : queries[i].text);
   const sentence = needing('sentence');
   if (sentence.length > 0) {
     const encoder = await encoders.sentence();
-    const vectors = await encoder.encodeQueries(sentence.map((q) => q.text));
+    const budget = sentenceBudget(encoder);
+    const vectors = await encoder.encodeQueries(sentence.map((i) => textFor(i, budget)));
     const d = encoder.dimension;
-    sentence.forEach((q, i) => (q.vector = vectors.subarray(i * d, (i + 1) * d)));
+    sentence.forEach((i, j) => (encoded[i].vector = vectors.subarray(j * d, (j + 1) * d)));
   }
   const tokens = needing('tokens');
   if (tokens.length > 0) {
-    const matrices = await (await encoders.tokens()).encodeQueryTokens(tokens.map((q) => q.text));
-    tokens.forEach((q, i) => (q.tokens = matrices[i]));
+    const encoder = await encoders.tokens();
+    const budget = tokenBudget(encoder, encoder.manifest.lateInteraction?.queryMaxTokens ?? encoder.manifest.maxTokens);
+    const matrices = await encoder.encodeQueryTokens(tokens.map((i) => textFor(i, budget)));
+    tokens.forEach((i, j) => (encoded[i].tokens = matrices[j]));
   }
   // Phrase queries may come with their vectors (given as vectors): only the others are encoded.
-  const phrase = needing('phrase').filter((q) => !q.phrase);
+  const phrase = needing('phrase').filter((i) => !encoded[i].phrase);
   if (phrase.length > 0) {
-    const vectors = await (await encoders.phrase()).encodeQueries(phrase.map((q) => q.text));
-    phrase.forEach((q, i) => (q.phrase = vectors[i]));
+    const encoder = await encoders.phrase();
+    const budget = tokenBudget(encoder.tokens, encoder.tokens.manifest.phrase?.queryMaxTokens ?? encoder.tokens.manifest.maxTokens);
+    const vectors = await encoder.encodeQueries(phrase.map((i) => textFor(i, budget)));
+    phrase.forEach((i, j) => (encoded[i].phrase = vectors[j]));
+  }
+  const conversation = needing('conversation');
+  if (conversation.length > 0) {
+    const encoder = await encoders.conversation();
+    const vectors = await encoder.encodeConversations(conversation.map((i) => ({ text: queries[i].text, context: queries[i].context })));
+    const d = encoder.dimension;
+    conversation.forEach((i, j) => (encoded[i].vector = vectors.subarray(j * d, (j + 1) * d)));
   }
   return encoded;
 }

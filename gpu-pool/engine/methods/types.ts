@@ -1,5 +1,5 @@
 // The same knobs, with the same bounds, as the wire protocol and the edge API accept.
-import { Branch, Mode, QueryParams, type RerankParams } from '../../../shared/protocol/index.ts';
+import { Branch, Mode, QueryParams, type ConversationTurn, type RerankParams } from '../../../shared/protocol/index.ts';
 import type { TokenMatrix } from '../encoders/index.ts';
 import type { PhraseQueryVectors } from '../phrase/model/index.ts';
 import type { LoadedShard } from '../shard/index.ts';
@@ -21,6 +21,8 @@ export interface MethodQuery {
   rerank?: RerankParams;
   /** Phrase: the query's start and end vectors, when the caller gives them instead of (or besides) text. */
   phrase?: PhraseQueryVectors;
+  /** The conversation's previous turns, oldest first: the text searched is formed from them (params.policy). */
+  context?: readonly ConversationTurn[];
 }
 
 export interface BranchScore {
@@ -53,11 +55,12 @@ export interface RetrievalMethod {
 }
 
 /** Query encodings a method needs before its shards can search. */
-export type QueryEncoding = 'sentence' | 'tokens' | 'phrase';
+/** `conversation`: a vector from the whole conversation (mode conversational's trained encoder). */
+export type QueryEncoding = 'sentence' | 'tokens' | 'phrase' | 'conversation';
 
 /** A query with what its method's encodings made of it: what the shards search with. */
 export interface EncodedQuery extends MethodQuery {
-  /** The sentence vector (dense). */
+  /** The sentence vector (dense), or the conversation's (conversational). */
   vector?: Float32Array;
   /** The query's token vectors (late interaction). */
   tokens?: TokenMatrix;

@@ -1,5 +1,7 @@
 // Opens a published index and answers queries with evidence: the read path used by the CLI,
 // the evaluator and (later) the pool server.
+import type { ConversationalEncoder } from '../conversation/index.ts';
+import { loadConversationalEncoder } from '../convdr/index.ts';
 import { loadEncoder, loadManifest, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
 import { loadPhraseEncoder, type PhraseEncoder } from '../phrase/model/index.ts';
 import { METHODS, ShardedMethod, encodingsOf, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
@@ -31,6 +33,8 @@ export interface StageTimings {
 export interface SearcherOptions extends OpenOptions {
   /** Model directory or manifest; default: the one recorded in the index. */
   model?: string;
+  /** Mode conversational's encoder: a model directory written by `edgesearch convdr train`. */
+  conversationalModel?: string;
   threads?: number;
   log?: (message: string) => void;
 }
@@ -45,10 +49,22 @@ function queryTunedFrom(encoder: { manifestPath?: string }, manifestHash: string
   return tuning?.from?.manifestHash === manifestHash;
 }
 
+/**
+ * A conversational encoder searches the index only if its vectors are the index's: it must be
+ * distilled from the model the index was built with (same manifest hash) and give its dimension.
+ */
+export function checkConversationalModel(encoder: ConversationalEncoder, indexModel: { id: string; manifestHash: string; dimension: number }, indexDir: string): void {
+  if (encoder.dimension !== indexModel.dimension)
+    throw new Error(`dimension mismatch: conversational model ${encoder.modelId} gives ${encoder.dimension}-d vectors, index ${indexDir} holds ${indexModel.dimension}-d vectors (model ${indexModel.id})`);
+  if (encoder.teacher.manifestHash !== indexModel.manifestHash)
+    throw new Error(`conversational model ${encoder.modelId} was distilled from ${encoder.teacher.id} (manifest ${encoder.teacher.manifestHash.slice(0, 12)}), but index ${indexDir} was built with ${indexModel.id} (manifest ${indexModel.manifestHash.slice(0, 12)}): its vectors would not match`);
+}
+
 export class Searcher {
   private encoder?: Promise<Encoder>;
   private tokenEncoderLoad?: Promise<TokenEncoder>;
   private phraseEncoderLoad?: Promise<PhraseEncoder>;
+  private conversationalLoad?: Promise<ConversationalEncoder>;
   private readonly methods = new Map<MethodName, ShardedMethod>();
 
   private constructor(
@@ -82,6 +98,18 @@ export class Searcher {
     return this.phraseEncoderLoad;
   }
 
+  /** Mode conversational's encoder (ConvDR), loaded on first use; refused unless distilled from the index's model. */
+  async conversationalEncoder(): Promise<ConversationalEncoder> {
+    this.conversationalLoad ??= (async () => {
+      const path = this.opts.conversationalModel;
+      if (!path) throw new Error(`mode "conversational" needs a conversational model (train one with \`edgesearch convdr train\`, then pass --conversational-model DIR)`);
+      const encoder = await loadConversationalEncoder(path, { threads: this.opts.threads, log: this.opts.log });
+      checkConversationalModel(encoder, this.index.manifest.model, this.index.dir);
+      return encoder;
+    })();
+    return this.conversationalLoad;
+  }
+
   /**
    * The index's model (or the one the options name) loaded by `load`: refused when its vectors
    * have another dimension than the index's, a warning when it is not the model the index was built with.
@@ -106,7 +134,7 @@ export class Searcher {
   async method(name: MethodName): Promise<ShardedMethod> {
     let method = this.methods.get(name);
     if (!method) {
-      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder(), tokens: () => this.tokenEncoder(), phrase: () => this.phraseEncoder() });
+      method = new ShardedMethod(METHODS[name], this.index.shards, { sentence: () => this.queryEncoder(), tokens: () => this.tokenEncoder(), phrase: () => this.phraseEncoder(), conversation: () => this.conversationalEncoder() });
       this.methods.set(name, method);
     }
     return method;
@@ -137,6 +165,7 @@ export class Searcher {
     if (encodings.has('sentence')) await this.queryEncoder();
     if (encodings.has('tokens')) await this.tokenEncoder();
     if (encodings.has('phrase') && queries.some((q) => !q.phrase)) await this.phraseEncoder();
+    if (encodings.has('conversation')) await this.conversationalEncoder();
     let t = performance.now();
     const encoded = await method.encode(queries);
     // A method that encodes nothing (BM25) spends no time encoding.
@@ -163,5 +192,6 @@ export class Searcher {
     if (this.encoder) await (await this.encoder.catch(() => undefined))?.dispose();
     if (this.tokenEncoderLoad) await (await this.tokenEncoderLoad.catch(() => undefined))?.dispose();
     if (this.phraseEncoderLoad) await (await this.phraseEncoderLoad.catch(() => undefined))?.dispose();
+    if (this.conversationalLoad) await (await this.conversationalLoad.catch(() => undefined))?.dispose();
   }
 }

@@ -87,6 +87,8 @@ export const ClusterConfig = z
     index: z.string().min(1),
     /** Query encoder; default: the model recorded in the index. */
     model: z.string().optional(),
+    /** Mode conversational's query encoder (a `convdr train` output, relative to the config file); absent: the mode is refused. */
+    conversationalModel: z.string().optional(),
     nodes: z.array(NodeConfig).min(1),
     batching: BatchingConfig.default(BatchingConfig.parse({})),
     encoder: EncoderConfig.default(EncoderConfig.parse({})),
@@ -182,7 +184,13 @@ export function parseClusterConfig(json: unknown, where: string, baseDir = dirna
   }
   const config = parsed.data;
   const index = resolve(baseDir, config.index);
-  return { ...config, index, indexRoot: resolve(baseDir, config.indexRoot ?? dirname(index)), model: config.model ? resolve(baseDir, config.model) : undefined };
+  return {
+    ...config,
+    index,
+    indexRoot: resolve(baseDir, config.indexRoot ?? dirname(index)),
+    model: config.model ? resolve(baseDir, config.model) : undefined,
+    conversationalModel: config.conversationalModel ? resolve(baseDir, config.conversationalModel) : undefined,
+  };
 }
 
 /** The node `id` of the config; `where` names the config in the error when there is none. */

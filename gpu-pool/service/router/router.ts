@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { BRANCH_INPUT, DEFAULT_LIMITS, ProtocolError, type LeaseFrame, type LeaseResultFrame, type ResultFrame, type SearchFrame, type ShardQuery, type WireHit, type WireQuery, type WireResult } from '../../../shared/protocol/index.ts';
 import type { Encoder, TokenEncoder } from '../../engine/encoders/index.ts';
+import type { ConversationalEncoder } from '../../engine/conversation/index.ts';
 import type { PhraseEncoder } from '../../engine/phrase/model/index.ts';
-import { BRANCHES, METHODS, encodingsOf, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
+import { BRANCHES, METHODS, encodingsOf, formedText, sentenceBudget, tokenBudget, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
@@ -15,6 +16,8 @@ export interface RouterOptions {
   tokenEncoder?: TokenEncoder;
   /** The phrase encoder (phrase); absent when the index has no phrase store. */
   phraseEncoder?: PhraseEncoder;
+  /** Mode conversational's encoder (ConvDR, distilled from the sentence encoder); absent: the mode is refused. */
+  conversationalEncoder?: ConversationalEncoder;
   /** What the index's shards hold (index.json `methods`): modes needing anything else are refused. */
   methods?: readonly string[];
   /** One replica set per shard, index = shard number. */
@@ -231,6 +234,8 @@ export class Router {
     if (q.tokens && tokenEncoder && q.tokens.dim !== tokenEncoder.dimension) return `query ${q.id}: token vectors have dimension ${q.tokens.dim}, the index holds ${tokenEncoder.dimension}-d token vectors`;
     const { phraseEncoder } = this.opts;
     if (encodings.has('phrase') && !q.phrase && !phraseEncoder) return `index ${this.opts.index.version} has no phrase encoder for mode "${q.mode}"`;
+    if (encodings.has('conversation') && !this.opts.conversationalEncoder)
+      return `index ${this.opts.index.version} has no conversational encoder for mode "conversational" (train one with \`edgesearch convdr train\` and serve it with --conversational-model)`;
     if (q.phrase && phraseEncoder && q.phrase.start.length !== phraseEncoder.dimension)
       return `query ${q.id}: phrase vectors have dimension ${q.phrase.start.length}, the index holds ${phraseEncoder.dimension}-d phrase vectors`;
     return undefined;
@@ -273,25 +278,39 @@ export class Router {
   private async computeBatch(items: Pending[], started: number, onEncoded: (ms: number, queries: number) => void): Promise<Outcome[]> {
     const { encoder, hooks } = this.opts;
     const queueMs = items.map((p) => started - p.enqueuedAt);
-    const queries: EncodedQuery[] = items.map((p) => ({ id: p.query.id, text: p.query.text ?? '', k: p.query.k, params: p.query.params, rerank: p.query.rerank }));
+    // A query with context searches the text its policy forms (the encoders form it within their window).
+    const asked = items.map((p) => ({ text: p.query.text ?? '', context: p.query.mode === 'conversational' ? undefined : p.query.context, params: p.query.params }));
+    const queries: EncodedQuery[] = items.map((p, i) => ({ id: p.query.id, text: formedText(asked[i]), k: p.query.k, params: p.query.params, rerank: p.query.rerank }));
 
     // 1. Encode once per encoding, every query of the batch that needs it in one call.
     let t = performance.now();
     const sentence = items.map((p, i) => (needsSentence(p.query) ? i : -1)).filter((i) => i >= 0);
     const tokens = items.map((p, i) => (needsTokens(p.query) ? i : -1)).filter((i) => i >= 0);
     const phrase = items.map((p, i) => (needsPhrase(p.query) ? i : -1)).filter((i) => i >= 0);
+    const conversation = items.map((p, i) => (needsConversation(p.query) ? i : -1)).filter((i) => i >= 0);
     if (sentence.length > 0) {
       const d = encoder!.dimension;
-      const encoded = await encoder!.encodeQueries(sentence.map((i) => items[i].query.text!));
+      const budget = sentenceBudget(encoder!);
+      const encoded = await encoder!.encodeQueries(sentence.map((i) => formedText(asked[i], budget)));
       sentence.forEach((i, j) => (queries[i].vector = encoded.subarray(j * d, (j + 1) * d)));
     }
     if (tokens.length > 0) {
-      const matrices = await this.opts.tokenEncoder!.encodeQueryTokens(tokens.map((i) => items[i].query.text!));
+      const tokenEncoder = this.opts.tokenEncoder!;
+      const budget = tokenBudget(tokenEncoder, tokenEncoder.manifest.lateInteraction?.queryMaxTokens ?? tokenEncoder.manifest.maxTokens);
+      const matrices = await tokenEncoder.encodeQueryTokens(tokens.map((i) => formedText(asked[i], budget)));
       tokens.forEach((i, j) => (queries[i].tokens = matrices[j]));
     }
     if (phrase.length > 0) {
-      const vectors = await this.opts.phraseEncoder!.encodeQueries(phrase.map((i) => items[i].query.text!));
+      const phraseEncoder = this.opts.phraseEncoder!;
+      const budget = tokenBudget(phraseEncoder.tokens, phraseEncoder.tokens.manifest.phrase?.queryMaxTokens ?? phraseEncoder.tokens.manifest.maxTokens);
+      const vectors = await phraseEncoder.encodeQueries(phrase.map((i) => formedText(asked[i], budget)));
       phrase.forEach((i, j) => (queries[i].phrase = vectors[j]));
+    }
+    if (conversation.length > 0) {
+      const conversational = this.opts.conversationalEncoder!;
+      const d = conversational.dimension;
+      const encoded = await conversational.encodeConversations(conversation.map((i) => ({ text: items[i].query.text!, context: items[i].query.context })));
+      conversation.forEach((i, j) => (queries[i].vector = encoded.subarray(j * d, (j + 1) * d)));
     }
     items.forEach((p, i) => {
       if (p.query.vector && encodingsOf(METHODS[p.query.mode], p.query).has('sentence')) {
@@ -303,7 +322,7 @@ export class Router {
       if (p.query.phrase) queries[i].phrase = p.query.phrase;
     });
     const encodeMs = performance.now() - t;
-    onEncoded(encodeMs, sentence.length + tokens.length + phrase.length);
+    onEncoded(encodeMs, sentence.length + tokens.length + phrase.length + conversation.length);
     hooks?.onStage?.('encode', encodeMs);
     return this.searchAndDress({ items, queries, encodeMs, queueMs });
   }
@@ -461,8 +480,13 @@ function needsPhrase(q: WireQuery): boolean {
   return encodingsOf(METHODS[q.mode], q).has('phrase') && !q.phrase;
 }
 
+/** Conversational queries always go through their encoder: it reads the whole conversation. */
+function needsConversation(q: WireQuery): boolean {
+  return encodingsOf(METHODS[q.mode], q).has('conversation');
+}
+
 function needsEncoding(q: WireQuery): boolean {
-  return needsSentence(q) || needsTokens(q) || needsPhrase(q);
+  return needsSentence(q) || needsTokens(q) || needsPhrase(q) || needsConversation(q);
 }
 
 /** What a branch's sub-query carries to its shard. */

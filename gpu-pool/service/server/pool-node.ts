@@ -21,6 +21,9 @@ import {
 import { nodeConfig, shardReplicas, type ClusterConfig } from '../cluster/config.ts';
 import { loadEncoder, loadTokenEncoder, type Encoder, type TokenEncoder } from '../../engine/encoders/index.ts';
 import { loadPhraseEncoder, type PhraseEncoder } from '../../engine/phrase/model/index.ts';
+import type { ConversationalEncoder } from '../../engine/conversation/index.ts';
+import { loadConversationalEncoder } from '../../engine/convdr/index.ts';
+import { checkConversationalModel } from '../../engine/search/index.ts';
 import { FaissIndex } from '../../engine/index/index.ts';
 import { createLogger, rateLimited, type Logger, type RateLimitedLogger } from '../logging/index.ts';
 import { CONTENT_TYPE } from '../metrics/index.ts';
@@ -78,6 +81,7 @@ export class PoolNode {
   private encoder?: Encoder;
   private tokenEncoder?: TokenEncoder;
   private phraseEncoder?: PhraseEncoder;
+  private conversationalEncoder?: ConversationalEncoder;
   private clients: HttpShardClient[] = [];
   private key?: CryptoKey;
   private admin?: AdminSwap;
@@ -215,6 +219,12 @@ export class PoolNode {
         this.phraseEncoder = await loadPhraseEncoder(config.model ?? manifest.model.path, encoderOptions);
         this.log.info('phrase encoder loaded', { provider: this.phraseEncoder.tokens.provider, batching: this.phraseEncoder.tokens.batching });
       }
+      if (config.conversationalModel) {
+        if (!methods.includes('dense')) throw new Error(`conversationalModel ${config.conversationalModel}: index ${config.index} has no dense vectors for mode conversational to search`);
+        this.conversationalEncoder = await loadConversationalEncoder(config.conversationalModel, encoderOptions);
+        checkConversationalModel(this.conversationalEncoder, manifest.model, config.index);
+        this.log.info('conversational encoder loaded', { model: this.conversationalEncoder.modelId });
+      }
       const replicas = shardReplicas(config);
       const httpClients = new Map<string, HttpShardClient>();
       const sets = manifest.shards.map((_, s) => {
@@ -238,6 +248,7 @@ export class PoolNode {
         encoder: this.encoder,
         tokenEncoder: this.tokenEncoder,
         phraseEncoder: this.phraseEncoder,
+        conversationalEncoder: this.conversationalEncoder,
         methods,
         shards: sets,
         index: { version: manifest.version, shardVersions: manifest.shards.map((s) => s.version) },
@@ -431,6 +442,7 @@ export class PoolNode {
     await this.encoder?.dispose();
     await this.tokenEncoder?.dispose();
     await this.phraseEncoder?.dispose();
+    await this.conversationalEncoder?.dispose();
     this.shardReports.flush();
     this.limitedLog.flush();
     this.log.info('stopped');
