@@ -9,7 +9,7 @@ import { parseClusterConfig, startLocalCluster, type LocalCluster, type LocalClu
 import { createLogger } from '../../gpu-pool/service/logging/index.ts';
 import { PoolNode } from '../../gpu-pool/service/server/index.ts';
 import type { MethodName } from '../../gpu-pool/engine/methods/index.ts';
-import type { RerankParams } from '../../shared/protocol/index.ts';
+import type { ConversationTurn, QueryParams, RerankParams } from '../../shared/protocol/index.ts';
 import { PoolClient, sendSwap, signSwap } from '../../gpu-pool/service/pool-client/index.ts';
 import { Searcher } from '../../gpu-pool/engine/search/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
@@ -30,16 +30,28 @@ export interface ModeVariant {
   name: string;
   mode: MethodName;
   rerank?: RerankParams;
+  params?: QueryParams;
+  /** The turns before query i. */
+  context?: (i: number) => ConversationTurn[];
 }
 
 /** What one Searcher holding every shard answers, keyed `${mode or variant name}:${query id}`. */
-export async function referenceAnswers(indexDir: string, queries: { id: string; text: string }[], modes: (MethodName | ModeVariant)[], k = 10): Promise<Map<string, Reference>> {
-  const searcher = await Searcher.open(indexDir, { threads: 1, log: () => {} });
+export async function referenceAnswers(
+  indexDir: string,
+  queries: { id: string; text: string }[],
+  modes: (MethodName | ModeVariant)[],
+  k = 10,
+  opts: { conversationalModel?: string } = {},
+): Promise<Map<string, Reference>> {
+  const searcher = await Searcher.open(indexDir, { threads: 1, log: () => {}, ...opts });
   const out = new Map<string, Reference>();
   try {
     for (const m of modes) {
       const v: ModeVariant = typeof m === 'string' ? { name: m, mode: m } : m;
-      const results = await searcher.search(v.mode, queries.map((q) => ({ id: q.id, text: q.text, k, ...(v.rerank ? { rerank: v.rerank } : {}) })));
+      const results = await searcher.search(
+        v.mode,
+        queries.map((q, i) => ({ id: q.id, text: q.text, k, ...(v.rerank ? { rerank: v.rerank } : {}), ...(v.params ? { params: v.params } : {}), ...(v.context ? { context: v.context(i) } : {}) })),
+      );
       results.forEach((hits, i) => out.set(`${v.name}:${queries[i].id}`, { ids: hits.map((h) => h.docId), scores: hits.map((h) => h.score) }));
     }
   } finally {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireQuery } from '../../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../../../test/fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../../../test/index-fixture.ts';
-import { referenceAnswers, startTestCluster, type Reference, type TestCluster } from '../../../test/pool/harness.ts';
+import { referenceAnswers, startTestCluster, type ModeVariant, type Reference, type TestCluster } from '../../../test/pool/harness.ts';
 import type { MethodName } from '../../engine/methods/index.ts';
 
 const MODES: MethodName[] = ['dense', 'bm25', 'hybrid'];
@@ -12,11 +12,19 @@ let index: string;
 let pool: TestCluster;
 let queries: { id: string; text: string }[];
 let reference: Map<string, Reference>;
+// Each query follows the two before it (with a response on one): what a conversation sends.
+const before = (i: number) => [{ query: queries[(i + 38) % 40].text, response: queries[(i + 37) % 40].text }, { query: queries[(i + 39) % 40].text }];
+const WITH_CONTEXT: ModeVariant[] = [
+  { name: 'dense concat', mode: 'dense', context: before },
+  { name: 'bm25 first', mode: 'bm25', params: { policy: 'first' }, context: before },
+  { name: 'hybrid concat+responses', mode: 'hybrid', params: { policy: 'concat+responses' }, context: before },
+  { name: 'dense window:1', mode: 'dense', params: { policy: 'window:1' }, context: before },
+];
 
 beforeAll(async () => {
   index = await fixtureIndex({ limit: 400, shards: 4, model: USE_LITE_MODEL });
   queries = await scifactTestQueries(40);
-  reference = await referenceAnswers(index, queries, MODES);
+  reference = await referenceAnswers(index, queries, [...MODES, ...WITH_CONTEXT]);
   pool = await startTestCluster(index, { nodes: 3, replicas: 2, shards: 4 });
 });
 afterAll(async () => {
@@ -39,6 +47,26 @@ describe('local pool cluster', () => {
       r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
       for (const h of r.hits) expect(h.text.length).toBeGreaterThan(0);
     }
+  });
+
+  it('forms queries from their context as a single node does, for every policy', async () => {
+    const all: WireQuery[] = WITH_CONTEXT.flatMap((v) => queries.map((q, i) => ({ id: `${v.name}:${q.id}`, mode: v.mode, k: 10, text: q.text, context: v.context!(i), ...(v.params ? { params: v.params } : {}) })));
+    const results = [];
+    for (let i = 0; i < all.length; i += 8) results.push(...(await pool.client.search(all.slice(i, i + 8))).results);
+    expect(results).toHaveLength(all.length);
+    let differsFromRaw = 0;
+    for (const r of results) {
+      const want = reference.get(r.id)!;
+      expect(r.error).toBeUndefined();
+      expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
+      r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+      const cut = r.id.lastIndexOf(':');
+      const [variant, id] = [r.id.slice(0, cut), r.id.slice(cut + 1)];
+      const raw = reference.get(`${WITH_CONTEXT.find((v) => v.name === variant)!.mode}:${id}`)!;
+      if (JSON.stringify(raw.ids) !== JSON.stringify(want.ids)) differsFromRaw++;
+    }
+    // The context mattered: most answers are not those of the bare query.
+    expect(differsFromRaw).toBeGreaterThan(results.length / 2);
   });
 
   it('tells which index version answered, and returns per-branch ranks for hybrid', async () => {
