@@ -133,4 +133,26 @@ describe('edgesearch CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/index\.json: cannot read \(ENOENT\)/);
   });
+
+  it('searches with the turns before the query, formed by --policy, as the engine does', async () => {
+    const turns = ['Tell me about vitamin D.', 'What about bone density?'];
+    const viaCli = JSON.parse((await runCli(['search', '--index', index, '--mode', 'bm25', '--json', '--turn', turns[0], '--turn', turns[1], '--policy', 'first', 'Is it inherited?'])).stdout);
+    const plain = JSON.parse((await runCli(['search', '--index', index, '--mode', 'bm25', '--json', `${turns[0]} Is it inherited?`])).stdout);
+    expect(viaCli.hits.map((h: { docId: string }) => h.docId)).toEqual(plain.hits.map((h: { docId: string }) => h.docId));
+    const file = join(work, 'context.json');
+    await writeFile(file, JSON.stringify(turns.map((query) => ({ query }))));
+    const fromFile = JSON.parse((await runCli(['search', '--index', index, '--mode', 'bm25', '--json', '--context', file, '--policy', 'first', 'Is it inherited?'])).stdout);
+    expect(fromFile.hits).toEqual(viaCli.hits);
+  });
+
+  it('refuses an unknown policy and a malformed context file, naming what is wrong', async () => {
+    const bad = await runCli(['search', '--index', index, '--turn', 'a', '--policy', 'everything', 'q']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--policy must be raw, concat, concat\+responses, first or window:N .*got "everything"/);
+    const file = join(work, 'bad-context.json');
+    await writeFile(file, JSON.stringify([{ query: 'fine' }, { question: 'wrong field' }]));
+    const r = await runCli(['search', '--index', index, '--context', file, 'q']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--context .*bad-context\.json: field 1\.query: /);
+  });
 });
