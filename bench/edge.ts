@@ -8,8 +8,9 @@
 //  3. throughput at 16 and 64 connections (deploy bundle): pool direct, edge without cache, hits;
 //  4. 60 s at 64 connections through the edge, then 60 s with one pool node killed after 20 s;
 //  5. the quick start with every default, loaded by autocannon (edge-quickstart.ts);
+//  6. conversations: a stateful turn against the same turn sent stateless (edge-conversation.ts);
 // and writes bench/results/edge.md. BENCH_WORK keeps the index between runs;
-// BENCH_EDGE_ONLY=quickstart runs only section 5 and replaces it in the existing edge.md.
+// BENCH_EDGE_ONLY=quickstart (or conversation) runs only section 5 (or 6) and replaces it in the existing edge.md.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import { scifactTestQueries } from '../test/fixtures.ts';
 import { poolIndex } from './pool-index.ts';
 import { machineLine } from './machine.ts';
 import { quickStartSection } from './edge-quickstart.ts';
+import { CONVERSATION_HEADING, conversationSection } from './edge-conversation.ts';
 import { readFile } from 'node:fs/promises';
 import { REPO_ROOT } from '../test/fixtures.ts';
 import { writeResultTable } from './result-table.ts';
@@ -38,17 +40,21 @@ const log = (m: string) => process.stderr.write(`[bench:edge] ${m}\n`);
 await mkdir(work, { recursive: true });
 
 const QUICKSTART_HEADING = '## Quick-start defaults';
-if (process.env.BENCH_EDGE_ONLY === 'quickstart') {
-  const section = await quickStartSection({ work, seconds: SECONDS, log });
+const only = process.env.BENCH_EDGE_ONLY;
+if (only === 'quickstart' || only === 'conversation') {
+  const section = only === 'quickstart' ? await quickStartSection({ work, seconds: SECONDS, log }) : await conversationSection({ work, factory: FACTORY, log });
+  const heading = only === 'quickstart' ? QUICKSTART_HEADING : CONVERSATION_HEADING;
   const path = join(REPO_ROOT, 'bench', 'results', 'edge.md');
   const existing = await readFile(path, 'utf8').catch(() => '# bench:edge\n');
-  // The rest of the file is kept as it was measured; only this section is replaced.
-  const at = existing.indexOf(QUICKSTART_HEADING);
-  const kept = (at >= 0 ? existing.slice(0, at) : `${existing.trimEnd()}\n\n`).split('\n');
-  await writeResultTable('edge.md', [...kept.slice(0, -1), ...section]);
+  // The rest of the file is kept as it was measured; only this section is replaced (it ends at the next section).
+  const at = existing.indexOf(heading);
+  const next = at >= 0 ? existing.indexOf('\n## ', at + heading.length) : -1;
+  const before = (at >= 0 ? existing.slice(0, at) : `${existing.trimEnd()}\n\n`).split('\n');
+  const after = next >= 0 ? existing.slice(next + 1).trimEnd().split('\n') : [];
+  await writeResultTable('edge.md', [...before.slice(0, -1), ...section, ...(after.length ? [...after, ''] : [])]);
   if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });
   process.exit(0);
-}
+} else if (only) throw new Error(`BENCH_EDGE_ONLY must be quickstart or conversation, got "${only}"`);
 
 const index = poolIndex(work, FACTORY, log);
 const queries = await scifactTestQueries();
@@ -229,5 +235,6 @@ try {
 }
 // Its own cluster and edges, once the others are gone: nothing else shares the CPU.
 lines.push(...(await quickStartSection({ work, seconds: SECONDS, log })));
+lines.push(...(await conversationSection({ work, factory: FACTORY, log })));
 await writeResultTable('edge.md', lines);
 if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });

@@ -93,11 +93,23 @@ describe('edge worker in workerd (wrangler dev)', () => {
   it('serves an OpenAPI 3.1 document generated from the request schemas, with a relative server whatever the Host', async () => {
     const doc = await (await fetch(`${edge.url}/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(['/', '/openapi.json', '/v1/search', '/v1/search/batch', '/v1/health', '/v1/admin/health', '/v1/admin/stats']);
+    expect(Object.keys(doc.paths)).toEqual([
+      '/',
+      '/openapi.json',
+      '/v1/search',
+      '/v1/search/batch',
+      '/v1/conversations',
+      '/v1/conversations/{id}',
+      '/v1/conversations/{id}/search',
+      '/v1/conversations/{id}/turns/{n}/response',
+      '/v1/health',
+      '/v1/admin/health',
+      '/v1/admin/stats',
+    ]);
     const req = doc.components.schemas.SearchRequest;
     expect(req.required).toEqual(['query']);
     expect(req.properties.k).toMatchObject({ type: 'integer', minimum: 1, maximum: 100, default: 10 });
-    expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
+    expect(req.properties.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational']);
     expect(doc.components.schemas.BatchRequest.properties.queries.maxItems).toBe(32);
     expect(Object.keys(doc.components.schemas.Health.properties)).toEqual(['edge', 'pool', 'indexVersion']);
     expect(doc.servers).toEqual([{ url: '/' }]);

@@ -2,7 +2,21 @@
 // (`hc<EdgeApp>`); every input is validated with the zod schemas of shared/api.
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { ApiError, SearchRequest, type AdminHealthResponse, type AdminStatsResponse, type BatchResponse, type HealthResponse, type SearchResponse } from '../../shared/api/index.ts';
+import {
+  ApiError,
+  ConversationSearchRequest,
+  RecordResponseRequest,
+  SearchRequest,
+  type AdminHealthResponse,
+  type AdminStatsResponse,
+  type BatchResponse,
+  type Conversation,
+  type ConversationSearchResponse,
+  type HealthResponse,
+  type SearchResponse,
+  type StoredTurn,
+} from '../../shared/api/index.ts';
+import { conversationTurn, type ConversationClient } from '../conversation/index.ts';
 import { demoPage } from '../demo/index.ts';
 import { openApiDocument } from '../openapi/index.ts';
 import type { EdgeRuntime } from '../runtime/index.ts';
@@ -14,6 +28,20 @@ import { jsonBody } from './json-body.ts';
 
 function searchContext(c: Context<EdgeBindings>, startedAt: number): SearchContext {
   return { region: callerRegion(c), startedAt, waitUntil: (p) => c.executionCtx.waitUntil(p) };
+}
+
+/** The stored conversations, or a 500 (logged) when the CONVERSATIONS binding is missing. */
+function conversations(c: Context<EdgeBindings>): ConversationClient {
+  const client = c.var.runtime.conversations;
+  if (!client) throw new Error('the CONVERSATIONS Durable Object binding is missing (wrangler.toml declares it)');
+  return client;
+}
+
+/** A turn number from the path: a positive integer, else no such turn (404). */
+function turnNumber(raw: string): number {
+  const n = /^[1-9][0-9]{0,8}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ApiError('not_found', `no turn ${JSON.stringify(raw)}: turns are numbered from 1`);
+  return n;
 }
 
 /** Pool health; 503 when no router is ready. The endpoint list is for the admin view only. */
@@ -46,7 +74,7 @@ export function createApp() {
         return allowed.includes(origin) || allowed.includes('*') ? origin : null;
       },
       allowHeaders: ['authorization', 'content-type'],
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       exposeHeaders: ['retry-after', REQUEST_ID_HEADER],
       maxAge: 600,
     }),
@@ -87,6 +115,35 @@ export function createApp() {
       const ctx = searchContext(c, startedAt);
       const settled = await Promise.allSettled(queries.map((q) => c.var.runtime.search.search(q, ctx)));
       const body: BatchResponse = { results: settled.map((s) => (s.status === 'fulfilled' ? s.value : publicError(s.reason, c.var.requestId).body())) };
+      return c.json(body, 200);
+    })
+    // Stored conversations: each call costs a rate-limit token, as a search does.
+    .post('/v1/conversations', limitBody, requireScope('search'), async (c) => {
+      await rateLimit(c, 1);
+      const body: Conversation = await conversations(c).create(c.var.principal);
+      return c.json(body, 201);
+    })
+    .get('/v1/conversations/:id', requireScope('search'), async (c) => {
+      await rateLimit(c, 1);
+      const body: Conversation = await conversations(c).get(c.req.param('id'), c.var.principal);
+      return c.json(body, 200);
+    })
+    .delete('/v1/conversations/:id', requireScope('search'), async (c) => {
+      await rateLimit(c, 1);
+      await conversations(c).delete(c.req.param('id'), c.var.principal);
+      return c.body(null, 204);
+    })
+    .post('/v1/conversations/:id/search', limitBody, requireScope('search'), jsonBody(ConversationSearchRequest), async (c) => {
+      const startedAt = performance.now();
+      const req = c.req.valid('json');
+      await rateLimit(c, 1);
+      const body: ConversationSearchResponse = await conversationTurn(conversations(c), c.var.runtime.search, c.req.param('id'), c.var.principal, req, searchContext(c, startedAt));
+      return c.json(body, 200);
+    })
+    .put('/v1/conversations/:id/turns/:n/response', limitBody, requireScope('search'), jsonBody(RecordResponseRequest), async (c) => {
+      const { response } = c.req.valid('json');
+      await rateLimit(c, 1);
+      const body: StoredTurn = await conversations(c).record(c.req.param('id'), c.var.principal, turnNumber(c.req.param('n')), response);
       return c.json(body, 200);
     })
     .get('/v1/admin/health', requireScope('admin'), async (c) => {

@@ -1,7 +1,9 @@
 // Cache and coalescing keys. The request key covers everything that changes the answer (the
-// normalized query, mode, k, parameters with their keys sorted, and the re-ranking stage); the
-// cache key adds the index version, so entries of an older index are never looked up again.
-import type { Mode, QueryParams, RerankParams } from '../../shared/protocol/index.ts';
+// normalized query, mode, k, parameters with their keys sorted (the query formation policy
+// among them), the re-ranking stage, and a digest of the conversation context the query is
+// formed from); the cache key adds the index version, so entries of an older index are never
+// looked up again.
+import type { ConversationTurn, Mode, QueryParams, RerankParams } from '../../shared/protocol/index.ts';
 import { sha256Hex } from '../digest/index.ts';
 
 export interface KeyedQuery {
@@ -11,6 +13,8 @@ export interface KeyedQuery {
   params?: QueryParams;
   /** As validated: depth and fuse filled in with their defaults, so an omitted default keys as the stated one. */
   rerank?: RerankParams;
+  /** The previous turns, oldest first; absent or empty: none (the same answer, the same key). */
+  context?: ConversationTurn[];
 }
 
 /** JSON with object keys sorted at every level: equal parameters, equal text. */
@@ -35,9 +39,22 @@ function rerankKey(r: RerankParams | undefined): Record<string, unknown> | undef
   return { m: r.method, d: r.depth, f: r.fuse, ...(r.fuse ? { w: r.weight } : {}) };
 }
 
-/** Identifies a query independent of the index version (for coalescing). */
-export function requestKey(q: KeyedQuery): Promise<string> {
-  return sha256Hex(canonicalJson({ q: q.query, m: q.mode, k: q.k, p: q.params ?? {}, r: rerankKey(q.rerank) }));
+/**
+ * The digest of a conversation context: SHA-256 over each turn's query and response (absent and
+ * empty responses told apart), in order. Equal only for the same turns with the same words.
+ */
+export function contextDigest(context: readonly ConversationTurn[]): Promise<string> {
+  return sha256Hex(canonicalJson(context.map((t) => (t.response === undefined ? [t.query] : [t.query, t.response]))));
+}
+
+/**
+ * Identifies a query independent of the index version (for coalescing). A query without context
+ * keys as it always did; one with context adds the context's digest, so an answer formed from one
+ * conversation is never served to another.
+ */
+export async function requestKey(q: KeyedQuery): Promise<string> {
+  const c = q.context && q.context.length > 0 ? await contextDigest(q.context) : undefined;
+  return sha256Hex(canonicalJson({ q: q.query, m: q.mode, k: q.k, p: q.params ?? {}, r: rerankKey(q.rerank), c }));
 }
 
 /** The Cache API key (a GET URL) of a request key on an index version. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SearchRequest } from '../../shared/api/index.ts';
-import { cacheUrl, canonicalJson, requestKey } from './cache-key.ts';
+import { cacheUrl, canonicalJson, contextDigest, requestKey } from './cache-key.ts';
 import { Coalescer } from './coalescer.ts';
 import { VersionLease } from './version-lease.ts';
 import { ResultCache } from './result-cache.ts';
@@ -49,6 +49,43 @@ describe('cache keys', () => {
     // The unit is one parameter among others: their order does not matter.
     expect(await key({ unit: 'sentence', candidates: 50 })).toBe(await key({ candidates: 50, unit: 'sentence' }));
     expect(await key({ unit: 'sentence', candidates: 50 })).not.toBe(await key({ candidates: 50, unit: 'passage' }));
+  });
+
+  it('digests a context: its turns, their order, their responses (absent and empty told apart)', async () => {
+    const a = [{ query: 'tuberculosis' }, { query: 'is it treatable?', response: 'yes' }];
+    const digests = await Promise.all(
+      [
+        a,
+        [a[1], a[0]],
+        [{ query: 'tuberculosis' }, { query: 'is it treatable?' }],
+        [{ query: 'tuberculosis' }, { query: 'is it treatable?', response: '' }],
+        [{ query: 'tuberculosis' }, { query: 'is it treatable?', response: 'Yes' }],
+        [{ query: 'tuberculosis is it treatable?' }],
+        [{ query: 'tuberculosis', response: 'is it treatable?' }],
+        [{ query: 'tuberculosis' }],
+      ].map((c) => contextDigest(c)),
+    );
+    expect(new Set(digests).size).toBe(8);
+    for (const d of digests) expect(d).toMatch(/^[0-9a-f]{64}$/);
+    expect(await contextDigest([{ query: 'tuberculosis' }, { response: 'yes', query: 'is it treatable?' }])).toBe(digests[0]);
+  });
+
+  it('keys the context and the policy: no answer formed from one context is keyed as another’s', async () => {
+    const key = (body: Record<string, unknown>) => requestKey(SearchRequest.parse({ query: 'Is it treatable?', mode: 'bm25', k: 5, ...body }));
+    const plain = await key({});
+    const keys = await Promise.all([
+      key({ context: [{ query: 'tuberculosis' }] }),
+      key({ context: [{ query: 'type 2 diabetes' }] }),
+      key({ context: [{ query: 'tuberculosis', response: 'isoniazid' }] }),
+      key({ context: [{ query: 'tuberculosis' }, { query: 'in children' }] }),
+      key({ context: [{ query: 'tuberculosis' }], params: { policy: 'raw' } }),
+      key({ context: [{ query: 'tuberculosis' }], params: { policy: 'first' } }),
+    ]);
+    expect(new Set([plain, ...keys]).size).toBe(7);
+    // Normalized turns key alike; an empty context is no context (keyed as before contexts existed).
+    expect(await key({ context: [{ query: '  tuberculosis ' }] })).toBe(keys[0]);
+    expect(await key({ context: [] })).toBe(plain);
+    expect(plain).toBe(await requestKey({ query: 'Is it treatable?', mode: 'bm25', k: 5 }));
   });
 
   it('puts the index version into the cache URL', async () => {

@@ -2,7 +2,19 @@
 // response types come from the routes themselves (EdgeApp), so a change to the API is a type
 // error in the caller. Errors come back as EdgeApiError with the API's code and field.
 import { hc } from 'hono/client';
-import type { AdminHealthResponse, AdminStatsResponse, BatchRequestInput, BatchResponse, HealthResponse, SearchRequestInput, SearchResponse } from '../../shared/api/index.ts';
+import type {
+  AdminHealthResponse,
+  AdminStatsResponse,
+  BatchRequestInput,
+  BatchResponse,
+  Conversation,
+  ConversationSearchRequestInput,
+  ConversationSearchResponse,
+  HealthResponse,
+  SearchRequestInput,
+  SearchResponse,
+  StoredTurn,
+} from '../../shared/api/index.ts';
 import type { EdgeApp } from '../api/index.ts';
 
 export class EdgeApiError extends Error {
@@ -52,6 +64,19 @@ export function createEdgeClient(baseUrl: string, opts: EdgeClientOptions = {}) 
     },
     /** This isolate's counters: circuit states, frames, coalesced requests (admin scope). */
     adminStats: async (): Promise<AdminStatsResponse> => unwrap(await rpc.v1.admin.stats.$get()),
+    /** Stored conversations: the history is kept at the edge, each turn searched with the turns before it. */
+    conversations: {
+      create: async (): Promise<Conversation> => unwrap(await rpc.v1.conversations.$post()),
+      get: async (id: string): Promise<Conversation> => unwrap(await rpc.v1.conversations[':id'].$get({ param: { id } })),
+      search: async (id: string, req: ConversationSearchRequestInput): Promise<ConversationSearchResponse> =>
+        unwrap(await rpc.v1.conversations[':id'].search.$post({ param: { id }, json: req })),
+      recordResponse: async (id: string, turn: number, response: string): Promise<StoredTurn> =>
+        unwrap(await rpc.v1.conversations[':id'].turns[':n'].response.$put({ param: { id, n: String(turn) }, json: { response } })),
+      delete: async (id: string): Promise<void> => {
+        const res = await rpc.v1.conversations[':id'].$delete({ param: { id } });
+        if (res.status !== 204) await unwrap(res);
+      },
+    },
   };
 }
 export type EdgeClient = ReturnType<typeof createEdgeClient>;

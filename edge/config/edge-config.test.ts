@@ -9,10 +9,14 @@ describe('parseEdgeConfig', () => {
     expect(c.publicOrigin).toBeUndefined();
   });
 
-  it('derives the body limits from the query limits, and refuses the old MAX_BODY_BYTES', () => {
-    // 32 queries of 1,024 characters, each 12 bytes at worst (an escaped surrogate pair), plus room for the other fields.
-    expect(parseEdgeConfig({})).toMatchObject({ maxBatchQueries: 32, maxSearchBodyBytes: 14_336, maxBatchBodyBytes: 32 * 13_312 + 1024 });
-    expect(parseEdgeConfig({ MAX_BATCH_QUERIES: '4' }).maxBatchBodyBytes).toBe(4 * 13_312 + 1024);
+  it('derives the body limits from the query and context limits, and refuses the old MAX_BODY_BYTES', () => {
+    // 32 queries of 1,024 characters and a context of 16,384 characters (32 turns), each
+    // character 12 bytes at worst (an escaped surrogate pair), plus room for the other fields
+    // (1 KiB a query, 128 bytes a turn) and the envelope (1 KiB).
+    const query = 1024 * 12 + 1024 + 16_384 * 12 + 32 * 128;
+    expect(query).toBe(214_016);
+    expect(parseEdgeConfig({})).toMatchObject({ maxBatchQueries: 32, maxSearchBodyBytes: query + 1024, maxBatchBodyBytes: 32 * query + 1024 });
+    expect(parseEdgeConfig({ MAX_BATCH_QUERIES: '4' }).maxBatchBodyBytes).toBe(4 * query + 1024);
     expect(() => parseEdgeConfig({ MAX_BODY_BYTES: '65536' })).toThrow(/^MAX_BODY_BYTES: is no longer a setting/);
   });
 
@@ -43,6 +47,16 @@ describe('parseEdgeConfig', () => {
     for (const bad of ['search.example.com', 'https://search.example.com/api', 'https://u:p@search.example.com', 'javascript:alert(1)', 'https://search.example.com/?x=1']) {
       expect(() => parseEdgeConfig({ PUBLIC_ORIGIN: bad }), bad).toThrow(/^PUBLIC_ORIGIN: /);
     }
+  });
+
+  it('reads the conversation settings, bounded so a stored history is always a valid context', () => {
+    expect(parseEdgeConfig({}).conversations).toEqual({ ttlS: 86_400, maxTurns: 32, maxTurnBytes: 8192, maxBytes: 16_384 });
+    const c = parseEdgeConfig({ CONVERSATION_TTL_S: '5', CONVERSATION_MAX_TURNS: '8', CONVERSATION_MAX_TURN_BYTES: '1500', CONVERSATION_MAX_BYTES: '8000' });
+    expect(c.conversations).toEqual({ ttlS: 5, maxTurns: 8, maxTurnBytes: 1500, maxBytes: 8000 });
+    expect(() => parseEdgeConfig({ CONVERSATION_TTL_S: '0' })).toThrow('CONVERSATION_TTL_S: expected an integer in [1, 2592000], got "0"');
+    expect(() => parseEdgeConfig({ CONVERSATION_MAX_TURNS: '33' })).toThrow('CONVERSATION_MAX_TURNS: expected an integer in [1, 32], got "33"');
+    expect(() => parseEdgeConfig({ CONVERSATION_MAX_BYTES: '16385' })).toThrow('CONVERSATION_MAX_BYTES: expected an integer in [64, 16384], got "16385"');
+    expect(() => parseEdgeConfig({ CONVERSATION_MAX_TURN_BYTES: 'many' })).toThrow(/^CONVERSATION_MAX_TURN_BYTES/);
   });
 
   it('names the variable and the field that is wrong', () => {

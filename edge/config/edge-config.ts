@@ -2,8 +2,9 @@
 // secrets) and validated once per isolate. A bad value fails every request (a generic 500; the
 // log names the variable), rather than running with a silently different setting.
 import { z } from 'zod';
-import { DEFAULT_MAX_BATCH_QUERIES, batchBodyLimit, searchBodyLimit } from '../../shared/api/index.ts';
+import { DEFAULT_MAX_BATCH_QUERIES, MAX_CONTEXT_CHARS, MAX_CONTEXT_TURNS, batchBodyLimit, searchBodyLimit } from '../../shared/api/index.ts';
 import type { RateLimiterNamespace } from '../rate-limit/index.ts';
+import type { DurableObjectNamespaceLike } from './namespace.ts';
 import { isLoopbackHost } from '../net/index.ts';
 
 export const PoolEndpoint = z.strictObject({
@@ -61,6 +62,24 @@ export interface EdgeEnv {
   PUBLIC_ORIGIN?: string;
   /** The Durable Object namespace of rate-limit buckets. */
   RATE_LIMITER?: RateLimiterNamespace;
+  /** Seconds a stored conversation lives without a call (then an alarm erases it). */
+  CONVERSATION_TTL_S?: string;
+  /** Turns a stored conversation keeps (at most MAX_CONTEXT_TURNS, so its history is a valid context). */
+  CONVERSATION_MAX_TURNS?: string;
+  /** UTF-8 bytes of one stored turn (query and response). */
+  CONVERSATION_MAX_TURN_BYTES?: string;
+  /** UTF-8 bytes of a stored conversation's turns together (at most MAX_CONTEXT_CHARS, so its history is a valid context). */
+  CONVERSATION_MAX_BYTES?: string;
+  /** The Durable Object namespace of stored conversations (one object per conversation). */
+  CONVERSATIONS?: DurableObjectNamespaceLike;
+}
+
+/** The limits a stored conversation is kept under. */
+export interface ConversationSettings {
+  ttlS: number;
+  maxTurns: number;
+  maxTurnBytes: number;
+  maxBytes: number;
 }
 
 export interface EdgeConfig {
@@ -93,6 +112,8 @@ export interface EdgeConfig {
   maxVersionLeaseMs: number;
   /** The origin /openapi.json names as its server; absent: a relative server `/`. */
   publicOrigin?: string;
+  /** Stored conversations: idle TTL and size limits. */
+  conversations: ConversationSettings;
 }
 
 export class ConfigError extends Error {
@@ -225,6 +246,13 @@ export function parseEdgeConfig(env: EdgeEnv): EdgeConfig {
     breakerFailures: number(env, 'BREAKER_FAILURES', 3, 1, 1000),
     breakerCooldownMs: number(env, 'BREAKER_COOLDOWN_MS', 2000, 1, 600_000),
     maxVersionLeaseMs: number(env, 'MAX_VERSION_LEASE_MS', 5000, 0, 600_000),
+    conversations: {
+      ttlS: number(env, 'CONVERSATION_TTL_S', 86_400, 1, 30 * 86_400),
+      // The history of a stored conversation is sent as a context: it must be one the API takes.
+      maxTurns: number(env, 'CONVERSATION_MAX_TURNS', MAX_CONTEXT_TURNS, 1, MAX_CONTEXT_TURNS),
+      maxTurnBytes: number(env, 'CONVERSATION_MAX_TURN_BYTES', 8192, 64, MAX_CONTEXT_CHARS),
+      maxBytes: number(env, 'CONVERSATION_MAX_BYTES', MAX_CONTEXT_CHARS, 64, MAX_CONTEXT_CHARS),
+    },
     ...(origin ? { publicOrigin: origin } : {}),
   };
 }

@@ -1,6 +1,8 @@
 // The demo page served at `/`: one self-contained document (inline CSS and JS, nothing fetched
 // but the API itself) that searches through this edge and shows hits, timings and cache state;
-// in phrase mode, the answer phrase of each hit and its evidence passage with the span marked.
+// in phrase mode, the answer phrase of each hit and its evidence passage with the span marked; in
+// conversation mode, follow-up questions in a conversation kept at the edge, with the query each
+// was searched as.
 // Its Content-Security-Policy allows exactly its own inline style and script, by hash (no
 // 'unsafe-inline'), and connections to this origin only.
 import { highlightSegments, spanSegments } from './highlight.ts';
@@ -31,6 +33,12 @@ const STYLE = `
   .meta { color: var(--muted); font-size: 0.8rem; font-family: ui-monospace, monospace; }
   .evidence { margin: 0.3rem 0 0; }
   mark { background: #fde68a; color: inherit; border-radius: 2px; }
+  #conversation { border-left: 3px solid var(--accent); padding: 0.25rem 0.75rem; margin: 1rem 0 0; }
+  #conversation h2 { font-size: 0.9rem; margin: 0; display: flex; gap: 0.75rem; align-items: center; }
+  #conversation button { font-size: 0.8rem; padding: 0.2rem 0.6rem; }
+  #turns { margin: 0.3rem 0; padding-left: 1.5rem; color: var(--muted); }
+  #formed { margin: 0.2rem 0 0; font-size: 0.85rem; }
+  #formed b { font-weight: 600; }
   @media (prefers-color-scheme: dark) { mark { background: #854d0e; } }
 `;
 
@@ -55,6 +63,63 @@ syncFuse();
 const syncUnit = () => { $('unit-field').hidden = $('mode').value !== 'phrase'; };
 $('mode').addEventListener('change', syncUnit);
 syncUnit();
+
+// Conversation mode: the edge keeps the turns (one Durable Object per conversation); the page
+// keeps the id and a copy of the turns, to show them and what each query was searched as.
+const conversation = { id: null, turns: [] };
+const syncConversation = () => {
+  const on = $('conv').checked;
+  $('conversation').hidden = !on;
+  $('policy-field').hidden = !on || $('mode').value === 'conversational';
+};
+$('conv').addEventListener('change', syncConversation);
+$('mode').addEventListener('change', syncConversation);
+syncConversation();
+function showTurns() {
+  $('turns').replaceChildren(...conversation.turns.map((t) => {
+    const li = document.createElement('li');
+    li.textContent = t.query;
+    return li;
+  }));
+  $('conv-id').textContent = conversation.id ? conversation.id.slice(0, 10) + '…' : 'not started';
+}
+// What the pool searched: the policy's pieces, as gpu-pool/engine/conversation forms them (the
+// pool also cuts the oldest turns to the encoder's window).
+function formedQuery(before, current, policy, mode) {
+  if (before.length === 0) return current;
+  if (mode === 'conversational') return before.map((t) => t.query).concat(current).join(' | ');
+  if (policy === 'raw') return current;
+  if (policy === 'first') return before[0].query + ' ' + current;
+  const w = /^window:(\\d+)$/.exec(policy);
+  const turns = w ? before.slice(-Number(w[1])) : before;
+  const pieces = [];
+  for (const t of turns) { pieces.push(t.query); if (policy === 'concat+responses' && t.response) pieces.push(t.response); }
+  return pieces.concat(current).join(' ');
+}
+function showFormed(text, mode) {
+  const label = document.createElement('b');
+  label.textContent = mode === 'conversational' ? 'encoded from the conversation: ' : 'searched as: ';
+  $('formed').replaceChildren(label, text);
+}
+$('new-conversation').addEventListener('click', () => {
+  const old = conversation.id;
+  conversation.id = null;
+  conversation.turns = [];
+  showTurns();
+  $('formed').replaceChildren();
+  results.replaceChildren();
+  setStatus('new conversation: the next question starts it', 'done');
+  // Erase the old one at the edge (it would expire on its own).
+  if (old) fetch('/v1/conversations/' + encodeURIComponent(old), { method: 'DELETE', headers: authHeaders() }).catch(() => {});
+});
+showTurns();
+
+function authHeaders() {
+  const key = $('key').value.trim();
+  const headers = { 'content-type': 'application/json' };
+  if (key) headers.authorization = 'Bearer ' + key; // none: the edge may be in public mode
+  return headers;
+}
 
 function setStatus(text, state) {
   status.textContent = text;
@@ -113,10 +178,14 @@ form.addEventListener('submit', async (event) => {
   const body = { query, mode: $('mode').value, k: Number($('k').value) || 10 };
   if (body.mode === 'phrase') body.params = { unit: $('unit').value };
   if ($('rerank').checked) body.rerank = { method: 'colbert', fuse: $('fuse').checked };
+  const inConversation = $('conv').checked;
+  const policy = $('policy').value;
+  if (inConversation && body.mode !== 'conversational') body.params = Object.assign(body.params || {}, { policy });
+  // The best passage is stored as the turn's response (policy concat+responses reads it).
+  if (inConversation) body.record = 'top';
   const key = $('key').value.trim();
   if (key) sessionStorage.setItem(KEY_STORAGE, key); else sessionStorage.removeItem(KEY_STORAGE);
-  const headers = { 'content-type': 'application/json' };
-  if (key) headers.authorization = 'Bearer ' + key; // none: the edge may be in public mode
+  const headers = authHeaders();
 
   const mine = ++seq;
   button.disabled = true;
@@ -124,8 +193,17 @@ form.addEventListener('submit', async (event) => {
   const started = performance.now();
   let res, data;
   try {
-    res = await fetch('/v1/search', { method: 'POST', headers, body: JSON.stringify(body) });
-    data = await res.json().catch(() => null);
+    if (inConversation && !conversation.id) {
+      const made = await fetch('/v1/conversations', { method: 'POST', headers, body: '{}' });
+      const created = await made.json().catch(() => null);
+      if (made.ok && created && created.id) conversation.id = created.id;
+      else { res = made; data = created; }
+    }
+    if (!res) {
+      const url = inConversation ? '/v1/conversations/' + encodeURIComponent(conversation.id) + '/search' : '/v1/search';
+      res = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
+      data = await res.json().catch(() => null);
+    }
   } catch (err) {
     if (mine !== seq) return;
     button.disabled = false;
@@ -144,11 +222,24 @@ form.addEventListener('submit', async (event) => {
     if (e && e.field) text += ' (field ' + e.field + ')';
     const retry = res.headers.get('retry-after');
     if (retry) text += ' · retry after ' + retry + ' s';
+    // A conversation that expired (or was erased) is gone: the next question starts a new one.
+    if (inConversation && res.status === 404) {
+      conversation.id = null;
+      conversation.turns = [];
+      showTurns();
+      text += ' · the conversation is gone; the next question starts a new one';
+    }
     setStatus(text, 'error');
     return;
   }
+  if (inConversation) {
+    showFormed(formedQuery(conversation.turns, data.query || query, policy, body.mode), body.mode);
+    conversation.turns.push({ query: data.query || query, response: data.hits.length ? data.hits[0].text : undefined });
+    showTurns();
+  }
 
   const parts = [data.hits.length + (data.hits.length === 1 ? ' hit' : ' hits'), fmt(roundTrip) + ' ms round trip'];
+  if (inConversation && data.turn) parts.unshift('turn ' + data.turn);
   if (data.timings && typeof data.timings.edgeMs === 'number') parts.push('edge ' + fmt(data.timings.edgeMs) + ' ms');
   if (data.timings && typeof data.timings.poolMs === 'number') parts.push('pool ' + fmt(data.timings.poolMs) + ' ms');
   parts.push(data.cached ? 'cache hit' : 'cache miss');
@@ -183,6 +274,7 @@ function render(): string {
     <option value="bm25">bm25</option>
     <option value="colbert">colbert</option>
     <option value="phrase">phrase</option>
+    <option value="conversational">conversational</option>
   </select></label>
   <label id="unit-field" title="Phrase search returns answer phrases, or their scores aggregated to the sentence, passage or document">Unit <select id="unit" name="unit">
     <option value="phrase" selected>phrase</option>
@@ -193,10 +285,23 @@ function render(): string {
   <label>k <input id="k" name="k" type="number" min="1" max="100" value="10"></label>
   <label class="check" title="Re-score the best 100 with ColBERT's MaxSim (needs an index built with --method colbert)"><input id="rerank" name="rerank" type="checkbox"> re-rank with ColBERT</label>
   <label class="check" title="Rank by both stages' scores, z-normalised and added (weight 0.5 each)"><input id="fuse" name="fuse" type="checkbox"> fuse</label>
+  <label class="check" title="Follow-up questions: the edge keeps the conversation, and each question is searched with the ones before it"><input id="conv" name="conv" type="checkbox"> conversation</label>
+  <label id="policy-field" title="How a question is formed from the conversation before it">Policy <select id="policy" name="policy">
+    <option value="concat" selected>concat</option>
+    <option value="raw">raw</option>
+    <option value="first">first</option>
+    <option value="concat+responses">concat+responses</option>
+    <option value="window:2">window:2</option>
+  </select></label>
   <label>API key <input id="key" name="key" type="password" placeholder="optional" autocomplete="off"></label>
   <button id="go" type="submit">Search</button>
 </form>
 <p class="note">The API key is kept in this tab's session storage only; it is forgotten when the tab closes.</p>
+<section id="conversation" hidden>
+  <h2>Conversation <span class="meta" id="conv-id"></span> <button id="new-conversation" type="button">new conversation</button></h2>
+  <ol id="turns"></ol>
+  <p id="formed"></p>
+</section>
 <p id="status" role="status" aria-live="polite"></p>
 <p id="partial" hidden></p>
 <ol id="results"></ol>

@@ -5,7 +5,21 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { API_ERRORS, MAX_K, MAX_QUERY_CHARS, SearchRequest, batchBodyLimit, batchRequestSchema, parseRequest, searchBodyLimit } from '../../shared/api/index.ts';
+import {
+  API_ERRORS,
+  ConversationSearchRequest,
+  MAX_CONTEXT_CHARS,
+  MAX_CONTEXT_TURNS,
+  MAX_K,
+  MAX_QUERY_CHARS,
+  MAX_RESPONSE_CHARS,
+  RecordResponseRequest,
+  SearchRequest,
+  batchBodyLimit,
+  batchRequestSchema,
+  parseRequest,
+  searchBodyLimit,
+} from '../../shared/api/index.ts';
 import { OpenApiChecker } from '../../test/edge/openapi-check.ts';
 import { openApiDocument } from './openapi-document.ts';
 
@@ -41,6 +55,16 @@ describe('the OpenAPI document', () => {
     expect(statuses('/v1/admin/stats', 'get')).toEqual(['200', '401', '403', '500']);
     expect(statuses('/openapi.json', 'get')).toEqual(['200', '500']);
     expect(statuses('/', 'get')).toEqual(['200', '500']);
+    expect(statuses('/v1/conversations', 'post')).toEqual(['201', '401', '403', '413', '429', '500']);
+    expect(statuses('/v1/conversations/{id}', 'get')).toEqual(['200', '401', '403', '404', '429', '500']);
+    expect(statuses('/v1/conversations/{id}', 'delete')).toEqual(['204', '401', '403', '404', '429', '500']);
+    expect(statuses('/v1/conversations/{id}/search', 'post')).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '500', '502', '503', '504']);
+    expect(statuses('/v1/conversations/{id}/turns/{n}/response', 'put')).toEqual(['200', '400', '401', '403', '404', '413', '415', '429', '500']);
+    for (const [path, method] of [['/v1/conversations', 'post'], ['/v1/conversations/{id}', 'get'], ['/v1/conversations/{id}/search', 'post']]) {
+      expect(d.paths[path][method].security, path).toEqual([{ apiKey: [] }]);
+      expect(doc(true).paths[path][method].security, path).toEqual([{ apiKey: [] }, {}]);
+    }
+    expect(d.paths['/v1/conversations/{id}/turns/{n}/response'].put.parameters.map((p: { name: string }) => p.name)).toEqual(['id', 'n']);
     expect(d.components.schemas.Error.properties.error.properties.code.enum).toEqual(Object.keys(API_ERRORS));
     const search = d.paths['/v1/search'].post.responses;
     expect(search['400'].content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toEqual(['bad_request', 'invalid_json']);
@@ -50,7 +74,7 @@ describe('the OpenAPI document', () => {
         for (const [status, response] of Object.entries<any>(op.responses)) {
           const where = `${method} ${path} ${status}`;
           expect(response.headers?.['X-Request-Id'], where).toEqual({ $ref: '#/components/headers/RequestId' });
-          if (status === '429' || (status === '503' && path === '/v1/search')) expect(response.headers['Retry-After'], where).toBeDefined();
+          if (status === '429' || (status === '503' && path.endsWith('/search'))) expect(response.headers['Retry-After'], where).toBeDefined();
           // Each error status names the codes it is sent with, and those codes have that status.
           const codes = response.content?.['application/json']?.schema?.allOf?.[1]?.properties.error.properties.code.enum as (keyof typeof API_ERRORS)[] | undefined;
           if (Number(status) >= 400 && !(status === '503' && path.includes('health'))) {
@@ -68,7 +92,19 @@ describe('the OpenAPI document', () => {
     const req = d.components.schemas.SearchRequest.properties;
     expect(req.query).toMatchObject({ type: 'string', minLength: 1, maxLength: MAX_QUERY_CHARS, pattern: '\\S' });
     expect(req.k).toMatchObject({ type: 'integer', minimum: 1, maximum: MAX_K, default: 10 });
-    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase']);
+    expect(req.mode.enum).toEqual(['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational']);
+    expect(req.mode.description).toMatch(/conversational \(ConvDR/);
+    expect(req.context).toMatchObject({ type: 'array', maxItems: MAX_CONTEXT_TURNS, items: { type: 'object', additionalProperties: false, required: ['query'] } });
+    expect(req.context.items.properties.query).toMatchObject({ type: 'string', minLength: 1, maxLength: MAX_QUERY_CHARS, pattern: '\\S' });
+    expect(req.context.items.properties.response).toMatchObject({ type: 'string', maxLength: MAX_RESPONSE_CHARS });
+    expect(req.context.description).toContain(`${MAX_CONTEXT_CHARS} characters of queries and responses together (MAX_CONTEXT_CHARS)`);
+    expect(req.params.properties.policy).toMatchObject({ type: 'string', pattern: expect.stringContaining('concat') });
+    const conv = d.components.schemas.ConversationSearchRequest;
+    expect(conv.additionalProperties).toBe(false);
+    expect(conv.properties.context).toBeUndefined();
+    expect(conv.properties.record).toMatchObject({ enum: ['top'] });
+    expect(d.components.schemas.ConversationSearchResponse.required).toEqual(expect.arrayContaining(['conversation', 'turn', 'hits']));
+    expect(d.components.schemas.RecordResponseRequest.properties.response).toMatchObject({ type: 'string', maxLength: MAX_RESPONSE_CHARS });
     expect(req.mode.description).toMatch(/colbert \(late interaction.*--method colbert/);
     expect(req.mode.description).toMatch(/phrase \(DensePhrases.*--method phrase/);
     expect(req.rerank).toMatchObject({ type: 'object', additionalProperties: false, required: ['method'] });
@@ -150,6 +186,30 @@ describe('the OpenAPI document', () => {
       { query: 'x', rerank: { method: 'colbert', wieght: 0.5 } },
       { query: 'x', rerank: 'colbert' },
       { query: 'x', rerank: null },
+      { query: 'x', context: [] },
+      { query: 'x', context: [{ query: 'a' }, { query: 'b', response: 'r' }] },
+      { query: 'x', context: [{ query: 'a', response: '' }] },
+      { query: 'x', context: [{ query: '' }] },
+      { query: 'x', context: [{ query: ' \t' }] },
+      { query: 'x', context: [{ response: 'r' }] },
+      { query: 'x', context: [{ query: 'a', extra: 1 }] },
+      { query: 'x', context: [{ query: cjk }] },
+      { query: 'x', context: [{ query: `${cjk}検` }] },
+      { query: 'x', context: [{ query: 'a', response: '😀'.repeat(MAX_RESPONSE_CHARS) }] },
+      { query: 'x', context: [{ query: 'a', response: 'r'.repeat(MAX_RESPONSE_CHARS + 1) }] },
+      { query: 'x', context: [{ query: 'a', response: 3 }] },
+      { query: 'x', context: Array(MAX_CONTEXT_TURNS).fill({ query: 'a' }) },
+      { query: 'x', context: Array(MAX_CONTEXT_TURNS + 1).fill({ query: 'a' }) },
+      { query: 'x', context: { query: 'a' } },
+      { query: 'x', params: { policy: 'concat+responses' } },
+      { query: 'x', params: { policy: 'window:3' } },
+      { query: 'x', params: { policy: 'window:0' } },
+      { query: 'x', params: { policy: 'last' } },
+      { query: 'x', mode: 'conversational' },
+      { query: 'x', mode: 'conversational', context: [{ query: 'a' }] },
+      { query: 'x', mode: 'conversational', params: { policy: 'concat' } },
+      { query: 'x', mode: 'conversational', params: { nprobe: 4 } },
+      { query: 'x', mode: 'dense', params: { policy: 'concat' } },
     ];
     for (const body of bodies) {
       const zodOk = accepts(SearchRequest, body);
@@ -158,6 +218,26 @@ describe('the OpenAPI document', () => {
     const schema = batchRequestSchema(3);
     const batches: unknown[] = [{ queries: [] }, { queries: [{ query: 'a' }] }, { queries: Array(3).fill({ query: cjk }) }, { queries: Array(4).fill({ query: 'a' }) }, { queries: [{ query: 'a' }, { query: 'b', k: 500 }] }, { queries: [{ query: 'a' }], extra: 1 }, { queries: 'a' }, { queries: [{ query: 'a', mode: 'colbert' }, { query: 'b', rerank: { method: 'colbert', fuse: true } }] }, { queries: [{ query: 'a' }, { query: 'b', rerank: { method: 'colbert', depth: 5000 } }] }];
     for (const body of batches) expect(batch(body), JSON.stringify(body).slice(0, 80)).toBe(accepts(schema, body));
+    // The one limit JSON Schema cannot state (MAX_CONTEXT_CHARS, in the description): documented, not checked by the document.
+    expect(single({ query: 'x', context: Array(5).fill({ query: 'a', response: 'r'.repeat(4000) }) })).toBe(true);
+    expect(accepts(SearchRequest, { query: 'x', context: Array(5).fill({ query: 'a', response: 'r'.repeat(4000) }) })).toBe(false);
+    const turn = checker.requestSchema('POST', '/v1/conversations/{id}/search');
+    for (const body of [
+      { query: 'x' },
+      { query: 'x', record: 'top' },
+      { query: 'x', record: 'all' },
+      { query: 'x', context: [] },
+      { query: '' },
+      { query: 'x', mode: 'bm25', params: { policy: 'first' } },
+      { query: 'x', mode: 'conversational', params: { policy: 'first' } },
+      { query: 'x', mode: 'conversational', record: 'top' },
+    ]) {
+      expect(turn(body), JSON.stringify(body)).toBe(accepts(ConversationSearchRequest, body));
+    }
+    const put = checker.requestSchema('PUT', '/v1/conversations/{id}/turns/{n}/response');
+    for (const body of [{ response: 'x' }, { response: '' }, { response: 'r'.repeat(MAX_RESPONSE_CHARS + 1) }, {}, { response: 'x', extra: 1 }, { response: 3 }]) {
+      expect(put(body), JSON.stringify(body)).toBe(accepts(RecordResponseRequest, body));
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import { batchRequestSchema } from '../../shared/api/index.ts';
 import { importSigningKey } from '../../shared/protocol/index.ts';
 import { Authenticator } from '../auth/index.ts';
 import { Coalescer, ResultCache, VersionLease, type CacheLike } from '../cache/index.ts';
+import { ConversationClient } from '../conversation/index.ts';
 import { parseEdgeConfig, type EdgeConfig, type EdgeEnv } from '../config/index.ts';
 import { EndpointPicker, LeaseClient, MicroBatcher, PoolTransport, ReadinessProbe } from '../pool/index.ts';
 import { RateLimitClient } from '../rate-limit/index.ts';
@@ -26,6 +27,8 @@ export interface EdgeRuntime {
   batchRequest: ReturnType<typeof batchRequestSchema>;
   /** Absent when the RATE_LIMITER binding is. */
   rateLimit?: RateLimitClient;
+  /** Stored conversations; absent when the CONVERSATIONS binding is. */
+  conversations?: ConversationClient;
 }
 
 let built: { env: EdgeEnv; runtime: Promise<EdgeRuntime> } | undefined;
@@ -87,5 +90,15 @@ async function create(env: EdgeEnv): Promise<EdgeRuntime> {
     batchRequest: batchRequestSchema(config.maxBatchQueries),
     search: new SearchService({ batcher, cache, lease, ...(leases ? { leases } : {}), coalescer, deadlineMs: config.requestDeadlineMs, retryBaseMs: config.retryBaseMs }),
     ...(env.RATE_LIMITER ? { rateLimit: new RateLimitClient(env.RATE_LIMITER) } : {}),
+    ...(env.CONVERSATIONS ? { conversations: new ConversationClient(env.CONVERSATIONS, conversationTiming(config)) } : {}),
   };
+}
+
+/**
+ * A turn is reserved for as long as its search can take (a lease renewal of a quarter of the
+ * deadline, then the deadline and its grace) and some; a turn may wait for four such turns.
+ */
+function conversationTiming(config: EdgeConfig) {
+  const leaseMs = Math.ceil(1.5 * config.requestDeadlineMs) + 1000;
+  return { limits: config.conversations, leaseMs, waitMs: Math.min(600_000, 4 * leaseMs) };
 }

@@ -173,7 +173,15 @@ export class SearchService {
 
 /** The query as the pool's frame carries it: every field of the request that changes the answer. */
 export function wireQuery(req: SearchRequest): BatchQuery {
-  return { mode: req.mode, k: req.k, text: req.query, ...(req.params ? { params: req.params } : {}), ...(req.rerank ? { rerank: req.rerank } : {}) };
+  return {
+    mode: req.mode,
+    k: req.k,
+    text: req.query,
+    ...(req.params ? { params: req.params } : {}),
+    ...(req.rerank ? { rerank: req.rerank } : {}),
+    // The previous turns the pool forms the query from (none: the key and the frame of a plain query).
+    ...(req.context && req.context.length > 0 ? { context: req.context } : {}),
+  };
 }
 
 function toAnswer(result: WireResult, indexVersion: string, poolAttempts: number): PoolAnswer {

@@ -4,8 +4,8 @@
 // limits: query length in code points, and a body limit no valid batch can exceed.
 import { describe, expect, it } from 'vitest';
 import { ApiError } from './errors.ts';
-import { DEFAULT_MAX_BATCH_QUERIES, MAX_QUERY_CHARS, batchBodyLimit, searchBodyLimit } from './limits.ts';
-import { SearchRequest, batchRequestSchema } from './schemas.ts';
+import { DEFAULT_MAX_BATCH_QUERIES, MAX_CONTEXT_CHARS, MAX_CONTEXT_TURNS, MAX_QUERY_CHARS, MAX_RESPONSE_CHARS, batchBodyLimit, searchBodyLimit } from './limits.ts';
+import { ConversationSearchRequest, RecordResponseRequest, SearchRequest, batchRequestSchema, charCount } from './schemas.ts';
 import { parseRequest } from './validation.ts';
 
 function refusal(schema: Parameters<typeof parseRequest>[0], body: unknown): { code: string; field?: string; message: string } {
@@ -85,6 +85,62 @@ describe('request validation errors', () => {
   });
 });
 
+const tooLarge = (field: string, message: string) => ({ code: 'payload_too_large', field, message: `${field}: ${message}` });
+
+describe('conversation context', () => {
+  it.each<[unknown, { code: string; field?: string; message: string }]>([
+    [{ query: 'x', context: [{ query: 'a' }, { query: 'b' }, { query: '' }] }, bad('context.2.query', 'must not be empty (or only whitespace)')],
+    [{ query: 'x', context: [{ query: ' \n' }] }, bad('context.0.query', 'must not be empty (or only whitespace)')],
+    [{ query: 'x', context: [{ response: 'r' }] }, bad('context.0.query', 'is required')],
+    [{ query: 'x', context: [{ query: 'a', typo: 1 }] }, bad('context.0.typo', 'is not a known field')],
+    [{ query: 'x', context: [{ query: 'a'.repeat(MAX_QUERY_CHARS + 1) }] }, bad('context.0.query', `must be at most ${MAX_QUERY_CHARS} characters`)],
+    [{ query: 'x', context: [{ query: 'a', response: 7 }] }, bad('context.0.response', 'must be a string')],
+    [{ query: 'x', context: 'a' }, bad('context', 'must be an array')],
+    [{ query: 'x', params: { policy: 'window:0' } }, bad('params.policy', 'must be raw, concat, concat+responses, first or window:N (N 1-999)')],
+    [{ query: 'x', mode: 'conversational', params: { policy: 'concat' } }, bad('params.policy', 'mode "conversational" forms its query with its trained encoder; policy is for the other modes')],
+    // Size limits: 413s naming the limit.
+    [{ query: 'x', context: Array(MAX_CONTEXT_TURNS + 1).fill({ query: 'a' }) }, tooLarge('context', `must hold at most ${MAX_CONTEXT_TURNS} turns (MAX_CONTEXT_TURNS), not ${MAX_CONTEXT_TURNS + 1}`)],
+    [{ query: 'x', context: [{ query: 'a', response: 'r'.repeat(MAX_RESPONSE_CHARS + 1) }] }, tooLarge('context.0.response', `must be at most ${MAX_RESPONSE_CHARS} characters (MAX_RESPONSE_CHARS)`)],
+    [
+      { query: 'x', context: Array(4).fill({ query: 'a', response: 'r'.repeat(MAX_RESPONSE_CHARS) }) },
+      tooLarge('context', `holds ${4 * (MAX_RESPONSE_CHARS + 1)} characters of queries and responses, more than the ${MAX_CONTEXT_CHARS} (MAX_CONTEXT_CHARS) a context may`),
+    ],
+  ])('%j → %j', (body, expected) => {
+    expect(refusal(SearchRequest, body)).toEqual(expected);
+  });
+
+  it('names the path inside a batch, and a 413 there too', () => {
+    const schema = batchRequestSchema(3);
+    expect(refusal(schema, { queries: [{ query: 'a' }, { query: 'b', context: [{ query: '' }] }] })).toEqual(bad('queries.1.context.0.query', 'must not be empty (or only whitespace)'));
+    expect(refusal(schema, { queries: [{ query: 'a', context: Array(33).fill({ query: 'a' }) }] }).code).toBe('payload_too_large');
+  });
+
+  it('normalizes the turns’ queries like the query, keeps responses as sent, and counts characters as sent', () => {
+    const parsed = parseRequest(SearchRequest, { query: 'x', context: [{ query: '  a \n b ' }, { query: 'c', response: '  r  r ' }] });
+    expect(parsed.context).toEqual([{ query: 'a b' }, { query: 'c', response: '  r  r ' }]);
+    expect(parseRequest(SearchRequest, { query: 'x' }).context).toBeUndefined();
+    // Exactly at the limit, in astral characters (two UTF-16 units each): accepted.
+    const exact = Array.from({ length: 16 }, () => ({ query: '😀'.repeat(MAX_CONTEXT_CHARS / 16) }));
+    expect(charCount(exact.map((t) => t.query).join(''))).toBe(MAX_CONTEXT_CHARS);
+    expect(parseRequest(SearchRequest, { query: 'x', context: exact }).context).toHaveLength(16);
+    // Whitespace counts as sent (the body limit is on what is sent).
+    const padded = Array.from({ length: 17 }, () => ({ query: `a${' '.repeat(1000)}` }));
+    expect(refusal(SearchRequest, { query: 'x', context: padded }).code).toBe('payload_too_large');
+    expect(parseRequest(SearchRequest, { query: 'x', context: Array(MAX_CONTEXT_TURNS).fill({ query: 'a' }) }).context).toHaveLength(MAX_CONTEXT_TURNS);
+  });
+
+  it('a conversation turn is a search without context, with record: "top"; a PUT response is a response', () => {
+    expect(parseRequest(ConversationSearchRequest, { query: 'x', record: 'top' })).toMatchObject({ query: 'x', record: 'top', mode: 'hybrid' });
+    expect(refusal(ConversationSearchRequest, { query: 'x', context: [] })).toEqual(bad('context', 'is not a known field'));
+    expect(refusal(ConversationSearchRequest, { query: 'x', record: 'all' })).toEqual(bad('record', 'must be "top"'));
+    expect(refusal(ConversationSearchRequest, { query: 'x', mode: 'conversational', params: { policy: 'raw' } }).field).toBe('params.policy');
+    expect(parseRequest(ConversationSearchRequest, { query: 'x', mode: 'conversational' }).mode).toBe('conversational');
+    expect(parseRequest(RecordResponseRequest, { response: '' })).toEqual({ response: '' });
+    expect(refusal(RecordResponseRequest, { response: 'r'.repeat(MAX_RESPONSE_CHARS + 1) })).toEqual(tooLarge('response', `must be at most ${MAX_RESPONSE_CHARS} characters (MAX_RESPONSE_CHARS)`));
+    expect(refusal(RecordResponseRequest, {})).toEqual(bad('response', 'is required'));
+  });
+});
+
 describe('query length and body limits', () => {
   it('counts query length in Unicode characters (code points), as the OpenAPI maxLength does', () => {
     const emoji = '😀'.repeat(MAX_QUERY_CHARS);
@@ -118,5 +174,18 @@ describe('query length and body limits', () => {
     expect(new TextEncoder().encode(ascii(worst)).length).toBeLessThanOrEqual(batchBodyLimit(DEFAULT_MAX_BATCH_QUERIES));
     expect(new TextEncoder().encode(ascii(longest)).length).toBeLessThanOrEqual(searchBodyLimit());
     expect(bytes(longest, 2)).toBeLessThan(searchBodyLimit());
+    // With the longest context: MAX_CONTEXT_CHARS astral characters spread over every turn it
+    // may hold, each turn with a response, in the escaped spelling, pretty-printed, in a batch.
+    const perTurn = MAX_CONTEXT_CHARS / MAX_CONTEXT_TURNS / 2;
+    const withContext = { ...longest, params: { ...longest.params, policy: 'concat+responses' }, context: Array.from({ length: MAX_CONTEXT_TURNS }, () => ({ query: '😀'.repeat(perTurn), response: '😀'.repeat(perTurn) })) };
+    const fullBatch = { queries: Array(DEFAULT_MAX_BATCH_QUERIES).fill(withContext) };
+    expect(parseRequest(batchRequestSchema(DEFAULT_MAX_BATCH_QUERIES), JSON.parse(ascii(fullBatch))).queries).toHaveLength(DEFAULT_MAX_BATCH_QUERIES);
+    const indented = (v: unknown) => JSON.stringify(v, null, 4).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    expect(new TextEncoder().encode(indented(fullBatch)).length).toBeLessThanOrEqual(batchBodyLimit(DEFAULT_MAX_BATCH_QUERIES));
+    expect(new TextEncoder().encode(indented(withContext)).length).toBeLessThanOrEqual(searchBodyLimit());
+    // Many short turns: the per-turn room for field names and indentation.
+    const manyTurns = { ...longest, context: Array.from({ length: MAX_CONTEXT_TURNS }, () => ({ query: '😀'.repeat(MAX_CONTEXT_CHARS / MAX_CONTEXT_TURNS - 1), response: '' })) };
+    expect(parseRequest(SearchRequest, JSON.parse(indented(manyTurns))).context).toHaveLength(MAX_CONTEXT_TURNS);
+    expect(new TextEncoder().encode(indented(manyTurns)).length).toBeLessThanOrEqual(searchBodyLimit());
   });
 });

@@ -65,6 +65,10 @@ export function validationError(error: z.ZodError): ApiError {
   // An unknown key is reported at its own path, not at the object that holds it.
   if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]);
   const field = path.join('.');
+  // A size limit (of a context, a response): 413, naming the limit.
+  if (issue.code === 'custom' && (issue.params as { status?: number } | undefined)?.status === 413) {
+    return new ApiError('payload_too_large', field ? `${field}: ${issue.message}` : `the request body ${issue.message}`, field || undefined);
+  }
   return new ApiError('bad_request', field ? `${field}: ${issue.message}` : `the request body ${issue.message}`, field || undefined);
 }
 

@@ -132,7 +132,18 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(await page.inputValue('#k')).toBe('10');
     expect(await page.getAttribute('#key', 'type')).toBe('password');
     expect(await page.getAttribute('#q', 'placeholder')).toBeTruthy();
-    expect(await page.$$eval('#mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['hybrid', 'dense', 'bm25', 'colbert', 'phrase']);
+    expect(await page.$$eval('#mode option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['hybrid', 'dense', 'bm25', 'colbert', 'phrase', 'conversational']);
+    // Conversation mode is off; its panel and policy switch show when it is on.
+    expect(await page.isChecked('#conv')).toBe(false);
+    expect(await page.isHidden('#conversation')).toBe(true);
+    expect(await page.isHidden('#policy')).toBe(true);
+    await page.check('#conv');
+    expect(await page.isVisible('#conversation')).toBe(true);
+    expect(await page.inputValue('#policy')).toBe('concat');
+    await page.selectOption('#mode', 'conversational');
+    expect(await page.isHidden('#policy')).toBe(true); // the conversational encoder forms its own query
+    await page.selectOption('#mode', 'hybrid');
+    await page.uncheck('#conv');
     // The unit switch belongs to phrase mode: hidden until it is chosen.
     expect(await page.isHidden('#unit')).toBe(true);
     await page.selectOption('#mode', 'phrase');
@@ -277,6 +288,56 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
     expect(await search(query, 'bm25')).toMatch(/^bad_request: rerank: index \S+ cannot re-rank with colbert: .*\(field rerank\)$/);
     await page.uncheck('#rerank');
     expect(await search(query, 'bm25')).toMatch(/^\d+ hits? · /);
+  });
+
+  it('holds a conversation at the edge: follow-up questions, the query each was searched as, a new conversation', async () => {
+    const questions = (await scifactTestQueries(3)).map((q) => q.text.replace(/\s+/gu, ' ').trim());
+    const conversationUrls: string[] = [];
+    const onRequest = (req: { url(): string; method(): string }) => {
+      if (req.url().includes('/v1/conversations')) conversationUrls.push(`${req.method()} ${new URL(req.url()).pathname}`);
+    };
+    page.on('request', onRequest);
+    await page.check('#conv');
+    await page.selectOption('#policy', 'concat');
+    const turns = async () => page.$$eval('#turns li', (lis) => lis.map((li) => li.textContent));
+    const shownIds = async () => page.$$eval('#results > li.hit .meta', (ms) => ms.map((m) => m.textContent!.split(' · ')[0]));
+
+    expect(await search(questions[0], 'bm25')).toMatch(/^turn 1 · \d+ hits? · /);
+    expect(await page.textContent('#formed')).toBe(`searched as: ${questions[0]}`);
+    expect(await turns()).toEqual([questions[0]]);
+    const first = await api({ query: questions[0], mode: 'bm25', k: 10, cache: false });
+
+    // The follow-up is searched with the first question before it: the same hits as the stateless call.
+    expect(await search(questions[1], 'bm25')).toMatch(/^turn 2 · /);
+    expect(await page.textContent('#formed')).toBe(`searched as: ${questions[0]} ${questions[1]}`);
+    const stateless = await api({ query: questions[1], mode: 'bm25', k: 10, cache: false, context: [{ query: questions[0], response: first.hits[0].text }] });
+    expect(await shownIds()).toEqual(stateless.hits.map((h) => h.docId));
+
+    await page.selectOption('#policy', 'first');
+    expect(await search(questions[2], 'bm25')).toMatch(/^turn 3 · /);
+    expect(await page.textContent('#formed')).toBe(`searched as: ${questions[0]} ${questions[2]}`);
+    const firstPolicy = await api({ query: questions[2], mode: 'bm25', k: 10, cache: false, params: { policy: 'first' }, context: [{ query: questions[0] }, { query: questions[1] }] });
+    expect(await shownIds()).toEqual(firstPolicy.hits.map((h) => h.docId));
+    expect(await turns()).toEqual(questions);
+
+    // One conversation was created, and every turn went to it.
+    const created = conversationUrls.filter((u) => u === 'POST /v1/conversations');
+    expect(created).toHaveLength(1);
+    const id = conversationUrls.find((u) => u.endsWith('/search'))!.split('/')[3];
+    expect(conversationUrls.filter((u) => u === `POST /v1/conversations/${id}/search`)).toHaveLength(3);
+    const stored = await (await fetch(`${edge.url}/v1/conversations/${id}`)).json();
+    expect(stored.turns.map((t: { query: string }) => t.query)).toEqual(questions);
+
+    // A new conversation forgets the turns (and erases the old one at the edge).
+    await page.click('#new-conversation');
+    expect(await turns()).toEqual([]);
+    await expect.poll(async () => (await fetch(`${edge.url}/v1/conversations/${id}`)).status).toBe(404);
+    expect(await search(questions[1], 'bm25')).toMatch(/^turn 1 · /);
+    expect(await page.textContent('#formed')).toBe(`searched as: ${questions[1]}`);
+    expect(conversationUrls.filter((u) => u === 'POST /v1/conversations')).toHaveLength(2);
+    page.off('request', onRequest);
+    await page.click('#new-conversation');
+    await page.uncheck('#conv');
   });
 
   it('logged no page errors, unexpected console errors or CSP violations', async () => {

@@ -50,8 +50,20 @@ export class OpenApiChecker {
     return this.schemaAt(`/paths/${pointer(path)}/${method.toLowerCase()}/requestBody/content/application~1json/schema`);
   }
 
-  /** Throws, saying what differs, unless `res` is a response the document allows for `method path`. */
-  check(method: string, path: string, res: CheckedResponse): void {
+  /** The document's path for a concrete one: itself, or the template whose `{param}`s it fills (`/v1/conversations/{id}`). */
+  template(path: string): string {
+    if (this.doc.paths?.[path]) return path;
+    for (const t of Object.keys(this.doc.paths ?? {})) {
+      if (!t.includes('{')) continue;
+      const re = new RegExp(`^${t.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('[^/]+')}$`);
+      if (re.test(path)) return t;
+    }
+    return path;
+  }
+
+  /** Throws, saying what differs, unless `res` is a response the document allows for `method path` (a concrete path is checked against its template). */
+  check(method: string, concretePath: string, res: CheckedResponse): void {
+    const path = this.template(concretePath);
     const m = method.toLowerCase();
     const op = this.doc.paths?.[path]?.[m];
     let base: string;

@@ -67,6 +67,7 @@ class Router {
 const searcher = testKey('searcher', ['search'], { perSecond: 1e6, burst: 1e6 });
 const admin = testKey('ops', ['admin']);
 const limited = testKey('limited', ['search'], { perSecond: 0.2, burst: 2 }); // a token per 5 s: none comes back during the test
+const talker = testKey('talker', ['search'], { perSecond: 0.05, burst: 1 }); // one conversation call, then 429s
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 let pool: SoloNode;
@@ -102,7 +103,7 @@ beforeAll(async () => {
   const vars = {
     POOL_ENDPOINTS: router.url,
     POOL_SIGNING_KEY: SIGNING_KEY,
-    API_KEYS: JSON.stringify([searcher.entry, admin.entry, limited.entry]),
+    API_KEYS: JSON.stringify([searcher.entry, admin.entry, limited.entry, talker.entry]),
     PUBLIC_MODE: 'true',
     PUBLIC_RATE: JSON.stringify({ perSecond: 1000, burst: 1000 }),
     CORS_ORIGINS: 'https://app.example',
@@ -265,6 +266,54 @@ describe('responses match the OpenAPI document', () => {
       expect([r.status, error(r).code], path).toEqual([500, 'internal']);
       expect(error(r).message).toBe(`the edge could not handle this request (request id ${r.headers.get('x-request-id')})`);
     }
+  });
+
+  it('conversations: every status of every route, and failed searches store no turn', async () => {
+    const created = await call('POST', '/v1/conversations');
+    expect(created.status).toBe(201);
+    const id = (created.body as { id: string }).id;
+    const base = `/v1/conversations/${id}`;
+    const unknown = `/v1/conversations/c_${'A'.repeat(32)}`;
+    const turn = await call('POST', `${base}/search`, { body: { query: queries[0].text, mode: 'bm25', k: 3, record: 'top' } });
+    expect(turn.body).toMatchObject({ conversation: id, turn: 1, cached: false });
+    expect((await call('PUT', `${base}/turns/1/response`, { body: { response: 'an answer' } })).body).toEqual({ turn: 1, query: queries[0].text, response: 'an answer' });
+    expect((await call('GET', base)).body).toMatchObject({ id, turns: [{ turn: 1, query: queries[0].text, response: 'an answer' }] });
+    const statusOf = async (method: string, path: string, opts: Parameters<typeof call>[2] = {}) => (await call(method, path, opts)).status;
+    // 400, 404, 413, 415
+    expect(await statusOf('POST', `${base}/search`, { body: { query: 'x', context: [] } })).toBe(400);
+    expect(await statusOf('PUT', `${base}/turns/1/response`, { raw: '{"response":' })).toBe(400);
+    for (const [method, path] of [['GET', unknown], ['DELETE', unknown], ['POST', `${unknown}/search`], ['PUT', `${base}/turns/2/response`]] as const) {
+      expect(await statusOf(method, path, method === 'POST' ? { body: { query: 'x' } } : method === 'PUT' ? { body: { response: 'x' } } : {}), `${method} ${path}`).toBe(404);
+    }
+    expect(await statusOf('POST', '/v1/conversations', { body: { pad: 'x'.repeat(searchBodyLimit()) } })).toBe(413);
+    expect(await statusOf('POST', `${base}/search`, { body: { query: 'x'.repeat(searchBodyLimit()) } })).toBe(413);
+    expect(await statusOf('PUT', `${base}/turns/1/response`, { body: { response: 'r'.repeat(4097) } })).toBe(413);
+    expect(await statusOf('POST', `${base}/search`, { raw: '{"query":"x"}', headers: { 'content-type': 'text/plain' } })).toBe(415);
+    expect(await statusOf('PUT', `${base}/turns/1/response`, { raw: '{"response":"x"}', headers: { 'content-type': 'text/plain' } })).toBe(415);
+    // 502, 503, 504: the pool fails; no turn is stored.
+    try {
+      for (const [mode, status] of [['unsigned', 502], ['drop', 503], ['hang', 504]] as const) {
+        router.mode = mode;
+        expect(await statusOf('POST', `${base}/search`, { body: { query: `failing ${mode}`, mode: 'bm25', k: 1 } }), mode).toBe(status);
+      }
+    } finally {
+      router.mode = 'proxy';
+    }
+    expect(((await call('GET', base)).body as { turns: unknown[] }).turns).toHaveLength(1);
+    // 401 and 403 on every route
+    const routes: [string, string, unknown?][] = [['POST', '/v1/conversations'], ['GET', base], ['DELETE', base], ['POST', `${base}/search`, { query: 'x' }], ['PUT', `${base}/turns/1/response`, { response: 'x' }]];
+    for (const [method, path, body] of routes) {
+      expect(await statusOf(method, path, { body, key: 'es_not_a_key' }), `${method} ${path}`).toBe(401);
+      expect(await statusOf(method, path, { body, key: admin.key }), `${method} ${path}`).toBe(403);
+    }
+    // 429: every conversation call costs a token (talker has one)
+    expect(await statusOf('POST', '/v1/conversations', { key: talker.key })).toBe(201);
+    for (const [method, path, body] of routes) expect(await statusOf(method, path, { body, key: talker.key }), `${method} ${path}`).toBe(429);
+    // 500 from the misconfigured edge
+    for (const [method, path, body] of routes) expect(await statusOf(method, path, { body, on: broken }), `${method} ${path}`).toBe(500);
+    // 204, then 404
+    expect(await statusOf('DELETE', base)).toBe(204);
+    expect(await statusOf('GET', base)).toBe(404);
   });
 
   it('provoked every status of every route the document lists', () => {
