@@ -4,6 +4,7 @@ import { evaluate, parseMetrics, readQrels, writeColbertRanking, writeTrecRun, t
 import { createProgress } from '../engine/progress/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg } from './index.ts';
+import { evalConversations } from './eval-conversations.ts';
 import { evaluateQa, parseArticles, readQaQuestions, writeQaRun } from './eval-qa.ts';
 import { qaBaselines } from './eval-qa-baselines.ts';
 import { addQueryOptions, queryParams, queryRerank } from './search-command.ts';
@@ -49,6 +50,8 @@ export function evalCommand(cmd: Command): Command {
       .option('--queries <file>', 'queries (BEIR queries.jsonl or qid<TAB>text)')
       .option('--qrels <file>', 'relevance judgements (BEIR tsv or TREC qrels)')
       .option('--qa <file>', 'mode phrase: questions with answers (SQuAD json, NQ-open jsonl, DensePhrases questions.json, DPR tsv), scored by EM / F1 / recall instead of --queries and --qrels')
+      .option('--conversations <file>', 'CAsT topics JSON (turns with raw_utterance): every turn searched with the turns before it; nDCG@3, MRR, recall@100 with --qrels, teacher and rewrite agreement with --rewrites; --model names the conversational model (student), --policy one policy (default: raw, concat and first), --run a directory of per-system TREC run files')
+      .option('--rewrites <file>', 'with --conversations: manual rewrites (CAsT annotated TSV or JSON)')
       .option('--articles <ranges>', 'with a SQuAD --qa file: only the questions of these articles, e.g. 24-47')
       .option('--baselines', 'with a SQuAD --qa file, unit phrase: also the linear-heads and lexical-reader baselines, and every system\'s exact match with the gold paragraph given, in one table', false)
       .option('--metrics <list>', 'comma-separated metrics', 'ndcg@10,mrr@10,recall@100')
@@ -58,6 +61,7 @@ export function evalCommand(cmd: Command): Command {
       .addOption(new Option('--run-format <format>', 'run file format: trec (qid Q0 docid rank score tag) or colbert (qid, pid, rank, score, tab-separated)').choices(['trec', 'colbert']).default('trec'))
       .option('--json', 'make the last line of output one JSON object with the metrics', false),
   ).action(async (o) => {
+    if (o.conversations) return evalConversations(o);
     if (o.qa) return evalQa(o);
     if (!o.queries || !o.qrels) throw new Error('eval needs --queries and --qrels (or, for mode phrase, --qa)');
     const metrics = parseMetrics(o.metrics);

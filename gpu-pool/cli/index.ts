@@ -3,6 +3,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
 import { colbertTrainCommand } from './colbert-command.ts';
+import { convdrCommand } from './convdr-command.ts';
 import { phraseTrainCommand } from './phrase-command.ts';
 import { phraseFitCommand } from './phrase-fit-command.ts';
 import { phraseTuneCommand } from './phrase-tune-command.ts';
@@ -51,6 +52,7 @@ export function createProgram(): Command {
   phraseTrainCommand(phrase.command('train'));
   phraseFitCommand(phrase.command('fit-weights'));
   phraseTuneCommand(phrase.command('tune-query'));
+  convdrCommand(program.command('convdr'));
   const models = program.command('models').description('manage encoder models');
   pullCommand(models.command('pull'));
   const pool = program.command('pool').description('run GPU-pool nodes: serve shards and route query batches');

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { Policy } from '../../../shared/protocol/index.ts';
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -94,6 +95,26 @@ const Phrase = z
   })
   .strict();
 
+/**
+ * Conversational retrieval (ConvDR): the model is a student that reads the conversation. Each view
+ * (a query-formation policy, e.g. raw, first, concat) is encoded by the model itself, the view
+ * vectors are concatenated and mapped by a linear adapter to one vector in the space of the teacher
+ * (the ad hoc model whose index it searches), then L2-normalised. Written by `edgesearch convdr
+ * train`; read by gpu-pool/engine/convdr/model.
+ */
+const Conversational = z
+  .object({
+    /** The policies whose texts are encoded, in the order of the adapter's input blocks. */
+    views: z.array(Policy).min(1),
+    /** Dimension of the output vector (= the model's and the teacher's dimension). */
+    dimension: Int.positive(),
+    /** Little-endian float32: an inputDimension × dimension matrix (row vector × matrix), then a bias of dimension. */
+    adapter: WeightFile,
+    /** The ad hoc model distilled from: the index searched must be built with it. */
+    teacher: z.object({ id: z.string().min(1), manifestHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits') }).strict(),
+  })
+  .strict();
+
 const ManifestObject = z
   .object({
     id: z.string().min(1),
@@ -125,6 +146,8 @@ const ManifestObject = z
     lateInteraction: LateInteraction.optional(),
     /** Token models only: phrase heads (see gpu-pool/engine/phrase/model). */
     phrase: Phrase.optional(),
+    /** Conversational retrieval (ConvDR): views and adapter (see gpu-pool/engine/convdr/model). */
+    conversational: Conversational.optional(),
     /** Free-form record of how the weights were trained (written by `colbert train`; not hashed). */
     training: z.record(z.string(), z.unknown()).optional(),
   })
@@ -182,6 +205,22 @@ export const ModelManifest = ManifestObject.superRefine((m, ctx) => {
     if (ph.queryMaxTokens > m.maxTokens)
       ctx.addIssue({ code: 'custom', path: ['phrase', 'queryMaxTokens'], message: `queryMaxTokens (${ph.queryMaxTokens}) must be ≤ maxTokens (${m.maxTokens})` });
   }
+  const cv = m.conversational;
+  if (cv) {
+    if (cv.dimension !== m.dimension)
+      ctx.addIssue({ code: 'custom', path: ['conversational', 'dimension'], message: `conversational.dimension (${cv.dimension}) must equal the model's dimension (${m.dimension}): the student's vectors live in its space` });
+    if (cv.adapter.inputDimension !== cv.views.length * m.dimension)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conversational', 'adapter', 'inputDimension'],
+        message: `adapter.inputDimension (${cv.adapter.inputDimension}) must be views × dimension (${cv.views.length} × ${m.dimension})`,
+      });
+    const seen = new Set<string>();
+    cv.views.forEach((v, i) => {
+      if (seen.has(v)) ctx.addIssue({ code: 'custom', path: ['conversational', 'views', i], message: `view "${v}" is listed twice` });
+      seen.add(v);
+    });
+  }
 }).transform((m) => ({
   ...m,
   window: m.window ?? defaultWindow(m.maxTokens),
@@ -210,6 +249,8 @@ export interface LoadedManifest {
   phraseHeadsPath?: string;
   /** The phrase filter file, when the manifest names one. */
   phraseFilterPath?: string;
+  /** The conversational adapter file, when the manifest names one. */
+  conversationalAdapterPath?: string;
   hash: string;
 }
 
@@ -291,7 +332,21 @@ export function resolveManifest(manifest: ModelManifest, manifestDir: string, ma
   const filter = manifest.phrase?.filter;
   const phraseFilterPath = filter ? join(modelDir, filter.file) : undefined;
   if (phraseFilterPath) requireFile(phraseFilterPath, 'phrase filter file', source);
-  return { manifest, manifestPath, modelDir, onnxPath, tokenizerPath, projectionPath, phraseHeadsPath, ...(phraseFilterPath ? { phraseFilterPath } : {}), hash: manifestHash(manifest) };
+  const adapter = manifest.conversational?.adapter;
+  const conversationalAdapterPath = adapter ? join(modelDir, adapter.file) : undefined;
+  if (conversationalAdapterPath) requireFile(conversationalAdapterPath, 'conversational adapter file', source);
+  return {
+    manifest,
+    manifestPath,
+    modelDir,
+    onnxPath,
+    tokenizerPath,
+    projectionPath,
+    phraseHeadsPath,
+    ...(phraseFilterPath ? { phraseFilterPath } : {}),
+    ...(conversationalAdapterPath ? { conversationalAdapterPath } : {}),
+    hash: manifestHash(manifest),
+  };
 }
 
 /** Load `<dir>/manifest.json` or a manifest file; resolve the model directory; verify the files exist. */

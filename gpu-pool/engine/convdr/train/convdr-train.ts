@@ -1,0 +1,274 @@
+// `edgesearch convdr train`: ConvDR's few-shot knowledge distillation on TREC CAsT. The teacher is
+// the ad hoc encoder on each turn's manual rewrite; the student is the same frozen encoder on the
+// views of the raw conversation (STUDENT_VIEWS: raw, first, concat) followed by a linear adapter
+// (identity on the concat view at the start). Five-fold cross-validation by topic reports held-out
+// teacher agreement (and, with an index, rewrite agreement) for the student and the fixed
+// policies; a final adapter trained on all topics is written as a model directory.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { STUDENT_VIEWS, type Policy } from '../../conversation/index.ts';
+import { DerivedModelExistsError, loadEncoder, loadManifest, writeDerivedModel, type Encoder } from '../../encoders/index.ts';
+import { checksumFile } from '../../shard/index.ts';
+import { agreementJson, formatSummary, rankingAgreement, REWRITE_AGREEMENT_DEPTH, summarize, type AgreementSummary, type RankingSource, type TurnFigure } from '../agreement/index.ts';
+import { innerSplit, readConversations, topicFolds, turnsOf, type CastTurn } from '../cast/index.ts';
+import { ADAPTER_FILE, applyAdapter, encodeAdapter, initialAdapter, normalizeRows, viewFeatures, encodeDistinct, type Adapter } from '../model/index.ts';
+import { agreements, fitAdapter, mean, pickRows, type FitOptions, type KdData } from './fit.ts';
+import { createHash } from 'node:crypto';
+
+export class ConvdrTrainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConvdrTrainError';
+  }
+}
+
+export const DEFAULT_WEIGHT_DECAYS = [1e-2, 3e-2, 1e-1];
+
+export const ConvdrTrainOptions = z.object({
+  topics: z.string().min(1),
+  rewrites: z.string().min(1).optional(),
+  /** Turns without a rewrite are context only (e.g. CAsT-19's training topics with the sample rewrites). */
+  partialRewrites: z.boolean().default(false),
+  model: z.string().min(1),
+  out: z.string().min(1),
+  folds: z.number().int().min(2).default(5),
+  epochs: z.number().int().min(1).max(10000).default(100),
+  patience: z.number().int().min(1).default(10),
+  lr: z.number().positive().default(3e-4),
+  batch: z.number().int().min(1).default(32),
+  /** Weight decay candidates (pull toward the initial adapter), chosen on an inner validation split of each fold's training topics. */
+  weightDecays: z.array(z.number().min(0)).min(1).default(DEFAULT_WEIGHT_DECAYS),
+  /**
+   * Starting points of the adapter (and what weight decay pulls toward), chosen on the inner
+   * validation split with the weight decay: 'mean' (identity/3 on each view: the mean of the view
+   * vectors) or a view's identity ('concat': the encoder on the concatenated conversation).
+   */
+  inits: z.array(z.enum(['mean', 'raw', 'first', 'concat'])).min(1).default(['mean', 'concat']),
+  /** Share of the training topics held out as the inner validation split. */
+  innerValidation: z.number().gt(0).lt(1).default(0.2),
+  seed: z.number().int().min(0).default(1),
+  threads: z.number().int().min(1).optional(),
+  force: z.boolean().default(false),
+  id: z.string().min(1).optional(),
+});
+export type ConvdrTrainOptions = z.input<typeof ConvdrTrainOptions>;
+
+/** A cross-validation fold's choices and figures. */
+export interface FoldReport {
+  fold: number;
+  topics: string[];
+  turns: number;
+  init: string;
+  weightDecay: number;
+  epochs: number;
+  innerValidation: number;
+}
+
+export interface ConvdrTrainResult {
+  out: string;
+  modelId: string;
+  turns: number;
+  topics: number;
+  folds: FoldReport[];
+  teacherAgreement: AgreementSummary;
+  rewriteAgreement?: { dense: AgreementSummary; bm25?: AgreementSummary };
+  final: { init: string; weightDecay: number; epochs: number; innerValidation: number };
+  seconds: number;
+}
+
+/** The policies compared with the student: the fixed ones the student reads. */
+const POLICIES = ['raw', 'concat', 'first'] as const satisfies readonly Policy[];
+const SYSTEMS = [...POLICIES, 'student'];
+const VIEWS: readonly Policy[] = STUDENT_VIEWS;
+const initOf = (init: string, d: number): Adapter => initialAdapter(VIEWS.length, d, init === 'mean' ? 'mean' : VIEWS.indexOf(init as Policy));
+
+const dot = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) => {
+  let s = 0;
+  for (let k = 0; k < d; k++) s += a[i * d + k] * b[j * d + k];
+  return s;
+};
+
+interface Encoded {
+  turns: CastTurn[];
+  /** n × views·d. */
+  x: Float32Array;
+  /** n × d, the teacher's vectors of the rewrites. */
+  t: Float32Array;
+  d: number;
+}
+
+function subset(e: Encoded, rows: readonly number[]): KdData {
+  return { x: pickRows(e.x, VIEWS.length * e.d, rows), t: pickRows(e.t, e.d, rows), rows: rows.length };
+}
+
+/** Choose the starting point, weight decay and epochs on an inner split of `topics`, then refit on all of them. */
+function trainOn(e: Encoded, topics: readonly string[], o: z.output<typeof ConvdrTrainOptions>, log: (m: string) => void, label: string): { adapter: Adapter; init: string; weightDecay: number; epochs: number; innerValidation: number } {
+  const rowsOf = (ts: readonly string[]) => {
+    const set = new Set(ts);
+    return e.turns.flatMap((t, i) => (set.has(t.topic) ? [i] : []));
+  };
+  const split = innerSplit(topics, o.innerValidation, o.seed + 6);
+  const innerTrain = subset(e, rowsOf(split.train));
+  const innerVal = subset(e, rowsOf(split.validation));
+  const fit = (init: Adapter, weightDecay: number, epochs: number, validation?: KdData, data = innerTrain) =>
+    fitAdapter(init, data, validation, { lr: o.lr, weightDecay, epochs, patience: o.patience, batch: o.batch, seed: o.seed } satisfies FitOptions);
+  let best = { init: o.inits[0], weightDecay: o.weightDecays[0], epochs: 0, innerValidation: -Infinity };
+  const tried: string[] = [];
+  for (const init of o.inits) {
+    const start = initOf(init, e.d);
+    const untrained = mean(agreements(start, innerVal));
+    const scores: string[] = [];
+    for (const wd of o.weightDecays) {
+      const r = fit(start, wd, o.epochs, innerVal);
+      scores.push(`${wd}: ${r.validation.toFixed(4)} @${r.epoch}`);
+      if (r.validation > best.innerValidation) best = { init, weightDecay: wd, epochs: r.epoch, innerValidation: r.validation };
+    }
+    tried.push(`init ${init} (untrained ${untrained.toFixed(4)}) by weight decay ${scores.join(', ')}`);
+  }
+  log(`${label}: inner validation (${split.validation.length} of ${topics.length} topics, ${innerVal.rows} turns): ${tried.join('; ')}; chose init ${best.init}, weight decay ${best.weightDecay}, ${best.epochs} epochs`);
+  const all = subset(e, rowsOf(topics));
+  const start = initOf(best.init, e.d);
+  const adapter = best.epochs === 0 ? start : fit(start, best.weightDecay, best.epochs, undefined, all).adapter;
+  return { adapter, ...best };
+}
+
+/** Reads, encodes, cross-validates, trains the final adapter and writes the model directory. */
+export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: string) => void; rankings?: RankingSource } = {}): Promise<ConvdrTrainResult> {
+  const o = ConvdrTrainOptions.parse(options);
+  const log = io.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const started = performance.now();
+  const topics = await readConversations(o.topics, o.rewrites, { partial: o.partialRewrites });
+  const turns = turnsOf(topics).filter((t) => t.rewrite !== undefined);
+  const topicIds = [...new Set(turns.map((t) => t.topic))];
+  if (topicIds.length < o.folds) throw new ConvdrTrainError(`${o.folds} folds need at least ${o.folds} topics with rewrites; ${o.topics} has ${topicIds.length}`);
+  const loaded = loadManifest(o.model);
+  if (loaded.manifest.conversational) throw new ConvdrTrainError(`${loaded.manifestPath}: model ${loaded.manifest.id} is already a conversational model; --model must be the ad hoc encoder whose index the student will search (e.g. models/use-lite)`);
+  if (io.rankings && io.rankings.model.manifestHash !== loaded.hash)
+    throw new ConvdrTrainError(`--index was built with ${io.rankings.model.id} (manifest ${io.rankings.model.manifestHash.slice(0, 12)}), but --model is ${loaded.manifest.id} (manifest ${loaded.hash.slice(0, 12)}): the teacher's vectors would not be the index's`);
+  const encoder: Encoder = await loadEncoder(loaded, { threads: o.threads, log });
+  try {
+    log(`convdr train: ${topics.length} topics, ${turns.length} turns with rewrites; teacher ${encoder.modelId} (manifest ${encoder.manifestHash.slice(0, 12)}); views ${VIEWS.join(', ')}`);
+    // Every encoding once: the epochs then only multiply matrices.
+    let t0 = performance.now();
+    const d = encoder.dimension;
+    const x = await viewFeatures(encoder, turns.map((t) => ({ text: t.raw, context: t.context })), VIEWS);
+    const t = await encodeDistinct(encoder, turns.map((u) => u.rewrite!));
+    log(`encoded ${turns.length} turns × ${VIEWS.length} views and ${turns.length} rewrites in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+    const e: Encoded = { turns, x, t, d };
+
+    // Cross-validation by topic.
+    const folds = topicFolds(topicIds, o.folds, o.seed);
+    const student = new Float32Array(turns.length * d);
+    // The untrained start each fold chose (what training adds is student − start).
+    const start = new Float32Array(turns.length * d);
+    const foldOf = new Int32Array(turns.length);
+    const reports: FoldReport[] = [];
+    t0 = performance.now();
+    for (let f = 0; f < folds.length; f++) {
+      const held = new Set(folds[f]);
+      const trainTopics = topicIds.filter((id) => !held.has(id));
+      const fit = trainOn(e, trainTopics, o, log, `fold ${f + 1}/${folds.length}`);
+      const rows = turns.flatMap((u, i) => (held.has(u.topic) ? [i] : []));
+      const out = normalizeRows(applyAdapter(fit.adapter, pickRows(x, VIEWS.length * d, rows), rows.length), d);
+      const startOut = normalizeRows(applyAdapter(initOf(fit.init, d), pickRows(x, VIEWS.length * d, rows), rows.length), d);
+      rows.forEach((r, i) => {
+        start.set(startOut.subarray(i * d, (i + 1) * d), r * d);
+        student.set(out.subarray(i * d, (i + 1) * d), r * d);
+        foldOf[r] = f;
+      });
+      const held1 = rows.map((r) => dot(student, r, t, r, d));
+      const base = (v: number) => mean(rows.map((r) => dot(x, r * VIEWS.length + v, t, r, d)));
+      log(
+        `fold ${f + 1}/${folds.length}: held out topics ${folds[f].join(',')} (${rows.length} turns): teacher agreement ${POLICIES.map((p) => `${p} ${base(VIEWS.indexOf(p)).toFixed(4)}`).join(', ')}, student ${mean(held1).toFixed(4)}`,
+      );
+      reports.push({ fold: f + 1, topics: folds[f], turns: rows.length, init: fit.init, weightDecay: fit.weightDecay, epochs: fit.epochs, innerValidation: Math.round(fit.innerValidation * 1e4) / 1e4 });
+    }
+    const teacherRows: TurnFigure[] = turns.map((u, r) => ({
+      id: u.id,
+      depth: u.depth,
+      fold: foldOf[r],
+      values: { ...Object.fromEntries(POLICIES.map((p) => [p, dot(x, r * VIEWS.length + VIEWS.indexOf(p), t, r, d)])), student: dot(student, r, t, r, d), start: dot(start, r, t, r, d) },
+    }));
+    const teacherAgreement = summarize(teacherRows, [...SYSTEMS, 'start']);
+    log(`cross-validation done in ${((performance.now() - t0) / 1000).toFixed(1)}s (start: the untrained adapter each fold started from)\n${formatSummary('teacher agr.', teacherAgreement, [...SYSTEMS, 'start'])}`);
+
+    let rewriteAgreement: ConvdrTrainResult['rewriteAgreement'];
+    if (io.rankings) rewriteAgreement = await rewriteAgreementOf(io.rankings, e, student, foldOf, log);
+
+    // The final adapter, on every topic.
+    const final = trainOn(e, topicIds, o, log, 'final model');
+    const bytes = encodeAdapter(final.adapter);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const id = o.id ?? `${encoder.modelId}-convdr`;
+    const [topicsSum, rewritesSum] = await Promise.all([checksumFile(o.topics), o.rewrites ? checksumFile(o.rewrites) : undefined]);
+    const seconds = (performance.now() - started) / 1000;
+    const training = {
+      method: 'convdr-kd',
+      command: 'edgesearch convdr train',
+      data: { topics: { path: resolve(o.topics), ...topicsSum }, ...(o.rewrites && rewritesSum ? { rewrites: { path: resolve(o.rewrites), ...rewritesSum } } : {}), partialRewrites: o.partialRewrites, topicCount: topicIds.length, turns: turns.length },
+      loss: 'mean over turns of ||x·W + b − teacher||² + weightDecay·||W − W0||² (W0: the initial adapter)',
+      hyperParameters: { inits: o.inits, lr: o.lr, epochs: o.epochs, patience: o.patience, batch: o.batch, weightDecays: o.weightDecays, innerValidation: o.innerValidation, seed: o.seed, optimizer: 'adam' },
+      folds: { k: o.folds, seed: o.seed, folds: reports },
+      final: { init: final.init, weightDecay: final.weightDecay, epochs: final.epochs, innerValidation: Math.round(final.innerValidation * 1e4) / 1e4 },
+      teacherAgreement: agreementJson(teacherAgreement),
+      ...(rewriteAgreement ? { rewriteAgreement: rewriteAgreementJson(rewriteAgreement) } : {}),
+      rankingLoss: 'not used (knowledge distillation only)',
+      seconds: Math.round(seconds),
+    };
+    try {
+      await writeDerivedModel({
+        base: loaded,
+        out: o.out,
+        force: o.force,
+        files: { [ADAPTER_FILE]: bytes },
+        manifest: (base) => ({
+          ...base,
+          id,
+          description: `ConvDR student of ${encoder.modelId}: the encoder on the views ${VIEWS.join(', ')} of the conversation, a linear adapter (${VIEWS.length * d} → ${d}, starting from ${final.init === 'mean' ? 'the mean of the views' : `the identity on ${final.init}`}) distilled toward ${encoder.modelId} on manual rewrites by \`edgesearch convdr train\` (see "training"); searches ${encoder.modelId}'s dense indexes.`,
+          conversational: { views: [...VIEWS], dimension: d, adapter: { file: ADAPTER_FILE, inputDimension: VIEWS.length * d, sha256 }, teacher: { id: encoder.modelId, manifestHash: encoder.manifestHash } },
+          training,
+        }),
+      });
+    } catch (err) {
+      if (err instanceof DerivedModelExistsError) throw new ConvdrTrainError(err.message);
+      throw err;
+    }
+    log(`wrote ${o.out} (model ${id}; final adapter: init ${final.init}, weight decay ${final.weightDecay}, ${final.epochs} epochs) in ${seconds.toFixed(1)}s`);
+    return { out: o.out, modelId: id, turns: turns.length, topics: topicIds.length, folds: reports, teacherAgreement, ...(rewriteAgreement ? { rewriteAgreement } : {}), final: training.final, seconds };
+  } finally {
+    await encoder.dispose();
+  }
+}
+
+export function rewriteAgreementJson(r: NonNullable<ConvdrTrainResult['rewriteAgreement']>): Record<string, unknown> {
+  return { ...agreementJson(r.dense), ...(r.bm25 ? { bm25: agreementJson(r.bm25) } : {}), depth: REWRITE_AGREEMENT_DEPTH };
+}
+
+/** Held-out rewrite agreement: dense (policies and student, from the cached vectors) and BM25 (policies). */
+async function rewriteAgreementOf(rankings: RankingSource, e: Encoded, student: Float32Array, foldOf: Int32Array, log: (m: string) => void): Promise<NonNullable<ConvdrTrainResult['rewriteAgreement']>> {
+  const { turns, d } = e;
+  const n = turns.length;
+  const k = REWRITE_AGREEMENT_DEPTH;
+  const t0 = performance.now();
+  const reference = await rankings.dense(e.t, n, k);
+  const dense: Record<string, number[]> = {};
+  for (const p of POLICIES) {
+    const v = VIEWS.indexOf(p);
+    const q = new Float32Array(n * d);
+    for (let r = 0; r < n; r++) q.set(e.x.subarray((r * VIEWS.length + v) * d, (r * VIEWS.length + v + 1) * d), r * d);
+    dense[p] = rankingAgreement(reference, await rankings.dense(q, n, k), k);
+  }
+  dense.student = rankingAgreement(reference, await rankings.dense(student, n, k), k);
+  const rows = (values: Record<string, number[]>) => turns.map((u, r): TurnFigure => ({ id: u.id, depth: u.depth, fold: foldOf[r], values: Object.fromEntries(Object.entries(values).map(([s, v]) => [s, v[r]])) }));
+  const result: NonNullable<ConvdrTrainResult['rewriteAgreement']> = { dense: summarize(rows(dense), SYSTEMS) };
+  log(formatSummary('rewrite dense', result.dense, SYSTEMS));
+  if (rankings.bm25) {
+    const ref = await rankings.bm25(turns.map((u) => ({ text: u.rewrite! })), k);
+    const bm25: Record<string, number[]> = {};
+    for (const p of POLICIES) bm25[p] = rankingAgreement(ref, await rankings.bm25(turns.map((u) => ({ text: u.raw, context: u.context, policy: p })), k), k);
+    result.bm25 = summarize(rows(bm25), POLICIES);
+    log(formatSummary('rewrite BM25', result.bm25, POLICIES));
+  }
+  log(`rewrite agreement (nDCG@${k} against the rewrite's top-${k}) in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  return result;
+}
