@@ -73,6 +73,7 @@ export function poolClusterCommand(cmd: Command): Command {
     .option('--factory <key>', 'faiss factory key for a new index', 'Flat')
     .option('--base-port <n>', 'first port (nodes take consecutive ports)', intArg('--base-port'), 7700)
     .option('--max-batch <n>', 'dynamic batching: max batch size', intArg('--max-batch'))
+    .option('--conversational-model <dir>', 'mode conversational: the conversation encoder (an `edgesearch convdr train` output distilled from the index\'s model)')
     .option('--config <file>', 'where to write the cluster config (default: beside the index)')
     .action(async (o, command: Command) => {
       const index = resolve(o.index);
@@ -96,7 +97,10 @@ export function poolClusterCommand(cmd: Command): Command {
         basePort: o.basePort,
         signingKey,
         adminKey,
-        overrides: o.maxBatch ? { batching: { maxBatchSize: o.maxBatch } } : undefined,
+        overrides: {
+          ...(o.maxBatch ? { batching: { maxBatchSize: o.maxBatch } } : {}),
+          ...(o.conversationalModel ? { conversationalModel: resolve(o.conversationalModel) } : {}),
+        },
         onLog: (node, line) => process.stderr.write(`[${node}] ${line}\n`),
       });
       process.stdout.write(`pool cluster ready: ${cluster.nodes.length} nodes, ${manifest.shards.length} shards x ${o.replicas} replicas, index ${manifest.version}\n`);

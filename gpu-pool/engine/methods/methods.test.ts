@@ -3,13 +3,15 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtureIndex, type FixtureOptions } from '../../../test/index-fixture.ts';
+import { untrainedConversationalModel } from '../../../test/convdr-model-fixture.ts';
+import { USE_LITE_MODEL } from '../../../test/index-fixture.ts';
 import { randomPhraseModel } from '../../../test/phrase-index-fixture.ts';
 import { Searcher } from '../search/index.ts';
 import { runMethodContract, type ContractFixture } from './contract.test-suite.ts';
 import type { MethodName } from './types.ts';
 
-async function fixture(name: MethodName, opts: FixtureOptions = {}): Promise<ContractFixture> {
-  const searcher = await Searcher.open(await fixtureIndex(opts));
+async function fixture(name: MethodName, opts: FixtureOptions = {}, conversationalModel?: string): Promise<ContractFixture> {
+  const searcher = await Searcher.open(await fixtureIndex(opts), { conversationalModel });
   const shards = searcher.index.shards;
   const sample = await Promise.all(Array.from({ length: 12 }, (_, i) => shards[i % shards.length].passages.get(i * 3)));
   return {
@@ -83,6 +85,15 @@ for (const [name, policy] of [
   });
 }
 
+// ConvDR: the conversation encoder over use-lite's dense index, queries with and without context.
+runMethodContract('conversational', async () => {
+  const model = await untrainedConversationalModel(await mkdtemp(join(tmpdir(), 'es-convdr-contract-')));
+  const f = await fixture('conversational', { model: USE_LITE_MODEL }, model);
+  const inner = f.method;
+  // Half the queries (by their text, so a query is the same alone and in a batch) follow two turns.
+  return { ...f, method: { name: 'conversational', search: (queries) => inner.search(queries.map((q) => (q.text.length % 2 ? { ...q, context: BEFORE } : q))) } };
+});
+
 describe('queries with context', () => {
   it('rank as the text their policy forms (within the encoder window), for dense, BM25 and hybrid', async () => {
     const searcher = await Searcher.open(await fixtureIndex());
@@ -107,6 +118,24 @@ describe('queries with context', () => {
     const [concat] = await (await searcher.method('bm25')).search([{ id: 'c', text: current, k: 10, context: BEFORE }]);
     expect(concat.map((h) => h.ordinal)).not.toEqual(raw.map((h) => h.ordinal));
     await searcher.close();
+  });
+
+  it('mode conversational reads the conversation: alone, a query is the encoder’s; with turns before it, another vector', async () => {
+    const model = await untrainedConversationalModel(await mkdtemp(join(tmpdir(), 'es-convdr-')));
+    const searcher = await Searcher.open(await fixtureIndex({ model: USE_LITE_MODEL }), { conversationalModel: model });
+    const query = { id: 'q', text: 'Is vitamin D deficiency inherited?', k: 10 };
+    // Without context the three views are the same text: the mean adapter gives the encoder's vector back.
+    const [alone] = await searcher.searchHits('conversational', [query]);
+    const [dense] = await searcher.searchHits('dense', [query]);
+    expect(alone.map((h) => h.docId)).toEqual(dense.map((h) => h.docId));
+    alone.forEach((h, j) => expect(h.score).toBeCloseTo(dense[j].score, 4));
+    const [followUp] = await searcher.searchHits('conversational', [{ ...query, context: BEFORE }]);
+    expect(followUp.map((h) => h.docId)).not.toEqual(dense.map((h) => h.docId));
+    await searcher.close();
+    // A conversational model distilled from another encoder than the index's is refused.
+    const other = await Searcher.open(await fixtureIndex(), { conversationalModel: model });
+    await expect(other.search('conversational', [query])).rejects.toThrow(/was distilled from use-lite .* but index .* was built with .*: its vectors would not match|dimension mismatch/);
+    await other.close();
   });
 
   it('mode conversational without a conversational model is refused, saying how to get one', async () => {

@@ -235,7 +235,7 @@ export class Router {
     const { phraseEncoder } = this.opts;
     if (encodings.has('phrase') && !q.phrase && !phraseEncoder) return `index ${this.opts.index.version} has no phrase encoder for mode "${q.mode}"`;
     if (encodings.has('conversation') && !this.opts.conversationalEncoder)
-      return `index ${this.opts.index.version} has no conversational encoder for mode "conversational" (train one with \`edgesearch convdr train\` and serve it with --conversational-model)`;
+      return `index ${this.opts.index.version} has no conversational encoder for mode "conversational" (train one with \`edgesearch convdr train\`; serve it with the cluster config's conversationalModel, or pool cluster --conversational-model)`;
     if (q.phrase && phraseEncoder && q.phrase.start.length !== phraseEncoder.dimension)
       return `query ${q.id}: phrase vectors have dimension ${q.phrase.start.length}, the index holds ${phraseEncoder.dimension}-d phrase vectors`;
     return undefined;

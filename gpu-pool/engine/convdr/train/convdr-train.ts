@@ -6,14 +6,13 @@
 // policies; a final adapter trained on all topics is written as a model directory.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { STUDENT_VIEWS, type Policy } from '../../conversation/index.ts';
-import { DerivedModelExistsError, loadEncoder, loadManifest, writeDerivedModel, type Encoder } from '../../encoders/index.ts';
+import { STUDENT_VIEWS, type Policy, type StudentView } from '../../conversation/index.ts';
+import { DerivedModelExistsError, loadEncoder, loadManifest, type Encoder } from '../../encoders/index.ts';
 import { checksumFile } from '../../shard/index.ts';
 import { agreementJson, formatSummary, rankingAgreement, REWRITE_AGREEMENT_DEPTH, summarize, type AgreementSummary, type RankingSource, type TurnFigure } from '../agreement/index.ts';
 import { innerSplit, readConversations, topicFolds, turnsOf, type CastTurn } from '../cast/index.ts';
-import { ADAPTER_FILE, applyAdapter, encodeAdapter, initialAdapter, normalizeRows, viewFeatures, encodeDistinct, type Adapter } from '../model/index.ts';
+import { applyAdapter, initialAdapter, normalizeRows, viewFeatures, encodeDistinct, writeConversationalModel, type Adapter } from '../model/index.ts';
 import { agreements, fitAdapter, mean, pickRows, type FitOptions, type KdData } from './fit.ts';
-import { createHash } from 'node:crypto';
 
 export class ConvdrTrainError extends Error {
   constructor(message: string) {
@@ -79,8 +78,8 @@ export interface ConvdrTrainResult {
 /** The policies compared with the student: the fixed ones the student reads. */
 const POLICIES = ['raw', 'concat', 'first'] as const satisfies readonly Policy[];
 const SYSTEMS = [...POLICIES, 'student'];
-const VIEWS: readonly Policy[] = STUDENT_VIEWS;
-const initOf = (init: string, d: number): Adapter => initialAdapter(VIEWS.length, d, init === 'mean' ? 'mean' : VIEWS.indexOf(init as Policy));
+const VIEWS: readonly StudentView[] = STUDENT_VIEWS;
+const initOf = (init: string, d: number): Adapter => initialAdapter(VIEWS.length, d, init === 'mean' ? 'mean' : VIEWS.indexOf(init as StudentView));
 
 const dot = (a: Float32Array, i: number, b: Float32Array, j: number, d: number) => {
   let s = 0;
@@ -197,8 +196,6 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
 
     // The final adapter, on every topic.
     const final = trainOn(e, topicIds, o, log, 'final model');
-    const bytes = encodeAdapter(final.adapter);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
     const id = o.id ?? `${encoder.modelId}-convdr`;
     const [topicsSum, rewritesSum] = await Promise.all([checksumFile(o.topics), o.rewrites ? checksumFile(o.rewrites) : undefined]);
     const seconds = (performance.now() - started) / 1000;
@@ -216,18 +213,16 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
       seconds: Math.round(seconds),
     };
     try {
-      await writeDerivedModel({
+      await writeConversationalModel({
         base: loaded,
+        teacher: { id: encoder.modelId, manifestHash: encoder.manifestHash },
         out: o.out,
         force: o.force,
-        files: { [ADAPTER_FILE]: bytes },
-        manifest: (base) => ({
-          ...base,
-          id,
-          description: `ConvDR student of ${encoder.modelId}: the encoder on the views ${VIEWS.join(', ')} of the conversation, a linear adapter (${VIEWS.length * d} → ${d}, starting from ${final.init === 'mean' ? 'the mean of the views' : `the identity on ${final.init}`}) distilled toward ${encoder.modelId} on manual rewrites by \`edgesearch convdr train\` (see "training"); searches ${encoder.modelId}'s dense indexes.`,
-          conversational: { views: [...VIEWS], dimension: d, adapter: { file: ADAPTER_FILE, inputDimension: VIEWS.length * d, sha256 }, teacher: { id: encoder.modelId, manifestHash: encoder.manifestHash } },
-          training,
-        }),
+        id,
+        description: `ConvDR student of ${encoder.modelId}: the encoder on the views ${VIEWS.join(', ')} of the conversation, a linear adapter (${VIEWS.length * d} → ${d}, starting from ${final.init === 'mean' ? 'the mean of the views' : `the identity on ${final.init}`}) distilled toward ${encoder.modelId} on manual rewrites by \`edgesearch convdr train\` (see "training"); searches ${encoder.modelId}'s dense indexes.`,
+        views: VIEWS,
+        adapter: final.adapter,
+        training,
       });
     } catch (err) {
       if (err instanceof DerivedModelExistsError) throw new ConvdrTrainError(err.message);
