@@ -119,6 +119,10 @@ export function createApp() {
     })
     // Stored conversations: each call costs a rate-limit token, as a search does.
     .post('/v1/conversations', limitBody, requireScope('search'), async (c) => {
+      // Read whatever was sent: an unread body would leave the connection unusable for the
+      // client's next request on it (keep-alive), and anything but {} is a mistake to name.
+      const sent = (await c.req.text()).trim();
+      if (sent !== '' && !/^\{\s*\}$/.test(sent)) throw new ApiError('bad_request', 'POST /v1/conversations takes no fields: send no body, or {}');
       await rateLimit(c, 1);
       const body: Conversation = await conversations(c).create(c.var.principal);
       return c.json(body, 201);

@@ -228,6 +228,29 @@ describe('stored conversations', () => {
     await expectError(await call('GET', `/v1/conversations/${id}`, undefined, alice.key), 404, 'not_found');
   });
 
+  it('is created with no body or {}, on a kept-alive connection too; any field is a 400', async () => {
+    // node:http with keep-alive: an unread body once broke the connection for the next request.
+    const { Agent, request } = await import('node:http');
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (body: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(new URL('/v1/conversations', edge.url), { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `Bearer ${alice.key}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      expect(await send('{}')).toBe(201);
+      expect(await send('{ }')).toBe(201);
+      expect(await send('')).toBe(201);
+    } finally {
+      agent.destroy();
+    }
+    expect(await expectError(await call('POST', '/v1/conversations', { ttl: 5 }), 400, 'bad_request')).toMatch(/takes no fields: send no body, or \{\}/);
+  });
+
   it('DELETE erases it: 404 afterwards, for every route', async () => {
     const id = await create();
     await json(await turn(id, { query: 'melatonin and sleep', mode: 'bm25' }));
