@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../test/cli.ts';
 import { USE_LITE_MODEL } from '../../test/index-fixture.ts';
-import { loadConversationalEncoder } from '../engine/convdr/index.ts';
+import { STUDENT_VIEWS } from '../engine/conversation/index.ts';
+import { loadConversationalEncoder, readConversations, turnsOf } from '../engine/convdr/index.ts';
+import { applyAdapter, encodeDistinct, initialAdapter, normalizeRows, viewFeatures } from '../engine/convdr/model/index.ts';
+import { fitAdapter, pickRows, rankingData, rankingLoss, searcherDocuments } from '../engine/convdr/train/index.ts';
+import { loadEncoder, loadManifest } from '../engine/encoders/index.ts';
+import { readQrels } from '../engine/eval/index.ts';
+import { Searcher } from '../engine/search/index.ts';
 
 let work: string;
 const TOPICS: { topic: string; docs: string[]; turns: [string, string][] }[] = [
@@ -70,6 +76,8 @@ describe('edgesearch convdr train', () => {
     expect(manifest.conversational).toMatchObject({ views: ['raw', 'first', 'concat'], dimension: 512, adapter: { file: 'convdr-adapter.f32', inputDimension: 1536 }, teacher: { id: 'use-lite' } });
     expect(manifest.training.data.topics.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.training.folds.k).toBe(2);
+    expect(manifest.training.rankingLoss).toEqual({ used: false, reason: 'no --qrels given: knowledge distillation only' });
+    expect(out.rankingLoss).toEqual(manifest.training.rankingLoss);
     const student = await loadConversationalEncoder(model(), { threads: 1, log: () => {} });
     try {
       const v = await student.encodeConversations([{ text: 'Is it treatable?', context: [{ query: 'What is throat cancer?' }] }]);
@@ -77,6 +85,84 @@ describe('edgesearch convdr train', () => {
     } finally {
       await student.dispose();
     }
+  }, 180_000);
+
+  it('the ranking loss, on the written corpus and qrels at fixed epochs: a lower ranking loss than KD alone on the training turns and on held-out topics, whose relevant documents rank no worse', async () => {
+    const searcher = await Searcher.open(index, { threads: 1 });
+    const encoder = await loadEncoder(loadManifest(USE_LITE_MODEL), { threads: 1, log: () => {} });
+    try {
+      const turns = turnsOf(await readConversations(topicsFile, rewritesFile));
+      const d = encoder.dimension;
+      const F = STUDENT_VIEWS.length * d;
+      const x = await viewFeatures(encoder, turns.map((u) => ({ text: u.raw, context: u.context })), STUDENT_VIEWS);
+      const t = await encodeDistinct(encoder, turns.map((u) => u.rewrite!));
+      const docs = searcherDocuments(searcher);
+      const { rank, summary } = await rankingData(turns.map((u) => u.id), t, d, await readQrels(qrelsFile), docs);
+      // 12 documents, one relevant per turn: the 11 others are every turn's negatives.
+      expect(summary).toMatchObject({ judgedTurns: 18, relevantDocuments: 12, relevantInIndex: 12, turns: 18, positives: 18, meanNegatives: 11 });
+      const rowsOf = (topics: string[]) => turns.flatMap((u, i) => (topics.includes(u.topic) ? [i] : []));
+      const data = (rows: number[]) => ({ x: pickRows(x, F, rows), t: pickRows(t, d, rows), rows: rows.length, rank: rows.map((r) => rank[r]) });
+      const train = data(rowsOf(['1', '2', '3', '4']));
+      const heldRows = rowsOf(['5', '6']);
+      const opts = { lr: 1e-4, weightDecay: 0.01, epochs: 10, patience: 10, batch: 32, seed: 1, rankTemperature: 0.05 };
+      const init = initialAdapter(STUDENT_VIEWS.length, d, 'mean');
+      const kd = fitAdapter(init, train, undefined, opts).adapter;
+      const both = fitAdapter(init, train, undefined, { ...opts, rankWeight: 1 }).adapter;
+      const mrr = async (adapter: typeof init) => {
+        const q = normalizeRows(applyAdapter(adapter, pickRows(x, F, heldRows), heldRows.length), d);
+        const hits = await docs.search(q, heldRows.length, 12);
+        const rel = await readQrels(qrelsFile);
+        return hits.map((h, i) => 1 / (h.findIndex((doc) => rel.get(turns[heldRows[i]].id)!.has(doc)) + 1));
+      };
+      const held = data(heldRows);
+      const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+      // The training turns: the ranking term is what lowers their ranking loss (KD alone barely moves it).
+      expect(rankingLoss(both, train, 0.05)).toBeLessThan(rankingLoss(kd, train, 0.05) - 0.2);
+      // Held-out topics: a lower ranking loss, and their relevant documents ranked no worse.
+      expect(rankingLoss(both, held, 0.05)).toBeLessThan(rankingLoss(kd, held, 0.05));
+      expect(mean(await mrr(both))).toBeGreaterThanOrEqual(mean(await mrr(kd)));
+    } finally {
+      await encoder.dispose();
+      await searcher.close();
+    }
+  }, 120_000);
+
+  it('with --qrels and --index trains with the ranking loss and records how, in the manifest and the JSON line', async () => {
+    const out = join(work, 'convdr-rank');
+    const r = await train('--out', out, '--folds', '2', '--epochs', '3', '--weight-decay', '0.01', '--index', index, '--qrels', qrelsFile, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/ranking loss: 18 of 18 turns have a relevant document in .*index \(12 of 12 judged relevant documents there; 18 positives, 11\.0 hard negatives per turn on average\) .*; weight 1, temperature 0\.05/);
+    expect(r.stderr).toMatch(/held-out ranking \(18 turns\): loss start \d\.\d{4}, student \d\.\d{4}; MRR@100 teacher \d\.\d{4}, start \d\.\d{4}, student \d\.\d{4}/);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(json.rankingLoss).toMatchObject({ used: true, weight: 1, temperature: 0.05, judgedTurns: 18, relevantDocuments: 12, relevantInIndex: 12, turns: 18, positives: 18, meanNegatives: 11 });
+    expect(json.rankingLoss.negatives).toMatch(/top 20 dense hits of the teacher's rewrite vector not judged relevant/);
+    expect(json.rankingLoss.selection).toMatch(/teacher agreement/);
+    for (const v of [json.rankingLoss.trainingLoss.start, json.rankingLoss.trainingLoss.final, json.rankingLoss.heldOut.loss.student]) expect(v).toBeGreaterThan(0);
+    expect(json.rankingLoss.heldOut.mrr.teacher).toBeGreaterThan(0.5);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.training.rankingLoss).toEqual(json.rankingLoss);
+    expect(manifest.training.loss).toMatch(/\+ rankWeight · CE/);
+  }, 180_000);
+
+  it('qrels that match nothing in the index: a warning and knowledge distillation only; --qrels needs --index', async () => {
+    const other = join(work, 'nomatch-qrels.txt');
+    await writeFile(other, '1_1 Q0 MARCO_1 2\n1_2 Q0 CAR_abc 1\n2_1 Q0 MARCO_2 0\n');
+    const out = join(work, 'convdr-nomatch');
+    const r = await train('--out', out, '--folds', '2', '--epochs', '2', '--weight-decay', '0.01', '--index', index, '--qrels', other, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: none of the 2 documents judged relevant in .*nomatch-qrels\.txt \(for 3 judged turns\) is in the index .*index: the qrels do not match its corpus; training with knowledge distillation only/);
+    const json = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(json.rankingLoss).toEqual({ used: false, reason: expect.stringMatching(/the qrels do not match its corpus: knowledge distillation only$/) });
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.training.rankingLoss).toEqual(json.rankingLoss);
+    expect(manifest.training.loss).not.toMatch(/rankWeight/);
+    const noIndex = await train('--out', join(work, 'never'), '--qrels', qrelsFile);
+    expect(noIndex.code).toBe(1);
+    expect(noIndex.stderr).toMatch(/--qrels .*qrels\.txt needs --index DIR/);
+    const noQrels = await train('--out', join(work, 'never'), '--rank-weight', '2');
+    expect(noQrels.code).toBe(1);
+    expect(noQrels.stderr).toMatch(/--rank-weight needs --qrels/);
+    expect(existsSync(join(work, 'never'))).toBe(false);
   }, 180_000);
 
   it('refuses topics and rewrites that do not match (file, topic, turn), and an existing --out without --force', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { agreementJson, convdrTrain, DEFAULT_WEIGHT_DECAYS, rewriteAgreementJson, searcherRankings } from '../engine/convdr/index.ts';
+import { DEFAULT_RANK_NEGATIVES, searcherDocuments } from '../engine/convdr/train/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg, numberArg } from './index.ts';
 
@@ -11,7 +12,7 @@ function listArg(name: string) {
 export function convdrTrainCommand(cmd: Command): Command {
   return cmd
     .description(
-      "ConvDR few-shot knowledge distillation on TREC CAsT: the teacher is --model on each turn's manual rewrite; the student is the same frozen encoder on three views of the raw conversation (raw, first + current, concat) followed by a linear adapter (identity on concat at the start) trained with the KD MSE loss (Adam; weight decay toward the identity and early stopping chosen on an inner validation split). Reports held-out teacher agreement (and with --index, rewrite agreement) of the student and the fixed policies over folds by topic, then writes a model trained on all topics that mode conversational loads",
+      "ConvDR few-shot knowledge distillation on TREC CAsT: the teacher is --model on each turn's manual rewrite; the student is the same frozen encoder on three views of the raw conversation (raw, first + current, concat) followed by a linear adapter (identity on concat at the start) trained with the KD MSE loss (with --qrels and --index, plus ConvDR's ranking loss against hard negatives; Adam; weight decay toward the identity and early stopping chosen on an inner validation split). Reports held-out teacher agreement (and with --index, rewrite agreement) of the student and the fixed policies over folds by topic, then writes a model trained on all topics that mode conversational loads",
     )
     .requiredOption('--topics <file>', 'CAsT topics JSON (turns with raw_utterance), e.g. ../shared/data/trec-cast-2019/evaluation_topics_v1.0.json')
     .option('--rewrites <file>', 'manual rewrites: the annotated TSV (<topic>_<turn>\\t<rewrite>) or JSON (default: manual_rewritten_utterance in the topics file)')
@@ -20,6 +21,10 @@ export function convdrTrainCommand(cmd: Command): Command {
     .requiredOption('--out <dir>', 'model directory to write (must not exist unless --force)')
     .option('--folds <n>', 'cross-validation folds by topic', intArg('--folds', 2), 5)
     .option('--index <dir>', 'an index built with --model (dense; BM25 too when built with --bm25): also report rewrite agreement, nDCG@10 against the manual rewrite\'s top 10')
+    .option('--qrels <file>', "TREC qrels (<topic>_<turn> 0 <docid> <grade>, grade > 0 relevant) of --index's documents: adds ConvDR's ranking loss (softmax cross-entropy of the student's vector against each relevant document and the teacher's top dense hits not judged relevant); qrels that match nothing in the index leave knowledge distillation only, with a warning")
+    .option('--rank-weight <w>', 'weight of the ranking loss (default 1 with --qrels; 0 measures it without training on it)', numberArg('--rank-weight'))
+    .option('--rank-negatives <n>', 'hard negatives per turn (the teacher\'s top dense hits not judged relevant)', intArg('--rank-negatives'), DEFAULT_RANK_NEGATIVES)
+    .option('--rank-temperature <t>', 'divides the ranking scores (cosines, in [-1, 1]) before the softmax; at 1 the softmax is nearly flat (0.05, as in contrastive training on cosines)', numberArg('--rank-temperature'), 0.05)
     .option('--epochs <n>', 'most epochs (early stopping on the inner validation split picks fewer)', intArg('--epochs'), 100)
     .option('--patience <n>', 'epochs without a better inner validation agreement before stopping', intArg('--patience'), 10)
     .option('--lr <x>', 'Adam learning rate', numberArg('--lr'), 3e-4)
@@ -30,7 +35,7 @@ export function convdrTrainCommand(cmd: Command): Command {
     .option('--threads <n>', 'ONNX threads', intArg('--threads'))
     .option('--id <id>', 'model id in the written manifest (default: <base id>-convdr)')
     .option('--force', 'replace an existing --out directory', false)
-    .option('--json', 'end with one JSON line holding teacherAgreement (and rewriteAgreement)', false)
+    .option('--json', 'end with one JSON line holding teacherAgreement (and rewriteAgreement, and rankingLoss)', false)
     .action(async (o) => {
       const searcher = o.index ? await Searcher.open(o.index, { threads: o.threads }) : undefined;
       try {
@@ -52,8 +57,12 @@ export function convdrTrainCommand(cmd: Command): Command {
             threads: o.threads,
             force: o.force,
             id: o.id,
+            qrels: o.qrels,
+            rankWeight: o.rankWeight,
+            rankNegatives: o.rankNegatives,
+            rankTemperature: o.rankTemperature,
           },
-          { ...(searcher ? { rankings: searcherRankings(searcher) } : {}) },
+          { ...(searcher ? { rankings: searcherRankings(searcher), documents: searcherDocuments(searcher) } : {}) },
         );
         if (o.json)
           process.stdout.write(
@@ -66,6 +75,7 @@ export function convdrTrainCommand(cmd: Command): Command {
               teacherAgreement: agreementJson(r.teacherAgreement),
               ...(r.rewriteAgreement ? { rewriteAgreement: rewriteAgreementJson(r.rewriteAgreement) } : {}),
               final: r.final,
+              rankingLoss: r.rankingLoss,
               seconds: Math.round(r.seconds * 10) / 10,
             })}\n`,
           );

@@ -3,7 +3,9 @@
 // views of the raw conversation (STUDENT_VIEWS: raw, first, concat) followed by a linear adapter
 // (identity on the concat view at the start). Five-fold cross-validation by topic reports held-out
 // teacher agreement (and, with an index, rewrite agreement) for the student and the fixed
-// policies; a final adapter trained on all topics is written as a model directory.
+// policies; a final adapter trained on all topics is written as a model directory. With qrels and a
+// dense index (ConvDR's multi-task variant) the loss adds a ranking term (rank-loss.ts,
+// ranking-data.ts); the inner validation still selects by teacher agreement.
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { STUDENT_VIEWS, type Policy, type StudentView } from '../../conversation/index.ts';
@@ -12,7 +14,11 @@ import { checksumFile } from '../../shard/index.ts';
 import { agreementJson, formatSummary, rankingAgreement, REWRITE_AGREEMENT_DEPTH, summarize, type AgreementSummary, type RankingSource, type TurnFigure } from '../agreement/index.ts';
 import { innerSplit, readConversations, topicFolds, turnsOf, type CastTurn } from '../cast/index.ts';
 import { applyAdapter, initialAdapter, normalizeRows, viewFeatures, encodeDistinct, writeConversationalModel, type Adapter } from '../model/index.ts';
-import { agreements, fitAdapter, mean, pickRows, type FitOptions, type KdData } from './fit.ts';
+import { readQrels } from '../../eval/index.ts';
+import type { DocumentSource } from './document-vectors.ts';
+import { agreements, fitAdapter, mean, pickRows, rankingLoss, type FitOptions, type KdData } from './fit.ts';
+import { meanRankLoss, type RankRow } from './rank-loss.ts';
+import { DEFAULT_RANK_NEGATIVES, rankingData, type RankingDataSummary } from './ranking-data.ts';
 
 export class ConvdrTrainError extends Error {
   constructor(message: string) {
@@ -49,6 +55,14 @@ export const ConvdrTrainOptions = z.object({
   threads: z.number().int().min(1).optional(),
   force: z.boolean().default(false),
   id: z.string().min(1).optional(),
+  /** TREC qrels (`<topic>_<turn> 0 <docid> <grade>`) of the documents of the index in `io.documents`: adds ConvDR's ranking loss. */
+  qrels: z.string().min(1).optional(),
+  /** Weight of the ranking loss (default 1 with qrels; 0 measures it without training on it). */
+  rankWeight: z.number().min(0).optional(),
+  /** Hard negatives per turn: the teacher's top dense hits not judged relevant. */
+  rankNegatives: z.number().int().min(1).default(DEFAULT_RANK_NEGATIVES),
+  /** Divides the ranking scores (cosines) before the softmax. */
+  rankTemperature: z.number().positive().default(0.05),
 });
 export type ConvdrTrainOptions = z.input<typeof ConvdrTrainOptions>;
 
@@ -72,8 +86,30 @@ export interface ConvdrTrainResult {
   teacherAgreement: AgreementSummary;
   rewriteAgreement?: { dense: AgreementSummary; bm25?: AgreementSummary };
   final: { init: string; weightDecay: number; epochs: number; innerValidation: number };
+  /** Whether and how the ranking loss was used (the training record's `rankingLoss`). */
+  rankingLoss: RankingLossRecord;
   seconds: number;
 }
+
+/** The ranking loss as used: not asked for, asked for but nothing to rank, or used (or measured with weight 0). */
+export type RankingLossRecord =
+  | { used: false; reason: string }
+  | ({
+      used: boolean;
+      reason?: string;
+      loss: string;
+      qrels: string;
+      index: string;
+      weight: number;
+      temperature: number;
+      negatives: string;
+      documentVector: string;
+      selection: string;
+      /** Mean CE over the ranked turns of all topics: the final adapter's start and the final adapter. */
+      trainingLoss: { start: number; final: number };
+      /** Cross-validation, over the ranked turns: mean CE, and MRR@100 of the relevant documents on the index. */
+      heldOut: { loss: { start: number; student: number }; mrr: { teacher: number; start: number; student: number } };
+    } & RankingDataSummary);
 
 /** The policies compared with the student: the fixed ones the student reads. */
 const POLICIES = ['raw', 'concat', 'first'] as const satisfies readonly Policy[];
@@ -94,10 +130,22 @@ interface Encoded {
   /** n × d, the teacher's vectors of the rewrites. */
   t: Float32Array;
   d: number;
+  /** Per turn, its ranking data (with qrels that match the index). */
+  rank?: (RankRow | undefined)[];
 }
 
 function subset(e: Encoded, rows: readonly number[]): KdData {
-  return { x: pickRows(e.x, VIEWS.length * e.d, rows), t: pickRows(e.t, e.d, rows), rows: rows.length };
+  return { x: pickRows(e.x, VIEWS.length * e.d, rows), t: pickRows(e.t, e.d, rows), rows: rows.length, ...(e.rank ? { rank: rows.map((r) => e.rank![r]) } : {}) };
+}
+
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+
+/** MRR@k of the first relevant document in each ranking (0 when none is in the top k). */
+function mrr(rankings: readonly string[][], relevant: readonly Set<string>[]): number {
+  return mean(rankings.map((docs, i) => {
+    const at = docs.findIndex((doc) => relevant[i].has(doc));
+    return at < 0 ? 0 : 1 / (at + 1);
+  }));
 }
 
 /** Choose the starting point, weight decay and epochs on an inner split of `topics`, then refit on all of them. */
@@ -109,8 +157,9 @@ function trainOn(e: Encoded, topics: readonly string[], o: z.output<typeof Convd
   const split = innerSplit(topics, o.innerValidation, o.seed + 6);
   const innerTrain = subset(e, rowsOf(split.train));
   const innerVal = subset(e, rowsOf(split.validation));
+  // The ranking term (when e.rank is set) only enters the training loss: validation is teacher agreement.
   const fit = (init: Adapter, weightDecay: number, epochs: number, validation?: KdData, data = innerTrain) =>
-    fitAdapter(init, data, validation, { lr: o.lr, weightDecay, epochs, patience: o.patience, batch: o.batch, seed: o.seed } satisfies FitOptions);
+    fitAdapter(init, data, validation, { lr: o.lr, weightDecay, epochs, patience: o.patience, batch: o.batch, seed: o.seed, rankWeight: e.rank ? (o.rankWeight ?? 1) : 0, rankTemperature: o.rankTemperature } satisfies FitOptions);
   let best = { init: o.inits[0], weightDecay: o.weightDecays[0], epochs: 0, innerValidation: -Infinity };
   const tried: string[] = [];
   for (const init of o.inits) {
@@ -132,8 +181,10 @@ function trainOn(e: Encoded, topics: readonly string[], o: z.output<typeof Convd
 }
 
 /** Reads, encodes, cross-validates, trains the final adapter and writes the model directory. */
-export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: string) => void; rankings?: RankingSource } = {}): Promise<ConvdrTrainResult> {
+export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: string) => void; rankings?: RankingSource; documents?: DocumentSource } = {}): Promise<ConvdrTrainResult> {
   const o = ConvdrTrainOptions.parse(options);
+  if (o.qrels && !io.documents) throw new ConvdrTrainError(`--qrels ${o.qrels} needs --index DIR: the ranking loss scores the documents of a dense index built with --model`);
+  if (o.rankWeight !== undefined && !o.qrels) throw new ConvdrTrainError('--rank-weight needs --qrels (and --index): without judgments there is no ranking loss');
   const log = io.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const started = performance.now();
   const topics = await readConversations(o.topics, o.rewrites, { partial: o.partialRewrites });
@@ -144,6 +195,9 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
   if (loaded.manifest.conversational) throw new ConvdrTrainError(`${loaded.manifestPath}: model ${loaded.manifest.id} is already a conversational model; --model must be the ad hoc encoder whose index the student will search (e.g. models/use-lite)`);
   if (io.rankings && io.rankings.model.manifestHash !== loaded.hash)
     throw new ConvdrTrainError(`--index was built with ${io.rankings.model.id} (manifest ${io.rankings.model.manifestHash.slice(0, 12)}), but --model is ${loaded.manifest.id} (manifest ${loaded.hash.slice(0, 12)}): the teacher's vectors would not be the index's`);
+  if (io.documents && io.documents.model.manifestHash !== loaded.hash)
+    throw new ConvdrTrainError(`--index was built with ${io.documents.model.id} (manifest ${io.documents.model.manifestHash.slice(0, 12)}), but --model is ${loaded.manifest.id} (manifest ${loaded.hash.slice(0, 12)}): the teacher's vectors would not be the index's`);
+  const qrels = o.qrels ? await readQrels(o.qrels) : undefined;
   const encoder: Encoder = await loadEncoder(loaded, { threads: o.threads, log });
   try {
     log(`convdr train: ${topics.length} topics, ${turns.length} turns with rewrites; teacher ${encoder.modelId} (manifest ${encoder.manifestHash.slice(0, 12)}); views ${VIEWS.join(', ')}`);
@@ -154,6 +208,31 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
     const t = await encodeDistinct(encoder, turns.map((u) => u.rewrite!));
     log(`encoded ${turns.length} turns × ${VIEWS.length} views and ${turns.length} rewrites in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
     const e: Encoded = { turns, x, t, d };
+
+    // ConvDR's ranking loss, when the qrels judge documents of the index.
+    let ranking: { summary: RankingDataSummary; relevant: Set<string>[]; rows: number[] } | undefined;
+    let rankingNote: string | undefined;
+    if (qrels && io.documents) {
+      t0 = performance.now();
+      const data = await rankingData(turns.map((u) => u.id), t, d, qrels, io.documents, o.rankNegatives);
+      const s = data.summary;
+      if (s.turns === 0) {
+        rankingNote =
+          s.judgedTurns === 0
+            ? `no training turn of ${o.topics} is judged in ${o.qrels}`
+            : s.relevantInIndex === 0
+              ? `none of the ${s.relevantDocuments} documents judged relevant in ${o.qrels} (for ${s.judgedTurns} judged turns) is in the index ${io.documents.name}: the qrels do not match its corpus`
+              : `no judged turn has a negative in the index ${io.documents.name}`;
+        log(`warning: ${rankingNote}; training with knowledge distillation only`);
+      } else {
+        e.rank = data.rank;
+        const rows = data.rank.flatMap((r, i) => (r ? [i] : []));
+        ranking = { summary: s, rows, relevant: turns.map((u) => new Set([...(qrels.get(u.id) ?? [])].filter(([, g]) => g > 0).map(([doc]) => doc))) };
+        log(
+          `ranking loss: ${s.turns} of ${turns.length} turns have a relevant document in ${io.documents.name} (${s.relevantInIndex} of ${s.relevantDocuments} judged relevant documents there; ${s.positives} positives, ${s.meanNegatives.toFixed(1)} hard negatives per turn on average) in ${((performance.now() - t0) / 1000).toFixed(1)}s; weight ${o.rankWeight ?? 1}, temperature ${o.rankTemperature}${(o.rankWeight ?? 1) === 0 ? ' (weight 0: measured, not trained on)' : ''}`,
+        );
+      }
+    }
 
     // Cross-validation by topic.
     const folds = topicFolds(topicIds, o.folds, o.seed);
@@ -191,11 +270,47 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
     const teacherAgreement = summarize(teacherRows, [...SYSTEMS, 'start']);
     log(`cross-validation done in ${((performance.now() - t0) / 1000).toFixed(1)}s (start: the untrained adapter each fold started from)\n${formatSummary('teacher agr.', teacherAgreement, [...SYSTEMS, 'start'])}`);
 
+    // Held-out ranking figures on the ranked turns: CE, and MRR@100 of the relevant documents.
+    let heldOut: Extract<RankingLossRecord, { loss: string }>['heldOut'] | undefined;
+    if (ranking && io.documents) {
+      const { rows, relevant } = ranking;
+      const pick = (m: Float32Array) => pickRows(m, d, rows);
+      const rel = rows.map((r) => relevant[r]);
+      const ranks = async (m: Float32Array) => mrr(await io.documents!.search(pick(m), rows.length, 100), rel);
+      heldOut = {
+        loss: { start: round4(meanRankLoss(start, e.rank!, d, o.rankTemperature)), student: round4(meanRankLoss(student, e.rank!, d, o.rankTemperature)) },
+        mrr: { teacher: round4(await ranks(t)), start: round4(await ranks(start)), student: round4(await ranks(student)) },
+      };
+      log(`held-out ranking (${rows.length} turns): loss start ${heldOut.loss.start.toFixed(4)}, student ${heldOut.loss.student.toFixed(4)}; MRR@100 teacher ${heldOut.mrr.teacher.toFixed(4)}, start ${heldOut.mrr.start.toFixed(4)}, student ${heldOut.mrr.student.toFixed(4)}`);
+    }
+
     let rewriteAgreement: ConvdrTrainResult['rewriteAgreement'];
     if (io.rankings) rewriteAgreement = await rewriteAgreementOf(io.rankings, e, student, foldOf, log);
 
     // The final adapter, on every topic.
     const final = trainOn(e, topicIds, o, log, 'final model');
+    let rankingRecord: RankingLossRecord;
+    if (ranking && io.documents && heldOut) {
+      const all = subset(e, turns.map((_, i) => i));
+      const weight = o.rankWeight ?? 1;
+      rankingRecord = {
+        used: weight > 0,
+        ...(weight > 0 ? {} : { reason: '--rank-weight 0: measured, not trained on' }),
+        loss: `+ rankWeight · mean over the turn's relevant documents of the softmax cross-entropy of (s·e / temperature) over [that relevant document, the hard negatives], s the normalised student vector (turns with ranking data; others add 0)`,
+        qrels: resolve(o.qrels!),
+        index: resolve(io.documents.name),
+        weight,
+        temperature: o.rankTemperature,
+        negatives: `the top ${o.rankNegatives} dense hits of the teacher's rewrite vector not judged relevant`,
+        documentVector: "the document's window with the highest inner product with the turn's teacher vector",
+        selection: 'the inner validation split still selects the start, weight decay and epochs by teacher agreement',
+        ...ranking.summary,
+        meanNegatives: round4(ranking.summary.meanNegatives),
+        trainingLoss: { start: round4(rankingLoss(initOf(final.init, d), all, o.rankTemperature)), final: round4(rankingLoss(final.adapter, all, o.rankTemperature)) },
+        heldOut,
+      };
+      log(`ranking loss on the training turns: start ${rankingRecord.trainingLoss.start.toFixed(4)}, final ${rankingRecord.trainingLoss.final.toFixed(4)}`);
+    } else rankingRecord = { used: false, reason: rankingNote ? `${rankingNote}: knowledge distillation only` : 'no --qrels given: knowledge distillation only' };
     const id = o.id ?? `${encoder.modelId}-convdr`;
     const [topicsSum, rewritesSum] = await Promise.all([checksumFile(o.topics), o.rewrites ? checksumFile(o.rewrites) : undefined]);
     const seconds = (performance.now() - started) / 1000;
@@ -203,13 +318,13 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
       method: 'convdr-kd',
       command: 'edgesearch convdr train',
       data: { topics: { path: resolve(o.topics), ...topicsSum }, ...(o.rewrites && rewritesSum ? { rewrites: { path: resolve(o.rewrites), ...rewritesSum } } : {}), partialRewrites: o.partialRewrites, topicCount: topicIds.length, turns: turns.length },
-      loss: 'mean over turns of ||x·W + b − teacher||² + weightDecay·||W − W0||² (W0: the initial adapter)',
+      loss: `mean over turns of ||x·W + b − teacher||²${rankingRecord.used ? ' + rankWeight · CE (see rankingLoss)' : ''} + weightDecay·||W − W0||² (W0: the initial adapter)`,
       hyperParameters: { inits: o.inits, lr: o.lr, epochs: o.epochs, patience: o.patience, batch: o.batch, weightDecays: o.weightDecays, innerValidation: o.innerValidation, seed: o.seed, optimizer: 'adam' },
       folds: { k: o.folds, seed: o.seed, folds: reports },
       final: { init: final.init, weightDecay: final.weightDecay, epochs: final.epochs, innerValidation: Math.round(final.innerValidation * 1e4) / 1e4 },
       teacherAgreement: agreementJson(teacherAgreement),
       ...(rewriteAgreement ? { rewriteAgreement: rewriteAgreementJson(rewriteAgreement) } : {}),
-      rankingLoss: 'not used (knowledge distillation only)',
+      rankingLoss: rankingRecord,
       seconds: Math.round(seconds),
     };
     try {
@@ -229,7 +344,7 @@ export async function convdrTrain(options: ConvdrTrainOptions, io: { log?: (m: s
       throw err;
     }
     log(`wrote ${o.out} (model ${id}; final adapter: init ${final.init}, weight decay ${final.weightDecay}, ${final.epochs} epochs) in ${seconds.toFixed(1)}s`);
-    return { out: o.out, modelId: id, turns: turns.length, topics: topicIds.length, folds: reports, teacherAgreement, ...(rewriteAgreement ? { rewriteAgreement } : {}), final: training.final, seconds };
+    return { out: o.out, modelId: id, turns: turns.length, topics: topicIds.length, folds: reports, teacherAgreement, ...(rewriteAgreement ? { rewriteAgreement } : {}), final: training.final, rankingLoss: rankingRecord, seconds };
   } finally {
     await encoder.dispose();
   }
