@@ -32,11 +32,12 @@ interface TrainLine {
   rewriteAgreement: Summary & { bm25: Summary };
   folds: { fold: number; turns: number; init: string; weightDecay: number; epochs: number }[];
   final: { init: string; weightDecay: number; epochs: number };
+  rankingLoss: { used: boolean; reason?: string };
 }
 
 const lastJson = <T>(run: TimedRun): T => JSON.parse(run.stdout.trim().split('\n').at(-1)!) as T;
 const f4 = (x: number | undefined) => (x === undefined ? '—' : x.toFixed(4));
-const rel = (p: string) => p.replace(`${REPO_ROOT}/`, '').replace(`${work}/`, 'W/').replace(`${SHARED}/`, '../shared/');
+const rel = (p: string) => p.replaceAll(`${REPO_ROOT}/`, '').replaceAll(`${work}/`, 'W/').replaceAll(`${SHARED}/`, '../shared/');
 const cmd = (args: string[]) => `npx edgesearch ${args.map(rel).join(' ')}`;
 
 // 1. The rewrite-agreement corpus and its index (dense Flat + BM25).
@@ -58,7 +59,8 @@ if (!existsSync(join(index, 'index.json'))) {
 }
 
 // 2. Five folds by topic, teacher and rewrite agreement held out, the final model.
-const trainArgs = ['convdr', 'train', '--topics', TOPICS, '--rewrites', REWRITES, '--folds', '5', '--model', MODEL, '--out', join(work, 'convdr'), '--force', '--json', '--index', index];
+// --qrels: CAsT's judged passages are not in this index, so the ranking loss finds no data (the command says so).
+const trainArgs = ['convdr', 'train', '--topics', TOPICS, '--rewrites', REWRITES, '--folds', '5', '--model', MODEL, '--out', join(work, 'convdr'), '--force', '--json', '--index', index, '--qrels', QRELS];
 log('convdr train (5 folds by topic, with --index)');
 const train = timedCli(trainArgs);
 const t = lastJson<TrainLine>(train);
@@ -86,6 +88,8 @@ const lines = [
   '```',
   '',
   'W/cast-corpus/corpus.jsonl: SciFact\'s corpus and the SQuAD v1.1 dev paragraphs (7,250 documents, ids `scifact:<id>` and `squad:<article>_<paragraph>`), the index for rewrite agreement (CAsT\'s passage collection is not available here).',
+  '',
+  `Ranking loss: ${t.rankingLoss.used ? 'used' : `not used (${rel(t.rankingLoss.reason ?? 'no ranking data')})`}.`,
   '',
   '## Teacher agreement, held out (five folds by topic)',
   '',
