@@ -18,10 +18,10 @@ export interface EdgeServer {
   stop(): Promise<void>;
 }
 
-const WRANGLER = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
+export const WRANGLER = join(REPO_ROOT, 'node_modules', 'wrangler', 'bin', 'wrangler.js');
 
 /** wrangler's environment: no telemetry, no prompts, logs in the run's own state directory. */
-function wranglerEnv(state: string): NodeJS.ProcessEnv {
+export function wranglerEnv(state: string): NodeJS.ProcessEnv {
   return { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1', WRANGLER_LOG_PATH: join(state, 'logs') };
 }
 
