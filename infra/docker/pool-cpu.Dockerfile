@@ -22,14 +22,17 @@ RUN apt-get update -qq \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=node /usr/local/bin/node /usr/local/bin/node
 COPY --from=node /usr/local/lib/node_modules /usr/local/lib/node_modules
+COPY --from=node /usr/local/include/node /usr/local/include/node
 RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
+# node-gyp (npm's own) builds against these headers: nothing downloaded.
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY gpu-pool/engine/native gpu-pool/engine/native
 # The CPU runtime bundled with onnxruntime-node; nothing to download.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 RUN npm ci --omit=dev --ignore-scripts \
- && npx --yes node-gyp@11 rebuild --directory gpu-pool/engine/native
+ && node /usr/local/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js rebuild --directory gpu-pool/engine/native
 COPY bin bin
 COPY gpu-pool gpu-pool
 COPY shared shared
