@@ -11,7 +11,7 @@ import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
-import { poolClusterCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
+import { poolClusterCommand, poolRolloutCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
 import { searchCommand } from './search-command.ts';
 
 export function intArg(name: string, min = 1) {
@@ -59,6 +59,7 @@ export function createProgram(): Command {
   poolServeCommand(pool.command('serve'));
   poolClusterCommand(pool.command('cluster'));
   poolSwapCommand(pool.command('swap'));
+  poolRolloutCommand(pool.command('rollout'));
   const edge = program.command('edge').description('the edge worker: API keys');
   keygenCommand(edge.command('keygen'));
   for (const cmd of [program, index, colbert, models, pool, edge, ...index.commands, ...colbert.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();

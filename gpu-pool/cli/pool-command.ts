@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { buildIndex } from '../engine/writer/index.ts';
 import { nodeConfig, readClusterConfig, startLocalCluster } from '../service/cluster/index.ts';
 import { sendSwap, signSwap } from '../service/pool-client/index.ts';
+import { rollout } from '../service/rollout/index.ts';
 import { PoolNode } from '../service/server/index.ts';
 import { readIndexManifest } from '../engine/shard/index.ts';
 import { intArg } from './index.ts';
@@ -54,6 +55,34 @@ export function poolSwapCommand(cmd: Command): Command {
       const text = await res.text();
       if (!res.ok) throw new Error(`${node.id} refused the swap (HTTP ${res.status}): ${text}`);
       process.stdout.write(`${text}\n`);
+    });
+}
+
+export function poolRolloutCommand(cmd: Command): Command {
+  return cmd
+    .description('roll a running cluster forward to a new published index version, one replica of each shard at a time; rolls back every swapped replica on the first failure (admin key in $EDGESEARCH_POOL_ADMIN_KEY)')
+    .requiredOption('--config <file>', 'cluster config (JSON): the nodes and which shards each holds')
+    .requiredOption('--index <dir>', "the new index version (a published index directory under the nodes' index root; relative paths are taken from the root when they do not exist here)")
+    .option('--parallel <n>', 'shards moved at once (each one replica at a time)', intArg('--parallel'), 1)
+    .option('--ready-timeout <ms>', "how long a swapped replica has to list the new version on /readyz", intArg('--ready-timeout'), 60_000)
+    .action(async (o) => {
+      const config = await readClusterConfig(o.config);
+      const adminKey = process.env[config.adminKeyEnv];
+      if (!adminKey) throw new Error(`no admin key: set ${config.adminKeyEnv} (the operators' key; not the signing key edges hold)`);
+      const signingKey = process.env[config.signingKeyEnv];
+      if (!signingKey) throw new Error(`no signing key: set ${config.signingKeyEnv} (probe queries are signed with it)`);
+      const index = existsSync(resolve(o.index)) ? resolve(o.index) : o.index;
+      const result = await rollout({
+        config,
+        index,
+        adminKey,
+        signingKey,
+        metricsToken: process.env[config.metricsTokenEnv] || undefined,
+        parallel: o.parallel,
+        readyTimeoutMs: o.readyTimeout,
+        log: (line) => process.stderr.write(line),
+      });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
     });
 }
 

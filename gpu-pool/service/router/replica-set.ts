@@ -21,6 +21,15 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Errors that another replica would give too: not worth a retry. */
 const FINAL_CODES = new Set(['bad-frame', 'limit', 'too-large', 'deadline']);
 
+/**
+ * An answer a replica gave correctly but from another shard version than the caller needs (a
+ * replica swapped, or not yet swapped, mid-rollout): the next replica is tried, and the replica is
+ * not held to be failing for it.
+ */
+function isOtherVersion(err: unknown): boolean {
+  return (err as { code?: unknown })?.code === 'evidence-version';
+}
+
 function isFinal(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && FINAL_CODES.has(code);
@@ -55,18 +64,25 @@ export class ReplicaSet {
     return this.replicas.map((r) => r.client.node);
   }
 
-  /** Healthy first, then fewest outstanding; ties broken at random so load spreads. */
-  private order(): Replica[] {
+  /**
+   * Healthy first, then the preferred node (if any), then fewest outstanding; ties broken at
+   * random so load spreads.
+   */
+  private order(prefer?: string): Replica[] {
     const now = this.now();
     return this.replicas
-      .map((r) => ({ r, down: r.downUntil > now ? 1 : 0, tie: Math.random() }))
-      .sort((a, b) => a.down - b.down || a.r.outstanding - b.r.outstanding || a.tie - b.tie)
+      .map((r) => ({ r, down: r.downUntil > now ? 1 : 0, other: r.client.node === prefer ? 0 : 1, tie: Math.random() }))
+      .sort((a, b) => a.down - b.down || a.other - b.other || a.r.outstanding - b.r.outstanding || a.tie - b.tie)
       .map((x) => x.r);
   }
 
-  call<T>(op: (client: ShardClient, signal: AbortSignal) => Promise<T>, deadline: number): Promise<T> {
+  /**
+   * Runs `op` on one replica (hedged, retried on failure). `prefer`: a node to ask first while it
+   * is healthy, e.g. the one whose search the call follows up, so both see the same shard version.
+   */
+  call<T>(op: (client: ShardClient, signal: AbortSignal) => Promise<T>, deadline: number, prefer?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const order = this.order();
+      const order = this.order(prefer);
       const controllers: AbortController[] = [];
       let next = 0;
       let inFlight = 0;
@@ -98,8 +114,10 @@ export class ReplicaSet {
             if (done) return;
             lastError = err;
             if (isFinal(err)) return finish(() => reject(err));
-            replica.downUntil = this.now() + this.opts.cooldownMs;
-            this.opts.onFailure?.(replica.client.node, err);
+            if (!isOtherVersion(err)) {
+              replica.downUntil = this.now() + this.opts.cooldownMs;
+              this.opts.onFailure?.(replica.client.node, err);
+            }
             if (!launch() && inFlight === 0) finish(() => reject(lastError));
           },
         ).finally(() => replica.outstanding--);

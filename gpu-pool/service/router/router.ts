@@ -349,6 +349,8 @@ export class Router {
     const deadline = Math.max(...items.map((p) => p.deadline));
     const batchId = randomUUID();
     const versions = new Map<number, string>();
+    /** The node whose search each shard's hits came from: evidence is asked of it first (same version, mid-rollout too). */
+    const searchedOn = new Map<number, string>();
     const missing = new Set<number>();
     // A shard's promise counts from before the frame left, so it never outlasts the host's.
     const sentAt = performance.now();
@@ -356,7 +358,11 @@ export class Router {
     const perShard = await Promise.all(
       shards.map(async (set, s) => {
         try {
-          const reply = await set.call((c, signal) => c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal), deadline);
+          const reply = await set.call(async (c, signal) => {
+            const answer = await c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal);
+            if (!searchedOn.has(s)) searchedOn.set(s, c.node); // the first answer wins; a hedge that lost may still resolve
+            return answer;
+          }, deadline);
           versions.set(s, reply.version);
           versionUntil = Math.min(versionUntil, sentAt + (reply.leaseMs ?? 0));
           return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal, ...(h.span ? { span: h.span } : {}), ...(h.group !== undefined ? { group: h.group } : {}) }))]));
@@ -382,15 +388,22 @@ export class Router {
         // Frames carry at most maxOrdinals ordinals: big batches ask in several frames.
         for (let i = 0; i < ordinals.length; i += DEFAULT_LIMITS.maxOrdinals) {
           const chunk = ordinals.slice(i, i + DEFAULT_LIMITS.maxOrdinals);
-          const reply = await shards[s].call((c, signal) => c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal), deadline);
           // Ordinals name documents of one version: evidence from another would be wrong text.
-          if (reply.version !== versions.get(s)) {
-            swappedBetween = true;
-            throw new EvidenceVersionError(s, versions.get(s), reply.version, firstGo === undefined);
-          }
+          // Asked of the node that searched first; a replica on another version is passed over.
+          const reply = await shards[s].call(
+            async (c, signal) => {
+              const answer = await c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal);
+              if (answer.version !== versions.get(s)) throw new EvidenceVersionError(s, versions.get(s), answer.version, firstGo === undefined);
+              return answer;
+            },
+            deadline,
+            searchedOn.get(s),
+          );
           for (const p of reply.passages) passages.set(`${s}:${p.ordinal}`, p);
         }
       } catch (err) {
+        // No replica had the searched version any more: search the batch again (once).
+        if (err instanceof EvidenceVersionError) swappedBetween = true;
         hooks?.onShardError?.(s, err, 'evidence');
       }
     };
