@@ -12,6 +12,7 @@ import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { pullCommand } from './models-command.ts';
 import { poolClusterCommand, poolRolloutCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
+import { poolConfigCommand } from './pool-config-command.ts';
 import { searchCommand } from './search-command.ts';
 
 export function intArg(name: string, min = 1) {
@@ -59,6 +60,7 @@ export function createProgram(): Command {
   poolServeCommand(pool.command('serve'));
   poolClusterCommand(pool.command('cluster'));
   poolSwapCommand(pool.command('swap'));
+  poolConfigCommand(pool.command('config'));
   poolRolloutCommand(pool.command('rollout'));
   const edge = program.command('edge').description('the edge worker: API keys');
   keygenCommand(edge.command('keygen'));
