@@ -10,6 +10,7 @@ import { phraseTuneCommand } from './phrase-tune-command.ts';
 import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
+import { indexPullCommand, indexPushCommand } from './index-transfer-command.ts';
 import { pullCommand } from './models-command.ts';
 import { poolClusterCommand, poolRolloutCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
 import { poolConfigCommand } from './pool-config-command.ts';
@@ -45,6 +46,8 @@ export function createProgram(): Command {
   addCommand(index.command('add'));
   deleteCommand(index.command('delete'));
   optimizeCommand(index.command('optimize'));
+  indexPushCommand(index.command('push'));
+  indexPullCommand(index.command('pull'));
   searchCommand(program.command('search'));
   evalCommand(program.command('eval'));
   const colbert = program.command('colbert').description('late interaction (ColBERT): train the projection of a token model');
