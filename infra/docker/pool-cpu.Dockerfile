@@ -36,6 +36,8 @@ RUN npm ci --omit=dev --ignore-scripts \
 COPY bin bin
 COPY gpu-pool gpu-pool
 COPY shared shared
+# The CLI's `edge keygen` reads the edge's key format (runtime-neutral code).
+COPY edge edge
 COPY models models
 RUN rm -rf gpu-pool/engine/native/build/Release/obj.target && find . -name '*.test.ts' -delete
 
