@@ -185,11 +185,23 @@ describe.skipIf(missing !== undefined)('the cluster the cpu overlay describes', 
     try {
       const all: WireQuery[] = MODES.flatMap((mode) => queries.map((q) => ({ id: `${mode}:${q.id}`, mode, k: 10, text: q.text })));
       const results = [];
+      // The manifests' batching sheds a query whose wait would pass maxQueueDelayMs (1 s): on a
+      // busy test machine some are, answered `overloaded`, which a client (the edge) sends again.
+      let shed = 0;
       for (let i = 0; i < all.length; i += 30) {
-        const frames = [];
-        for (let j = i; j < Math.min(i + 30, all.length); j += 10) frames.push(client.search(all.slice(j, j + 10)));
-        for (const f of await Promise.all(frames)) results.push(...f.results);
+        let pending = all.slice(i, i + 30);
+        for (let attempt = 0; pending.length > 0 && attempt < 20; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 200 * attempt));
+          const frames = [];
+          for (let j = 0; j < pending.length; j += 10) frames.push(client.search(pending.slice(j, j + 10)));
+          const got = (await Promise.all(frames)).flatMap((f) => f.results);
+          const retry = new Set(got.filter((r) => r.error?.code === 'overloaded').map((r) => r.id));
+          shed += retry.size;
+          results.push(...got.filter((r) => !retry.has(r.id)));
+          pending = pending.filter((q) => retry.has(q.id));
+        }
       }
+      if (shed > 0) console.log(`topology: ${shed} query answers were 'overloaded' and sent again`);
       expect(results).toHaveLength(all.length);
       for (const r of results) {
         const want = reference.get(r.id)!;
