@@ -18,14 +18,14 @@
 // swap, a "revert" version beside OLD under the index root: OLD's shard files (hard links) under an
 // index.json identical to OLD's but whose lineage names NEW. Its index and shard versions are OLD's
 // (content versions), so a node swapped back serves exactly OLD again and routers name OLD's version.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { importSigningKey } from '../../../shared/protocol/index.ts';
 import { createStaging, exists, indexMethods, linkOrCopy, publishDirectory, readIndexManifest, readShardManifest, verifyShardFiles, writeJson, type IndexManifest } from '../../engine/shard/index.ts';
 import type { ClusterConfig, NodeConfig } from '../cluster/index.ts';
 import { PoolClient, sendSwap, signSwap } from '../pool-client/index.ts';
-import { HttpShardClient } from '../router/index.ts';
+import { HttpShardClient, shardVersionsDigest } from '../router/index.ts';
 
 export interface RolloutOptions {
   config: ClusterConfig;
@@ -90,9 +90,7 @@ export class RolloutError extends Error {
  * Router.indexVersion (router.ts). A router started on that very index names `manifest.version`.
  */
 export function mixedAnswerVersion(shardVersions: string[]): string {
-  const hash = createHash('sha256');
-  shardVersions.forEach((v, s) => hash.update(`${s}:${v}\n`));
-  return hash.digest('hex').slice(0, 16);
+  return shardVersionsDigest(shardVersions);
 }
 
 /** Both names an answer computed entirely on `manifest`'s shards may carry. */

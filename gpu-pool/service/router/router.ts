@@ -249,9 +249,7 @@ export class Router {
   private indexVersion(used: Map<number, string>): string {
     const { version, shardVersions } = this.opts.index;
     if ([...used].every(([s, v]) => shardVersions[s] === v)) return version;
-    const hash = createHash('sha256');
-    shardVersions.forEach((v, s) => hash.update(`${s}:${used.get(s) ?? v}\n`));
-    return hash.digest('hex').slice(0, 16);
+    return shardVersionsDigest(shardVersions.map((v, s) => used.get(s) ?? v));
   }
 
   /** Stops taking queries, finishes the queued ones. */
@@ -491,6 +489,16 @@ function needsTokens(q: WireQuery): boolean {
 /** Phrase queries go through the phrase encoder unless they came with their vectors. */
 function needsPhrase(q: WireQuery): boolean {
   return encodingsOf(METHODS[q.mode], q).has('phrase') && !q.phrase;
+}
+
+/**
+ * The index version an answer names when its shards' versions are not the ones of the router's
+ * index.json: a digest of every shard's version, in shard order.
+ */
+export function shardVersionsDigest(shardVersions: readonly string[]): string {
+  const hash = createHash('sha256');
+  shardVersions.forEach((v, s) => hash.update(`${s}:${v}\n`));
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Conversational queries always go through their encoder: it reads the whole conversation. */
