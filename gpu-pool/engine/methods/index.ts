@@ -7,7 +7,7 @@ export { DEFAULT_DEPTH, DEFAULT_RRF_K, branchDepth, fusedScores, hybridMethod } 
 export { DEFAULT_COLBERT_CANDIDATES, NoTokenStoreError, colbertBranch, colbertMethod, colbertReranker } from './colbert/index.ts';
 export { BRANCHES, METHODS, RERANKERS } from './registry.ts';
 export { DEFAULT_RERANK_WEIGHT, firstStageDepth, ordinalsByShard, rerankedTopK } from './rerank.ts';
-export { ShardedMethod, encodeQueries, encodingsOf, formedText, sentenceBudget, tokenBudget, type QueryEncoders } from './sharded-method.ts';
+export { ShardedMethod, encodeQueries, encodingsOf, formedText, lateInteractionBudget, phraseBudget, sentenceBudget, type QueryEncoders } from './sharded-method.ts';
 export { conversationalMethod } from './conversational/index.ts';
 export {
   BranchName,

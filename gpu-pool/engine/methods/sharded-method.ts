@@ -24,8 +24,18 @@ export function sentenceBudget(encoder: Pick<Encoder, 'maxTokens' | 'tokenize'>)
 }
 
 /** A token model's query window (specials included, so a little generous), for the same. */
-export function tokenBudget(encoder: Pick<TokenEncoder, 'tokenizer' | 'manifest'>, maxTokens: number): TokenBudget {
+function tokenBudget(encoder: Pick<TokenEncoder, 'tokenizer' | 'manifest'>, maxTokens: number): TokenBudget {
   return { maxTokens, countTokens: (t) => encoder.tokenizer.encodeWithOffsets(t).ids.length };
+}
+
+/** The late-interaction query window of a token encoder. */
+export function lateInteractionBudget(encoder: Pick<TokenEncoder, 'tokenizer' | 'manifest'>): TokenBudget {
+  return tokenBudget(encoder, encoder.manifest.lateInteraction?.queryMaxTokens ?? encoder.manifest.maxTokens);
+}
+
+/** The phrase model's question window. */
+export function phraseBudget(encoder: Pick<PhraseEncoder, 'tokens'>): TokenBudget {
+  return tokenBudget(encoder.tokens, encoder.tokens.manifest.phrase?.queryMaxTokens ?? encoder.tokens.manifest.maxTokens);
 }
 
 /**
@@ -60,7 +70,7 @@ export async function encodeQueries(plugin: MethodPlugin, queries: MethodQuery[]
   const tokens = needing('tokens');
   if (tokens.length > 0) {
     const encoder = await encoders.tokens();
-    const budget = tokenBudget(encoder, encoder.manifest.lateInteraction?.queryMaxTokens ?? encoder.manifest.maxTokens);
+    const budget = lateInteractionBudget(encoder);
     const matrices = await encoder.encodeQueryTokens(tokens.map((i) => textFor(i, budget)));
     tokens.forEach((i, j) => (encoded[i].tokens = matrices[j]));
   }
@@ -68,7 +78,7 @@ export async function encodeQueries(plugin: MethodPlugin, queries: MethodQuery[]
   const phrase = needing('phrase').filter((i) => !encoded[i].phrase);
   if (phrase.length > 0) {
     const encoder = await encoders.phrase();
-    const budget = tokenBudget(encoder.tokens, encoder.tokens.manifest.phrase?.queryMaxTokens ?? encoder.tokens.manifest.maxTokens);
+    const budget = phraseBudget(encoder);
     const vectors = await encoder.encodeQueries(phrase.map((i) => textFor(i, budget)));
     phrase.forEach((i, j) => (encoded[i].phrase = vectors[j]));
   }

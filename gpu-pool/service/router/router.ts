@@ -3,7 +3,7 @@ import { BRANCH_INPUT, DEFAULT_LIMITS, ProtocolError, type LeaseFrame, type Leas
 import type { Encoder, TokenEncoder } from '../../engine/encoders/index.ts';
 import type { ConversationalEncoder } from '../../engine/conversation/index.ts';
 import type { PhraseEncoder } from '../../engine/phrase/model/index.ts';
-import { BRANCHES, METHODS, encodingsOf, formedText, sentenceBudget, tokenBudget, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
+import { BRANCHES, METHODS, encodingsOf, formedText, lateInteractionBudget, phraseBudget, sentenceBudget, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
@@ -294,13 +294,13 @@ export class Router {
     }
     if (tokens.length > 0) {
       const tokenEncoder = this.opts.tokenEncoder!;
-      const budget = tokenBudget(tokenEncoder, tokenEncoder.manifest.lateInteraction?.queryMaxTokens ?? tokenEncoder.manifest.maxTokens);
+      const budget = lateInteractionBudget(tokenEncoder);
       const matrices = await tokenEncoder.encodeQueryTokens(tokens.map((i) => formedText(asked[i], budget)));
       tokens.forEach((i, j) => (queries[i].tokens = matrices[j]));
     }
     if (phrase.length > 0) {
       const phraseEncoder = this.opts.phraseEncoder!;
-      const budget = tokenBudget(phraseEncoder.tokens, phraseEncoder.tokens.manifest.phrase?.queryMaxTokens ?? phraseEncoder.tokens.manifest.maxTokens);
+      const budget = phraseBudget(phraseEncoder);
       const vectors = await phraseEncoder.encodeQueries(phrase.map((i) => formedText(asked[i], budget)));
       phrase.forEach((i, j) => (queries[i].phrase = vectors[j]));
     }
