@@ -18,22 +18,31 @@ export interface RankingSource {
   model: { id: string; manifestHash: string; dimension: number };
 }
 
+/**
+ * The dense index's top-k for each of `n` query vectors (n × dimension), `batch` queries a call,
+ * every hit's document id read: no encoder is loaded (the vectors are given).
+ */
+export async function searchByVectors(searcher: Searcher, vectors: Float32Array, n: number, k: number, batch = 64): Promise<{ docId: string; shard: number; ordinal: number }[][]> {
+  const method = await searcher.method('dense');
+  const d = vectors.length / Math.max(1, n);
+  const out: { docId: string; shard: number; ordinal: number }[][] = [];
+  for (let s = 0; s < n; s += batch) {
+    const queries = Array.from({ length: Math.min(batch, n - s) }, (_, i) => ({ id: String(s + i), text: '', k, vector: vectors.subarray((s + i) * d, (s + i + 1) * d) }));
+    for (const hits of await method.searchEncoded(queries)) {
+      out.push(await Promise.all(hits.map(async (h) => ({ docId: h.docId || (await searcher.index.shards[h.shard].passages.get(h.ordinal)).id, shard: h.shard, ordinal: h.ordinal }))));
+    }
+  }
+  return out;
+}
+
 /** A Searcher as a ranking source: dense searches take the vectors given (no encoder is loaded). */
 export function searcherRankings(searcher: Searcher, opts: { batch?: number } = {}): RankingSource {
   const batch = opts.batch ?? 64;
-  const ids = async (hits: { docId: string; shard: number; ordinal: number }[]) => Promise.all(hits.map(async (h) => h.docId || (await searcher.index.shards[h.shard].passages.get(h.ordinal)).id));
   const hasBm25 = searcher.index.shards.every((s) => (s as { bm25?: unknown }).bm25 !== undefined);
   return {
     model: searcher.index.manifest.model,
     async dense(vectors, n, k) {
-      const method = await searcher.method('dense');
-      const d = vectors.length / Math.max(1, n);
-      const out: string[][] = [];
-      for (let s = 0; s < n; s += batch) {
-        const queries = Array.from({ length: Math.min(batch, n - s) }, (_, i) => ({ id: String(s + i), text: '', k, vector: vectors.subarray((s + i) * d, (s + i + 1) * d) }));
-        for (const hits of await method.searchEncoded(queries)) out.push(await ids(hits as never));
-      }
-      return out;
+      return (await searchByVectors(searcher, vectors, n, k, batch)).map((hits) => hits.map((h) => h.docId));
     },
     ...(hasBm25
       ? {

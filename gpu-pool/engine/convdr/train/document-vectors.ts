@@ -4,6 +4,7 @@
 // faiss index's reconstruct (exact for Flat; the decoded codes for PQ / SQ), by the vector ids
 // whose vectorDocs entry is the document's shard-local ordinal.
 import type { Searcher } from '../../search/index.ts';
+import { searchByVectors } from '../agreement/index.ts';
 import { denseShard, type LoadedShard } from '../../shard/index.ts';
 
 /** What the ranking loss needs from an index. */
@@ -49,24 +50,9 @@ export function searcherDocuments(searcher: Searcher, opts: { batch?: number } =
     name: searcher.index.dir,
     model: searcher.index.manifest.model,
     async search(vectors, n, k) {
-      const method = await searcher.method('dense');
-      const d = vectors.length / Math.max(1, n);
-      const out: string[][] = [];
-      for (let s = 0; s < n; s += batch) {
-        const queries = Array.from({ length: Math.min(batch, n - s) }, (_, i) => ({ id: String(s + i), text: '', k, vector: vectors.subarray((s + i) * d, (s + i + 1) * d) }));
-        for (const hits of await method.searchEncoded(queries)) {
-          out.push(
-            await Promise.all(
-              hits.map(async (h) => {
-                const id = h.docId || (await shards[h.shard].passages.get(h.ordinal)).id;
-                located.set(id, { shard: h.shard, ordinal: h.ordinal });
-                return id;
-              }),
-            ),
-          );
-        }
-      }
-      return out;
+      const results = await searchByVectors(searcher, vectors, n, k, batch);
+      for (const hits of results) for (const h of hits) located.set(h.docId, { shard: h.shard, ordinal: h.ordinal });
+      return results.map((hits) => hits.map((h) => h.docId));
     },
     async windows(ids) {
       const wanted = new Set(ids);
