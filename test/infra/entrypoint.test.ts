@@ -5,24 +5,16 @@
 // refuses to start, saying what to set.
 import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../gpu-pool/service/cluster/index.ts';
 import { REPO_ROOT } from '../fixtures.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 
 const ENTRYPOINT = join(REPO_ROOT, 'infra', 'docker', 'entrypoint.sh');
 let work: string;
 let index: string;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'es-entrypoint-'));
