@@ -297,6 +297,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         shard: uint(rng),
         version: version(rng),
+        ...(rng.bool() ? { indexVersion: version(rng) } : {}),
         ...(rng.bool(0.3) ? { leaseMs: leaseMs(rng) } : {}),
         results: Array.from({ length: shortList(maxShardQueries(limits)) }, (_, i) => ({
           id: id(rng, i),
@@ -315,6 +316,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         batchId: batchId(rng),
         deadline: deadline(rng),
         shard: uint(rng),
+        ...(rng.bool() ? { version: version(rng) } : {}),
         queries: Array.from({ length: rng.size(1, Math.min(limits.maxQueries, 12)) }, (_, i) => ({
           id: id(rng, i),
           method: 'colbert' as const,
@@ -337,6 +339,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
         type,
         batchId: batchId(rng),
         shard: uint(rng),
+        ...(rng.bool() ? { version: version(rng) } : {}),
         ordinals: Array.from({ length: rng.size(1, Math.min(limits.maxOrdinals, 40)) }, () => uint(rng)),
       };
     case 'evidence-result':
@@ -355,7 +358,7 @@ export function frame(rng: Rng, type: FrameType, limits: ProtocolLimits = DEFAUL
     case 'shard-lease':
       return { v: 1, type, batchId: batchId(rng), deadline: deadline(rng), shard: uint(rng) };
     case 'shard-lease-result':
-      return { v: 1, type, batchId: batchId(rng), shard: uint(rng), version: version(rng), leaseMs: leaseMs(rng) };
+      return { v: 1, type, batchId: batchId(rng), shard: uint(rng), version: version(rng), ...(rng.bool() ? { indexVersion: version(rng) } : {}), leaseMs: leaseMs(rng) };
     case 'error': {
       const f: Frame = { v: 1, type, code: rng.pick(ERROR_CODES), message: str(rng, 0, 300) };
       if (rng.bool()) f.batchId = batchId(rng);

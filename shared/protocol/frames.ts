@@ -296,6 +296,11 @@ function buildSchemas(limits: ProtocolLimits) {
       batchId: Id,
       shard: ShardNo,
       version: Version,
+      /**
+       * The version of the index (index.json) that shard version was published in: routers
+       * answer a batch from one index version while every shard has a replica on it (rollouts).
+       */
+      indexVersion: Version.optional(),
       /** For how many ms this host promises to keep serving `version` (see ShardSlot). */
       leaseMs: VersionLeaseMs.optional(),
       results: z.array(ShardResultSchema).max(maxShardQueries(limits)),
@@ -318,6 +323,8 @@ function buildSchemas(limits: ProtocolLimits) {
       /** Unix epoch milliseconds after which the caller no longer wants the answer. */
       deadline: Deadline,
       shard: ShardNo,
+      /** The shard version the ordinals name (the one the search ran on); see `evidence`. */
+      version: Version.optional(),
       queries: z.array(ShardScoreQuerySchema).min(1).max(limits.maxQueries),
     })
     .superRefine(uniqueIds('queries'));
@@ -337,6 +344,12 @@ function buildSchemas(limits: ProtocolLimits) {
     type: z.literal('evidence'),
     batchId: Id,
     shard: ShardNo,
+    /**
+     * The shard version the ordinals name (the one the search ran on). A host serving another
+     * version answers with its own version and no passages: there the ordinals name other
+     * documents, or none (a swap mid-rollout), and the caller asks another replica.
+     */
+    version: Version.optional(),
     ordinals: z.array(Ordinal).min(1).max(limits.maxOrdinals),
   });
 
@@ -385,6 +398,8 @@ function buildSchemas(limits: ProtocolLimits) {
     shard: ShardNo,
     /** The version this host serves now, and for how many ms it promises to keep serving it. */
     version: Version,
+    /** The index version it was published in, as in `shard-result`. */
+    indexVersion: Version.optional(),
     leaseMs: VersionLeaseMs,
   });
 

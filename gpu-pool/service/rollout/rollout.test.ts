@@ -9,7 +9,7 @@ import { fixtureIndex, newerFixture } from '../../../test/index-fixture.ts';
 import { readIndexManifest } from '../../engine/shard/index.ts';
 import { parseClusterConfig } from '../cluster/index.ts';
 import { ShardHost } from '../shard-host/index.ts';
-import { answerVersions, mixedAnswerVersion, planRollout, publishRevert } from './index.ts';
+import { answerVersions, mixedAnswerVersion, planRollout, publishRevert, waves } from './index.ts';
 
 let root: string;
 let configPath: string;
@@ -63,6 +63,11 @@ describe('pool rollout: bad input', () => {
     ]);
     expect(() => planRollout(config, 4)).toThrow(/no node of the config holds shard 3/);
     expect(() => planRollout(config, 2)).toThrow(/node a holds shard\(s\) 2, but the index has 2 shards/);
+    // Waves: the first replica of every shard, then the second of every shard.
+    expect(waves(planRollout(config, 3)).map((w) => w.map((r) => `${r.node.id}/${r.shard}`))).toEqual([
+      ['a/0', 'b/1', 'a/2'],
+      ['c/0', 'c/1', 'b/2'],
+    ]);
   });
 });
 

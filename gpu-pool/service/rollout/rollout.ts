@@ -2,16 +2,19 @@
 // newer published version (NEW), one replica of each shard at a time, and puts back every replica
 // it swapped when any step fails.
 //
-// Per shard, replicas are swapped one after another (config order): a swap, then the node's
-// /readyz must list NEW's shard version (within `readyTimeoutMs`), then a probe `shard-search`
-// sent to that node for that shard must answer on NEW's version. Only then is the next replica of
-// that shard swapped, so every shard keeps a replica on the serving version until its first NEW
-// replica is ready (and a swap itself is hot: the node serves the old files until the new ones
-// are loaded and verified). Several shards may move at once (`parallel`).
+// Replicas are swapped in waves: first one replica of every shard, then a second of every shard,
+// and so on (config order). Each swap: the node's /readyz must list NEW's shard version (within
+// `readyTimeoutMs`), then a probe `shard-search` sent to that node for that shard must answer on
+// NEW's version, before the next replica of that wave. So every shard keeps a replica on the
+// serving version until its first NEW replica is ready (and a swap itself is hot: the node serves
+// the old files until the new ones are loaded and verified). Several shards may move at once
+// within a wave (`parallel`).
 //
-// Answers stay single-version per shard: the router searches one replica per shard and takes each
-// hit's evidence from the version that search ran on; while shards differ, an answer names a
-// digest of the shard versions it used, never OLD's or NEW's version.
+// No answer mixes versions: routers answer a batch from one index version while every shard has a
+// replica on it (router/replica-versions.ts). Through the first wave every shard keeps an OLD
+// replica, so answers are OLD's; when the second wave takes a shard's last OLD replica, every
+// shard already has a NEW one, and routers move to NEW. Only a shard with a single replica
+// (nothing to keep OLD on) makes answers mix shard versions, named by a digest of them.
 //
 // Rollback: nodes swap only forward along an index's lineage (swap-policy.ts), so OLD's own
 // directory is refused once a replica serves NEW. The rollout therefore publishes, before the first
@@ -108,6 +111,12 @@ export function planRollout(config: ClusterConfig, shardCount: number): { shard:
   const orphan = plan.find((p) => p.nodes.length === 0);
   if (orphan) throw new RolloutError(undefined, undefined, `no node of the config holds shard ${orphan.shard}`);
   return plan;
+}
+
+/** The plan's replicas by wave: wave w holds the w-th replica (config order) of every shard that has one. */
+export function waves(plan: { shard: number; nodes: NodeConfig[] }[]): { shard: number; node: NodeConfig }[][] {
+  const depth = Math.max(0, ...plan.map((p) => p.nodes.length));
+  return Array.from({ length: depth }, (_, w) => plan.filter((p) => p.nodes[w] !== undefined).map((p) => ({ shard: p.shard, node: p.nodes[w] })));
 }
 
 /** Resolves NEW's directory as the CLI and the nodes would: absolute, or from the index root. */
@@ -330,36 +339,39 @@ export async function rollout(opts: RolloutOptions): Promise<RolloutResult> {
     let failure: RolloutError | undefined;
     const total = plan.reduce((n, p) => n + p.nodes.length, 0);
     let done = 0;
-    const moveShard = async (step: { shard: number; nodes: NodeConfig[] }) => {
-      const version = next.shards[step.shard].version;
-      for (const node of step.nodes) {
-        if (failure) return;
-        if (serving.get(node.id)![step.shard] === version) {
-          skipped.push({ node: node.id, shard: step.shard });
-          log(`[${++done}/${total}] shard ${step.shard} on ${node.id}: already on ${version}\n`);
-          continue;
-        }
-        const t = performance.now();
-        log(`[${done + 1}/${total}] shard ${step.shard} on ${node.id}: swapping to ${version}\n`);
-        touched.push({ node: node.id, shard: step.shard });
-        try {
-          await nodes.swap(node, step.shard, join(newDir, next.shards[step.shard].dir));
-          await nodes.waitFor(node, step.shard, version, opts.readyTimeoutMs ?? 60_000);
-          await nodes.probe(node, step.shard, version, bm25);
-        } catch (err) {
-          failure ??= new RolloutError(node.id, step.shard, (err as Error).message);
-          log(`shard ${step.shard} on ${node.id}: FAILED: ${(err as Error).message}\n`);
-          return;
-        }
-        swapped.push({ node: node.id, shard: step.shard });
-        log(`[${++done}/${total}] shard ${step.shard} on ${node.id}: ready on ${version} and answering (${Math.round(performance.now() - t)} ms)\n`);
+    const moveReplica = async ({ shard, node }: { shard: number; node: NodeConfig }) => {
+      const version = next.shards[shard].version;
+      if (serving.get(node.id)![shard] === version) {
+        skipped.push({ node: node.id, shard });
+        log(`[${++done}/${total}] shard ${shard} on ${node.id}: already on ${version}\n`);
+        return;
       }
+      const t = performance.now();
+      log(`[${done + 1}/${total}] shard ${shard} on ${node.id}: swapping to ${version}\n`);
+      touched.push({ node: node.id, shard });
+      try {
+        await nodes.swap(node, shard, join(newDir, next.shards[shard].dir));
+        await nodes.waitFor(node, shard, version, opts.readyTimeoutMs ?? 60_000);
+        await nodes.probe(node, shard, version, bm25);
+      } catch (err) {
+        failure ??= new RolloutError(node.id, shard, (err as Error).message);
+        log(`shard ${shard} on ${node.id}: FAILED: ${(err as Error).message}\n`);
+        return;
+      }
+      swapped.push({ node: node.id, shard });
+      log(`[${++done}/${total}] shard ${shard} on ${node.id}: ready on ${version} and answering (${Math.round(performance.now() - t)} ms)\n`);
     };
-    const queue = [...plan];
-    const workers = Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 1, plan.length)) }, async () => {
-      for (let step = queue.shift(); step && !failure; step = queue.shift()) await moveShard(step);
-    });
-    await Promise.all(workers);
+    // Wave w swaps the w-th replica of every shard: after the first wave every shard has a
+    // replica on NEW and still one on OLD, so routers answer wholly from OLD until a shard's
+    // last OLD replica goes, and then wholly from NEW (router/replica-versions.ts).
+    for (const wave of waves(plan)) {
+      const queue = [...wave];
+      const workers = Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 1, wave.length)) }, async () => {
+        for (let step = queue.shift(); step && !failure; step = queue.shift()) await moveReplica(step);
+      });
+      await Promise.all(workers);
+      if (failure) break;
+    }
 
     if (failure) {
       const f = failure as RolloutError;

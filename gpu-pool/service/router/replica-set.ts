@@ -27,13 +27,17 @@ const FINAL_CODES = new Set(['bad-frame', 'limit', 'too-large', 'deadline']);
  * not held to be failing for it.
  */
 function isOtherVersion(err: unknown): boolean {
-  return (err as { code?: unknown })?.code === 'evidence-version';
+  const code = (err as { code?: unknown })?.code;
+  return code === 'evidence-version' || code === 'other-version';
 }
 
 function isFinal(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && FINAL_CODES.has(code);
 }
+
+/** A node, or a set of nodes, a call asks first. */
+export type Preference = string | ReadonlySet<string>;
 
 interface Replica {
   client: ShardClient;
@@ -64,23 +68,29 @@ export class ReplicaSet {
     return this.replicas.map((r) => r.client.node);
   }
 
+  get clients(): ShardClient[] {
+    return this.replicas.map((r) => r.client);
+  }
+
   /**
-   * Healthy first, then the preferred node (if any), then fewest outstanding; ties broken at
+   * Healthy first, then the preferred nodes (if any), then fewest outstanding; ties broken at
    * random so load spreads.
    */
-  private order(prefer?: string): Replica[] {
+  private order(prefer?: Preference): Replica[] {
     const now = this.now();
+    const preferred = (node: string) => (typeof prefer === 'string' ? node === prefer : prefer?.has(node) === true);
     return this.replicas
-      .map((r) => ({ r, down: r.downUntil > now ? 1 : 0, other: r.client.node === prefer ? 0 : 1, tie: Math.random() }))
+      .map((r) => ({ r, down: r.downUntil > now ? 1 : 0, other: preferred(r.client.node) ? 0 : 1, tie: Math.random() }))
       .sort((a, b) => a.down - b.down || a.other - b.other || a.r.outstanding - b.r.outstanding || a.tie - b.tie)
       .map((x) => x.r);
   }
 
   /**
-   * Runs `op` on one replica (hedged, retried on failure). `prefer`: a node to ask first while it
-   * is healthy, e.g. the one whose search the call follows up, so both see the same shard version.
+   * Runs `op` on one replica (hedged, retried on failure). `prefer`: nodes to ask first while
+   * healthy, e.g. the one whose search the call follows up, so both see the same shard version,
+   * or those on the index version a batch is pinned to.
    */
-  call<T>(op: (client: ShardClient, signal: AbortSignal) => Promise<T>, deadline: number, prefer?: string): Promise<T> {
+  call<T>(op: (client: ShardClient, signal: AbortSignal) => Promise<T>, deadline: number, prefer?: Preference): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const order = this.order(prefer);
       const controllers: AbortController[] = [];

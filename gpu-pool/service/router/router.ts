@@ -7,6 +7,7 @@ import { BRANCHES, METHODS, encodingsOf, formedText, lateInteractionBudget, phra
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
+import { OtherIndexVersionError, ReplicaVersions } from './replica-versions.ts';
 import { askShardLeases } from './shard-leases.ts';
 
 export interface RouterOptions {
@@ -82,8 +83,12 @@ export class Router {
   private readonly cost = { encodeMs: 0, restMs: 0 };
   /** Batches being computed: their expected cost and start, for the work ahead of a new query. */
   private readonly running = new Set<{ weightMs: number; started: number }>();
+  /** Which index version each replica serves: a batch is answered from one (mid-rollout too). */
+  private readonly replicaVersions: ReplicaVersions;
+  private learning?: Promise<void>;
 
   constructor(private readonly opts: RouterOptions) {
+    this.replicaVersions = new ReplicaVersions(opts.shards.map((set) => set.nodes), opts.index.version);
     const { maxQueueDelayMs } = opts.batching;
     this.batcher = new DynamicBatcher<Pending, Outcome>({
       ...opts.batching,
@@ -156,10 +161,37 @@ export class Router {
    * batcher or admission, so an edge can renew its promise however loaded the pool is.
    */
   async lease(frame: LeaseFrame): Promise<LeaseResultFrame> {
-    const { versions, until } = await askShardLeases(this.opts.shards, frame.deadline, frame.batchId);
+    const { versions, until } = await askShardLeases(this.opts.shards, frame.deadline, frame.batchId, this.replicaVersions);
     // What is left of the promise now, as in handle().
     const versionLeaseMs = Math.max(0, Math.floor(until - performance.now()));
     return { v: 1, type: 'lease-result', batchId: frame.batchId, indexVersion: this.indexVersion(versions), versionLeaseMs };
+  }
+
+  /**
+   * Asks every replica of every shard which index version it serves (shard-lease frames: cheap).
+   * Batches that need it at once share one round.
+   */
+  private learnReplicaVersions(deadline: number): Promise<void> {
+    this.learning ??= this.askReplicaVersions(deadline).finally(() => (this.learning = undefined));
+    return this.learning;
+  }
+
+  private async askReplicaVersions(deadline: number): Promise<void> {
+    const batchId = randomUUID();
+    const askedAt = performance.now();
+    const signal = AbortSignal.timeout(Math.max(1, Math.min(LEARN_VERSIONS_MS, deadline - Date.now())));
+    await Promise.all(
+      this.opts.shards.flatMap((set, shard) =>
+        set.clients.map(async (c) => {
+          try {
+            const reply = await c.lease({ v: 1, type: 'shard-lease', batchId, deadline, shard }, signal);
+            if (reply.indexVersion !== undefined) this.replicaVersions.record(shard, c.node, reply.indexVersion, askedAt);
+          } catch {
+            // A replica that does not answer keeps what it said last; the search tries it anyway.
+          }
+        }),
+      ),
+    );
   }
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */
@@ -182,7 +214,7 @@ export class Router {
    */
   private async rescore(
     wanted: { query: EncodedQuery; hits: Hit[]; index: number }[],
-    ctx: { batchId: string; deadline: number; versions: Map<number, string>; missing: (index: number, shard: number) => void },
+    ctx: { batchId: string; deadline: number; versions: Map<number, string>; searchedOn: Map<number, string>; missing: (index: number, shard: number) => void },
   ): Promise<{ of: Map<Hit, number>; swapped: boolean }> {
     const of = new Map<Hit, number>();
     let swapped = false;
@@ -199,13 +231,19 @@ export class Router {
             batchId: ctx.batchId,
             deadline: ctx.deadline,
             shard: s,
+            ...versionOf(ctx.versions, s),
             queries: entries.map((e) => ({ id: String(e.w.index), method: e.w.query.rerank!.method, tokens: e.w.query.tokens!, ordinals: Array.from(e.ordinals) })),
           };
-          const reply = await this.opts.shards[s].call((c, signal) => c.score(frame, signal), ctx.deadline);
-          if (reply.version !== ctx.versions.get(s)) {
-            swapped = true;
-            throw new EvidenceVersionError(s, ctx.versions.get(s), reply.version, true);
-          }
+          // As evidence: the node that searched first, a replica on another version passed over.
+          const reply = await this.opts.shards[s].call(
+            async (c, signal) => {
+              const answer = await c.score(frame, signal);
+              if (answer.version !== ctx.versions.get(s)) throw new EvidenceVersionError(s, ctx.versions.get(s), answer.version, true);
+              return answer;
+            },
+            ctx.deadline,
+            ctx.searchedOn.get(s),
+          );
           const byId = new Map(reply.results.map((r) => [r.id, r.scores]));
           for (const e of entries) {
             const scores = byId.get(String(e.w.index));
@@ -213,6 +251,7 @@ export class Router {
             e.hits.forEach((h, j) => of.set(h, scores[j]));
           }
         } catch (err) {
+          if (err instanceof EvidenceVersionError) swapped = true;
           for (const e of entries) ctx.missing(e.w.index, s);
           this.opts.hooks?.onShardError?.(s, err, 'search');
         }
@@ -326,12 +365,15 @@ export class Router {
   }
 
   /**
-   * Steps 2-4 of a batch, on its encoded queries. `firstGo`: the stage times of the first go
-   * when this is the second go of a batch whose shard was swapped between its search and its
-   * evidence (a search that straddled the switch); a second swap as quick is reported missing.
+   * Steps 2-4 of a batch, on its encoded queries. `earlier`: the goes before this one and their
+   * stage times, when a swap came between a search and its evidence (a search that straddled
+   * the switch) or no replica of a shard served the pinned index version any more; on the last
+   * go a shard answers from any version, and evidence from another version is reported missing.
    */
-  private async searchAndDress(batch: EncodedBatch, firstGo?: StageTimings): Promise<Outcome[]> {
+  private async searchAndDress(batch: EncodedBatch, earlier?: { goes: number; timings: StageTimings }): Promise<Outcome[]> {
     const { shards, hooks } = this.opts;
+    const goes = (earlier?.goes ?? 0) + 1;
+    const lastGo = goes >= MAX_GOES;
     const { items, queries, encodeMs, queueMs } = batch;
 
     // 2. One shard-search frame per shard: a sub-query per branch the query's method plans.
@@ -346,6 +388,15 @@ export class Router {
     });
     const deadline = Math.max(...items.map((p) => p.deadline));
     const batchId = randomUUID();
+    // One index version for the whole answer while every shard has a replica on it; a second go
+    // prefers it but takes any version rather than leave a shard out.
+    let target = this.replicaVersions.target();
+    if (target === undefined && !lastGo) {
+      // No version known on every shard: perhaps the router has not heard of the new one yet.
+      await this.learnReplicaVersions(deadline);
+      target = this.replicaVersions.target();
+    }
+    let pinnedVersionLost = false;
     const versions = new Map<number, string>();
     /** The node whose search each shard's hits came from: evidence is asked of it first (same version, mid-rollout too). */
     const searchedOn = new Map<number, string>();
@@ -356,15 +407,34 @@ export class Router {
     const perShard = await Promise.all(
       shards.map(async (set, s) => {
         try {
-          const reply = await set.call(async (c, signal) => {
-            const answer = await c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal);
-            if (!searchedOn.has(s)) searchedOn.set(s, c.node); // the first answer wins; a hedge that lost may still resolve
-            return answer;
-          }, deadline);
+          const searchOn = (accept: string | undefined) =>
+            set.call(
+              async (c, signal) => {
+                const askedAt = performance.now();
+                const answer = await c.search({ v: 1, type: 'shard-search', batchId, deadline, shard: s, queries: sub }, signal);
+                if (answer.indexVersion !== undefined) {
+                  this.replicaVersions.record(s, c.node, answer.indexVersion, askedAt);
+                  if (accept !== undefined && answer.indexVersion !== accept) throw new OtherIndexVersionError(s, c.node, accept, answer.indexVersion);
+                }
+                if (!searchedOn.has(s)) searchedOn.set(s, c.node); // the first answer wins; a hedge that lost may still resolve
+                return answer;
+              },
+              deadline,
+              target === undefined ? undefined : this.replicaVersions.nodesOn(s, target),
+            );
+          let reply;
+          try {
+            reply = await searchOn(target);
+          } catch (err) {
+            // On a second go a shard without the pinned version answers from any, rather than not at all.
+            if (!(err instanceof OtherIndexVersionError) || !lastGo) throw err;
+            reply = await searchOn(undefined);
+          }
           versions.set(s, reply.version);
           versionUntil = Math.min(versionUntil, sentAt + (reply.leaseMs ?? 0));
           return new Map(reply.results.map((r) => [r.id, r.hits.map((h): Hit => ({ docId: '', score: h.score, shard: s, ordinal: h.ordinal, ...(h.span ? { span: h.span } : {}), ...(h.group !== undefined ? { group: h.group } : {}) }))]));
         } catch (err) {
+          if (err instanceof OtherIndexVersionError) pinnedVersionLost = true;
           missing.add(s);
           hooks?.onShardError?.(s, err, 'search');
           return new Map<string, Hit[]>();
@@ -373,6 +443,12 @@ export class Router {
     );
     const searchMs = performance.now() - t;
     hooks?.onStage?.('search', searchMs);
+    // No replica of some shard serves the pinned version any more (a rollout's second wave):
+    // ask every replica what it serves, and search once more on the version all shards have.
+    if (pinnedVersionLost) {
+      await this.learnReplicaVersions(deadline);
+      return this.searchAndDress(batch, { goes, timings: { searchMs: searchMs + (earlier?.timings.searchMs ?? 0), mergeMs: earlier?.timings.mergeMs ?? 0, evidenceMs: earlier?.timings.evidenceMs ?? 0 } });
+    }
 
     // Evidence (passage and document id) from the shard that owns each hit, one frame per shard
     // per call. Every read is kept (its promise, while in flight), so concurrent queries of the
@@ -390,8 +466,8 @@ export class Router {
           // Asked of the node that searched first; a replica on another version is passed over.
           const reply = await shards[s].call(
             async (c, signal) => {
-              const answer = await c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ordinals: chunk }, signal);
-              if (answer.version !== versions.get(s)) throw new EvidenceVersionError(s, versions.get(s), answer.version, firstGo === undefined);
+              const answer = await c.evidence({ v: 1, type: 'evidence', batchId, shard: s, ...versionOf(versions, s), ordinals: chunk }, signal);
+              if (answer.version !== versions.get(s)) throw new EvidenceVersionError(s, versions.get(s), answer.version, !lastGo);
               return answer;
             },
             deadline,
@@ -433,7 +509,7 @@ export class Router {
     // A re-ranked query's first stage, re-scored by the shards that hold its hits, then cut at k.
     const reranked = items.map((p, i) => (p.query.rerank ? i : -1)).filter((i) => i >= 0);
     if (reranked.length > 0) {
-      const scores = await this.rescore(reranked.map((i) => ({ query: queries[i], hits: ranked[i].hits, index: i })), { batchId, deadline, versions, missing: (i, s) => ranked[i].missing.add(s) });
+      const scores = await this.rescore(reranked.map((i) => ({ query: queries[i], hits: ranked[i].hits, index: i })), { batchId, deadline, versions, searchedOn, missing: (i, s) => ranked[i].missing.add(s) });
       if (scores.swapped) swappedBetween = true;
       await Promise.all(
         reranked.map(async (i) => {
@@ -450,9 +526,12 @@ export class Router {
     await fetchEvidence(ranked.flatMap((r) => r.hits));
     hooks?.onStage?.('evidence', evidenceMs);
     // A second go counts the first one's time too: the stages still add up to the batch's time.
-    const timings = { encodeMs, searchMs: searchMs + (firstGo?.searchMs ?? 0), mergeMs: mergeMs + (firstGo?.mergeMs ?? 0), evidenceMs: evidenceMs + (firstGo?.evidenceMs ?? 0) };
+    const timings = { encodeMs, searchMs: searchMs + (earlier?.timings.searchMs ?? 0), mergeMs: mergeMs + (earlier?.timings.mergeMs ?? 0), evidenceMs: evidenceMs + (earlier?.timings.evidenceMs ?? 0) };
     // The search ran on a version that has just been swapped out: once more, on the new one.
-    if (swappedBetween && firstGo === undefined) return this.searchAndDress(batch, timings);
+    if (swappedBetween && !lastGo) {
+      await this.learnReplicaVersions(deadline);
+      return this.searchAndDress(batch, { goes, timings });
+    }
 
     return items.map((p, i): Outcome => {
       const hits: WireHit[] = [];
@@ -475,6 +554,15 @@ export class Router {
     });
   }
 }
+
+/** How long a router waits for replicas to say which version they serve, when its pinned one is gone. */
+const LEARN_VERSIONS_MS = 1_000;
+
+/**
+ * Goes of one batch at most: a swap between search and evidence, or the pinned version gone,
+ * sends it again; three goes see through one rollout step and the re-pin that may follow it.
+ */
+const MAX_GOES = 3;
 
 /** Queries that need sentence vectors go through the sentence encoder unless they came with one. */
 function needsSentence(q: WireQuery): boolean {
@@ -526,4 +614,10 @@ function branchInput(branch: BranchName, q: EncodedQuery): Partial<ShardQuery> {
 
 function movingAverage(average: number, sample: number): number {
   return average === 0 ? sample : 0.8 * average + 0.2 * sample;
+}
+
+/** The `version` field of an evidence or score frame: the version shard `s` searched on, when it answered. */
+function versionOf(versions: Map<number, string>, s: number): { version?: string } {
+  const version = versions.get(s);
+  return version === undefined ? {} : { version };
 }

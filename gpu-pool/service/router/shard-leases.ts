@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ProtocolError } from '../../../shared/protocol/index.ts';
 import type { ReplicaSet } from './replica-set.ts';
+import type { ReplicaVersions } from './replica-versions.ts';
 
 /** Every shard's current version, and until when (performance.now() ms) all of them promised it. */
 export interface ShardLeases {
@@ -14,7 +15,9 @@ export interface ShardLeases {
  * A version some shard cannot confirm is no version, so any shard failing fails the whole
  * lease: 'deadline' when time ran out, 'not-ready' otherwise (the edge then asks with a search).
  */
-export async function askShardLeases(shards: readonly ReplicaSet[], deadline: number, batchId: string): Promise<ShardLeases> {
+export async function askShardLeases(shards: readonly ReplicaSet[], deadline: number, batchId: string, replicaVersions?: ReplicaVersions): Promise<ShardLeases> {
+  // Asked of the replicas on the index version searches are pinned to, so both name the same version.
+  const target = replicaVersions?.target();
   const versions = new Map<number, string>();
   // Each promise counts from before its frame left, so it never outlasts the host's.
   const sentAt = performance.now();
@@ -23,7 +26,16 @@ export async function askShardLeases(shards: readonly ReplicaSet[], deadline: nu
   await Promise.all(
     shards.map(async (set, shard) => {
       try {
-        const reply = await set.call((c, signal) => c.lease({ v: 1, type: 'shard-lease', batchId: shardBatchId, deadline, shard }, signal), deadline);
+        const reply = await set.call(
+          async (c, signal) => {
+            const askedAt = performance.now();
+            const answer = await c.lease({ v: 1, type: 'shard-lease', batchId: shardBatchId, deadline, shard }, signal);
+            if (answer.indexVersion !== undefined) replicaVersions?.record(shard, c.node, answer.indexVersion, askedAt);
+            return answer;
+          },
+          deadline,
+          target === undefined ? undefined : replicaVersions!.nodesOn(shard, target),
+        );
         versions.set(shard, reply.version);
         until = Math.min(until, sentAt + reply.leaseMs);
       } catch (err) {

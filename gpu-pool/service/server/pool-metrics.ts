@@ -8,6 +8,7 @@ export interface PoolMetrics {
   expired: Counter;
   shardErrors: Counter<'shard' | 'node'>;
   evidenceVersionMismatches: Counter<'shard'>;
+  versionRepins: Counter<'shard'>;
   missingShardResults: Counter<'shard'>;
   hedges: Counter<'node'>;
   batchSize: Histogram;
@@ -35,6 +36,12 @@ export function createPoolMetrics(queueDepth: () => number): PoolMetrics {
     evidenceVersionMismatches: new Counter({
       name: 'edgesearch_evidence_version_mismatches_total',
       help: 'Batches whose evidence came from another shard version than their search (a swap in between); the batch is searched again once, by shard.',
+      labelNames: ['shard'],
+      registers,
+    }),
+    versionRepins: new Counter({
+      name: 'edgesearch_index_version_repins_total',
+      help: 'Batches searched again because no replica of a shard still served the index version the router answered from (a rollout moved on), by shard.',
       labelNames: ['shard'],
       registers,
     }),

@@ -52,6 +52,7 @@ describe('GET /metrics', () => {
       edgesearch_expired_queries_total: 'counter',
       edgesearch_shard_errors_total: 'counter',
       edgesearch_evidence_version_mismatches_total: 'counter',
+      edgesearch_index_version_repins_total: 'counter',
       edgesearch_missing_shard_results_total: 'counter',
       edgesearch_hedged_requests_total: 'counter',
       edgesearch_batch_size: 'histogram',

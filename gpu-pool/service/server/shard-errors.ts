@@ -1,6 +1,6 @@
 import type { ResultFrame } from '../../../shared/protocol/index.ts';
 import { rateLimited, type Logger, type RateLimitOptions } from '../logging/index.ts';
-import { EvidenceVersionError } from '../router/index.ts';
+import { EvidenceVersionError, OtherIndexVersionError } from '../router/index.ts';
 import type { PoolMetrics } from './pool-metrics.ts';
 
 /**
@@ -27,6 +27,12 @@ export function shardErrorReporter(metrics: PoolMetrics, log: Logger, options: R
       limited.warn(`${shard}/${node}/${errorKind(err)}`, 'shard call failed', { shard, peer: node, err });
     },
     shardError(shard, err, stage) {
+      if (err instanceof OtherIndexVersionError) {
+        // Not an error: the batch goes again on the index version every shard now has.
+        metrics.versionRepins.inc({ shard });
+        limited.warn(String(shard), 'no replica on the pinned index version: searching the batch again', { shard, wanted: err.wanted, answered: err.answered });
+        return;
+      }
       if (err instanceof EvidenceVersionError) {
         metrics.evidenceVersionMismatches.inc({ shard });
         const msg = err.again ? 'evidence from another shard version: searching the batch again' : 'evidence from another shard version twice: shard left out';

@@ -71,6 +71,7 @@ export class ShardHost {
         if (!entry) throw new Error(`${indexDir} has ${manifest.shards.length} shards; there is no shard ${s}`);
         const dir = join(indexDir, entry.dir);
         const shard = await openShard(dir, opts);
+        publishedIn.set(shard, manifest.version);
         const slot = new ShardSlot(s, shard, closeShard, slotOptions);
         held.set(s, { slot, indexVersion: manifest.version, swaps: Promise.resolve() });
         if (shard.manifest.version !== entry.version || shard.manifest.shard !== s || shard.manifest.shardCount !== manifest.shards.length) {
@@ -144,7 +145,7 @@ export class ShardHost {
         }
         members.forEach((i, j) => (hits[i] = lists[j].map((h) => ({ ordinal: h.ordinal, score: h.score, ...(h.span ? { span: h.span } : {}), ...(h.group !== undefined ? { group: h.group } : {}) }))));
       }
-      return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };
+      return { v: 1, type: 'shard-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, ...indexVersionOf(shard), results: frame.queries.map((q, i) => ({ id: q.id, hits: hits[i] })) };
     });
     // Promised once the answer is ready: the promise starts no earlier than the router sent.
     return { ...reply, leaseMs: slot.promise(reply.version) };
@@ -158,12 +159,14 @@ export class ShardHost {
   lease(frame: ShardLeaseFrame): ShardLeaseResultFrame {
     const slot = this.slot(frame.shard);
     const version = slot.version;
-    return { v: 1, type: 'shard-lease-result', batchId: frame.batchId, shard: frame.shard, version, leaseMs: slot.promise(version) };
+    return { v: 1, type: 'shard-lease-result', batchId: frame.batchId, shard: frame.shard, version, ...indexVersionOf(slot.shard), leaseMs: slot.promise(version) };
   }
 
   /** Re-scores passages of one shard (the re-ranking second stage), on the version it serves now. */
   async score(frame: ShardScoreFrame): Promise<ShardScoreResultFrame> {
     return this.slot(frame.shard).use(async (shard) => {
+      const version = shard.manifest.version;
+      if (frame.version !== undefined && frame.version !== version) return { v: 1, type: 'shard-score-result', batchId: frame.batchId, shard: frame.shard, version, results: [] };
       const results = frame.queries.map((q) => {
         const reranker = RERANKERS[q.method];
         reranker.check(shard);
@@ -173,12 +176,15 @@ export class ShardHost {
         const scores = reranker.score(shard, { id: q.id, text: '', k: q.ordinals.length, tokens: q.tokens }, Uint32Array.from(q.ordinals));
         return { id: q.id, scores: Array.from(scores) };
       });
-      return { v: 1, type: 'shard-score-result', batchId: frame.batchId, shard: frame.shard, version: shard.manifest.version, results };
+      return { v: 1, type: 'shard-score-result', batchId: frame.batchId, shard: frame.shard, version, results };
     });
   }
 
   async evidence(frame: EvidenceFrame): Promise<EvidenceResultFrame> {
     return this.slot(frame.shard).use(async (shard) => {
+      const version = shard.manifest.version;
+      // Ordinals of another version name other documents (or none): checked against this one they would be a bad frame.
+      if (frame.version !== undefined && frame.version !== version) return { v: 1, type: 'evidence-result', batchId: frame.batchId, shard: frame.shard, version, passages: [] };
       for (const o of frame.ordinals) {
         if (o >= shard.passages.size) throw new ProtocolError('bad-frame', `ordinal ${o} is out of range for shard ${frame.shard} (${shard.passages.size} documents)`);
       }
@@ -188,7 +194,7 @@ export class ShardHost {
         type: 'evidence-result',
         batchId: frame.batchId,
         shard: frame.shard,
-        version: shard.manifest.version,
+        version,
         passages: passages.map((p, i) => ({ ordinal: frame.ordinals[i], docId: p.id, title: p.title, text: p.text })),
       };
     });
@@ -224,6 +230,7 @@ export class ShardHost {
       throw new SwapRefused(SWAP_REASONS.filesBad, `${target.shardDir}: manifest changed while swapping (now version ${next.manifest.version})`);
     }
     const from = held.slot.version;
+    publishedIn.set(next, target.index.version);
     try {
       await held.slot.swap(next);
     } catch (err) {
@@ -296,4 +303,15 @@ export class ShardHost {
     }
     this.held.clear();
   }
+}
+
+/**
+ * The index version each loaded shard was published in (index.json's), kept with the shard
+ * itself: an answer names the pair it was computed on, even while a swap replaces the shard.
+ */
+const publishedIn = new WeakMap<LoadedShard, string>();
+
+function indexVersionOf(shard: LoadedShard): { indexVersion?: string } {
+  const indexVersion = publishedIn.get(shard);
+  return indexVersion === undefined ? {} : { indexVersion };
 }

@@ -135,6 +135,20 @@ describe('ShardHost.swap: which versions', () => {
     expect((await host.swap(1, join(vs.v2, vs.dirs[1]))).to).toBe(vs.m2.shards[1].version);
   });
 
+  it('answers evidence asked for another version with its own version and no passages, even for ordinals beyond its size', async () => {
+    const host = await serve(vs.v1);
+    const last = host.shard(0).passages.size - 1;
+    await host.swap(0, join(vs.v2, vs.dirs[0]));
+    expect(host.shard(0).passages.size).toBeLessThanOrEqual(last); // v1's last ordinal is out of v2's range
+    const v1 = vs.m1.shards[0].version;
+    const v2 = vs.m2.shards[0].version;
+    // A search on v1 before the swap, its evidence asked after: another version, not a bad frame.
+    expect(await host.evidence({ ...evidence(0, [last]), version: v1 })).toMatchObject({ version: v2, passages: [] });
+    expect((await host.evidence({ ...evidence(0, [0]), version: v2 })).passages).toHaveLength(1);
+    // Without a version the ordinals are checked against the served one.
+    await expect(host.evidence(evidence(0, [last]))).rejects.toMatchObject({ code: 'bad-frame' });
+  });
+
   it('serving the newer version, refuses the older one (documents index delete removed stay removed)', async () => {
     const host = await serve(vs.v2);
     await refused(host, 0, join(vs.v1, vs.dirs[0]), SWAP_REASONS.notForward);
