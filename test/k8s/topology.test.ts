@@ -7,20 +7,19 @@
 // the mount paths → per-pod directories (the index volume holds a copy of a small test index
 // under the configured version), /app → this repository, `node` → this Node. The 300 SciFact
 // test queries, through one router, must get the answers of one Searcher holding every shard.
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, planShards } from '../../gpu-pool/service/cluster/index.ts';
 import { PoolClient } from '../../gpu-pool/service/pool-client/index.ts';
 import type { MethodName } from '../../gpu-pool/engine/methods/index.ts';
 import type { WireQuery } from '../../shared/protocol/index.ts';
-import { REPO_ROOT, scifactTestQueries } from '../fixtures.ts';
+import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../index-fixture.ts';
 import { referenceAnswers, type Reference } from '../pool/harness.ts';
+import { localContainer, run, type LocalContext, type Pod } from './local-pod.ts';
 import { configMap, find, kubectlMissing, renderOverlay, type K8sObject } from './render.ts';
 
 const missing = kubectlMissing();
@@ -31,17 +30,6 @@ const KEYS: Record<string, string> = {
   'edgesearch-pool-keys/metrics-token': 'k8s-topology-metrics-token',
 };
 
-interface Pod {
-  ordinal: number;
-  name: string;
-  address: string;
-  url: string;
-  dir: string;
-  exited?: Promise<number | null>;
-  kill?: (signal: NodeJS.Signals) => void;
-  logs: string[];
-}
-
 let objects: K8sObject[];
 let work: string;
 let port: number;
@@ -49,9 +37,6 @@ let pods: Pod[] = [];
 let reference: Map<string, Reference>;
 let queries: { id: string; text: string }[];
 let topo: { nodes: number; shards: number; replicas: number; version: string };
-
-/** The kubelet's $(VAR) expansion: defined variables are replaced, $$ escapes, the rest stays. */
-const expand = (s: string, env: Record<string, string>) => s.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) => (m === '$$' ? '$' : name in env ? env[name] : m));
 
 /** An address:port nobody holds on any of the pods' addresses. */
 async function portFreeOn(addresses: string[]): Promise<number> {
@@ -64,55 +49,6 @@ async function portFreeOn(addresses: string[]): Promise<number> {
     if (ok.every(Boolean)) return p;
   }
   throw new Error('no port free on every pod address');
-}
-
-/** What one container of pod `pod` runs here: program, arguments, environment, working directory. */
-function localContainer(pod: Pod, spec: any, c: any, namespace: string) {
-  const volumes = new Map<string, string>();
-  for (const v of spec.volumes ?? []) volumes.set(v.name, join(pod.dir, 'volumes', v.name));
-  volumes.set('index', join(pod.dir, 'volumes', 'index'));
-  const mounts: [string, string][] = (c.volumeMounts ?? []).map((m: any) => {
-    if (!volumes.has(m.name)) throw new Error(`${c.name}: mount of unknown volume ${m.name}`);
-    return [m.mountPath, volumes.get(m.name)!];
-  });
-  mounts.sort((a, b) => b[0].length - a[0].length);
-  // One pass, longest mount path first, a path only where it ends (at "/", a quote, space or the end).
-  const escape = (x: string) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const pattern = new RegExp(`(${mounts.map(([from]) => escape(from)).join('|')})(?=[/"' ]|$)`, 'gm');
-  const local = (s: string) => (mounts.length === 0 ? s : s.replace(pattern, (from) => mounts.find(([f]) => f === from)![1]));
-  const env: Record<string, string> = {};
-  for (const e of c.envFrom ?? []) {
-    if (e.configMapRef) Object.assign(env, find(objects, 'ConfigMap', e.configMapRef.name).data);
-    else if (e.secretRef && !e.secretRef.optional) throw new Error(`${c.name}: secret ${e.secretRef.name} is not provided by the test`);
-  }
-  for (const e of c.env ?? []) {
-    let value: string;
-    if (e.value !== undefined) value = expand(e.value, env);
-    else if (e.valueFrom?.fieldRef) value = ({ 'metadata.name': pod.name, 'metadata.namespace': namespace } as Record<string, string>)[e.valueFrom.fieldRef.fieldPath];
-    else if (e.valueFrom?.secretKeyRef) value = KEYS[`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`];
-    else if (e.valueFrom?.configMapKeyRef) value = find(objects, 'ConfigMap', e.valueFrom.configMapKeyRef.name).data![e.valueFrom.configMapKeyRef.key];
-    else throw new Error(`${c.name}: env ${e.name}: a source the test does not know`);
-    if (value === undefined) throw new Error(`${c.name}: env ${e.name} has no value`);
-    env[e.name] = value;
-  }
-  // Pod addresses and the port: the one substitution in the environment.
-  if (env.EDGESEARCH_POOL_URL_TEMPLATE !== undefined) {
-    const m = /^http:\/\/pool-\{i\}\.pool-headless\.[a-z0-9.-]+:7700$/.exec(env.EDGESEARCH_POOL_URL_TEMPLATE);
-    if (!m) throw new Error(`unexpected url template ${env.EDGESEARCH_POOL_URL_TEMPLATE}`);
-    env.EDGESEARCH_POOL_URL_TEMPLATE = `http://127.1.{i}.1:${port}`;
-  }
-  for (const k of Object.keys(env)) env[k] = local(env[k]);
-  const argv = [...(c.command ?? []), ...(c.args ?? [])].map((a: string) => local(expand(a, env)));
-  for (let i = 0; i < argv.length; i++) if (argv[i] === '--host' && argv[i + 1] === '0.0.0.0') argv[i + 1] = pod.address;
-  if (argv[0] === 'node') argv[0] = process.execPath;
-  if (c.workingDir !== '/app') throw new Error(`${c.name}: working directory ${c.workingDir}, expected /app (the repository)`);
-  return { argv, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: pod.dir, ...env }, cwd: REPO_ROOT };
-}
-
-function run(pod: Pod, name: string, spec: ReturnType<typeof localContainer>) {
-  const child = spawn(spec.argv[0], spec.argv.slice(1), { cwd: spec.cwd, env: spec.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  for (const s of [child.stdout!, child.stderr!]) createInterface({ input: s }).on('line', (l) => pod.logs.push(`[${name}] ${l}`));
-  return { exited: new Promise<number | null>((r) => child.on('exit', (code) => r(code))), kill: (sig: NodeJS.Signals) => child.kill(sig) };
 }
 
 beforeAll(async () => {
@@ -129,7 +65,18 @@ beforeAll(async () => {
   const addresses = Array.from({ length: topo.nodes }, (_, i) => `127.1.${i}.1`);
   port = await portFreeOn(addresses);
   const spec = sts.spec.template.spec;
-  const namespace = sts.metadata.namespace ?? 'default';
+  const ctx: LocalContext = {
+    objects,
+    keys: KEYS,
+    namespace: sts.metadata.namespace ?? 'default',
+    // Pod addresses and the port: the one substitution in the environment.
+    adjustEnv: (env) => {
+      if (env.EDGESEARCH_POOL_URL_TEMPLATE === undefined) return;
+      const m = /^http:\/\/pool-\{i\}\.pool-headless\.[a-z0-9.-]+:7700$/.exec(env.EDGESEARCH_POOL_URL_TEMPLATE);
+      if (!m) throw new Error(`unexpected url template ${env.EDGESEARCH_POOL_URL_TEMPLATE}`);
+      env.EDGESEARCH_POOL_URL_TEMPLATE = `http://127.1.{i}.1:${port}`;
+    },
+  };
   pods = addresses.map((address, i) => ({ ordinal: i, name: `${sts.metadata.name}-${i}`, address, url: `http://${address}:${port}`, dir: join(work, `${sts.metadata.name}-${i}`), logs: [] }));
   for (const pod of pods) {
     // Volumes: configMap volumes hold the ConfigMap's keys as files; the index claim a copy of the test index.
@@ -142,11 +89,11 @@ beforeAll(async () => {
   // Each pod: init containers in order, each to a zero exit, then the pool container.
   await Promise.all(pods.map(async (pod) => {
     for (const c of spec.initContainers ?? []) {
-      const code = await run(pod, c.name, localContainer(pod, spec, c, namespace)).exited;
+      const code = await run(pod, c.name, localContainer(ctx, pod, spec, c)).exited;
       if (code !== 0) throw new Error(`${pod.name}: init container ${c.name} exited ${code}:\n${pod.logs.join('\n')}`);
     }
     const [main] = spec.containers;
-    Object.assign(pod, run(pod, main.name, localContainer(pod, spec, main, namespace)));
+    Object.assign(pod, run(pod, main.name, localContainer(ctx, pod, spec, main)));
   }));
   // Ready as the readiness probe sees it.
   const probe = spec.containers[0].readinessProbe.httpGet.path;
