@@ -7,6 +7,8 @@
 #   EDGESEARCH_NODE_ID              this node's id in the config    default: from the host name's
 #                                   ordinal suffix (StatefulSet pod pool-2 -> node pool-2)
 #   EDGESEARCH_POOL_KEY_FILE        file holding the HMAC signing key (or EDGESEARCH_POOL_KEY)
+#   EDGESEARCH_POOL_KEY_ACCEPTED_FILE  file holding a second key accepted on requests during a
+#                                   signing key rotation (or EDGESEARCH_POOL_KEY_ACCEPTED; optional)
 #   EDGESEARCH_POOL_ADMIN_KEY_FILE  file holding the admin key (optional: hot swaps refused without)
 #   EDGESEARCH_PORT, EDGESEARCH_HOST  listen port / address      default: the node's URL in the config
 #   EDGESEARCH_SHARED               where models/ manifests find the model files (image: /shared)
@@ -16,6 +18,10 @@ set -eu
 if [ -n "${EDGESEARCH_POOL_KEY_FILE:-}" ]; then
   EDGESEARCH_POOL_KEY="$(cat "$EDGESEARCH_POOL_KEY_FILE")"
   export EDGESEARCH_POOL_KEY
+fi
+if [ -n "${EDGESEARCH_POOL_KEY_ACCEPTED_FILE:-}" ]; then
+  EDGESEARCH_POOL_KEY_ACCEPTED="$(cat "$EDGESEARCH_POOL_KEY_ACCEPTED_FILE")"
+  export EDGESEARCH_POOL_KEY_ACCEPTED
 fi
 if [ -n "${EDGESEARCH_POOL_ADMIN_KEY_FILE:-}" ]; then
   EDGESEARCH_POOL_ADMIN_KEY="$(cat "$EDGESEARCH_POOL_ADMIN_KEY_FILE")"

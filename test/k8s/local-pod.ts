@@ -66,6 +66,7 @@ export function localContainer(ctx: LocalContext, pod: Pod, spec: any, c: any) {
     else if (e.valueFrom?.secretKeyRef) value = ctx.keys[`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`];
     else if (e.valueFrom?.configMapKeyRef) value = find(ctx.objects, 'ConfigMap', e.valueFrom.configMapKeyRef.name).data![e.valueFrom.configMapKeyRef.key];
     else throw new Error(`${c.name}: env ${e.name}: a source the test does not know`);
+    if (value === undefined && e.valueFrom?.secretKeyRef?.optional) continue; // as the kubelet: an optional key the Secret lacks
     if (value === undefined) throw new Error(`${c.name}: env ${e.name} has no value`);
     env[e.name] = value;
   }

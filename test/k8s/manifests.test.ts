@@ -104,11 +104,11 @@ describe.skipIf(missing !== undefined)('Kubernetes manifests (infra/k8s)', () =>
             if (e.configMapRef) expect(configMaps, `${o.metadata.name}/${c.name}`).toContain(e.configMapRef.name);
             if (e.secretRef) secrets.add(`${e.secretRef.name}${e.secretRef.optional ? '?' : ''}`);
           }
-          for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) secrets.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`);
+          for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) secrets.add(`${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}${e.valueFrom.secretKeyRef.optional ? '?' : ''}`);
         }
       }
       // The keys come from Secrets (created by the operator: infra/README.md), never from the manifests.
-      expect([...secrets].sort()).toEqual(['edgesearch-index-store?', 'edgesearch-pool-keys/admin-key', 'edgesearch-pool-keys/metrics-token', 'edgesearch-pool-keys/pool-key']);
+      expect([...secrets].sort()).toEqual(['edgesearch-index-store?', 'edgesearch-pool-keys/accepted-pool-key?', 'edgesearch-pool-keys/admin-key', 'edgesearch-pool-keys/metrics-token', 'edgesearch-pool-keys/pool-key']);
       expect(objects.filter((o) => o.kind === 'Secret')).toEqual([]);
     });
 

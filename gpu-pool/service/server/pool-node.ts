@@ -46,6 +46,12 @@ export interface PoolNodeOptions {
   port?: number;
   /** The HMAC key; default: the environment variable the config names. */
   signingKey?: string;
+  /**
+   * A second HMAC key accepted on requests, never used to sign its own (a key rotation: see
+   * infra/README.md); answers are signed with the key that signed the request. Default: the
+   * variable named as the signing key's with `_ACCEPTED` appended. None: only the signing key.
+   */
+  acceptedKey?: string;
   /** The admin key (hot swaps); default: the environment variable `adminKeyEnv` names. None: admin requests refused. */
   adminKey?: string;
   /** Bearer token for /metrics and /readyz detail; default: the variable `metricsTokenEnv` names. None: loopback only. */
@@ -84,6 +90,10 @@ export class PoolNode {
   private conversationalEncoder?: ConversationalEncoder;
   private clients: HttpShardClient[] = [];
   private key?: CryptoKey;
+  /** Keys a request may be signed with: the signing key first, then the accepted one (rotations). */
+  private requestKeys: CryptoKey[] = [];
+  /** Which of them signed each verified request: its answer is signed with the same. */
+  private readonly answerKeys = new WeakMap<SignedRequest, CryptoKey>();
   private admin?: AdminSwap;
   private operator: (req: http.IncomingMessage) => boolean;
   private readonly budget: BodyBudget;
@@ -126,7 +136,10 @@ export class PoolNode {
     if (!secret) throw new Error(`no signing key: set ${opts.config.signingKeyEnv} (the HMAC key shared by edges and pool nodes)`);
     const node = new PoolNode(opts);
     node.key = await importSigningKey(secret);
+    const accepted = opts.acceptedKey ?? process.env[`${opts.config.signingKeyEnv}_ACCEPTED`];
+    node.requestKeys = [node.key, ...(accepted && accepted !== secret ? [await importSigningKey(accepted)] : [])];
     const adminSecret = opts.adminKey ?? process.env[opts.config.adminKeyEnv];
+    if (adminSecret && adminSecret === accepted) throw new Error(`${opts.config.adminKeyEnv} must differ from ${opts.config.signingKeyEnv}_ACCEPTED: edges hold the signing keys and must not be pool admins`);
     if (adminSecret && adminSecret === secret) throw new Error(`${opts.config.adminKeyEnv} must differ from ${opts.config.signingKeyEnv}: edges hold the signing key and must not be pool admins`);
     node.admin = new AdminSwap({
       nodeId: opts.nodeId,
@@ -345,7 +358,13 @@ export class PoolNode {
   }
 
   private async answerBatch(req: http.IncomingMessage, res: http.ServerResponse, requestId: string, bound: SignedRequest, claimed: FrameClass, body: Uint8Array, t0: number): Promise<void> {
-    const verdict = await verifySignature(this.key!, bound, body, { windowMs: this.opts.config.signatureWindowMs });
+    let verdict = await verifySignature(this.key!, bound, body, { windowMs: this.opts.config.signatureWindowMs });
+    // During a rotation a request may come signed with the accepted key; its answer is signed with it too.
+    for (const key of this.requestKeys.slice(1)) {
+      if (verdict.ok) break;
+      verdict = await verifySignature(key, bound, body, { windowMs: this.opts.config.signatureWindowMs });
+      if (verdict.ok) this.answerKeys.set(bound, key);
+    }
     if (!verdict.ok) return this.unauthorized(req, res, verdict.reason);
     let frame: Frame;
     try {
@@ -396,7 +415,7 @@ export class PoolNode {
   /** Answers a frame, signed for the request it answers. */
   private async send(res: http.ServerResponse, status: number, request: SignedRequest, frame: Frame, headers: Record<string, string> = {}): Promise<void> {
     const bytes = encodeFrame(frame);
-    const signature = await signAnswer(this.key!, request, bytes);
+    const signature = await signAnswer(this.answerKeys.get(request) ?? this.key!, request, bytes);
     res.writeHead(status, { 'content-type': 'application/msgpack', 'content-length': String(bytes.byteLength), [ANSWER_SIGNATURE_HEADER]: signature, ...headers });
     res.end(bytes);
   }
