@@ -7,7 +7,7 @@ import { intArg } from './index.ts';
 import { evalConversations } from './eval-conversations.ts';
 import { evaluateQa, parseArticles, readQaQuestions, writeQaRun } from './eval-qa.ts';
 import { qaBaselines } from './eval-qa-baselines.ts';
-import { addQueryOptions, queryParams, queryRerank } from './search-command.ts';
+import { addQueryOptions, hybridFusion, queryParams, queryRerank } from './search-command.ts';
 
 async function evalQa(o: Record<string, any>): Promise<void> {
   if (o.mode !== 'phrase') throw new Error(`--qa scores answer phrases: use it with --mode phrase (got --mode ${o.mode})`);
@@ -73,6 +73,8 @@ export function evalCommand(cmd: Command): Command {
     const params = queryParams(o);
     const rerank = queryRerank(o);
     const searcher = await Searcher.open(o.index, { model: o.model, verify: o.verify, threads: o.threads });
+    const fusion = hybridFusion(o.mode, params, searcher.index.manifest.fusion);
+    if (fusion) process.stderr.write(`${fusion.line}\n`);
     const run: Run = new Map();
     const progress = createProgress({ label: 'eval', total: queries.length, unit: 'queries' });
     const t0 = performance.now();
@@ -94,7 +96,7 @@ export function evalCommand(cmd: Command): Command {
     for (const [name, value] of Object.entries(result.mean)) process.stdout.write(`${name.padEnd(12)} ${value.toFixed(4)}\n`);
     process.stdout.write(`queries      ${result.queries}\nms/query     ${((seconds * 1000) / queries.length).toFixed(2)} (encode + search)\n`);
     if (o.json) {
-      process.stdout.write(`${JSON.stringify({ metrics: result.mean, queries: result.queries, mode: o.mode, ...(rerank ? { rerank } : {}), index: o.index, version: searcher.version, params, k, msPerQuery: (seconds * 1000) / queries.length })}\n`);
+      process.stdout.write(`${JSON.stringify({ metrics: result.mean, queries: result.queries, mode: o.mode, ...(rerank ? { rerank } : {}), index: o.index, version: searcher.version, params, ...(fusion ? { fusion: { ...fusion.fusion, from: fusion.from } } : {}), k, msPerQuery: (seconds * 1000) / queries.length })}\n`);
     }
   });
 }

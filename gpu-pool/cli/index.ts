@@ -1,4 +1,4 @@
-// `edgesearch` command line: build, merge, add, delete, optimize, search, eval, colbert train, models pull, pool, edge keygen.
+// `edgesearch` command line: build, merge, add, delete, optimize, tune, search, eval, colbert train, models pull, pool, edge keygen.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
@@ -10,6 +10,7 @@ import { phraseTuneCommand } from './phrase-tune-command.ts';
 import { keygenCommand } from './edge-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
+import { tuneCommand } from './tune-command.ts';
 import { indexPullCommand, indexPushCommand } from './index-transfer-command.ts';
 import { pullCommand } from './models-command.ts';
 import { poolClusterCommand, poolRolloutCommand, poolServeCommand, poolSwapCommand } from './pool-command.ts';
@@ -46,6 +47,7 @@ export function createProgram(): Command {
   addCommand(index.command('add'));
   deleteCommand(index.command('delete'));
   optimizeCommand(index.command('optimize'));
+  tuneCommand(index.command('tune'));
   indexPushCommand(index.command('push'));
   indexPullCommand(index.command('pull'));
   searchCommand(program.command('search'));

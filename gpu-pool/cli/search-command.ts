@@ -2,8 +2,9 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { ConversationContext, MAX_RERANK_DEPTH, PhraseUnit, Policy, RerankMethod, RerankParams, type ConversationTurn } from '../../shared/protocol/index.ts';
-import type { QueryParams } from '../engine/methods/index.ts';
+import { ConversationContext, Fusion, MAX_RERANK_DEPTH, PhraseUnit, Policy, RerankMethod, RerankParams, type ConversationTurn } from '../../shared/protocol/index.ts';
+import { describeFusion, fusionInUse, type QueryParams } from '../engine/methods/index.ts';
+import type { FusionChoice } from '../engine/shard/index.ts';
 import { Searcher } from '../engine/search/index.ts';
 import { intArg, modeOption, numberArg } from './index.ts';
 
@@ -28,12 +29,26 @@ export function queryRerank(o: Record<string, unknown>): RerankParams | undefine
   return RerankParams.parse({ ...given, fuse: Boolean(o.rerankFuse), ...(o.rerankWeight !== undefined ? { weight: o.rerankWeight } : {}) });
 }
 
+const FUSION_FROM = {
+  query: 'set by the query options',
+  index: "the index's default, chosen by `index tune`",
+  default: 'the built-in default; `index tune` chooses one from your judged queries',
+} as const;
+
+/** For mode hybrid: the fusion the queries run with, where it comes from, and the line search and eval print. */
+export function hybridFusion(mode: string, params: QueryParams, indexFusion: FusionChoice | undefined) {
+  if (mode !== 'hybrid') return undefined;
+  const used = fusionInUse(params, indexFusion);
+  return { ...used, line: `hybrid fusion: ${describeFusion(used.fusion)} (${FUSION_FROM[used.from]})` };
+}
+
 export function queryParams(o: Record<string, unknown>): QueryParams {
   const params: QueryParams = {};
   if (o.candidates !== undefined) params.candidates = o.candidates as number;
   if (o.nprobe !== undefined) params.nprobe = o.nprobe as number;
   if (o.ef !== undefined) params.efSearch = o.ef as number;
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
+  if (o.fusion !== undefined) params.fusion = o.fusion as QueryParams['fusion'];
   if (o.depth !== undefined) params.depth = o.depth as number;
   if (o.unit !== undefined) params.unit = o.unit as QueryParams['unit'];
   if (o.policy !== undefined) params.policy = o.policy as QueryParams['policy'];
@@ -55,6 +70,7 @@ export function addQueryOptions(cmd: Command): Command {
     .addOption(modeOption())
     .option('--nprobe <n>', 'IVF lists to probe (default: a quarter of the lists)', intArg('--nprobe'))
     .option('--ef <n>', 'HNSW efSearch (default 64)', intArg('--ef'))
+    .addOption(new Option('--fusion <how>', 'hybrid: reciprocal rank fusion (rrf, default), or a weighted sum of each branch\'s scores normalised per query (minmax, zscore)').choices([...Fusion.options]))
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
     .option('--dense-weight <w>', 'hybrid: weight of the dense branch; phrase: weight of the phrase model\'s start + end score (default 1)', numberArg('--dense-weight'))
     .option('--bm25-weight <w>', 'hybrid: weight of the BM25 branch; phrase: weight of the passage\'s BM25 score (default: fitted per unit, see phrase fit-weights)', numberArg('--bm25-weight'))
@@ -161,10 +177,12 @@ export function searchCommand(cmd: Command): Command {
         timings,
       } = await searcher.searchTimed(o.mode, [{ id: 'q', text: query, k: o.k, params: queryParams(o), rerank: queryRerank(o), ...(phrase ? { phrase } : {}), ...(context ? { context } : {}) }]);
       const ms = performance.now() - t0;
+      const fusion = hybridFusion(o.mode, queryParams(o), searcher.index.manifest.fusion);
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ query, mode: o.mode, version: searcher.version, ms, timings, hits })}\n`);
+        process.stdout.write(`${JSON.stringify({ query, mode: o.mode, version: searcher.version, ...(fusion ? { fusion: { ...fusion.fusion, from: fusion.from } } : {}), ms, timings, hits })}\n`);
         return;
       }
+      if (fusion) process.stdout.write(`${fusion.line}\n`);
       const stages = `encode ${timings.encodeMs.toFixed(1)} ms, search ${timings.searchMs.toFixed(1)} ms, evidence ${timings.evidenceMs.toFixed(1)} ms`;
       process.stdout.write(`${hits.length} results for "${query}" (${o.mode}, index ${searcher.version}, ${ms.toFixed(1)} ms: ${stages})\n\n`);
       for (const hit of hits) {

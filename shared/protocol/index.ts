@@ -1,7 +1,7 @@
 // Public surface of the wire protocol shared by the edge worker and the GPU pool.
 // Runtime-neutral: Web APIs only (no Node built-ins), msgpackr without code generation.
 
-export { BRANCH_INPUT, Branch, ConversationContext, ConversationTurn, DEFAULT_POLICY, MAX_CONTEXT_TURNS, MAX_RESPONSE_CHARS, Policy, POLICY_PATTERN, DEFAULT_RERANK_DEPTH, MAX_RERANK_DEPTH, Mode, PhraseUnit, QueryParams, RerankMethod, RerankParams, MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR } from './params.ts';
+export { BRANCH_INPUT, Branch, ConversationContext, ConversationTurn, DEFAULT_POLICY, Fusion, MAX_CONTEXT_TURNS, MAX_RESPONSE_CHARS, Policy, POLICY_PATTERN, DEFAULT_RERANK_DEPTH, MAX_RERANK_DEPTH, Mode, PhraseUnit, QueryParams, RerankMethod, RerankParams, MAX_HYBRID_DEPTH, MAX_WINDOW_FACTOR } from './params.ts';
 export { DEFAULT_LIMITS, ProtocolLimitsSchema, resolveLimits, type ProtocolLimits } from './limits.ts';
 export {
   PROTOCOL_VERSION,

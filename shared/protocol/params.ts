@@ -61,6 +61,15 @@ export const ConversationTurn = z.strictObject({
 export type ConversationTurn = z.infer<typeof ConversationTurn>;
 export const ConversationContext = z.array(ConversationTurn).max(MAX_CONTEXT_TURNS);
 
+/**
+ * How hybrid combines its two branches: reciprocal rank fusion (`rrf`, the default: Σ w / (rrfK +
+ * rank)), or a convex combination of each branch's scores normalised over its list per query
+ * (`minmax`: to [0, 1]; `zscore`: to mean 0 and deviation 1), Σ w · normalised score, where a
+ * document a branch did not return counts that branch's lowest normalised score.
+ */
+export const Fusion = z.enum(['rrf', 'minmax', 'zscore']);
+export type Fusion = z.infer<typeof Fusion>;
+
 /** Fusion weights for hybrid search; strict so a typo ("bm_25") is an error, not a no-op. */
 const Weights = z.strictObject({
   dense: z.number().min(0).max(100).optional(),
@@ -83,6 +92,7 @@ export const QueryParams = z.strictObject({
   efSearch: z.number().int().min(1).max(65536).optional(),
   windowFactor: z.number().int().min(1).max(64).optional(),
   rrfK: z.number().min(0).max(10000).optional(),
+  fusion: Fusion.optional(),
   weights: Weights.optional(),
   depth: z.number().int().min(1).max(10000).optional(),
   k1: z.number().min(0).max(10).optional(),

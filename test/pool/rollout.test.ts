@@ -89,7 +89,10 @@ beforeAll(async () => {
   await describeVersion(v1);
   await describeVersion(v2);
   await describeVersion(bad, false);
-  tc = await startTestCluster(v1, { nodes: 3, replicas: 2, shards: 4 });
+  // No shedding by expected delay: a test machine busy with other suites would shed queries
+  // (`overloaded`, a retryable refusal the overload tests cover), and this test asks whether the
+  // rollout itself fails any.
+  tc = await startTestCluster(v1, { nodes: 3, replicas: 2, shards: 4, overrides: { batching: { maxQueueDelayMs: 600_000, maxQueue: 4096 } } });
   config = await readClusterConfig(tc.cluster.configPath);
   clients = await Promise.all(tc.cluster.nodes.map((n) => PoolClient.create(n.url, SIGNING_KEY)));
 }, 600_000);

@@ -4,7 +4,7 @@ import type { ConversationalEncoder } from '../conversation/index.ts';
 import { loadConversationalEncoder } from '../convdr/index.ts';
 import { loadEncoder, loadManifest, loadTokenEncoder, type Encoder, type TokenEncoder } from '../encoders/index.ts';
 import { loadPhraseEncoder, type PhraseEncoder } from '../phrase/model/index.ts';
-import { METHODS, ShardedMethod, encodingsOf, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
+import { METHODS, ShardedMethod, encodingsOf, withFusionDefault, type BranchScore, type Hit, type MethodName, type MethodQuery } from '../methods/index.ts';
 import { closeIndex, openIndex, type LoadedIndex, type OpenOptions } from '../shard/index.ts';
 
 export interface SearchHit {
@@ -140,9 +140,16 @@ export class Searcher {
     return method;
   }
 
+  /** Hybrid queries take the index's default fusion (index tune) unless they set their own. */
+  private withIndexDefaults(mode: MethodName, queries: MethodQuery[]): MethodQuery[] {
+    const fusion = this.index.manifest.fusion;
+    if (mode !== 'hybrid' || !fusion) return queries;
+    return queries.map((q) => ({ ...q, params: withFusionDefault(q.params, fusion) }));
+  }
+
   /** Raw hits (doc ids resolved, no passage text): what evaluation needs. */
   async searchHits(mode: MethodName, queries: MethodQuery[]): Promise<Hit[][]> {
-    const results = await (await this.method(mode)).search(queries);
+    const results = await (await this.method(mode)).search(this.withIndexDefaults(mode, queries));
     for (const hits of results) {
       for (const hit of hits) hit.docId = (await this.index.shards[hit.shard].passages.get(hit.ordinal)).id;
     }
@@ -167,7 +174,7 @@ export class Searcher {
     if (encodings.has('phrase') && queries.some((q) => !q.phrase)) await this.phraseEncoder();
     if (encodings.has('conversation')) await this.conversationalEncoder();
     let t = performance.now();
-    const encoded = await method.encode(queries);
+    const encoded = await method.encode(this.withIndexDefaults(mode, queries));
     // A method that encodes nothing (BM25) spends no time encoding.
     const encodeMs = encodings.size > 0 ? performance.now() - t : 0;
     t = performance.now();

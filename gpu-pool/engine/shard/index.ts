@@ -1,6 +1,8 @@
 // A shard directory on disk: manifest, checksums, passage store, atomic publish.
 export { checksumFile, type FileChecksum } from './checksum.ts';
 export {
+  FusionChoice,
+  FusionRecord,
   IndexManifest,
   ManifestError,
   ModelRef,
@@ -12,6 +14,7 @@ export {
   checksumFiles,
   contentVersion,
   indexMethods,
+  indexVersionOf,
   readIndexManifest,
   readShardManifest,
   verifyShardFiles,

@@ -75,6 +75,37 @@ export const OptimizationRecord = z.object({
 });
 export type OptimizationRecord = z.infer<typeof OptimizationRecord>;
 
+/** The fusion `hybrid` uses on an index unless a query sets its own (written by `index tune`). */
+export const FusionChoice = z.object({
+  method: z.enum(['rrf', 'minmax', 'zscore']),
+  /** RRF's constant (rrf only). */
+  rrfK: z.number().min(0).optional(),
+  weights: z.object({ dense: z.number().min(0), bm25: z.number().min(0) }),
+});
+export type FusionChoice = z.infer<typeof FusionChoice>;
+
+/** How `index tune` chose it: the queries, the candidates and their validation figures. */
+export const FusionRecord = FusionChoice.extend({
+  tuning: z.object({
+    queries: z.object({ path: z.string(), sha256: z.string(), count: z.number().int(), judged: z.number().int() }),
+    qrels: z.object({ path: z.string(), sha256: z.string() }),
+    metric: z.string(),
+    depth: z.number().int(),
+    folds: z.number().int(),
+    candidates: z.number().int(),
+    /** The chosen fusion's metric on every tuning query. */
+    chosen: z.number(),
+    /** Cross-validated: per fold, the best candidate on the other folds, scored on that fold. */
+    crossValidated: z.number(),
+    /** The same queries with references: each branch alone, and RRF k 60 at equal weights (the untuned default). */
+    references: z.record(z.string(), z.number()),
+    /** Each fold's choice and its held-out figure. */
+    perFold: z.array(z.object({ queries: z.number().int(), choice: z.string(), heldOut: z.number() })),
+    seconds: z.number(),
+  }),
+});
+export type FusionRecord = z.infer<typeof FusionRecord>;
+
 export const IndexManifest = z.object({
   format: z.literal('edgesearch-index'),
   formatVersion: z.literal(SHARD_FORMAT_VERSION),
@@ -91,6 +122,8 @@ export const IndexManifest = z.object({
   build: z.record(z.string(), z.unknown()),
   /** Set on versions written by `index optimize`: what produced them, for audit and comparison. */
   optimization: OptimizationRecord.optional(),
+  /** Set by `index tune`: hybrid's default fusion on this index, and how it was chosen. */
+  fusion: FusionRecord.optional(),
   /**
    * The versions this one descends from through add, delete and optimize, oldest first (absent
    * on a fresh build). A pool swaps a shard only forward along it, never back to an older version.
@@ -119,6 +152,19 @@ export function contentVersion(files: Record<string, { sha256: string }>): strin
   const hash = createHash('sha256');
   for (const name of Object.keys(files).sort()) hash.update(`${name}\0${files[name].sha256}\n`);
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * An index version: the content version of its shards' versions and, when the index has a
+ * default fusion, of that choice too (hybrid answers depend on it; the tuning record does not).
+ */
+export function indexVersionOf(shards: readonly { dir: string; version: string }[], fusion?: FusionChoice): string {
+  const parts: Record<string, { sha256: string }> = Object.fromEntries(shards.map((e) => [e.dir, { sha256: e.version }]));
+  if (fusion) {
+    const choice = { method: fusion.method, rrfK: fusion.rrfK ?? null, weights: { dense: fusion.weights.dense, bm25: fusion.weights.bm25 } };
+    parts['\0fusion'] = { sha256: createHash('sha256').update(JSON.stringify(choice)).digest('hex') };
+  }
+  return contentVersion(parts);
 }
 
 export async function checksumFiles(dir: string, names: string[]): Promise<Record<string, z.infer<typeof fileEntry>>> {

@@ -15,6 +15,7 @@ import {
   checkShardFiles,
   checksumFile,
   contentVersion,
+  indexVersionOf,
   exists,
   publishDirectory,
 } from '../shard/index.ts';
@@ -123,7 +124,7 @@ export async function pullIndex(opts: PullOptions): Promise<PullResult> {
     // 1. index.json: which version, which shards.
     const index = await fetchJson(INDEX_MANIFEST_FILE, IndexManifest, `no index version "${wanted}" at ${opts.from}: ${source.describe(INDEX_MANIFEST_FILE)} not found (404)`);
     if (index.value.version !== wanted) throw new TransferError(`${source.describe(INDEX_MANIFEST_FILE)} is version ${index.value.version}, but the URL names version ${wanted}`);
-    const expectedVersion = contentVersion(Object.fromEntries(index.value.shards.map((s) => [s.dir, { sha256: s.version }])));
+    const expectedVersion = indexVersionOf(index.value.shards, index.value.fusion);
     if (index.value.version !== expectedVersion) throw new TransferError(`${source.describe(INDEX_MANIFEST_FILE)}: version ${index.value.version} does not match its shards (${expectedVersion}): the manifest is corrupted`);
     if (new Set(index.value.shards.map((s) => s.dir)).size !== index.value.shards.length) throw new TransferError(`${source.describe(INDEX_MANIFEST_FILE)}: a shard directory is listed twice`);
 

@@ -10,6 +10,7 @@ import {
   checkShardFiles,
   checksumFile,
   contentVersion,
+  indexVersionOf,
   readIndexManifest,
   readShardManifest,
   verifyShardFiles,
@@ -51,7 +52,7 @@ export async function pushIndex(opts: PushOptions): Promise<PushResult> {
   const loc = parseLocation(opts.to, { purpose: 'push' });
   const dir = resolve(opts.index);
   const index = await readIndexManifest(dir);
-  const own = contentVersion(Object.fromEntries(index.shards.map((s) => [s.dir, { sha256: s.version }])));
+  const own = indexVersionOf(index.shards, index.fusion);
   if (own !== index.version) throw new TransferError(`${join(dir, INDEX_MANIFEST_FILE)}: version ${index.version} does not match its shards (${own})`);
 
   // The local copy must be whole and verified: a push publishes it for every node.

@@ -19,6 +19,7 @@ import {
   VECTOR_DOCS_FILE,
   checksumFiles,
   contentVersion,
+  indexVersionOf,
   shardOf,
   writeJson,
   writeU32,
@@ -177,7 +178,7 @@ export async function assembleShards(opts: AssembleOptions): Promise<IndexManife
   const manifest: IndexManifest = {
     format: 'edgesearch-index',
     formatVersion: SHARD_FORMAT_VERSION,
-    version: contentVersion(Object.fromEntries(shardEntries.map((e) => [e.dir, { sha256: e.version }]))),
+    version: indexVersionOf(shardEntries),
     createdAt: new Date().toISOString(),
     model: opts.model,
     factoryKey: part.factoryKey,

@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import {
   INDEX_MANIFEST_FILE,
   SHARD_MANIFEST_FILE,
-  contentVersion,
   createStaging,
   exists,
+  indexVersionOf,
   linkOrCopy,
   publishDirectory,
   removeStaleStaging,
@@ -60,17 +60,17 @@ export async function publishNewVersion(opts: NewVersionOptions): Promise<IndexM
         entries.push({ dir: entry.dir, version: written.version, docs: written.counts.docs, vectors: written.counts.vectors });
       }
     }
-    const manifest: IndexManifest = {
+    const fields: IndexManifest = {
       ...opts.source.manifest,
       optimization: undefined,
       ...opts.patch?.(),
       // The pool swaps only forward along this: from the source to this version, never back.
       lineage: [...(opts.source.manifest.lineage ?? []), opts.source.manifest.version],
-      version: contentVersion(Object.fromEntries(entries.map((e) => [e.dir, { sha256: e.version }]))),
       createdAt: new Date().toISOString(),
       counts: { docs: entries.reduce((n, e) => n + e.docs, 0), vectors: entries.reduce((n, e) => n + e.vectors, 0) },
       shards: entries,
     };
+    const manifest: IndexManifest = { ...fields, version: indexVersionOf(entries, fields.fusion) };
     await writeJson(join(staging, INDEX_MANIFEST_FILE), manifest);
     await publishDirectory(staging, out, { replace: opts.force });
     return manifest;

@@ -3,7 +3,8 @@ import { BRANCH_INPUT, DEFAULT_LIMITS, ProtocolError, type LeaseFrame, type Leas
 import type { Encoder, TokenEncoder } from '../../engine/encoders/index.ts';
 import type { ConversationalEncoder } from '../../engine/conversation/index.ts';
 import type { PhraseEncoder } from '../../engine/phrase/model/index.ts';
-import { BRANCHES, METHODS, encodingsOf, formedText, lateInteractionBudget, phraseBudget, sentenceBudget, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
+import type { FusionChoice } from '../../engine/shard/index.ts';
+import { BRANCHES, METHODS, encodingsOf, withFusionDefault, formedText, lateInteractionBudget, phraseBudget, sentenceBudget, firstStageDepth, mergeTopKInOrder, ordinalsByShard, rerankedTopK, type BranchName, type EncodedQuery, type Hit } from '../../engine/methods/index.ts';
 import { DynamicBatcher, OverloadError, type BatchInfo } from '../scheduler/index.ts';
 import { EvidenceVersionError } from './errors.ts';
 import type { ReplicaSet } from './replica-set.ts';
@@ -23,8 +24,8 @@ export interface RouterOptions {
   methods?: readonly string[];
   /** One replica set per shard, index = shard number. */
   shards: ReplicaSet[];
-  /** The index version and the shard versions it is made of (from index.json). */
-  index: { version: string; shardVersions: string[] };
+  /** The index version, the shard versions it is made of, and hybrid's default fusion (from index.json). */
+  index: { version: string; shardVersions: string[]; fusion?: FusionChoice };
   batching: { maxBatchSize: number; maxWaitMs: number; maxQueue: number; concurrency: number; maxQueueDelayMs?: number };
   hooks?: {
     onBatch?: (info: BatchInfo) => void;
@@ -133,7 +134,7 @@ export class Router {
   async handle(frame: SearchFrame): Promise<ResultFrame> {
     const t0 = performance.now();
     const now = Date.now();
-    const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query, deadline: frame.deadline, enqueuedAt: now })));
+    const settled = await Promise.allSettled(frame.queries.map((query) => this.admit({ query: this.withIndexDefaults(query), deadline: frame.deadline, enqueuedAt: now })));
     const timings = { queueMs: 0, encodeMs: 0, searchMs: 0, mergeMs: 0, evidenceMs: 0, totalMs: 0 };
     const versions = new Map<number, string>();
     let versionUntil = Infinity;
@@ -192,6 +193,12 @@ export class Router {
         }),
       ),
     );
+  }
+
+  /** A hybrid query takes the index's default fusion (index tune) unless it sets its own. */
+  private withIndexDefaults(query: WireQuery): WireQuery {
+    const { fusion } = this.opts.index;
+    return query.mode === 'hybrid' && fusion ? { ...query, params: withFusionDefault(query.params, fusion) } : query;
   }
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */

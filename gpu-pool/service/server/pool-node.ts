@@ -264,7 +264,7 @@ export class PoolNode {
         conversationalEncoder: this.conversationalEncoder,
         methods,
         shards: sets,
-        index: { version: manifest.version, shardVersions: manifest.shards.map((s) => s.version) },
+        index: { version: manifest.version, shardVersions: manifest.shards.map((s) => s.version), fusion: manifest.fusion },
         batching: config.batching,
         hooks: {
           onBatch: (b) => this.metrics.batchSize.observe(b.size),
