@@ -52,13 +52,40 @@ export interface LocalCluster {
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
+/**
+ * A port free on 127.0.0.1 now, for a process started next to listen on. Chosen at random below
+ * Linux's ephemeral range (32768+), so no outgoing connection can take it in the meantime, never
+ * twice by this process, and in a slice of its own per test worker (VITEST_POOL_ID) so parallel
+ * test files do not pick the same one; the kernel's choice if none of those is free.
+ */
 export async function freePort(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID);
+  const [low, span] = Number.isInteger(worker) && worker >= 1 ? [PORT_LOW + ((worker - 1) % PORT_SLICES) * PORT_SLICE, PORT_SLICE] : [PORT_LOW, PORT_SLICE * PORT_SLICES];
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const port = low + Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
+    if (await listenable(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  return listenOn(0);
+}
+
+const PORT_LOW = 20_000;
+const PORT_SLICE = 1_500;
+const PORT_SLICES = 8;
+const handedOut = new Set<number>();
+
+const listenable = (port: number) => listenOn(port).then(() => true, () => false);
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolvePort(port));
+    srv.listen(port, '127.0.0.1', () => {
+      const { port: bound } = srv.address() as { port: number };
+      srv.close(() => resolvePort(bound));
     });
   });
 }

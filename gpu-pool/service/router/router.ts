@@ -395,8 +395,8 @@ export class Router {
     });
     const deadline = Math.max(...items.map((p) => p.deadline));
     const batchId = randomUUID();
-    // One index version for the whole answer while every shard has a replica on it; a second go
-    // prefers it but takes any version rather than leave a shard out.
+    // One index version for the whole answer while every shard has a replica on it; on the last
+    // go a shard with no replica on it answers from any version rather than not at all.
     let target = this.replicaVersions.target();
     if (target === undefined && !lastGo) {
       // No version known on every shard: perhaps the router has not heard of the new one yet.
