@@ -9,7 +9,7 @@ const hit = (docId: string, score: number): Hit => ({ docId, score, shard: 0, or
 
 /**
  * 40 queries; query q's relevant document is `rel-q`. The dense branch ranks it first in 30 of
- * them, BM25 in 10; otherwise each branch puts it fifth behind noise.
+ * them, BM25 in 10; otherwise each branch puts it thirteenth, behind twelve noise documents.
  */
 function scenario(): { lists: { id: string; dense: Hit[]; bm25: Hit[] }[]; qrels: Qrels } {
   const lists = [];
@@ -43,20 +43,26 @@ describe('chooseFusion', () => {
     expect(r.references['dense only']).toBeCloseTo(30 / 40, 9);
     expect(r.references['bm25 only']).toBeCloseTo(10 / 40, 9);
     expect(r.chosen).toBeGreaterThanOrEqual(r.references['dense only']);
-    // The relevant document is first or twelfth-ish in each branch: fusion brings it into the top 10 everywhere.
+    // The relevant document is first in one branch and thirteenth in the other: fusion brings it into the top 10 everywhere.
     expect(r.chosen).toBeGreaterThan(0.75);
     expect(r.perFold.reduce((n, f) => n + f.queries, 0)).toBe(40);
     expect(r.crossValidated).toBeGreaterThan(0);
     expect(r.crossValidated).toBeLessThanOrEqual(r.chosen + 1e-12);
   });
 
-  it('keeps BM25 alone when the dense branch never helps', () => {
+  it('keeps BM25 alone when the dense branch only adds noise', () => {
     const { lists, qrels } = scenario();
-    // Dense never finds the relevant document; BM25 always ranks it first.
-    const bm25Wins = lists.map((l) => ({ ...l, dense: l.dense.filter((h) => !h.docId.startsWith('rel-')), bm25: [l.bm25.find((h) => h.docId.startsWith('rel-'))!, ...l.bm25.filter((h) => !h.docId.startsWith('rel-'))].map((h, i) => ({ ...h, score: 100 - i })) }));
+    // BM25 ranks the relevant document first, then the dense branch's noise, which fusion would lift above it.
+    const bm25Wins = lists.map((l) => {
+      const noise = l.dense.filter((h) => !h.docId.startsWith('rel-'));
+      const rel = l.bm25.find((h) => h.docId.startsWith('rel-'))!;
+      return { ...l, dense: noise, bm25: [rel, ...noise].map((h, i) => ({ ...h, score: 100 - i })) };
+    });
     const r = chooseFusion(bm25Wins, qrels, 'ndcg@10', 4);
-    expect(r.chosen).toBeCloseTo(1, 9);
     expect(r.references['bm25 only']).toBeCloseTo(1, 9);
+    expect(r.references['rrf k 60, dense 1 bm25 1 (untuned default)']).toBeLessThan(1);
+    expect(r.chosen).toBeCloseTo(1, 9);
+    expect(r.choice.weights).toEqual({ dense: 0, bm25: 1 }); // the first candidate to reach it
   });
 
   it('assigns folds by query id alone', () => {
