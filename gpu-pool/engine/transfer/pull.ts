@@ -2,6 +2,7 @@
 // local directory. Downloads go to `<out>.partial` (kept across runs, so a rerun resumes),
 // every file is checked against its manifest's sha256, and the directory is renamed into place
 // only when all of them verified.
+import { forEachConcurrently } from './concurrently.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -224,19 +225,7 @@ export async function pullIndex(opts: PullOptions): Promise<PullResult> {
       progress.fileDone();
     };
 
-    const queue = [...tasks];
-    const workers = Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, queue.length)) }, async () => {
-      for (let t = queue.shift(); t; t = queue.shift()) {
-        try {
-          await fetchFile(t);
-        } catch (err) {
-          queue.length = 0; // the others finish the file they are on, then stop
-          throw err;
-        }
-      }
-    });
-    const failed = (await Promise.allSettled(workers)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
+    await forEachConcurrently(tasks, opts.concurrency ?? 4, fetchFile);
 
     // 5. What the loader will read is listed (and so verified); then publish in one rename.
     for (const s of shards) await checkShardFiles(join(partial, s.dir), s.manifest);

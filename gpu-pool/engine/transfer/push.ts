@@ -3,6 +3,7 @@
 // uploaded); data files go up first, then each shard's manifest.json, then index.json, so a
 // reader that finds a manifest finds every file it lists. Objects already there with the same
 // sha256 are skipped, so an interrupted push is finished by running it again.
+import { forEachConcurrently } from './concurrently.ts';
 import { join, resolve } from 'node:path';
 import {
   INDEX_MANIFEST_FILE,
@@ -90,21 +91,7 @@ export async function pushIndex(opts: PushOptions): Promise<PushResult> {
       }
       progress.fileDone();
     };
-    const inParallel = async (files: typeof all) => {
-      const queue = [...files];
-      const workers = Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 4, queue.length)) }, async () => {
-        for (let f = queue.shift(); f; f = queue.shift()) {
-          try {
-            await upload(f);
-          } catch (err) {
-            queue.length = 0;
-            throw err;
-          }
-        }
-      });
-      const failed = (await Promise.allSettled(workers)).find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-    };
+    const inParallel = (files: typeof all) => forEachConcurrently(files, opts.concurrency ?? 4, upload);
     log(`push: index ${index.version} to ${url}: ${all.length} files, ${mib(totalBytes)} MiB`);
     await inParallel(data);
     // Only once every data file is there: the manifests, index.json last.
