@@ -76,18 +76,23 @@ export const hybridMethod: MethodPlugin = {
  * uses its own, with the built-in defaults (RRF k 60, weights 1) for the rest, never a mix.
  */
 export function withFusionDefault(params: QueryParams | undefined, fusion: FusionChoice | undefined): QueryParams | undefined {
-  if (!fusion || params?.fusion !== undefined || params?.rrfK !== undefined || params?.weights !== undefined) return params;
+  if (!fusion || setsOwnFusion(params)) return params;
   return { ...params, fusion: fusion.method, ...(fusion.rrfK !== undefined ? { rrfK: fusion.rrfK } : {}), weights: { ...fusion.weights } };
+}
+
+/** Whether a query sets any of fusion, rrfK and weights (and so none comes from the index). */
+function setsOwnFusion(params: QueryParams | undefined): boolean {
+  return params?.fusion !== undefined || params?.rrfK !== undefined || params?.weights !== undefined;
 }
 
 /** The fusion a hybrid query runs with, and where it comes from (what `search` and `eval` print). */
 export function fusionInUse(params: QueryParams | undefined, indexFusion: FusionChoice | undefined): { fusion: FusionChoice; from: 'query' | 'index' | 'default' } {
-  const own = params?.fusion !== undefined || params?.rrfK !== undefined || params?.weights !== undefined;
-  if (!own && indexFusion) return { fusion: { method: indexFusion.method, ...(indexFusion.rrfK !== undefined ? { rrfK: indexFusion.rrfK } : {}), weights: { ...indexFusion.weights } }, from: 'index' };
-  const method = params?.fusion ?? 'rrf';
+  const own = setsOwnFusion(params);
+  const used = withFusionDefault(params, indexFusion);
+  const method = used?.fusion ?? 'rrf';
   return {
-    fusion: { method, ...(method === 'rrf' ? { rrfK: params?.rrfK ?? DEFAULT_RRF_K } : {}), weights: { dense: params?.weights?.dense ?? 1, bm25: params?.weights?.bm25 ?? 1 } },
-    from: own ? 'query' : 'default',
+    fusion: { method, ...(method === 'rrf' ? { rrfK: used?.rrfK ?? DEFAULT_RRF_K } : {}), weights: { dense: used?.weights?.dense ?? 1, bm25: used?.weights?.bm25 ?? 1 } },
+    from: own ? 'query' : indexFusion ? 'index' : 'default',
   };
 }
 
