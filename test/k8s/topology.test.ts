@@ -19,6 +19,7 @@ import type { WireQuery } from '../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../index-fixture.ts';
 import { referenceAnswers, type Reference } from '../pool/harness.ts';
+import { expectReferenceHits } from '../pool/expect-reference.ts';
 import { localContainer, run, type LocalContext, type Pod } from './local-pod.ts';
 import { configMap, find, kubectlMissing, renderOverlay, type K8sObject } from './render.ts';
 
@@ -154,8 +155,7 @@ describe.skipIf(missing !== undefined)('the cluster the cpu overlay describes', 
         const want = reference.get(r.id)!;
         expect(r.error, r.id).toBeUndefined();
         expect(r.partial, r.id).toBeUndefined();
-        expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
-        r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+        expectReferenceHits(r, want);
       }
     } finally {
       client.close();

@@ -32,6 +32,18 @@ async function listFiles(dir: string): Promise<string[]> {
 }
 
 /** Every file of `b` has the bytes of the same file in `a`, and no file is missing or extra. */
+/**
+ * The first retry of `file` resumed from what reached the disk before the drop (more than 0, at
+ * most the `sent` bytes), as logged, with a Range request from there after the first whole GET.
+ */
+function expectResumed(requests: { path: string; range?: string }[], file: string, sent: number): void {
+  const logged = [...lines].reverse().find((l) => l.includes('retry 1/5')) ?? '';
+  const at = Number(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .* from byte (\\d+)`).exec(logged)?.[1]);
+  expect(at).toBeGreaterThan(0);
+  expect(at).toBeLessThanOrEqual(sent);
+  expect(requests.filter((q) => q.path.endsWith(file)).map((q) => q.range)).toEqual([undefined, `bytes=${at}-`]);
+}
+
 async function expectSameTree(a: string, b: string): Promise<void> {
   const files = await listFiles(a);
   expect(await listFiles(b)).toEqual(files);
@@ -118,12 +130,7 @@ describe('index push and pull over S3 (s3rver)', () => {
       const out = join(work, 's3-resumed');
       const r = await pullIndex({ from: `s3://${s3.bucket}/prod/idx/${version}`, out, endpoint: proxy.url, ...quick });
       expect(r.retries).toBe(1);
-      // Resumed from what reached the disk before the drop (at most the 300000 bytes sent).
-      const at = Number(/shard-000\/index\.faiss: .* from byte (\d+)/.exec([...lines].reverse().find((l) => l.includes('retry 1/5')) ?? '')?.[1]);
-      expect(at).toBeGreaterThan(0);
-      expect(at).toBeLessThanOrEqual(300_000);
-      const gets = proxy.requests.filter((q) => q.path.endsWith('shard-000/index.faiss'));
-      expect(gets.map((q) => q.range)).toEqual([undefined, `bytes=${at}-`]);
+      expectResumed(proxy.requests, 'shard-000/index.faiss', 300_000);
       await expectSameTree(index, out);
     } finally {
       await proxy.close();
@@ -180,11 +187,7 @@ describe('index pull over HTTP (node:http static server with Range)', () => {
     const out = join(work, 'http-resumed');
     const r = await pullIndex({ from: `${server.url}/indexes/${version}`, out, ...quick });
     expect(r.retries).toBe(1);
-    const at = Number(/shard-001\/passages\.bin: .* from byte (\d+)/.exec([...lines].reverse().find((l) => l.includes('retry 1/5')) ?? '')?.[1]);
-    expect(at).toBeGreaterThan(0);
-    expect(at).toBeLessThanOrEqual(50_000);
-    const gets = server.requests.filter((q) => q.path.endsWith('shard-001/passages.bin'));
-    expect(gets.map((q) => q.range)).toEqual([undefined, `bytes=${at}-`]);
+    expectResumed(server.requests, 'shard-001/passages.bin', 50_000);
     await expectSameTree(index, out);
   });
 

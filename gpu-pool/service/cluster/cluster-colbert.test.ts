@@ -6,6 +6,7 @@ import type { WireQuery } from '../../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../../../test/fixtures.ts';
 import { fixtureIndex } from '../../../test/index-fixture.ts';
 import { referenceAnswers, startTestCluster, type ModeVariant, type Reference, type TestCluster } from '../../../test/pool/harness.ts';
+import { expectReferenceHits } from '../../../test/pool/expect-reference.ts';
 
 const VARIANTS: ModeVariant[] = [
   { name: 'colbert', mode: 'colbert' },
@@ -43,8 +44,7 @@ describe('local pool cluster over a ColBERT index', () => {
       const want = reference.get(r.id)!;
       expect(r.error, r.id).toBeUndefined();
       expect(r.partial, r.id).toBeUndefined();
-      expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
-      r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+      expectReferenceHits(r, want);
       if (r.hits.length > 0) nonEmpty++;
     }
     expect(nonEmpty).toBe(all.length);

@@ -10,6 +10,7 @@ import { untrainedConversationalModel } from '../../../test/convdr-model-fixture
 import { scifactTestQueries } from '../../../test/fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../../../test/index-fixture.ts';
 import { referenceAnswers, startTestCluster, type Reference, type TestCluster } from '../../../test/pool/harness.ts';
+import { expectReferenceHits } from '../../../test/pool/expect-reference.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'es-cluster-convdr-'));
 let pool: TestCluster;
@@ -37,8 +38,7 @@ describe('mode conversational through a local pool cluster', () => {
     for (const r of results) {
       const want = reference.get(r.id)!;
       expect(r.error, r.id).toBeUndefined();
-      expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
-      r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+      expectReferenceHits(r, want);
     }
   });
 

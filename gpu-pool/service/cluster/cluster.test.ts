@@ -5,6 +5,7 @@ import type { WireQuery } from '../../../shared/protocol/index.ts';
 import { scifactTestQueries } from '../../../test/fixtures.ts';
 import { fixtureIndex, USE_LITE_MODEL } from '../../../test/index-fixture.ts';
 import { referenceAnswers, startTestCluster, type ModeVariant, type Reference, type TestCluster } from '../../../test/pool/harness.ts';
+import { expectReferenceHits } from '../../../test/pool/expect-reference.ts';
 import type { MethodName } from '../../engine/methods/index.ts';
 
 const MODES: MethodName[] = ['dense', 'bm25', 'hybrid'];
@@ -43,8 +44,7 @@ describe('local pool cluster', () => {
       const want = reference.get(r.id)!;
       expect(r.error).toBeUndefined();
       expect(r.partial).toBeUndefined();
-      expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
-      r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+      expectReferenceHits(r, want);
       for (const h of r.hits) expect(h.text.length).toBeGreaterThan(0);
     }
   });
@@ -58,8 +58,7 @@ describe('local pool cluster', () => {
     for (const r of results) {
       const want = reference.get(r.id)!;
       expect(r.error).toBeUndefined();
-      expect(r.hits.map((h) => h.docId), r.id).toEqual(want.ids);
-      r.hits.forEach((h, i) => expect(Math.abs(h.score - want.scores[i]), r.id).toBeLessThan(1e-4));
+      expectReferenceHits(r, want);
       const cut = r.id.lastIndexOf(':');
       const [variant, id] = [r.id.slice(0, cut), r.id.slice(cut + 1)];
       const raw = reference.get(`${WITH_CONTEXT.find((v) => v.name === variant)!.mode}:${id}`)!;
