@@ -47,6 +47,7 @@ export function queryParams(o: Record<string, unknown>): QueryParams {
   if (o.candidates !== undefined) params.candidates = o.candidates as number;
   if (o.nprobe !== undefined) params.nprobe = o.nprobe as number;
   if (o.ef !== undefined) params.efSearch = o.ef as number;
+  if (o.refineFactor !== undefined) params.refineFactor = o.refineFactor as number;
   if (o.rrfK !== undefined) params.rrfK = o.rrfK as number;
   if (o.fusion !== undefined) params.fusion = o.fusion as QueryParams['fusion'];
   if (o.depth !== undefined) params.depth = o.depth as number;
@@ -70,6 +71,7 @@ export function addQueryOptions(cmd: Command): Command {
     .addOption(modeOption())
     .option('--nprobe <n>', 'IVF lists to probe (default: a quarter of the lists)', intArg('--nprobe'))
     .option('--ef <n>', 'HNSW efSearch (default 64)', intArg('--ef'))
+    .option('--refine-factor <f>', 'index with a refine stage (",RFlat", ",Refine(SQ8)"): candidates per result re-scored exactly (default 4)', numberArg('--refine-factor'))
     .addOption(new Option('--fusion <how>', 'hybrid: reciprocal rank fusion (rrf, default), or a weighted sum of each branch\'s scores normalised per query (minmax, zscore)').choices([...Fusion.options]))
     .option('--rrf-k <n>', 'hybrid: reciprocal rank fusion constant', numberArg('--rrf-k'))
     .option('--dense-weight <w>', 'hybrid: weight of the dense branch; phrase: weight of the phrase model\'s start + end score (default 1)', numberArg('--dense-weight'))

@@ -91,6 +91,8 @@ export const QueryParams = z.strictObject({
   nprobe: z.number().int().min(1).max(65536).optional(),
   efSearch: z.number().int().min(1).max(65536).optional(),
   windowFactor: z.number().int().min(1).max(64).optional(),
+  /** Dense on a refine index (",RFlat", ",Refine(SQ8)"): candidates per result re-scored exactly. */
+  refineFactor: z.number().min(1).max(64).optional(),
   rrfK: z.number().min(0).max(10000).optional(),
   fusion: Fusion.optional(),
   weights: Weights.optional(),

@@ -22,6 +22,11 @@ export interface SearchParams {
   nprobe?: number | undefined;
   /** HNSW (also an HNSW coarse quantizer, "IVFx_HNSWy"): search breadth. Ignored without HNSW. */
   efSearch?: number | undefined;
+  /**
+   * Refine (",RFlat", ",Refine(SQ8)"): the base index returns k * kFactor candidates, which the
+   * refine index scores exactly (default: the index's own k_factor, 1). Ignored without a refine layer.
+   */
+  kFactor?: number | undefined;
 }
 
 export interface SearchResult {
@@ -86,11 +91,15 @@ function toIdArray(op: string, ids: unknown): BigInt64Array {
 
 function checkParams(op: string, params: unknown): NativeSearchParams | undefined {
   if (params === undefined || params === null) return undefined;
-  if (typeof params !== 'object') throw invalidArg(op, `params must be an object { nprobe?, efSearch? }`);
+  if (typeof params !== 'object') throw invalidArg(op, `params must be an object { nprobe?, efSearch?, kFactor? }`);
   const p = params as SearchParams;
   const out: NativeSearchParams = {};
   if (p.nprobe !== undefined) out.nprobe = checkPositiveInt(op, 'nprobe', p.nprobe);
   if (p.efSearch !== undefined) out.efSearch = checkPositiveInt(op, 'efSearch', p.efSearch);
+  if (p.kFactor !== undefined) {
+    if (typeof p.kFactor !== 'number' || !(p.kFactor >= 1)) throw invalidArg(op, `kFactor must be a number >= 1, got ${String(p.kFactor)}`);
+    out.kFactor = p.kFactor;
+  }
   return out;
 }
 

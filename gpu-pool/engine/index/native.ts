@@ -8,6 +8,7 @@ import { FaissError } from './errors.ts';
 export interface NativeSearchParams {
   nprobe?: number | undefined;
   efSearch?: number | undefined;
+  kFactor?: number | undefined;
 }
 
 /** Training knobs that factory keys cannot express. */

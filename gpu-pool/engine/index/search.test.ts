@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaissIndex, setThreads, type SearchResult } from './index.ts';
-import { bruteForce, checkExact, clustered, gaussian, recallAtK } from './test-helpers.ts';
+import { bruteForce, checkExact, clustered, gaussian, recallAtK, score } from './test-helpers.ts';
 
 // The test machine has 2 slow cores and vitest runs two files at once.
 beforeAll(() => setThreads(1));
@@ -162,7 +162,7 @@ describe('parameter forwarding through wrappers', () => {
   const k = 5;
   const ids = BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i) * 3n + 1000n);
 
-  async function concurrentMatchesSequential(index: FaissIndex, params: { nprobe?: number; efSearch?: number }[]) {
+  async function concurrentMatchesSequential(index: FaissIndex, params: { nprobe?: number; efSearch?: number; kFactor?: number }[]) {
     const seq: SearchResult[] = [];
     for (const p of params) seq.push(await index.search(xq, k, p));
     const jobs = [...params, ...params, ...params];
@@ -196,20 +196,54 @@ describe('parameter forwarding through wrappers', () => {
     expect(checkExact(full, xb, xq, d, k, 'l2')).toBeGreaterThanOrEqual(0.99);
   });
 
-  it('IVF16,Flat,RFlat (IndexRefine cannot forward params in 1.7.3): locked fallback, still correct', async () => {
+  it('IVF16,Flat,RFlat: params reach the base index below the refine layer, per call', async () => {
     const index = FaissIndex.create(d, 'IVF16,Flat,RFlat', 'l2');
     await index.train(xb);
     await index.add(xb);
-    expect(index.searchPath({ nprobe: 4 })).toBe('fallback');
-    expect(index.searchPath()).toBe('per-call');
+    expect(index.searchPath({ nprobe: 4 })).toBe('per-call');
+    expect(index.searchPath({ nprobe: 4, kFactor: 3 })).toBe('per-call');
     const before = await index.search(xq, k);
     const [one, full] = await concurrentMatchesSequential(index, [{ nprobe: 1 }, { nprobe: 16 }]);
     expect(checkExact(full, xb, xq, d, k, 'l2')).toBeGreaterThanOrEqual(0.99);
     expect([...one.labels]).toEqual([...before.labels]);
     expect([...one.labels]).not.toEqual([...full.labels]);
-    const after = await index.search(xq, k); // the fallback restored nprobe
+    const after = await index.search(xq, k); // per-call params leave the index's own untouched
     expect([...after.labels]).toEqual([...before.labels]);
     expect(index.description).toMatch(/^IndexRefine/);
+  });
+
+  it('IVF16,PQ4np,RFlat: kFactor re-scores k * kFactor PQ candidates exactly', async () => {
+    const index = FaissIndex.create(d, 'IVF16,PQ4np,RFlat', 'l2');
+    await index.train(xb);
+    await index.add(xb);
+    const exact = bruteForce(xb, xq, d, k, 'l2');
+    const recalls: number[] = [];
+    for (const kFactor of [1, 4, 16]) {
+      const res = await index.search(xq, k, { nprobe: 16, kFactor });
+      recalls.push(recallAtK(res.labels, exact, k));
+      // every returned distance is the exact one (from the flat refine index), best first
+      for (let q = 0; q < xq.length / d; q++) {
+        for (let j = 0; j < k; j++) {
+          const label = Number(res.labels[q * k + j]);
+          expect(res.distances[q * k + j]).toBeCloseTo(score(xb, label, xq, q, d, 'l2'), 3);
+          if (j > 0) expect(res.distances[q * k + j]).toBeGreaterThanOrEqual(res.distances[q * k + j - 1]);
+        }
+      }
+    }
+    // PQ4 on 16 dims is coarse: re-scoring more candidates must find more true neighbours
+    expect(recalls[1]).toBeGreaterThan(recalls[0]);
+    expect(recalls[2]).toBeGreaterThanOrEqual(recalls[1]);
+    expect(recalls[2]).toBeGreaterThanOrEqual(0.95);
+    // the index's own k_factor (1) is untouched by per-call values
+    expect([...(await index.search(xq, k, { nprobe: 16 })).labels]).toEqual([...(await index.search(xq, k, { nprobe: 16, kFactor: 1 })).labels]);
+  });
+
+  it('rejects a kFactor below 1 or not a number, naming it', async () => {
+    const index = FaissIndex.create(d, 'IVF16,Flat,RFlat', 'l2');
+    await index.train(xb);
+    await index.add(xb);
+    await expect(index.search(xq, k, { kFactor: 0.5 })).rejects.toThrow(/kFactor must be a number >= 1, got 0\.5/);
+    await expect(index.search(xq, k, { kFactor: Number.NaN })).rejects.toThrow(/kFactor/);
   });
 
   it('ignores parameters with nothing to act on (nprobe on Flat, efSearch on IVF)', async () => {

@@ -70,7 +70,7 @@ export async function searchDenseShard(shard: DenseShard, shardNo: number, queri
   // One faiss call per distinct parameter set: batched search is much faster.
   const groups = new Map<string, number[]>();
   queries.forEach((q, i) => {
-    const key = JSON.stringify([q.k, q.params?.nprobe, q.params?.efSearch, q.params?.windowFactor]);
+    const key = JSON.stringify([q.k, q.params?.nprobe, q.params?.efSearch, q.params?.windowFactor, q.params?.refineFactor]);
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   const defaults = defaultSearchParams(shard.manifest.factoryKey);
@@ -85,6 +85,7 @@ export async function searchDenseShard(shard: DenseShard, shardNo: number, queri
     const { distances, labels } = await shard.index.search(batch, kWindows, {
       nprobe: q0.params?.nprobe ?? defaults.nprobe,
       efSearch: q0.params?.efSearch ?? defaults.efSearch,
+      kFactor: q0.params?.refineFactor ?? defaults.kFactor,
     });
     for (const [j, qi] of members.entries()) {
       const best = new Map<number, number>();

@@ -34,6 +34,7 @@ struct CtorToken {
 constexpr int64_t kMaxResults = int64_t(1) << 26;
 // efSearch sizes per-thread heaps in HNSW: bound it so a typo cannot OOM.
 constexpr int64_t kMaxEfSearch = int64_t(1) << 20;
+constexpr double kMaxKFactor = 1024;
 
 const char* MetricName(faiss::MetricType m) {
   switch (m) {
@@ -556,12 +557,19 @@ Napi::Value IndexWrap::Add(const Napi::CallbackInfo& info) {
 static SearchReq ParseSearchParams(Napi::Env env, const Napi::Value& v) {
   SearchReq req;
   if (v.IsUndefined() || v.IsNull()) return req;
-  if (!v.IsObject()) ThrowArg(env, "search params must be an object { nprobe?, efSearch? }");
+  if (!v.IsObject()) ThrowArg(env, "search params must be an object { nprobe?, efSearch?, kFactor? }");
   Napi::Object o = v.As<Napi::Object>();
   Napi::Value np = o.Get("nprobe");
   if (!np.IsUndefined()) req.nprobe = ArgIntValue(env, np, "nprobe", 1, int64_t(1) << 30);
   Napi::Value ef = o.Get("efSearch");
   if (!ef.IsUndefined()) req.efSearch = ArgIntValue(env, ef, "efSearch", 1, kMaxEfSearch);
+  Napi::Value kf = o.Get("kFactor");
+  if (!kf.IsUndefined()) {
+    // Bounded like efSearch: kFactor multiplies the candidate buffers of every query.
+    if (!kf.IsNumber() || !(kf.As<Napi::Number>().DoubleValue() >= 1) || kf.As<Napi::Number>().DoubleValue() > kMaxKFactor)
+      ThrowArg(env, "kFactor must be a number in [1, " + std::to_string(static_cast<int>(kMaxKFactor)) + "]");
+    req.kFactor = kf.As<Napi::Number>().DoubleValue();
+  }
   return req;
 }
 
@@ -572,8 +580,11 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   idx_t n = RowsOf(env, q.ElementLength(), st->index->d, "queries");
   idx_t k = ArgInt(info, 1, "k", 1, std::numeric_limits<int32_t>::max());
   SearchReq req = ParseSearchParams(env, info[2]);
-  if (n > 0 && k > kMaxResults / n)
-    ThrowArg(env, "n * k = " + std::to_string(n) + " * " + std::to_string(k) + " results exceed the per-call limit of " +
+  // A refine layer gathers k * kFactor candidates per query before keeping k.
+  const idx_t kGathered = req.kFactor > 0 ? static_cast<idx_t>(static_cast<double>(k) * req.kFactor) : k;
+  if (n > 0 && kGathered > kMaxResults / n)
+    ThrowArg(env, "n * k" + std::string(kGathered != k ? " * kFactor" : "") + " = " + std::to_string(n) + " * " +
+                      std::to_string(kGathered) + " results exceed the per-call limit of " +
                       std::to_string(kMaxResults) + "; split the batch",
              false);
   return (new SearchWorker(env, st, q, n, k, req))->Queue();

@@ -14,11 +14,15 @@
 #include <faiss/IndexPreTransform.h>
 #include <faiss/IndexRefine.h>
 #include <faiss/VectorTransform.h>
+#include <faiss/impl/DistanceComputer.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/HNSW.h>
 #include <faiss/impl/ProductQuantizer.h>
 
 #include <cxxabi.h>
+
+#include <algorithm>
+#include <limits>
 
 #include <cstdlib>
 #include <memory>
@@ -53,7 +57,10 @@ struct ParamStore {
 //    this index" for any non-null params: we search the sub-index ourselves
 //    with the params and translate labels through id_map, exactly what
 //    IndexIDMap::search does.
-//  - IndexRefine (",RFlat" / ",Refine(...)") rejects params too: fallback.
+//  - IndexRefine (",RFlat" / ",Refine(...)") rejects params too: on top (or
+//    under IDMaps) we search its base index with the params for k * kFactor
+//    candidates and re-score them ourselves, as IndexRefine::search does;
+//    anywhere else, fallback.
 //
 // Returns false when `ix` cannot receive the requested parameters per call.
 bool BuildParams(const faiss::Index* ix, const SearchReq& req, ParamStore& st,
@@ -102,17 +109,75 @@ bool BuildParams(const faiss::Index* ix, const SearchReq& req, ParamStore& st,
   // Leaf (Flat, PQ, SQ, ...) or a wrapper we cannot forward through. A
   // parameter that has no layer to act on is ignored (nprobe on Flat).
   auto* mix = const_cast<faiss::Index*>(ix);
-  bool tunable = (req.nprobe > 0 && FindIVF(mix)) || (req.efSearch > 0 && FindHNSW(mix));
+  bool tunable = (req.nprobe > 0 && FindIVF(mix)) || (req.efSearch > 0 && FindHNSW(mix)) ||
+                 (req.kFactor > 0 && FindRefine(mix));
   return !tunable;
 }
 
-const faiss::Index* PeelIDMaps(const faiss::Index* ix) {
-  while (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) ix = im->index;
-  return ix;
+// The index SearchRec hands parameters to: below the IDMaps and refine layers it searches itself.
+const faiss::Index* PeelSearchWrappers(const faiss::Index* ix) {
+  for (;;) {
+    if (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) {
+      ix = im->index;
+    } else if (auto rf = dynamic_cast<const faiss::IndexRefine*>(ix)) {
+      ix = rf->base_index;
+    } else {
+      return ix;
+    }
+  }
+}
+
+void SearchRec(const faiss::Index* ix, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
+               const SearchReq& req);
+
+// IndexRefine::search with per-call parameters: k * kFactor candidates from the base index
+// (searched with req), their exact scores from the refine index, the best k kept.
+void SearchRefine(const faiss::IndexRefine* rf, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
+                  const SearchReq& req) {
+  const double factor = req.kFactor > 0 ? req.kFactor : rf->k_factor;
+  const idx_t kBase = std::max<idx_t>(k, static_cast<idx_t>(static_cast<double>(k) * factor));
+  std::vector<float> bd(static_cast<size_t>(n * kBase));
+  std::vector<idx_t> bl(static_cast<size_t>(n * kBase));
+  SearchRec(rf->base_index, n, x, kBase, bd.data(), bl.data(), req);
+  // The refine index is addressed by the base's labels: ids an IDMap below the refine layer
+  // assigned are not positions in it (faiss only assert()s this).
+  for (const idx_t label : bl)
+    if (label >= rf->refine_index->ntotal)
+      throw std::runtime_error("refine: the base index returned label " + std::to_string(label) +
+                               ", not a position in the refine index (" + std::to_string(rf->refine_index->ntotal) +
+                               " vectors): an id map inside a refine index is not supported");
+  const bool ip = rf->metric_type == faiss::METRIC_INNER_PRODUCT;
+  if (!ip && rf->metric_type != faiss::METRIC_L2) throw std::runtime_error("refine: metric type not supported");
+#pragma omp parallel if (n > 1)
+  {
+    std::unique_ptr<faiss::DistanceComputer> dc(rf->refine_index->get_distance_computer());
+    std::vector<std::pair<float, idx_t>> cand;
+#pragma omp for
+    for (idx_t i = 0; i < n; i++) {
+      dc->set_query(x + i * rf->d);
+      cand.clear();
+      for (idx_t j = 0; j < kBase; j++) {
+        const idx_t label = bl[i * kBase + j];
+        if (label >= 0) cand.emplace_back((*dc)(label), label);
+      }
+      const size_t keep = std::min<size_t>(cand.size(), static_cast<size_t>(k));
+      // Best first: largest inner product or smallest L2; ties by label, so results are stable.
+      std::partial_sort(cand.begin(), cand.begin() + keep, cand.end(), [ip](const auto& a, const auto& b) {
+        if (a.first != b.first) return ip ? a.first > b.first : a.first < b.first;
+        return a.second < b.second;
+      });
+      for (idx_t j = 0; j < k; j++) {
+        const bool has = static_cast<size_t>(j) < keep;
+        D[i * k + j] = has ? cand[j].first : (ip ? -std::numeric_limits<float>::max() : std::numeric_limits<float>::max());
+        I[i * k + j] = has ? cand[j].second : -1;
+      }
+    }
+  }
 }
 
 void SearchRec(const faiss::Index* ix, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
                const SearchReq& req) {
+  if (auto rf = dynamic_cast<const faiss::IndexRefine*>(ix)) return SearchRefine(rf, n, x, k, D, I, req);
   if (auto im = dynamic_cast<const faiss::IndexIDMap*>(ix)) {
     SearchRec(im->index, n, x, k, D, I, req);
     const auto& map = im->id_map;
@@ -223,7 +288,7 @@ bool ParamsAreThreadSafe(const faiss::Index* ix, const SearchReq& req) {
   if (!req.any()) return true;
   ParamStore st;
   faiss::SearchParameters* p = nullptr;
-  return BuildParams(PeelIDMaps(ix), req, st, p);
+  return BuildParams(PeelSearchWrappers(ix), req, st, p);
 }
 
 faiss::IndexIVF* FindIVF(faiss::Index* ix) {
@@ -235,6 +300,20 @@ faiss::IndexIVF* FindIVF(faiss::Index* ix) {
       ix = im->index;
     } else if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
       ix = rf->base_index;
+    } else {
+      return nullptr;
+    }
+  }
+  return nullptr;
+}
+
+faiss::IndexRefine* FindRefine(faiss::Index* ix) {
+  while (ix) {
+    if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) return rf;
+    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
+      ix = pt->index;
+    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
+      ix = im->index;
     } else {
       return nullptr;
     }
@@ -280,8 +359,10 @@ bool SearchIndex(Holder& h, idx_t n, const float* x, idx_t k, float* D, idx_t* I
   faiss::ParameterSpace ps;
   faiss::IndexIVF* ivf = req.nprobe > 0 ? FindIVF(ix) : nullptr;
   faiss::IndexHNSW* hn = req.efSearch > 0 ? FindHNSW(ix) : nullptr;
+  faiss::IndexRefine* rf = req.kFactor > 0 ? FindRefine(ix) : nullptr;
   const size_t old_nprobe = ivf ? ivf->nprobe : 0;
   const int old_ef = hn ? hn->hnsw.efSearch : 0;
+  const float old_k_factor = rf ? rf->k_factor : 1;
 
   auto set_nprobe = [&](size_t v) {
     try {
@@ -300,10 +381,12 @@ bool SearchIndex(Holder& h, idx_t n, const float* x, idx_t k, float* D, idx_t* I
   auto restore = [&]() {
     if (ivf) set_nprobe(old_nprobe);
     if (hn) set_ef(old_ef);
+    if (rf) rf->k_factor = old_k_factor;
   };
 
   if (ivf) set_nprobe(static_cast<size_t>(req.nprobe));
   if (hn) set_ef(static_cast<int>(req.efSearch));
+  if (rf) rf->k_factor = static_cast<float>(req.kFactor);
   try {
     ix->search(n, x, k, D, I);
   } catch (...) {

@@ -11,6 +11,7 @@
 namespace faiss {
 struct IndexIVF;
 struct IndexHNSW;
+struct IndexRefine;
 struct ClusteringParameters;
 struct OPQMatrix;
 struct ProductQuantizer;
@@ -22,7 +23,9 @@ namespace fnode {
 struct SearchReq {
   int64_t nprobe = -1;
   int64_t efSearch = -1;
-  bool any() const { return nprobe > 0 || efSearch > 0; }
+  // IndexRefine's k_factor: the base index returns k * kFactor candidates, re-scored exactly.
+  double kFactor = -1;
+  bool any() const { return nprobe > 0 || efSearch > 0 || kFactor > 0; }
 };
 
 // Full search with locking. Thread-safe path (read lock, faiss 1.7.3
@@ -40,6 +43,8 @@ bool ParamsAreThreadSafe(const faiss::Index* ix, const SearchReq& req);
 faiss::IndexIVF* FindIVF(faiss::Index* ix);
 // The HNSW graph efSearch applies to: an IndexHNSW, or an IVF's HNSW quantizer.
 faiss::IndexHNSW* FindHNSW(faiss::Index* ix);
+// The refine layer kFactor applies to, reachable through PreTransform / IDMap(2).
+faiss::IndexRefine* FindRefine(faiss::Index* ix);
 
 // Reconstruct support. NeedsDirectMap returns the IVF whose direct map must be
 // switched on (Hashtable) before reconstruct can work, or nullptr.
