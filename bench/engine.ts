@@ -2,16 +2,17 @@
 // evaluate on the 300 test queries, write bench/results/engine.md.
 // Encoding is done once (the CLI build of the exact index) and reused for the other factory keys.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEncoder } from '../gpu-pool/engine/encoders/index.ts';
-import { REPO_ROOT, SCIFACT_DIR, requireShared, scifactTestQueries } from '../test/fixtures.ts';
+import { AVX2_ADDON_PATH, type FaissBuild } from '../gpu-pool/engine/index/native.ts';
+import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
 import { timedCli } from './child-cli.ts';
 import { machineLine } from './machine.ts';
 import { writeResultTable } from './result-table.ts';
+import { encodeSciFactCorpus, encodeSciFactQueries } from './scifact-encoding.ts';
 
-const MODEL = join(REPO_ROOT, 'models', 'use-lite');
 const QRELS = join(SCIFACT_DIR, 'qrels', 'test.tsv');
 const work = process.env.BENCH_WORK ?? (await mkdtemp(join(tmpdir(), 'es-bench-')));
 requireShared(SCIFACT_DIR);
@@ -28,6 +29,7 @@ async function dirBytes(dir: string, pattern: RegExp): Promise<number> {
 
 interface Row {
   index: string;
+  faiss: FaissBuild | '-';
   factory: string;
   params: string;
   bytesPerVector: number | string;
@@ -46,56 +48,54 @@ await mkdir(work, { recursive: true });
 // 1. Encode the corpus once (an encode-only slice 0/1); every index below is assembled from it
 // with `index merge`, so build time = this encode time + that index's assemble time, which is
 // exactly what `index build` does in one go.
-const sliceDir = join(work, 'slice');
-const encodeRecord = join(work, 'encode-run.json');
-let encodeRun: { seconds: number; peakRssMB: number };
-if (process.env.BENCH_REUSE_ENCODING && (await stat(join(sliceDir, 'slice.json')).catch(() => undefined))) {
-  // Re-running with BENCH_WORK kept: reuse the encoded corpus and its recorded encode time.
-  encodeRun = JSON.parse(await readFile(encodeRecord, 'utf8'));
-  log(`reusing the encoded corpus in ${sliceDir} (encoded in ${encodeRun.seconds.toFixed(1)}s)`);
-} else {
-  await rm(sliceDir, { recursive: true, force: true });
-  log('encoding SciFact (index build --slice 0/1)');
-  encodeRun = timed(['index', 'build', '--corpus', SCIFACT_DIR, '--model', MODEL, '--slice', '0/1', '--out', sliceDir, '--threads', '2']);
-  await writeFile(encodeRecord, JSON.stringify(encodeRun));
-  log(`encoded in ${encodeRun.seconds.toFixed(1)}s`);
-}
+const { sliceDir, run: encodeRun } = await encodeSciFactCorpus(work, log);
 const flatDir = join(work, 'flat');
 await rm(flatDir, { recursive: true, force: true });
 const flatBuild = timed(['index', 'merge', sliceDir, '--out', flatDir, '--factory', 'Flat', '--bm25']);
 log(`Flat + BM25 assembled in ${flatBuild.seconds.toFixed(1)}s`);
 
 // 2. Query vectors, encoded once; encode time per query batched and one at a time.
-const queries = await scifactTestQueries();
-const encoder = await loadEncoder(MODEL, { threads: 2 });
-await encoder.encodeQueries(queries.slice(0, 4).map((q) => q.text));
-let t = performance.now();
-const qvecs = await encoder.encodeQueries(queries.map((q) => q.text));
-const encodeBatchedMs = (performance.now() - t) / queries.length;
-t = performance.now();
-for (const q of queries.slice(0, 100)) await encoder.encodeQueries([q.text]);
-const encodeSingleMs = (performance.now() - t) / 100;
-await encoder.dispose();
-const queriesFile = join(work, 'queries.json');
-const vectorsFile = join(work, 'queries.f32');
-await writeFile(queriesFile, JSON.stringify(queries));
-await writeFile(vectorsFile, new Uint8Array(qvecs.buffer, qvecs.byteOffset, qvecs.byteLength));
+const { queriesFile, vectorsFile, batchedMs: encodeBatchedMs, singleMs: encodeSingleMs } = await encodeSciFactQueries(work);
 
-function searchBench(dir: string, mode: string, params: object) {
+interface SearchFigures {
+  ndcg10: number;
+  recall100: number;
+  batchedMs: number;
+  singleMs: number;
+  peakRssMB: number;
+  /** sha256 of every query's ranked document ids: equal hashes = the same results. */
+  runHash: string;
+}
+
+function searchBench(dir: string, mode: string, params: object, faiss: FaissBuild = 'debian'): SearchFigures {
   const out = execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'engine-search.ts'), dir, mode, JSON.stringify(params), queriesFile, vectorsFile, QRELS], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 26,
+    env: { ...process.env, EDGESEARCH_FAISS: faiss },
   });
-  return JSON.parse(out.trim().split('\n').at(-1)!) as { ndcg10: number; recall100: number; batchedMs: number; singleMs: number; peakRssMB: number };
+  return JSON.parse(out.trim().split('\n').at(-1)!) as SearchFigures;
+}
+
+// Dense searches run under every faiss build this machine has (scripts/build-faiss makes the
+// AVX2 one), on the same index files and query vectors; the results must be the same documents.
+const builds: FaissBuild[] = existsSync(AVX2_ADDON_PATH) ? ['debian', 'avx2'] : ['debian'];
+const mismatches: string[] = [];
+function denseUnderEveryBuild(dir: string, params: object, label: string): (SearchFigures & { faiss: FaissBuild })[] {
+  const figures = builds.map((faiss) => ({ ...searchBench(dir, 'dense', params, faiss), faiss }));
+  for (const f of figures.slice(1)) {
+    if (f.runHash !== figures[0].runHash) mismatches.push(`${label}: ${f.faiss} ranks differently from ${figures[0].faiss} (nDCG@10 ${f.ndcg10.toFixed(4)} vs ${figures[0].ndcg10.toFixed(4)})`);
+  }
+  return figures;
 }
 
 const rows: Row[] = [];
 const vectors = JSON.parse(execFileSync('cat', [join(flatDir, 'index.json')], { encoding: 'utf8' })).counts.vectors as number;
 const bytesPerVector = async (dir: string) => (await dirBytes(dir, /^index\.faiss$/)) / vectors;
 const encodeCell = `${encodeBatchedMs.toFixed(2)} / ${encodeSingleMs.toFixed(2)}`;
-const flat = searchBench(flatDir, 'dense', {});
-rows.push({ index: 'exact', factory: 'Flat', params: '', bytesPerVector: await bytesPerVector(flatDir), buildS: `${(encodeRun.seconds + flatBuild.seconds).toFixed(1)} (${flatBuild.seconds.toFixed(1)} + encode)`, ...flat, encodeMs: encodeCell });
+for (const flat of denseUnderEveryBuild(flatDir, {}, 'Flat')) {
+  rows.push({ index: 'exact', factory: 'Flat', params: '', bytesPerVector: await bytesPerVector(flatDir), buildS: `${(encodeRun.seconds + flatBuild.seconds).toFixed(1)} (${flatBuild.seconds.toFixed(1)} + encode)`, ...flat, encodeMs: encodeCell });
+}
 
 // 3. Quantized indexes from the same encoded vectors.
 const variants: { name: string; factory: string; sweeps: object[] }[] = [
@@ -104,6 +104,7 @@ const variants: { name: string; factory: string; sweeps: object[] }[] = [
   { name: 'OPQ+IVF-PQ (16x)', factory: 'OPQ128,IVF256,PQ128np', sweeps: [{ nprobe: 32 }, { nprobe: 64 }] },
   { name: 'OPQ+IVF-PQ (32x)', factory: 'OPQ64,IVF256,PQ64np', sweeps: [{ nprobe: 16 }, { nprobe: 32 }] },
   { name: 'HNSW-PQ', factory: 'HNSW32_PQ128np', sweeps: [{ efSearch: 64 }, { efSearch: 256 }] },
+  { name: 'IVF-PQ + refine', factory: 'IVF256,PQ128np,RFlat', sweeps: [{ nprobe: 64, refineFactor: 4 }] },
 ];
 for (const v of variants) {
   const dir = join(work, v.factory.replace(/[^A-Za-z0-9]+/g, '_'));
@@ -111,44 +112,49 @@ for (const v of variants) {
   log(`assembling ${v.factory}`);
   const build = timed(['index', 'merge', sliceDir, '--out', dir, '--factory', v.factory]);
   for (const params of v.sweeps) {
-    const r = searchBench(dir, 'dense', params);
-    rows.push({
-      index: v.name,
-      factory: v.factory,
-      params: Object.entries(params).map(([k, x]) => `${k}=${x}`).join(' '),
-      bytesPerVector: await bytesPerVector(dir),
-      buildS: `${(build.seconds + encodeRun.seconds).toFixed(1)} (${build.seconds.toFixed(1)} + encode)`,
-      ...r,
-      encodeMs: encodeCell,
-    });
+    const paramsCell = Object.entries(params).map(([k, x]) => `${k}=${x}`).join(' ');
+    for (const r of denseUnderEveryBuild(dir, params, `${v.factory} ${paramsCell}`)) {
+      rows.push({
+        index: v.name,
+        factory: v.factory,
+        params: paramsCell,
+        bytesPerVector: await bytesPerVector(dir),
+        buildS: `${(build.seconds + encodeRun.seconds).toFixed(1)} (${build.seconds.toFixed(1)} + encode)`,
+        ...r,
+        encodeMs: encodeCell,
+      });
+    }
   }
 }
 
-// 4. BM25 and hybrid (on the exact index).
+// 4. BM25 and hybrid (on the exact index); no faiss kernels in BM25, so one build.
 const bm25 = searchBench(flatDir, 'bm25', {});
-rows.push({ index: 'BM25', factory: '-', params: 'k1=0.9 b=0.4', bytesPerVector: '-', buildS: '(in Flat build)', ...bm25, encodeMs: '-' });
+rows.push({ index: 'BM25', faiss: '-', factory: '-', params: 'k1=0.9 b=0.4', bytesPerVector: '-', buildS: '(in Flat build)', ...bm25, encodeMs: '-' });
 for (const weights of [{ dense: 1, bm25: 1 }, { dense: 0.5, bm25: 1 }, { dense: 1, bm25: 0.5 }]) {
   const r = searchBench(flatDir, 'hybrid', { weights });
-  rows.push({ index: 'hybrid RRF', factory: 'Flat + BM25', params: `rrfK=60 dense=${weights.dense} bm25=${weights.bm25}`, bytesPerVector: '-', buildS: '-', ...r, encodeMs: encodeCell });
+  rows.push({ index: 'hybrid RRF', faiss: 'debian', factory: 'Flat + BM25', params: `rrfK=60 dense=${weights.dense} bm25=${weights.bm25}`, bytesPerVector: '-', buildS: '-', ...r, encodeMs: encodeCell });
 }
 
+const FAISS_BUILD_NAMES: Record<FaissBuild, string> = { debian: '1.7.3 (Debian libfaiss-dev, generic)', avx2: '1.7.3 (scripts/build-faiss, AVX2)' };
 const exact = rows[0].ndcg10;
 const fmt = (x: number | string, digits = 2) => (typeof x === 'number' ? x.toFixed(digits) : x);
 const lines = [
   '# Engine benchmark: SciFact (5,183 docs, 300 test queries), model use-lite',
   '',
-  `${machineLine('faiss (Debian libfaiss-dev), onnxruntime-node CPU')} ${vectors} window vectors (120-token windows, stride 80, title prepended).`,
+  `${machineLine(`faiss ${builds.map((b) => FAISS_BUILD_NAMES[b]).join(' and ')}, onnxruntime-node CPU`)} ${vectors} window vectors (120-token windows, stride 80, title prepended).`,
   `Encoding the corpus (\`index build --slice 0/1\`, 2 threads): ${encodeRun.seconds.toFixed(1)} s, peak RSS ${encodeRun.peakRssMB.toFixed(0)} MB. Build s = encode + assemble (\`index merge\`: train, add, passages, BM25, checksums).`,
   'Bytes/vector is the faiss file size over the vector count: PQ codes (128 B for PQ128, 16x smaller than 2,048 B of float32) plus the 8-byte id IVF stores per vector and, amortized over only 29k vectors, the centroids and the 1 MB OPQ rotation.',
   'OPQ keys train with 10 rotation/PQ alternations (`--opq-iterations`, faiss default 50). Dense search uses the engine defaults unless params say otherwise (nprobe = a quarter of the lists, efSearch 64).',
+  `faiss column: the build the search process loaded (\`EDGESEARCH_FAISS\`); the index files are the same. ${builds.length > 1 ? (mismatches.length === 0 ? 'Every search returned the same documents in the same order under both builds.' : `Builds disagree: ${mismatches.join('; ')}.`) : 'Only the Debian build exists here (run scripts/build-faiss for the AVX2 one).'}`,
   'Search ms/query excludes encoding (vectors encoded beforehand); "batched" = 300 queries in one call, "single" = one call per query. Encode ms/query: batched / single. Peak RSS: the search process (load + search).',
   '',
-  '| index | factory | params | bytes/vector | build s | nDCG@10 | % of exact | recall@100 | search ms/q batched | single | encode ms/q | peak RSS MB |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  '| index | faiss | factory | params | bytes/vector | build s | nDCG@10 | % of exact | recall@100 | search ms/q batched | single | encode ms/q | peak RSS MB |',
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ...rows.map((r) =>
-    `| ${r.index} | ${r.factory} | ${r.params} | ${fmt(r.bytesPerVector, 1)} | ${fmt(r.buildS, 1)} | ${r.ndcg10.toFixed(4)} | ${((100 * r.ndcg10) / exact).toFixed(1)} | ${r.recall100.toFixed(4)} | ${r.batchedMs.toFixed(3)} | ${r.singleMs.toFixed(3)} | ${r.encodeMs} | ${r.peakRssMB.toFixed(0)} |`,
+    `| ${r.index} | ${r.faiss} | ${r.factory} | ${r.params} | ${fmt(r.bytesPerVector, 1)} | ${fmt(r.buildS, 1)} | ${r.ndcg10.toFixed(4)} | ${((100 * r.ndcg10) / exact).toFixed(1)} | ${r.recall100.toFixed(4)} | ${r.batchedMs.toFixed(3)} | ${r.singleMs.toFixed(3)} | ${r.encodeMs} | ${r.peakRssMB.toFixed(0)} |`,
   ),
   '',
 ];
 await writeResultTable('engine.md', lines);
+for (const m of mismatches) log(`MISMATCH ${m}`);
 if (!process.env.BENCH_WORK) await rm(work, { recursive: true, force: true });

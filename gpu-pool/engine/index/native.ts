@@ -1,6 +1,6 @@
 // Loads the node-addon-api binding (gpu-pool/engine/native) lazily, so that importing
 // this module never fails; the first use reports a missing build clearly.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { FaissError } from './errors.ts';
@@ -121,26 +121,67 @@ export interface NativePlaidStore extends NativeResidualCodec {
   ivfDocs: Uint32Array;
 }
 
+/** The addon linked against Debian's libfaiss-dev: every machine builds it. */
 export const ADDON_PATH = fileURLToPath(new URL('../native/build/Release/faiss_node.node', import.meta.url));
+/** The addon linked against the AVX2 faiss scripts/build-faiss makes, when that build exists. */
+export const AVX2_ADDON_PATH = fileURLToPath(new URL('../native/build/Release/faiss_node_avx2.node', import.meta.url));
+
+/** Which faiss build the engine loads: EDGESEARCH_FAISS=debian|avx2 forces one (default: avx2 where built and the CPU has AVX2). */
+export type FaissBuild = 'debian' | 'avx2';
+
+function cpuHasAvx2(): boolean {
+  try {
+    return /\bavx2\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function chosenAddon(env: NodeJS.ProcessEnv = process.env): { build: FaissBuild; path: string } {
+  const asked = env.EDGESEARCH_FAISS;
+  if (asked !== undefined && asked !== '' && asked !== 'debian' && asked !== 'avx2') {
+    throw new FaissError(`EDGESEARCH_FAISS must be "debian" or "avx2", got ${JSON.stringify(asked)}`, { code: 'ERR_NATIVE_MISSING' });
+  }
+  if (asked === 'avx2') {
+    if (!existsSync(AVX2_ADDON_PATH)) {
+      throw new FaissError(
+        `EDGESEARCH_FAISS=avx2 but ${AVX2_ADDON_PATH} is not built: run scripts/build-faiss, then \`npm run install\``,
+        { code: 'ERR_NATIVE_MISSING' },
+      );
+    }
+    return { build: 'avx2', path: AVX2_ADDON_PATH };
+  }
+  if (asked !== 'debian' && existsSync(AVX2_ADDON_PATH) && cpuHasAvx2()) return { build: 'avx2', path: AVX2_ADDON_PATH };
+  return { build: 'debian', path: ADDON_PATH };
+}
 
 let cached: NativeModule | undefined;
+let loadedBuild: FaissBuild | undefined;
+
+/** The faiss build this process loaded (loads it if needed). */
+export function faissBuild(): FaissBuild {
+  loadNative();
+  return loadedBuild!;
+}
 
 export function loadNative(): NativeModule {
   if (cached) return cached;
   const require = createRequire(import.meta.url);
-  if (!existsSync(ADDON_PATH)) {
+  const { build, path } = chosenAddon();
+  if (!existsSync(path)) {
     throw new FaissError(
-      `the faiss binding is not built (${ADDON_PATH} is missing). Run \`npm ci\` (its install script builds it) ` +
+      `the faiss binding is not built (${path} is missing). Run \`npm ci\` (its install script builds it) ` +
         'or `npm run install` / `node-gyp rebuild --directory gpu-pool/engine/native`; it needs libfaiss-dev, ' +
         'libopenblas-dev and a C++17 compiler (see gpu-pool/engine/native/README.md)',
       { code: 'ERR_NATIVE_MISSING' },
     );
   }
   try {
-    cached = require(ADDON_PATH) as NativeModule;
+    cached = require(path) as NativeModule;
+    loadedBuild = build;
   } catch (err) {
     throw new FaissError(
-      `cannot load the faiss binding ${ADDON_PATH}: ${(err as Error).message}. ` +
+      `cannot load the faiss binding ${path}: ${(err as Error).message}. ` +
         'Rebuild it with `npm run install` (node-gyp rebuild --directory gpu-pool/engine/native)',
       { code: 'ERR_NATIVE_MISSING', cause: err },
     );
