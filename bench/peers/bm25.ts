@@ -3,7 +3,6 @@
 // qrels, and ms per query (one call per query; ours also batched).
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import MiniSearch from 'minisearch';
@@ -11,7 +10,7 @@ import { evaluate, readQrels, type Run } from '../../gpu-pool/engine/eval/index.
 import type { MethodQuery } from '../../gpu-pool/engine/methods/index.ts';
 import { Searcher } from '../../gpu-pool/engine/search/index.ts';
 import { SCIFACT_DIR } from '../../test/fixtures.ts';
-import { fastest } from './data.ts';
+import { fastest, packageVersion } from './data.ts';
 
 const [indexDir, queriesFile] = process.argv.slice(2);
 const queries = JSON.parse(await readFile(queriesFile, 'utf8')) as { id: string; text: string }[];
@@ -50,7 +49,7 @@ for await (const row of createInterface({ input: createReadStream(join(SCIFACT_D
   const d = JSON.parse(row) as { _id: string; title?: string; text?: string };
   docs.push({ id: d._id, title: d.title ?? '', text: d.text ?? '' });
 }
-const version = (createRequire(import.meta.url)('minisearch/package.json') as { version: string }).version;
+const version = packageVersion('minisearch');
 for (const [params, bm25] of [
   ['defaults (BM25+ k1=1.2 b=0.7 d=0.5), no stemming, title + text', undefined],
   ['k1=0.9 b=0.4 d=0, no stemming, title + text', { k: 0.9, b: 0.4, d: 0 }],

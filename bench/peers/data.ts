@@ -1,8 +1,10 @@
 // What every peer child reads: the SciFact window vectors (the same float32 rows for every
 // system), the 300 test query vectors and the exact top 10 of each query, written by
 // bench/peers.ts into <work>/peers. Children print one JSON line per measurement.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const K = 10;
 
@@ -52,6 +54,8 @@ export interface Measurement {
   batchedMs?: number;
   /** ms per query, one call per query. */
   singleMs: number;
+  /** Our binding only: ms per query, one searchSync call per query (no thread hand-off). */
+  singleSyncMs?: number;
   /** Where the labels of every query's top 10 were written (int32, nq x 10), to compare systems. */
   labelsFile?: string;
 }
@@ -69,4 +73,10 @@ export async function fastest(reps: number, fn: () => Promise<unknown> | unknown
     best = Math.min(best, performance.now() - t);
   }
   return best;
+}
+
+/** The installed version of a peer package (read from node_modules: not every package exports its package.json). */
+export function packageVersion(name: string): string {
+  const file = fileURLToPath(new URL(`../../node_modules/${name}/package.json`, import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }

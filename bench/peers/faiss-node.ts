@@ -22,6 +22,10 @@ for (const spec of FAISS_SPECS.filter((s) => !only || only.includes(s.slug))) {
     const single = await fastest(2, async () => {
       for (let q = 0; q < data.nq; q++) await index.search(queryRow(data, q), K, sweep);
     });
+    // The same single queries on the calling thread: what the async hand-off costs.
+    const singleSync = await fastest(2, () => {
+      for (let q = 0; q < data.nq; q++) index.searchSync(queryRow(data, q), K, sweep);
+    });
     const rows = Int32Array.from(labels, (l) => Number(l));
     const found = Array.from({ length: data.nq }, (_, q) => rows.subarray(q * K, (q + 1) * K));
     const labelsFile = join(data.dir, 'labels', `node-${build}-${spec.slug}-${sweepLabel(sweep).replace(/[ =]/g, '_')}.i32`);
@@ -35,6 +39,7 @@ for (const spec of FAISS_SPECS.filter((s) => !only || only.includes(s.slug))) {
       recall10: recallAt10(found, data.exact),
       batchedMs: batched / data.nq,
       singleMs: single / data.nq,
+      singleSyncMs: singleSync / data.nq,
       labelsFile,
     });
   }

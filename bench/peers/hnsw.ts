@@ -2,15 +2,12 @@
 // shape (M 32, so 64 links on the base layer; efConstruction 40, faiss's default), inner
 // product, swept over the search breadth: hnswlib-node, and usearch (its expansion_search).
 import { rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import hnswlib from 'hnswlib-node';
 import usearch from 'usearch';
-import { K, emit, fastest, queryRow, readPeerData, recallAt10 } from './data.ts';
+import { K, emit, fastest, packageVersion, queryRow, readPeerData, recallAt10 } from './data.ts';
 
 const data = await readPeerData(process.argv[2]);
-const require = createRequire(import.meta.url);
-const versionOf = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
 const EFS = [16, 32, 64, 128, 256];
 const M = 32;
 const EF_CONSTRUCTION = 40;
@@ -37,7 +34,7 @@ const EF_CONSTRUCTION = 40;
     });
     emit({
       system: 'hnswlib-node',
-      version: `hnswlib-node ${versionOf('hnswlib-node')}`,
+      version: `hnswlib-node ${packageVersion('hnswlib-node')}`,
       index: `HNSW M=${M} efConstruction=${EF_CONSTRUCTION}`,
       params: `ef=${ef}`,
       threads: 1,
@@ -75,7 +72,7 @@ const EF_CONSTRUCTION = 40;
     const batched = await fastest(3, () => index.search(data.queries, K, 1));
     emit({
       system: 'usearch',
-      version: `usearch ${versionOf('usearch')}`,
+      version: `usearch ${packageVersion('usearch')}`,
       index: `HNSW connectivity=${M} expansion_add=${EF_CONSTRUCTION}`,
       params: `expansion_search=${ef}`,
       threads: 1,

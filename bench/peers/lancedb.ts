@@ -2,14 +2,13 @@
 // with faiss IVF256,PQ128's shape (256 partitions, 128 sub-vectors of 8 bits, dot product),
 // swept over nprobes and refine factors, one query per call (LanceDB has no batch search).
 import { readdir, rm, stat } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as lancedb from '@lancedb/lancedb';
 import { Float32 } from 'apache-arrow';
-import { K, emit, fastest, queryRow, readPeerData, recallAt10 } from './data.ts';
+import { K, emit, fastest, packageVersion, queryRow, readPeerData, recallAt10 } from './data.ts';
 
 const data = await readPeerData(process.argv[2]);
-const version = (createRequire(import.meta.url)('@lancedb/lancedb/package.json') as { version: string }).version;
+const version = packageVersion('@lancedb/lancedb');
 const dir = join(data.dir, 'lancedb');
 await rm(dir, { recursive: true, force: true });
 
@@ -30,7 +29,7 @@ const indexS = (performance.now() - t1) / 1000;
 const bytesOnDisk = await dirBytes(dir);
 
 async function search(q: Float32Array, nprobes: number, refine?: number): Promise<number[]> {
-  let query = table.vectorSearch(q).distanceType('dot').nprobes(nprobes).select(['id']).limit(K);
+  let query = table.vectorSearch(q).distanceType('dot').nprobes(nprobes).select(['id', '_distance']).limit(K);
   if (refine) query = query.refineFactor(refine);
   const rows = (await query.toArray()) as { id: number }[];
   return rows.map((r) => r.id);

@@ -18,7 +18,7 @@ import { faissBuild } from ${JSON.stringify(join(import.meta.dirname, 'native.ts
 import { clustered } from ${JSON.stringify(join(import.meta.dirname, 'test-helpers.ts'))};
 import { existsSync } from 'node:fs';
 setThreads(1);
-const [file, key] = process.argv.slice(2);
+const [file, key] = process.argv.slice(-2);
 const d = 64;
 const xb = clustered(4000, d, 40, 11);
 const xq = clustered(50, d, 40, 11, 12);

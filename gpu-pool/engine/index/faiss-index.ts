@@ -269,6 +269,19 @@ export class FaissIndex {
   }
 
   /**
+   * search() on the calling thread: no hand-off to a pool thread and back, which costs tens of
+   * microseconds per call (bench:peers measures it), but it blocks the event loop while faiss
+   * works. Throws ERR_BUSY while a mutation is in flight, and ERR_INVALID_ARG for parameters that
+   * need the locked fallback path.
+   */
+  searchSync(q: Float32Array, k: number, params?: SearchParams): SearchResult {
+    checkVectors('searchSync', 'queries', q, this.dimension, true);
+    checkPositiveInt('searchSync', 'k', k);
+    const p = checkParams('searchSync', params);
+    return this.#call('searchSync', (n) => n.searchSync(q, k, p));
+  }
+
+  /**
    * Whether a search with these parameters runs with per-call faiss
    * SearchParameters (concurrent) or needs the locked ParameterSpace fallback
    * (wrappers faiss 1.7.3 cannot forward through, e.g. IndexRefine).

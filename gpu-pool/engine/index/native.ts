@@ -49,6 +49,7 @@ export interface NativeIndex {
   toBuffer(): Promise<Buffer>;
   clone(): NativeIndex;
   dispose(): void;
+  searchSync(q: Float32Array, k: number, params?: NativeSearchParams): { distances: Float32Array; labels: BigInt64Array };
   searchPath(params?: NativeSearchParams): 'per-call' | 'fallback';
   readonly ntotal: number;
   readonly d: number;

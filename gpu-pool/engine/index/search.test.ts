@@ -246,6 +246,29 @@ describe('parameter forwarding through wrappers', () => {
     await expect(index.search(xq, k, { kFactor: Number.NaN })).rejects.toThrow(/kFactor/);
   });
 
+  it('searchSync answers as search does, refuses during a mutation and on the fallback path', async () => {
+    const index = FaissIndex.create(d, 'IVF16,PQ4np,RFlat', 'l2');
+    await index.train(xb);
+    await index.add(xb);
+    for (const params of [undefined, { nprobe: 4 }, { nprobe: 16, kFactor: 4 }]) {
+      const a = await index.search(xq, k, params);
+      const b = index.searchSync(xq, k, params);
+      expect([...b.labels]).toEqual([...a.labels]);
+      expect([...b.distances]).toEqual([...a.distances]);
+    }
+    const adding = index.add(xb.subarray(0, 10 * d));
+    expect(() => index.searchSync(xq, k)).toThrow(/in flight/);
+    await adding;
+    // an IDMap below a pre-transform cannot take per-call params: the locked fallback, which
+    // searchSync refuses rather than block the event loop waiting for the exclusive lock
+    const fallback = FaissIndex.create(d, 'PCA8,IDMap2,IVF4,Flat', 'l2');
+    await fallback.train(xb);
+    await fallback.add(xb, ids);
+    expect(fallback.searchPath({ nprobe: 3 })).toBe('fallback');
+    expect(() => fallback.searchSync(xq, k, { nprobe: 3 })).toThrow(/locked fallback path .* use search\(\)/);
+    expect([...fallback.searchSync(xq, k).labels]).toEqual([...(await fallback.search(xq, k)).labels]);
+  });
+
   it('ignores parameters with nothing to act on (nprobe on Flat, efSearch on IVF)', async () => {
     const flat = FaissIndex.create(d, 'Flat', 'l2');
     await flat.add(xb);

@@ -454,6 +454,7 @@ Napi::Function IndexWrap::Define(Napi::Env env) {
           InstanceMethod("train", &IndexWrap::Train),
           InstanceMethod("add", &IndexWrap::Add),
           InstanceMethod("search", &IndexWrap::Search),
+          InstanceMethod("searchSync", &IndexWrap::SearchSync),
           InstanceMethod("reconstruct", &IndexWrap::Reconstruct),
           InstanceMethod("reconstructBatch", &IndexWrap::ReconstructBatch),
           InstanceMethod("removeIds", &IndexWrap::RemoveIds),
@@ -573,6 +574,16 @@ static SearchReq ParseSearchParams(Napi::Env env, const Napi::Value& v) {
   return req;
 }
 
+// n * k results (n * k * kFactor candidates with a refine layer) must fit the per-call limit.
+static void CheckResultLimit(Napi::Env env, idx_t n, idx_t k, const SearchReq& req) {
+  const idx_t kGathered = req.kFactor > 0 ? static_cast<idx_t>(static_cast<double>(k) * req.kFactor) : k;
+  if (n > 0 && kGathered > kMaxResults / n)
+    ThrowArg(env, "n * k" + std::string(kGathered != k ? " * kFactor" : "") + " = " + std::to_string(n) + " * " +
+                      std::to_string(kGathered) + " results exceed the per-call limit of " +
+                      std::to_string(kMaxResults) + "; split the batch",
+             false);
+}
+
 Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto st = State(env);
@@ -580,14 +591,36 @@ Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
   idx_t n = RowsOf(env, q.ElementLength(), st->index->d, "queries");
   idx_t k = ArgInt(info, 1, "k", 1, std::numeric_limits<int32_t>::max());
   SearchReq req = ParseSearchParams(env, info[2]);
-  // A refine layer gathers k * kFactor candidates per query before keeping k.
-  const idx_t kGathered = req.kFactor > 0 ? static_cast<idx_t>(static_cast<double>(k) * req.kFactor) : k;
-  if (n > 0 && kGathered > kMaxResults / n)
-    ThrowArg(env, "n * k" + std::string(kGathered != k ? " * kFactor" : "") + " = " + std::to_string(n) + " * " +
-                      std::to_string(kGathered) + " results exceed the per-call limit of " +
-                      std::to_string(kMaxResults) + "; split the batch",
-             false);
+  CheckResultLimit(env, n, k, req);
   return (new SearchWorker(env, st, q, n, k, req))->Queue();
+}
+
+// search() on the calling thread. The async path costs two thread hand-offs per call (to a pool
+// thread and back to the event loop), tens of microseconds on a VM, which one query on a small
+// index notices; callers that can block the event loop for one search may take this one.
+Napi::Value IndexWrap::SearchSync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = State(env);
+  CheckNotBusy(env, *st, "searchSync");
+  auto q = ArgFloat32(info, 0, "queries");
+  idx_t n = RowsOf(env, q.ElementLength(), st->index->d, "queries");
+  idx_t k = ArgInt(info, 1, "k", 1, std::numeric_limits<int32_t>::max());
+  SearchReq req = ParseSearchParams(env, info[2]);
+  CheckResultLimit(env, n, k, req);
+  return Guard(env, [&]() -> Napi::Value {
+    // The fallback path takes the exclusive lock: waiting for it here would block the event loop.
+    if (!ParamsAreThreadSafe(st->index.get(), req))
+      throw ArgError("searchSync: these parameters need the locked fallback path (searchPath() is 'fallback'); use search()");
+    const size_t total = static_cast<size_t>(n) * static_cast<size_t>(k);
+    auto D = Napi::Float32Array::New(env, total);
+    auto I = Napi::TypedArrayOf<int64_t>::New(env, total, napi_bigint64_array);
+    ApplyThreads();
+    SearchIndex(*st, n, q.Data(), k, D.Data(), I.Data(), req);
+    Napi::Object res = Napi::Object::New(env);
+    res.Set("distances", D);
+    res.Set("labels", I);
+    return res;
+  });
 }
 
 Napi::Value IndexWrap::SearchPath(const Napi::CallbackInfo& info) {

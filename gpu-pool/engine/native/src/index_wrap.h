@@ -87,6 +87,7 @@ class IndexWrap : public Napi::ObjectWrap<IndexWrap> {
   Napi::Value Train(const Napi::CallbackInfo& info);
   Napi::Value Add(const Napi::CallbackInfo& info);
   Napi::Value Search(const Napi::CallbackInfo& info);
+  Napi::Value SearchSync(const Napi::CallbackInfo& info);
   Napi::Value Reconstruct(const Napi::CallbackInfo& info);
   Napi::Value ReconstructBatch(const Napi::CallbackInfo& info);
   Napi::Value RemoveIds(const Napi::CallbackInfo& info);
