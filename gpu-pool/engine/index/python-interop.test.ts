@@ -87,6 +87,23 @@ I.astype("int64").tofile(out_prefix + ".labels")
 D.astype("float32").tofile(out_prefix + ".dist")
 `;
 
+// Python sets the index's own parameters (ParameterSpace, IndexRefine.k_factor); ours go per call.
+const SEARCH_WITH_PARAMS_PY = `
+import sys, json, numpy as np, faiss
+index_path, q_path, out_prefix, d, k, params = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), json.loads(sys.argv[6])
+index = faiss.read_index(index_path)
+ps = faiss.ParameterSpace()
+for name in ("nprobe", "efSearch"):
+    if name in params:
+        ps.set_index_parameter(index, name, params[name])
+if "kFactor" in params:
+    faiss.downcast_index(index).k_factor = params["kFactor"]
+q = np.fromfile(q_path, dtype="float32").reshape(-1, d)
+D, I = index.search(q, k)
+I.astype("int64").tofile(out_prefix + ".labels")
+D.astype("float32").tofile(out_prefix + ".dist")
+`;
+
 describe.skipIf(!pythonFaiss)('Python faiss interop', () => {
   let xbPath: string;
   let qPath: string;
@@ -114,6 +131,34 @@ describe.skipIf(!pythonFaiss)('Python faiss interop', () => {
     expect([...(await readI64('py-search.labels'))]).toEqual([...ours.labels]);
     const dist = await readF32('py-search.dist');
     dist.forEach((v, i) => expect(v).toBeCloseTo(ours.distances[i], 4));
+  });
+
+  // faiss 1.7.3's HNSW ignores a per-call efSearch when sizing its candidate queue, and IndexRefine
+  // takes no per-call parameters: the binding works around both (structure.cc). The answers must
+  // be Python's with the same values set on the index. The two processes may load different faiss
+  // builds (AVX2 here, Debian's there): a near-tie may swap places, nothing else.
+  it.each([
+    ['HNSW32', { efSearch: 128 }],
+    ['HNSW16_PQ8np', { efSearch: 64 }],
+    ['IVF32,PQ8np,RFlat', { nprobe: 8, kFactor: 4 }],
+  ] as const)('per-call %s %o answers as Python faiss does with the same values set on the index', async (key, params) => {
+    const index = FaissIndex.create(d, key, 'ip');
+    await index.train(xb);
+    await index.add(xb);
+    const path = join(dir, `params-${key.replace(/\W/g, '_')}.faiss`);
+    await index.writeFile(path);
+    const ours = await index.search(xq, k, params);
+    await python(SEARCH_WITH_PARAMS_PY, path, qPath, join(dir, 'py-params'), String(d), String(k), JSON.stringify(params));
+    const [labels, dist] = [await readI64('py-params.labels'), await readF32('py-params.dist')];
+    let swaps = 0;
+    for (let i = 0; i < labels.length; i++) {
+      expect(ours.distances[i]).toBeCloseTo(dist[i], 4);
+      if (ours.labels[i] !== labels[i]) swaps++;
+    }
+    expect(swaps).toBeLessThanOrEqual(2);
+    // and the wider search is really wider than the index's own default (efSearch 16, k_factor 1)
+    const plain = await index.search(xq, k, 'nprobe' in params ? { nprobe: params.nprobe } : {});
+    expect([...plain.labels]).not.toEqual([...ours.labels]);
   });
 
   it.each([

@@ -48,25 +48,30 @@ export function foldOf(id: string, folds: number): number {
   return createHash('sha256').update(id).digest().readUInt32BE(0) % folds;
 }
 
-/**
- * Scores every candidate on every query (`metric` against `qrels`), chooses the best over all
- * queries, and cross-validates that choice over `folds` folds by query id.
- */
-export function chooseFusion(lists: BranchLists[], qrels: Qrels, metric: MetricName, folds: number): FusionChoiceResult {
-  if (lists.length === 0) throw new Error('no judged query to tune on');
+/** score[c][q]: candidate c's `metric` on query q, each fusion computed from the branch lists. */
+export function scoreCandidates(lists: BranchLists[], qrels: Qrels, metric: MetricName, candidates: FusionChoice[] = fusionCandidates()): number[][] {
   const k = Number(metric.split('@')[1]);
-  const candidates = fusionCandidates();
-  // score[c][q]: candidate c's metric on query q.
-  const score = candidates.map((fusion) => {
+  const judged = new Map(lists.map((l) => [l.id, qrels.get(l.id)!]));
+  return candidates.map((fusion) => {
     const run = new Map(
       lists.map((l) => {
         const fused = fusedScores({ id: l.id, text: '', k, params: { fusion: fusion.method, rrfK: fusion.rrfK, weights: fusion.weights } }, l.dense, l.bm25);
         return [l.id, fused.sort(compareRanked).slice(0, k).map((h) => ({ docId: h.docId, score: h.score }))];
       }),
     );
-    const perQuery = evaluate(run, new Map(lists.map((l) => [l.id, qrels.get(l.id)!])), [metric]).perQuery;
+    const perQuery = evaluate(run, judged, [metric]).perQuery;
     return lists.map((l) => perQuery.get(l.id)?.[metric] ?? 0);
   });
+}
+
+/**
+ * Scores every candidate on every query (`metric` against `qrels`), chooses the best over all
+ * queries, and cross-validates that choice over `folds` folds by query id.
+ */
+export function chooseFusion(lists: BranchLists[], qrels: Qrels, metric: MetricName, folds: number): FusionChoiceResult {
+  if (lists.length === 0) throw new Error('no judged query to tune on');
+  const candidates = fusionCandidates();
+  const score = scoreCandidates(lists, qrels, metric, candidates);
   const mean = (c: number, members: number[]) => members.reduce((s, q) => s + score[c][q], 0) / members.length;
   const best = (members: number[]) => {
     let top = 0;

@@ -63,15 +63,7 @@ export async function tuneIndex(opts: TuneOptions, log: (line: string) => void =
     if (judged.length < folds) throw new TuneError(`${judged.length} judged queries are fewer than --folds ${folds}`);
     log(`tuning hybrid fusion on ${judged.length} judged queries of ${opts.queries} (${queries.length} read), ${metric}, ${folds}-fold cross-validation, both branches to depth ${DEFAULT_DEPTH}`);
 
-    // Each branch searched once per query; every candidate fusion is computed from these lists.
-    const lists: BranchLists[] = [];
-    const batch = opts.batch ?? 32;
-    for (let i = 0; i < judged.length; i += batch) {
-      const slice = judged.slice(i, i + batch).map((q) => ({ id: q.id, text: q.text, k: DEFAULT_DEPTH }));
-      const [dense, bm25] = [await searcher.searchHits('dense', slice), await searcher.searchHits('bm25', slice)];
-      slice.forEach((q, j) => lists.push({ id: q.id, dense: dense[j], bm25: bm25[j] }));
-      log(`searched ${Math.min(i + batch, judged.length)}/${judged.length} queries`);
-    }
+    const lists = await branchLists(searcher, judged, opts.batch ?? 32, log);
     const result = chooseFusion(lists, qrels, metric, folds);
     const fusion: FusionRecord = {
       ...result.choice,
@@ -103,4 +95,16 @@ export async function tuneIndex(opts: TuneOptions, log: (line: string) => void =
   } finally {
     await searcher.close();
   }
+}
+
+/** Each branch searched once per query, to depth DEFAULT_DEPTH; every candidate fusion is computed from these lists. */
+export async function branchLists(searcher: Searcher, queries: { id: string; text: string }[], batch: number, log: (line: string) => void): Promise<BranchLists[]> {
+  const lists: BranchLists[] = [];
+  for (let i = 0; i < queries.length; i += batch) {
+    const slice = queries.slice(i, i + batch).map((q) => ({ id: q.id, text: q.text, k: DEFAULT_DEPTH }));
+    const [dense, bm25] = [await searcher.searchHits('dense', slice), await searcher.searchHits('bm25', slice)];
+    slice.forEach((q, j) => lists.push({ id: q.id, dense: dense[j], bm25: bm25[j] }));
+    log(`searched ${Math.min(i + batch, queries.length)}/${queries.length} queries`);
+  }
+  return lists;
 }

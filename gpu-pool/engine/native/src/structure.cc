@@ -130,6 +130,12 @@ const faiss::Index* PeelSearchWrappers(const faiss::Index* ix) {
 void SearchRec(const faiss::Index* ix, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
                const SearchReq& req);
 
+// An HNSW graph searched directly (through pre-transforms), not as an IVF's coarse quantizer.
+bool HnswGraphOnTop(const faiss::Index* ix) {
+  while (auto pt = dynamic_cast<const faiss::IndexPreTransform*>(ix)) ix = pt->index;
+  return dynamic_cast<const faiss::IndexHNSW*>(ix) != nullptr;
+}
+
 // IndexRefine::search with per-call parameters: k * kFactor candidates from the base index
 // (searched with req), their exact scores from the refine index, the best k kept.
 void SearchRefine(const faiss::IndexRefine* rf, idx_t n, const float* x, idx_t k, float* D, idx_t* I,
@@ -196,7 +202,20 @@ void SearchRec(const faiss::Index* ix, idx_t n, const float* x, idx_t k, float* 
   faiss::SearchParameters* p = nullptr;
   if (req.any() && !BuildParams(ix, req, st, p))
     throw std::logic_error("internal: search parameters cannot be forwarded");
-  ix->search(n, x, k, D, I, p);
+  // faiss 1.7.3's HNSW::search sizes its candidate queue with the index's own efSearch,
+  // max(hnsw.efSearch, k); SearchParametersHNSW only decides when to stop. So a per-call efSearch
+  // above the index's searches no wider. Asking for max(k, efSearch) results sizes the queue as
+  // the index's own efSearch would: the traversal does not depend on k otherwise, so the first k
+  // of those are exactly what faiss returns with hnsw.efSearch set (what Python faiss does).
+  const idx_t kWide = req.efSearch > k && HnswGraphOnTop(ix) ? static_cast<idx_t>(req.efSearch) : k;
+  if (kWide == k) return ix->search(n, x, k, D, I, p);
+  std::vector<float> wd(static_cast<size_t>(n * kWide));
+  std::vector<idx_t> wi(static_cast<size_t>(n * kWide));
+  ix->search(n, x, kWide, wd.data(), wi.data(), p);
+  for (idx_t i = 0; i < n; i++) {
+    std::copy_n(wd.data() + i * kWide, k, D + i * k);
+    std::copy_n(wi.data() + i * kWide, k, I + i * k);
+  }
 }
 
 std::string TypeName(const void* obj, const std::type_info& ti) {
