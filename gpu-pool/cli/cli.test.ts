@@ -87,13 +87,14 @@ describe('edgesearch CLI', () => {
   });
 
   it('prints hybrid ties in the order of the run file (trec_eval: document id descending)', async () => {
-    // Fusion ties a document ranked i in one branch and j in the other with one ranked j and i.
-    // Find a query whose top 10 has such a tie where shard/ordinal order would differ.
+    // Reciprocal rank fusion at equal weights ties a document ranked i in one branch and j in the
+    // other with one ranked j and i. Find a query whose top 10 has such a tie where shard/ordinal
+    // order would differ (RRF asked for: the untuned default sums z-scores, which rarely tie).
     const queries = await scifactTestQueries();
     const searcher = await Searcher.open(index, { log: () => {} });
     let picked: { query: { id: string; text: string }; byPosition: string[] } | undefined;
     try {
-      const results = await searcher.searchHits('hybrid', queries.map((q) => ({ id: q.id, text: q.text, k: 10 })));
+      const results = await searcher.searchHits('hybrid', queries.map((q) => ({ id: q.id, text: q.text, k: 10, params: { fusion: 'rrf' as const } })));
       results.some((hits, i) => {
         const tied = hits.filter((h) => hits.filter((o) => o.score === h.score).length > 1);
         const score = tied[0]?.score;
@@ -109,14 +110,14 @@ describe('edgesearch CLI', () => {
     expect(picked, 'a query with a hybrid tie in its top 10').toBeDefined();
     const { query, byPosition } = picked!;
 
-    const searched = await runCli(['search', '--index', index, '--mode', 'hybrid', '--k', '10', '--json', query.text]);
+    const searched = await runCli(['search', '--index', index, '--mode', 'hybrid', '--fusion', 'rrf', '--k', '10', '--json', query.text]);
     expect(searched.code).toBe(0);
     const printed: string[] = JSON.parse(searched.stdout).hits.map((h: { docId: string }) => h.docId);
 
     const queryFile = join(work, 'tie-query.jsonl');
     await writeFile(queryFile, `${JSON.stringify({ _id: query.id, text: query.text })}\n`);
     const runFile = join(work, 'tie-run.trec');
-    const evaluated = await runCli(['eval', '--index', index, '--queries', queryFile, '--qrels', join(SCIFACT_DIR, 'qrels', 'test.tsv'), '--mode', 'hybrid', '--k', '10', '--metrics', 'ndcg@10', '--run', runFile]);
+    const evaluated = await runCli(['eval', '--index', index, '--queries', queryFile, '--qrels', join(SCIFACT_DIR, 'qrels', 'test.tsv'), '--mode', 'hybrid', '--fusion', 'rrf', '--k', '10', '--metrics', 'ndcg@10', '--run', runFile]);
     expect(evaluated.code, evaluated.stderr).toBe(0);
     const ranked = (await readFile(runFile, 'utf8')).trim().split('\n').map((l) => l.split(' ')).filter((f) => f[0] === query.id);
     expect(ranked.map((f) => Number(f[3]))).toEqual(ranked.map((_, i) => i + 1));
