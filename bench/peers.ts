@@ -63,7 +63,7 @@ const builds = tsChild('faiss-build.ts', [peers]) as { slug: string; buildS: num
 const faissBuilds: FaissBuild[] = existsSync(AVX2_ADDON_PATH) ? ['debian', 'avx2'] : ['debian'];
 // The machine's speed drifts over minutes (a shared VM), so the clients take turns, index by index,
 // REPS times, and each figure is the fastest any turn measured.
-const REPS = Number(process.env.BENCH_PEERS_REPS ?? 3);
+const REPS = Number(process.env.BENCH_PEERS_REPS ?? 2);
 const keyOf = (m: Measurement) => `${m.index} ${m.params}`;
 function fastestOf(into: Measurement[], got: Measurement[]): void {
   for (const m of got) {
