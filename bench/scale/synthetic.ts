@@ -4,6 +4,7 @@
 // (topics, overlapping windows of one document) while the corpus grows; vector i does not depend
 // on the corpus size, so the 100k corpus is a prefix of the 1M one.
 import { readFile } from 'node:fs/promises';
+import { rng } from '../../gpu-pool/engine/index/test-helpers.ts';
 
 export const SIGMA = 0.5;
 
@@ -19,18 +20,6 @@ export async function readParents(file: string, d: number): Promise<Parents> {
   return { n: rows.length / d, d, rows };
 }
 
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Drawing 512 normals per row costs ~30 µs, 5 minutes per 10M rows; instead every row reads its
 // noise from one fixed table of standard normals at an offset hashed from its row number. Windows
 // at different offsets of i.i.d. noise are uncorrelated.
@@ -38,7 +27,7 @@ const NOISE_FLOATS = 1 << 22;
 let noiseTable: Float32Array | undefined;
 function noise(): Float32Array {
   if (noiseTable) return noiseTable;
-  const rand = prng(0x5eed);
+  const rand = rng(0x5eed);
   noiseTable = new Float32Array(NOISE_FLOATS);
   for (let i = 0; i < NOISE_FLOATS; i += 2) {
     const m = Math.sqrt(-2 * Math.log(Math.max(rand(), 1e-12)));
