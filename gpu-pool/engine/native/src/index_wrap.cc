@@ -584,15 +584,28 @@ static void CheckResultLimit(Napi::Env env, idx_t n, idx_t k, const SearchReq& r
              false);
 }
 
-Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
+// search(queries, k, params?) and searchSync(...): the arguments, checked.
+struct SearchArgs {
+  Napi::TypedArrayOf<float> q;
+  idx_t n, k;
+  SearchReq req;
+};
+
+static SearchArgs ParseSearchArgs(const Napi::CallbackInfo& info, idx_t d) {
   Napi::Env env = info.Env();
-  auto st = State(env);
   auto q = ArgFloat32(info, 0, "queries");
-  idx_t n = RowsOf(env, q.ElementLength(), st->index->d, "queries");
+  idx_t n = RowsOf(env, q.ElementLength(), d, "queries");
   idx_t k = ArgInt(info, 1, "k", 1, std::numeric_limits<int32_t>::max());
   SearchReq req = ParseSearchParams(env, info[2]);
   CheckResultLimit(env, n, k, req);
-  return (new SearchWorker(env, st, q, n, k, req))->Queue();
+  return {q, n, k, req};
+}
+
+Napi::Value IndexWrap::Search(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto st = State(env);
+  SearchArgs a = ParseSearchArgs(info, st->index->d);
+  return (new SearchWorker(env, st, a.q, a.n, a.k, a.req))->Queue();
 }
 
 // search() on the calling thread. The async path costs two thread hand-offs per call (to a pool
@@ -602,20 +615,16 @@ Napi::Value IndexWrap::SearchSync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto st = State(env);
   CheckNotBusy(env, *st, "searchSync");
-  auto q = ArgFloat32(info, 0, "queries");
-  idx_t n = RowsOf(env, q.ElementLength(), st->index->d, "queries");
-  idx_t k = ArgInt(info, 1, "k", 1, std::numeric_limits<int32_t>::max());
-  SearchReq req = ParseSearchParams(env, info[2]);
-  CheckResultLimit(env, n, k, req);
+  SearchArgs a = ParseSearchArgs(info, st->index->d);
   return Guard(env, [&]() -> Napi::Value {
     // The fallback path takes the exclusive lock: waiting for it here would block the event loop.
-    if (!ParamsAreThreadSafe(st->index.get(), req))
+    if (!ParamsAreThreadSafe(st->index.get(), a.req))
       throw ArgError("searchSync: these parameters need the locked fallback path (searchPath() is 'fallback'); use search()");
-    const size_t total = static_cast<size_t>(n) * static_cast<size_t>(k);
+    const size_t total = static_cast<size_t>(a.n) * static_cast<size_t>(a.k);
     auto D = Napi::Float32Array::New(env, total);
     auto I = Napi::TypedArrayOf<int64_t>::New(env, total, napi_bigint64_array);
     ApplyThreads();
-    SearchIndex(*st, n, q.Data(), k, D.Data(), I.Data(), req);
+    SearchIndex(*st, a.n, a.q.Data(), a.k, D.Data(), I.Data(), a.req);
     Napi::Object res = Napi::Object::New(env);
     res.Set("distances", D);
     res.Set("labels", I);
