@@ -1,8 +1,8 @@
 // bench:fusion — which hybrid fusion to use when an index has not been tuned: every candidate
 // `index tune` considers, scored untuned on each data set we have judgments for (SciFact's test
 // queries; SQuAD v1.1 dev questions of articles 24-47 against all 2,067 paragraphs, the paragraph
-// holding the answer being relevant), exact dense search with use-lite, nDCG@10. The built-in
-// default is the candidate with the best mean over the data sets. Writes bench/results/fusion.md.
+// holding the answer being relevant), exact dense search with use-lite, nDCG@10: the candidate with
+// the best mean over the data sets is what the README recommends untuned. Writes bench/results/fusion.md.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -141,6 +141,7 @@ export function params(rng: Rng): QueryParams {
   if (rng.bool(0.3)) p.nprobe = between(rng, 1, 65536, true);
   if (rng.bool(0.3)) p.efSearch = between(rng, 1, 65536, true);
   if (rng.bool(0.3)) p.windowFactor = between(rng, 1, 64, true);
+  if (rng.bool(0.3)) p.refineFactor = between(rng, 1, 64, false);
   if (rng.bool(0.3)) p.rrfK = between(rng, 0, 10000, false);
   if (rng.bool(0.3)) p.fusion = rng.pick(['rrf', 'minmax', 'zscore'] as const);
   if (rng.bool(0.3)) {

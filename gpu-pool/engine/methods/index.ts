@@ -3,7 +3,7 @@
 // a pool shard host runs; ShardedMethod runs a method over the shards of this process.
 export { bm25Branch, bm25Method, checkBm25, searchBm25Shard } from './bm25/index.ts';
 export { QueryVectorError, checkShardDimension, defaultSearchParams, denseBranch, denseMethod, searchDenseShard } from './dense/index.ts';
-export { DEFAULT_DEPTH, DEFAULT_RRF_K, UNTUNED_FUSION, branchDepth, describeFusion, fusedScores, fusionInUse, hybridMethod, withFusionDefault } from './hybrid/index.ts';
+export { DEFAULT_DEPTH, DEFAULT_RRF_K, branchDepth, describeFusion, fusedScores, fusionInUse, hybridMethod, withFusionDefault } from './hybrid/index.ts';
 export { DEFAULT_COLBERT_CANDIDATES, NoTokenStoreError, colbertBranch, colbertMethod, colbertReranker } from './colbert/index.ts';
 export { BRANCHES, METHODS, RERANKERS } from './registry.ts';
 export { DEFAULT_RERANK_WEIGHT, firstStageDepth, ordinalsByShard, rerankedTopK } from './rerank.ts';

@@ -140,10 +140,10 @@ export class Searcher {
     return method;
   }
 
-  /** Hybrid queries take the index's default fusion (index tune), or the untuned one, unless they set their own. */
+  /** Hybrid queries take the index's default fusion (index tune) unless they set their own. */
   private withIndexDefaults(mode: MethodName, queries: MethodQuery[]): MethodQuery[] {
     const fusion = this.index.manifest.fusion;
-    if (mode !== 'hybrid') return queries;
+    if (mode !== 'hybrid' || !fusion) return queries;
     return queries.map((q) => ({ ...q, params: withFusionDefault(q.params, fusion) }));
   }
 

@@ -60,7 +60,7 @@ describe('chooseFusion', () => {
     });
     const r = chooseFusion(bm25Wins, qrels, 'ndcg@10', 4);
     expect(r.references['bm25 only']).toBeCloseTo(1, 9);
-    expect(r.references['zscore, dense 0.3 bm25 0.7 (untuned default)']).toBeLessThan(1);
+    expect(r.references['rrf k 60, dense 1 bm25 1 (untuned default)']).toBeLessThan(1);
     expect(r.chosen).toBeCloseTo(1, 9);
     expect(r.choice.weights).toEqual({ dense: 0, bm25: 1 }); // the first candidate to reach it
   });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { evaluate, type MetricName, type Qrels } from '../eval/index.ts';
 import { compareRanked, type Hit } from '../methods/index.ts';
-import { UNTUNED_FUSION, describeFusion, fusedScores } from '../methods/hybrid/index.ts';
+import { describeFusion, fusedScores } from '../methods/hybrid/index.ts';
 import type { FusionChoice } from '../shard/index.ts';
 
 /** Both branch lists of one query, best first, doc ids resolved. */
@@ -16,26 +16,21 @@ export interface BranchLists {
 }
 
 /** The untuned default: RRF k 60, equal weights. */
-/** What an untuned index's hybrid queries use (UNTUNED_FUSION): tune reports it as the reference to beat. */
-export const DEFAULT_FUSION: FusionChoice = UNTUNED_FUSION;
-const RRF_EQUAL: FusionChoice = { method: 'rrf', rrfK: 60, weights: { dense: 1, bm25: 1 } };
+export const DEFAULT_FUSION: FusionChoice = { method: 'rrf', rrfK: 60, weights: { dense: 1, bm25: 1 } };
 const BM25_ONLY: FusionChoice = { method: 'rrf', rrfK: 60, weights: { dense: 0, bm25: 1 } };
 const DENSE_ONLY: FusionChoice = { method: 'rrf', rrfK: 60, weights: { dense: 1, bm25: 0 } };
 
 /**
- * The candidates, the untuned default first (a tie keeps it), then each branch alone, RRF k 60 at
- * equal weights, then RRF k 10-100 and min-max and z-score combinations at dense weights 0.1-0.9
- * (bm25 = 1 - dense), each once.
+ * The candidates, the default first (a tie keeps it), then each branch alone, then RRF k 10-100
+ * and min-max and z-score combinations at dense weights 0.1-0.9 (bm25 = 1 - dense).
  */
 export function fusionCandidates(): FusionChoice[] {
-  const out: FusionChoice[] = [DEFAULT_FUSION, BM25_ONLY, DENSE_ONLY, RRF_EQUAL];
+  const out: FusionChoice[] = [DEFAULT_FUSION, BM25_ONLY, DENSE_ONLY];
   const shares = Array.from({ length: 9 }, (_, i) => (i + 1) / 10);
   const split = (d: number) => ({ dense: d, bm25: Number((1 - d).toFixed(1)) });
-  const grid: FusionChoice[] = [];
-  for (const rrfK of [10, 30, 60, 100]) for (const d of shares) grid.push({ method: 'rrf', rrfK, weights: split(d) });
-  for (const method of ['minmax', 'zscore'] as const) for (const d of shares) grid.push({ method, weights: split(d) });
-  const seen = new Set(out.map(describeFusion));
-  return [...out, ...grid.filter((c) => !seen.has(describeFusion(c)))];
+  for (const rrfK of [10, 30, 60, 100]) for (const d of shares) out.push({ method: 'rrf', rrfK, weights: split(d) });
+  for (const method of ['minmax', 'zscore'] as const) for (const d of shares) out.push({ method, weights: split(d) });
+  return out;
 }
 
 export interface FusionChoiceResult {

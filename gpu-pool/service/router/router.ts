@@ -195,10 +195,10 @@ export class Router {
     );
   }
 
-  /** A hybrid query takes the index's default fusion (index tune), or the untuned one, unless it sets its own. */
+  /** A hybrid query takes the index's default fusion (index tune) unless it sets its own. */
   private withIndexDefaults(query: WireQuery): WireQuery {
     const { fusion } = this.opts.index;
-    return query.mode === 'hybrid' ? { ...query, params: withFusionDefault(query.params, fusion) } : query;
+    return query.mode === 'hybrid' && fusion ? { ...query, params: withFusionDefault(query.params, fusion) } : query;
   }
 
   /** Sheds at once when the wait ahead would exceed maxQueueDelayMs; otherwise queues. */

@@ -6,14 +6,6 @@ import type { Hit, MethodPlugin, MethodQuery } from '../types.ts';
 export const DEFAULT_RRF_K = 60;
 export const DEFAULT_DEPTH = 100;
 
-/**
- * The fusion of a hybrid query on an index `index tune` has not tuned, when the query sets none of
- * fusion, rrfK and weights: per-query z-scored scores, dense 0.3, BM25 0.7. Of the 57 fusions tune
- * considers it had the best mean nDCG@10 over SciFact and SQuAD untuned (bench/results/fusion.md:
- * 0.6817 / 0.9011 against BM25 alone's 0.6759 / 0.8845 and RRF k 60 at 1/1's 0.5111 / 0.8106).
- */
-export const UNTUNED_FUSION: FusionChoice = { method: 'zscore', weights: { dense: 0.3, bm25: 0.7 } };
-
 /** How deep each branch is searched before fusion. */
 export function branchDepth(q: MethodQuery): number {
   return Math.max(q.k, q.params?.depth ?? DEFAULT_DEPTH);
@@ -66,7 +58,7 @@ export function normalise(scores: number[], how: 'minmax' | 'zscore'): { scores:
   return { scores: z, floor: Math.min(...z) };
 }
 
-/** Hybrid retrieval: both branches searched to `depth`, fused (withFusionDefault: the index's tuned fusion or UNTUNED_FUSION, unless the query sets its own), ties by document id. */
+/** Hybrid retrieval: both branches searched to `depth`, fused (reciprocal rank by default), ties by document id. */
 export const hybridMethod: MethodPlugin = {
   name: 'hybrid',
   encodings: ['sentence'],
@@ -79,13 +71,12 @@ export const hybridMethod: MethodPlugin = {
 };
 
 /**
- * The params a hybrid query runs with: a query that sets none of fusion, rrfK and weights takes the
- * index's default fusion (`index tune`, in index.json) or, on an untuned index, UNTUNED_FUSION; one
- * that sets any uses its own, with RRF k 60 and weights 1 for what it leaves out, never a mix.
+ * The params a hybrid query runs with on an index whose index.json has a default fusion (`index
+ * tune`): a query that sets none of fusion, rrfK and weights takes the index's; one that sets any
+ * uses its own, with the built-in defaults (RRF k 60, weights 1) for the rest, never a mix.
  */
-export function withFusionDefault(params: QueryParams | undefined, indexFusion: FusionChoice | undefined): QueryParams | undefined {
-  if (setsOwnFusion(params)) return params;
-  const fusion = indexFusion ?? UNTUNED_FUSION;
+export function withFusionDefault(params: QueryParams | undefined, fusion: FusionChoice | undefined): QueryParams | undefined {
+  if (!fusion || setsOwnFusion(params)) return params;
   return { ...params, fusion: fusion.method, ...(fusion.rrfK !== undefined ? { rrfK: fusion.rrfK } : {}), weights: { ...fusion.weights } };
 }
 
