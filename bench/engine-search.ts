@@ -1,6 +1,5 @@
 // One index, one process (so peak RSS is this index's): load, search the SciFact test queries
 // from pre-encoded vectors, score. Prints one JSON line. Used by engine.ts.
-import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { evaluate, readQrels, type Run } from '../gpu-pool/engine/eval/index.ts';
 import { FaissIndex } from '../gpu-pool/engine/index/index.ts';
@@ -51,8 +50,7 @@ for (const [i, list] of hits.entries()) {
 const result = evaluate(run, qrels, ['ndcg@10', 'recall@100']);
 // Every query's ranked documents and scores, for comparing faiss builds (engine.ts).
 if (runOut) await writeFile(runOut, JSON.stringify(mq.map((q) => run.get(q.id)!.map((h) => [h.docId, h.score]))));
-const runHash = createHash('sha256').update(JSON.stringify(mq.map((q) => run.get(q.id)!.map((h) => h.docId)))).digest('hex');
 process.stdout.write(
-  `${JSON.stringify({ ndcg10: result.mean['ndcg@10'], recall100: result.mean['recall@100'], batchedMs, singleMs, peakRssMB: process.resourceUsage().maxRSS / 1024, runHash })}\n`,
+  `${JSON.stringify({ ndcg10: result.mean['ndcg@10'], recall100: result.mean['recall@100'], batchedMs, singleMs, peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`,
 );
 await searcher.close();

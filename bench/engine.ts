@@ -63,8 +63,6 @@ interface SearchFigures {
   batchedMs: number;
   singleMs: number;
   peakRssMB: number;
-  /** sha256 of every query's ranked document ids: equal hashes = the same results. */
-  runHash: string;
 }
 
 function searchBench(dir: string, mode: string, params: object, faiss: FaissBuild = 'debian', runOut?: string): SearchFigures {
