@@ -6,7 +6,7 @@
 // BENCH_REUSE_ENCODING=1 then reuses the encoded corpus.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FaissIndex, setThreads } from '../gpu-pool/engine/index/index.ts';
@@ -31,8 +31,9 @@ const { queriesFile, vectorsFile, count: nq } = await encodeSciFactQueries(work)
 const peers = join(work, 'peers');
 await rm(peers, { recursive: true, force: true });
 await mkdir(join(peers, 'labels'), { recursive: true });
-await copyFile(join(sliceDir, 'vectors.f32'), join(peers, 'base.f32'));
-await copyFile(vectorsFile, join(peers, 'queries.f32'));
+// Linked, not copied: the children read the encoded rows where the encoding left them.
+await symlink(join(sliceDir, 'vectors.f32'), join(peers, 'base.f32'));
+await symlink(vectorsFile, join(peers, 'queries.f32'));
 const slice = JSON.parse(await readFile(join(sliceDir, 'slice.json'), 'utf8')) as { windows: number; model: { dimension: number } };
 const d = slice.model.dimension;
 const n = slice.windows;

@@ -7,7 +7,7 @@
 //   BENCH_WORK                          keeps the work directory (exact top 10s are reused)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, SCIFACT_DIR, requireShared } from '../test/fixtures.ts';
@@ -57,7 +57,8 @@ const { sliceDir } = await encodeSciFactCorpus(work, log);
 const { vectorsFile } = await encodeSciFactQueries(work);
 const slice = JSON.parse(await readFile(join(sliceDir, 'slice.json'), 'utf8')) as { windows: number; model: { dimension: number } };
 const d = slice.model.dimension;
-await copyFile(join(sliceDir, 'vectors.f32'), join(dir, 'parents.f32'));
+await rm(join(dir, 'parents.f32'), { force: true });
+await symlink(join(sliceDir, 'vectors.f32'), join(dir, 'parents.f32'));
 await writeFile(join(dir, 'queries.f32'), (await readFile(vectorsFile)).subarray(0, NQ * d * 4));
 await writeFile(join(dir, 'meta.json'), JSON.stringify({ d, nq: NQ }));
 
