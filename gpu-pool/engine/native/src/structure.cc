@@ -310,49 +310,33 @@ bool ParamsAreThreadSafe(const faiss::Index* ix, const SearchReq& req) {
   return BuildParams(PeelSearchWrappers(ix), req, st, p);
 }
 
+namespace {
+// The layer below a wrapper the search walks through: a pre-transform's or id map's index, and
+// with `throughRefine` a refine layer's base index; nullptr below anything else.
+faiss::Index* InnerLayer(faiss::Index* ix, bool throughRefine) {
+  if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) return pt->index;
+  if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) return im->index;
+  if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) return throughRefine ? rf->base_index : nullptr;
+  return nullptr;
+}
+}  // namespace
+
 faiss::IndexIVF* FindIVF(faiss::Index* ix) {
-  while (ix) {
+  for (; ix; ix = InnerLayer(ix, true))
     if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix)) return ivf;
-    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
-      ix = pt->index;
-    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
-      ix = im->index;
-    } else if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
-      ix = rf->base_index;
-    } else {
-      return nullptr;
-    }
-  }
   return nullptr;
 }
 
 faiss::IndexRefine* FindRefine(faiss::Index* ix) {
-  while (ix) {
+  for (; ix; ix = InnerLayer(ix, false))
     if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) return rf;
-    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
-      ix = pt->index;
-    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
-      ix = im->index;
-    } else {
-      return nullptr;
-    }
-  }
   return nullptr;
 }
 
 faiss::IndexHNSW* FindHNSW(faiss::Index* ix) {
-  while (ix) {
+  for (; ix; ix = InnerLayer(ix, true)) {
     if (auto hn = dynamic_cast<faiss::IndexHNSW*>(ix)) return hn;
     if (auto ivf = dynamic_cast<faiss::IndexIVF*>(ix)) return dynamic_cast<faiss::IndexHNSW*>(ivf->quantizer);
-    if (auto pt = dynamic_cast<faiss::IndexPreTransform*>(ix)) {
-      ix = pt->index;
-    } else if (auto im = dynamic_cast<faiss::IndexIDMap*>(ix)) {
-      ix = im->index;
-    } else if (auto rf = dynamic_cast<faiss::IndexRefine*>(ix)) {
-      ix = rf->base_index;
-    } else {
-      return nullptr;
-    }
   }
   return nullptr;
 }
