@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SearchRequestInput } from '../../shared/api/index.ts';
-import { createEdgeClient, type EdgeClient } from '../../edge/client/index.ts';
+import { createClient, type EdgeSearchClient } from '@edgesearch/client';
 import { readIndexManifest } from '../../gpu-pool/engine/shard/index.ts';
 import { fixtureIndex, newerFixture } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
@@ -19,9 +19,9 @@ let v2: string;
 let queries: { id: string; text: string }[];
 const user = testKey('user', ['search', 'admin'], { perSecond: 1000, burst: 1000 });
 
-let es: EdgeClient | undefined;
+let es: EdgeSearchClient | undefined;
 const search = (body: SearchRequestInput) => es!.search(body);
-const stats = async () => (await es!.rpc.v1.admin.stats.$get()).json();
+const stats = () => es!.adminStats();
 
 async function swapAll(index: string): Promise<void> {
   const manifest = await readIndexManifest(index);
@@ -50,7 +50,7 @@ beforeAll(async () => {
     // Once open, the dead endpoint's circuit stays open for the rest of the file.
     BREAKER_COOLDOWN_MS: '600000',
   });
-  es = createEdgeClient(edge.url, { apiKey: user.key });
+  es = createClient({ endpoint: edge.url, apiKey: user.key, retry: false });
 }, 300_000);
 afterAll(async () => {
   await edge?.stop();

@@ -5,7 +5,7 @@
 // 400 naming the index, which is neither cached nor held against the router. Every answer is
 // checked against the edge's own /openapi.json.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EdgeApiError, createEdgeClient } from '../../edge/client/index.ts';
+import { EdgeSearchError, createClient } from '@edgesearch/client';
 import type { SearchRequestInput } from '../../shared/api/index.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex } from '../index-fixture.ts';
@@ -136,7 +136,7 @@ describe('the edge over a ColBERT index', () => {
   });
 
   it('serves typed-client searches with rerank', async () => {
-    const es = createEdgeClient(colbertEdge.url, { apiKey: key.key });
+    const es = createClient({ endpoint: colbertEdge.url, apiKey: key.key, retry: false });
     const req: SearchRequestInput = { query: queries[2].text, mode: 'bm25', k: 3, rerank: { method: 'colbert', fuse: true, weight: 0.4 }, cache: false };
     const res = await es.search(req);
     expect(res.hits.map((h) => h.docId)).toHaveLength(3);
@@ -185,11 +185,11 @@ describe('the edge over an index without a token store (dense + BM25)', () => {
     expect(body.results[2].error).toMatchObject({ code: 'bad_request', field: 'rerank' });
   });
 
-  it('throws the 400 as an EdgeApiError from the typed client', async () => {
-    const err = await createEdgeClient(denseEdge.url, { apiKey: key.key })
+  it('throws the 400 as an EdgeSearchError from the typed client', async () => {
+    const err = await createClient({ endpoint: denseEdge.url, apiKey: key.key, retry: false })
       .search({ query: 'statins', mode: 'colbert' })
       .catch((e) => e);
-    expect(err).toBeInstanceOf(EdgeApiError);
+    expect(err).toBeInstanceOf(EdgeSearchError);
     expect(err).toMatchObject({ status: 400, code: 'bad_request', field: 'mode' });
     expect(err.message).toMatch(/cannot answer mode "colbert"/);
   });

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureIndex } from '../index-fixture.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
-import { createEdgeClient } from '../../edge/client/index.ts';
+import { createClient } from '@edgesearch/client';
 import { startEdge, testKey, type EdgeServer } from './harness.ts';
 
 let pool: SoloNode;
@@ -340,7 +340,7 @@ describe('stateless context', () => {
 
 describe('typed client, and the log', () => {
   it('creates, searches, records, reads and deletes a conversation with the types of the routes', async () => {
-    const es = createEdgeClient(edge.url, { apiKey: alice.key });
+    const es = createClient({ endpoint: edge.url, apiKey: alice.key, retry: false });
     const conv = await es.conversations.create();
     const t1 = await es.conversations.search(conv.id, { query: 'coffee and liver disease', mode: 'bm25', k: 3, record: 'top' });
     expect([t1.conversation, t1.turn, t1.hits.length]).toEqual([conv.id, 1, 3]);

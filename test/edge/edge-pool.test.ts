@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureIndex } from '../index-fixture.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
-import { createEdgeClient, EdgeApiError } from '../../edge/client/index.ts';
+import { EdgeSearchError, createClient } from '@edgesearch/client';
 import { startEdge, testKey, type EdgeServer } from './harness.ts';
 
 let pool: SoloNode;
@@ -192,7 +192,7 @@ describe('CORS', () => {
 
 describe('typed client', () => {
   it('searches, batches and reads health with the types of the routes', async () => {
-    const es = createEdgeClient(edge.url, { apiKey: searcher.key });
+    const es = createClient({ endpoint: edge.url, apiKey: searcher.key, retry: false });
     const res = await es.search({ query: queries[2].text, mode: 'bm25', k: 3 });
     expect(res.hits.map((h) => h.rank)).toEqual([1, 2, 3]);
     expect(res.mode).toBe('bm25');
@@ -200,18 +200,18 @@ describe('typed client', () => {
     expect(batch.results).toHaveLength(1);
     const health = await es.health();
     expect(health).toEqual({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
-    const adminHealth = await createEdgeClient(edge.url, { apiKey: admin.key }).adminHealth();
+    const adminHealth = await createClient({ endpoint: edge.url, apiKey: admin.key, retry: false }).adminHealth();
     expect(adminHealth).toMatchObject({ edge: 'ok', pool: 'ok', indexVersion: res.indexVersion });
     expect(adminHealth.endpoints[0]).toMatchObject({ url: pool.node.url, ready: true, breaker: 'closed' });
     await expect(es.adminHealth()).rejects.toMatchObject({ status: 403, code: 'forbidden' });
   });
 
-  it('turns error bodies into EdgeApiError with the code, field and Retry-After', async () => {
-    const es = createEdgeClient(edge.url, { apiKey: searcher.key });
+  it('turns error bodies into EdgeSearchError with the code, field and Retry-After', async () => {
+    const es = createClient({ endpoint: edge.url, apiKey: searcher.key, retry: false });
     const err = await es.search({ query: 'x', k: 1000 }).catch((e) => e);
-    expect(err).toBeInstanceOf(EdgeApiError);
+    expect(err).toBeInstanceOf(EdgeSearchError);
     expect(err).toMatchObject({ status: 400, code: 'bad_request', field: 'k' });
-    const anonymous = await createEdgeClient(edge.url).search({ query: 'x' }).catch((e) => e);
+    const anonymous = await createClient({ endpoint: edge.url, retry: false }).search({ query: 'x' }).catch((e) => e);
     expect(anonymous).toMatchObject({ status: 401, code: 'unauthorized' });
   });
 });
