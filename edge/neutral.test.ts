@@ -23,6 +23,15 @@ describe('edge runtime neutrality', () => {
 
   it.each(files)('%s uses Web APIs only', (file) => {
     const code = readFileSync(join(REPO_ROOT, file), 'utf8');
-    expectRuntimeNeutral(file, code, (spec) => (spec.startsWith('.') && !spec.includes('gpu-pool')) || ['zod', 'msgpackr', 'hono'].includes(spec) || spec.startsWith('hono/'));
+    expectRuntimeNeutral(
+      file,
+      code,
+      (spec) =>
+        (spec.startsWith('.') && !spec.includes('gpu-pool')) ||
+        ['zod', 'msgpackr', 'hono', '@edgesearch/client', '@edgesearch/client/mcp'].includes(spec) ||
+        spec.startsWith('hono/') ||
+        // the MCP server of edge/mcp: the SDK's Web-standard transport and the code-free validator
+        ['@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js', '@modelcontextprotocol/sdk/validation/cfworker'].includes(spec),
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
 } from '../../shared/api/index.ts';
 import { conversationTurn, type ConversationClient } from '../conversation/index.ts';
 import { demoPage } from '../demo/index.ts';
+import { mcpMethodNotAllowed, serveMcp } from '../mcp/index.ts';
 import { openApiDocument } from '../openapi/index.ts';
 import type { EdgeRuntime } from '../runtime/index.ts';
 import type { SearchContext } from '../search/index.ts';
@@ -158,7 +159,13 @@ export function createApp() {
       const { picker, batcher, coalescer, lease } = c.var.runtime;
       const body: AdminStatsResponse = { endpoints: picker.states(), batches: { ...batcher.stats }, coalesced: coalescer.coalesced, indexVersion: lease.lastSeen ?? null };
       return c.json(body, 200);
-    });
+    })
+    // MCP over Streamable HTTP (edge/mcp): a rate-limit token per request, and its tools call this app as the caller.
+    .post('/mcp', requireScope('search'), async (c) => {
+      await rateLimit(c, 1);
+      return serveMcp(c, app);
+    })
+    .on(['GET', 'DELETE'], '/mcp', mcpMethodNotAllowed);
   return routes;
 }
 

@@ -1,4 +1,4 @@
-// `edgesearch` command line: build, merge, add, delete, optimize, tune, search, eval, colbert train, models pull, pool, edge keygen.
+// `edgesearch` command line: build, merge, add, delete, optimize, tune, search, eval, colbert train, models pull, pool, edge keygen, mcp.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { Mode } from '../../shared/protocol/index.ts';
 import { addCommand, buildCommand, deleteCommand, mergeCommand } from './build-command.ts';
@@ -8,6 +8,7 @@ import { phraseTrainCommand } from './phrase-command.ts';
 import { phraseFitCommand } from './phrase-fit-command.ts';
 import { phraseTuneCommand } from './phrase-tune-command.ts';
 import { keygenCommand } from './edge-command.ts';
+import { mcpCommand } from './mcp-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { optimizeCommand } from './optimize-command.ts';
 import { tuneCommand } from './tune-command.ts';
@@ -69,6 +70,7 @@ export function createProgram(): Command {
   poolRolloutCommand(pool.command('rollout'));
   const edge = program.command('edge').description('the edge worker: API keys');
   keygenCommand(edge.command('keygen'));
+  mcpCommand(program.command('mcp'));
   for (const cmd of [program, index, colbert, models, pool, edge, ...index.commands, ...colbert.commands, ...models.commands, ...pool.commands, ...edge.commands, ...program.commands]) cmd.exitOverride();
   return program;
 }
