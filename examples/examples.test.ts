@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type EdgeSearchClient, type SearchRequest, type SearchResponse } from '@edgesearch/client';
-import { startChatbotStack, type ChatbotStack } from '../test/chatbot/stack.ts';
+import { apiSearch, startChatbotStack, type ChatbotStack } from '../test/chatbot/stack.ts';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,15 +45,7 @@ function runExample(name: string, args: string[] = [], opts: { stdin?: string; e
   });
 }
 
-async function rawSearch(body: SearchRequest): Promise<SearchResponse> {
-  const res = await fetch(`${stack.edge.url}/v1/search`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.key.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as SearchResponse;
-}
+const rawSearch = (body: SearchRequest) => apiSearch(stack.edge.url, stack.key.key, body);
 
 /** The document ids of the `[n] title (doc id...)` source lines, in order. */
 function citedDocIds(block: string): string[] {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../fixtures.ts';
-import { startChatbotStack, type ChatbotStack } from './stack.ts';
+import { apiSearch, startChatbotStack, type ChatbotStack } from './stack.ts';
 
 const run = promisify(execFile);
 const NPM_START_EDGE = 'http://127.0.0.1:8787';
@@ -82,9 +82,7 @@ describe('README: Use it from a chatbot', () => {
 
   it('2. the MCP client reaches the edge at /mcp and its search returns the API hits', async () => {
     const out = await runBlock('mcp', blocks[1]!, '', 'await mcp.close();\nconsole.log(JSON.stringify(result));');
-    const api = (await (
-      await fetch(`${stack.edge.url}/v1/search`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.key.key}` }, body: JSON.stringify({ query: 'statins and dementia risk', k: 5 }) })
-    ).json()) as { hits: { docId: string }[] };
+    const api = await apiSearch(stack.edge.url, stack.key.key, { query: 'statins and dementia risk', k: 5 });
     expect(out.isError).toBeFalsy();
     expect(out.structuredContent.hits.map((h: { docId: string }) => h.docId)).toEqual(api.hits.map((h) => h.docId));
     expect(out.content[0].text).toContain('[1] ');

@@ -9,6 +9,7 @@ import { fixtureIndex } from '../index-fixture.ts';
 import { constructedPhraseIndex, type ConstructedPhraseIndex } from '../phrase-index-fixture.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
 import { startEdge, testKey, type EdgeServer, type TestKey } from '../edge/harness.ts';
+import type { SearchRequest, SearchResponse } from '@edgesearch/client';
 
 export interface ChatbotStack {
   /** The edge in front of the SciFact fixture (200 documents, 2 shards; dense, bm25, hybrid). */
@@ -57,4 +58,19 @@ export async function startChatbotStack(opts: { phrase?: boolean; vars?: Record<
     await stop();
     throw err;
   }
+}
+
+/**
+ * POST /v1/search answered directly, as any HTTP client asks it (plain fetch, no client package):
+ * the reference the integrations' answers are compared with. A non-200 answer throws with its body.
+ */
+export async function apiSearch(endpoint: string, key: string, body: SearchRequest): Promise<SearchResponse> {
+  const res = await fetch(`${endpoint}/v1/search`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`POST ${endpoint}/v1/search answered ${res.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as SearchResponse;
 }

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startChatbotStack, type ChatbotStack } from '../../../test/chatbot/stack.ts';
+import { apiSearch, startChatbotStack, type ChatbotStack } from '../../../test/chatbot/stack.ts';
 import { REPO_ROOT } from '../../../test/fixtures.ts';
 import type { ScenarioInput } from './scenario.ts';
 
@@ -62,15 +62,12 @@ afterAll(async () => {
   if (out) await rm(out, { recursive: true, force: true });
 });
 
-const post = (path: string, body: unknown, key = stack.key.key, endpoint = stack.edge.url) =>
-  fetch(`${endpoint}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(body) }).then((r) => r.json() as Promise<any>);
-
 describe('the client in Node, workerd and Chromium', () => {
   it('Node: the report holds what the API answers', async () => {
     const { runScenario } = (await import(pathToFileURL(join(out, 'runtimes', 'scenario.js')).href)) as typeof import('./scenario.ts');
     nodeReport = await runScenario(input);
-    const api = await post('/v1/search', { query: 'vitamin D deficiency and bone density', mode: 'bm25', k: 5 });
-    expect(nodeReport.bm25.hits).toEqual(api.hits.map((h: any) => ({ rank: h.rank, docId: h.docId, score: h.score, title: h.title, chars: h.text.length })));
+    const api = await apiSearch(stack.edge.url, stack.key.key, { query: 'vitamin D deficiency and bone density', mode: 'bm25', k: 5 });
+    expect(nodeReport.bm25.hits).toEqual(api.hits.map((h) => ({ rank: h.rank, docId: h.docId, score: h.score, title: h.title, chars: h.text.length })));
     expect(nodeReport.health).toEqual({ edge: 'ok', pool: 'ok', indexVersion: 'string' });
     expect(nodeReport.hybrid.hits).toHaveLength(4);
     expect(nodeReport.hybrid.branches).toBe(true);

@@ -7,7 +7,7 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { citeHits, createClient, EdgeSearchError, type EdgeSearchClient, type SearchRequest, type SearchResponse } from '@edgesearch/client';
 import { edgesearchAnswerTool, edgesearchTool, type EdgeSearchToolResult } from '@edgesearch/client/ai-sdk';
-import { startChatbotStack, type ChatbotStack } from '../../../../test/chatbot/stack.ts';
+import { apiSearch, startChatbotStack, type ChatbotStack } from '../../../../test/chatbot/stack.ts';
 import { scifactTestQueries } from '../../../../test/fixtures.ts';
 
 let stack: ChatbotStack;
@@ -24,15 +24,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function rawSearch(body: SearchRequest, endpoint = stack.edge.url): Promise<SearchResponse> {
-  const res = await fetch(`${endpoint}/v1/search`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.key.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as SearchResponse;
-}
+const rawSearch = (body: SearchRequest, endpoint = stack.edge.url) => apiSearch(endpoint, stack.key.key, body);
 
 const callOptions: ToolExecutionOptions = { toolCallId: 'call-1', messages: [] };
 

@@ -5,7 +5,7 @@ import { RunnableLambda, RunnableSequence } from '@langchain/core/runnables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, EdgeSearchError, type EdgeSearchClient, type SearchRequest, type SearchResponse } from '@edgesearch/client';
 import { EdgeSearchRetriever, type EdgeSearchDocument } from '@edgesearch/client/langchain';
-import { startChatbotStack, type ChatbotStack } from '../../../../test/chatbot/stack.ts';
+import { apiSearch, startChatbotStack, type ChatbotStack } from '../../../../test/chatbot/stack.ts';
 import { scifactTestQueries } from '../../../../test/fixtures.ts';
 
 let stack: ChatbotStack;
@@ -23,15 +23,7 @@ afterAll(async () => {
 });
 
 /** The API answered directly, as any HTTP client would ask it. */
-async function rawSearch(body: SearchRequest): Promise<SearchResponse> {
-  const res = await fetch(`${stack.edge.url}/v1/search`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${stack.key.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  return (await res.json()) as SearchResponse;
-}
+const rawSearch = (body: SearchRequest) => apiSearch(stack.edge.url, stack.key.key, body);
 
 /** The documents are the response's hits: same ids in order, scores, passages, titles, ranks. */
 function expectSameHits(docs: EdgeSearchDocument[], api: SearchResponse): void {
