@@ -66,16 +66,28 @@ export function createApp() {
   // First, so that every response, errors included, carries the request id and the headers.
   app.use('*', requestHeaders);
   app.use('*', withRuntime);
+  // Read per request: the allow-list is configuration, the middleware is built once.
+  const allowedOrigin = (origin: string, c: Context) => {
+    const allowed = (c as Context<EdgeBindings>).var.runtime.config.corsOrigins;
+    return allowed.includes(origin) || allowed.includes('*') ? origin : null;
+  };
   app.use(
     '/v1/*',
     cors({
-      // Read per request: the allow-list is configuration, the middleware is built once.
-      origin: (origin, c) => {
-        const allowed = (c as Context<EdgeBindings>).var.runtime.config.corsOrigins;
-        return allowed.includes(origin) || allowed.includes('*') ? origin : null;
-      },
+      origin: allowedOrigin,
       allowHeaders: ['authorization', 'content-type'],
       allowMethods: ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
+      exposeHeaders: ['retry-after', REQUEST_ID_HEADER],
+      maxAge: 600,
+    }),
+  );
+  // Browser-based MCP clients, on the same allow-list: they send the protocol's version header.
+  app.use(
+    '/mcp',
+    cors({
+      origin: allowedOrigin,
+      allowHeaders: ['authorization', 'content-type', 'mcp-protocol-version'],
+      allowMethods: ['POST', 'OPTIONS'],
       exposeHeaders: ['retry-after', REQUEST_ID_HEADER],
       maxAge: 600,
     }),

@@ -241,6 +241,22 @@ describe('the /mcp endpoint', () => {
     await expect(client.connect(transport)).rejects.toMatchObject({ code: 429 });
   });
 
+  it('answers browsers on the CORS allow-list: the preflight admits the MCP headers, answers carry the origin', async () => {
+    const origin = 'https://agent.example';
+    const preflight = await fetch(`${stack.edge.url}/mcp`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,mcp-protocol-version' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['authorization', 'content-type', 'mcp-protocol-version']));
+    const res = await mcpPost(stack.key.key, { jsonrpc: '2.0', id: 1, method: 'tools/list' }, { headers: { origin } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(res.headers.get('access-control-expose-headers')).toContain('retry-after');
+    await res.arrayBuffer();
+  });
+
   it('is stateless: POST only (GET and DELETE answer 405), JSON answers, no session id; bodies over 64 KiB are refused', async () => {
     for (const method of ['GET', 'DELETE']) {
       const res = await fetch(`${stack.edge.url}/mcp`, { method, headers: { accept: 'text/event-stream', authorization: `Bearer ${stack.key.key}` } });
