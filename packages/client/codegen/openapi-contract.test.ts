@@ -5,11 +5,15 @@
 // version is the API's version.
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { API_VERSION, OPERATIONS, RETRYABLE_STATUSES } from '../src/index.js';
+import { API_VERSION, CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODES, OPERATIONS, RETRYABLE_STATUSES, UNITS } from '../src/index.js';
 import { GENERATED_FILE, generateClientTypes, sourceDocument } from './openapi-types.ts';
 
 type Operation = { operationId: string; responses: Record<string, { headers?: Record<string, unknown> }> };
-const doc = sourceDocument() as unknown as { info: { version: string }; paths: Record<string, Record<string, Operation>> };
+const doc = sourceDocument() as unknown as {
+  info: { version: string };
+  paths: Record<string, Record<string, Operation & { parameters?: { name: string; schema: { pattern?: string } }[] }>>;
+  components: { schemas: { SearchRequest: { properties: Record<string, any> } } };
+};
 
 function documentOperations(): Map<string, { method: string; path: string; op: Operation }> {
   const out = new Map<string, { method: string; path: string; op: Operation }>();
@@ -48,5 +52,15 @@ describe('client ↔ OpenAPI document', () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(API_VERSION).toBe(doc.info.version);
     expect(pkg.version.split('.')[0]).toBe(doc.info.version);
+  });
+
+  it('the limits and choices the tool schemas offer a model are the API\'s', () => {
+    const search = doc.components.schemas.SearchRequest.properties;
+    expect([...MODES]).toEqual(search.mode.enum);
+    expect([...UNITS]).toEqual(search.params.properties.unit.enum);
+    expect(MAX_K).toBe(search.k.maximum);
+    expect(MAX_QUERY_CHARS).toBe(search.query.maxLength);
+    const id = doc.paths['/v1/conversations/{id}']!.get!.parameters!.find((p) => p.name === 'id')!;
+    expect(CONVERSATION_ID_PATTERN.source).toBe(id.schema.pattern);
   });
 });

@@ -1,7 +1,7 @@
 // The tools' input schemas: only what a language model should choose (the query, how many
 // passages, and for search the mode among those the app allows). zod/v4 is in zod 3.25+ and 4.
 import { z } from 'zod/v4';
-import type { Mode } from '../index.js';
+import { MAX_QUERY_CHARS, type Mode } from '../index.js';
 
 export interface SearchToolInput {
   query: string;
@@ -24,7 +24,7 @@ const query = () =>
   z
     .string()
     .min(1)
-    .max(1024)
+    .max(MAX_QUERY_CHARS)
     .regex(/\S/, 'must not be blank')
     .describe('What to search for: a self-contained question or keywords, in the words the documents would use.');
 

@@ -4,18 +4,9 @@
 // the hits as JSON, declared so that clients can check structuredContent.
 // zod/v4 is in zod 3.25+ and 4, the peer range of this package.
 import { z } from 'zod/v4';
-import type { Mode } from '../index.js';
+import { CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODES, UNITS, type Mode } from '../index.js';
 
-/** The API's modes, in the API's order. */
-export const MODES = ['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational'] as const satisfies readonly Mode[];
-/** What a phrase-mode hit is (`params.unit`). */
-export const UNITS = ['phrase', 'sentence', 'passage', 'document'] as const;
-/** The API's most hits per query (MAX_K). */
-export const MAX_K = 100;
-/** The API's longest query, in Unicode characters (MAX_QUERY_CHARS). */
-export const MAX_QUERY_CHARS = 1024;
-/** A stored conversation's id, as the API writes it. */
-export const CONVERSATION_ID = /^c_[A-Za-z0-9_-]{32}$/;
+export { MODES, UNITS };
 
 const MODE_HELP: Record<Mode, string> = {
   hybrid: 'hybrid (the default): keywords and meaning fused',
@@ -86,7 +77,7 @@ export function conversationSearchInput(defaultK: number) {
     query: query().describe('The next question of the conversation; it is read with the turns before it, so a follow-up may say "it" or "they".'),
     conversation: z
       .string()
-      .regex(CONVERSATION_ID, 'must be a conversation id returned by an earlier conversation_search (c_ and 32 characters)')
+      .regex(CONVERSATION_ID_PATTERN, 'must be a conversation id returned by an earlier conversation_search (c_ and 32 characters)')
       .optional()
       .describe('The id an earlier conversation_search returned, to continue that conversation; omit it to start a new one.'),
     mode: mode(),

@@ -1,0 +1,15 @@
+// The API's limits and choices that the tool schemas (MCP, AI SDK) offer a language model, so a
+// model is refused before a request is sent. They are the OpenAPI document's: the contract test
+// (codegen/openapi-contract.test.ts) checks each against it.
+import type { Mode, SearchParams } from './types.js';
+
+/** The modes, in the API's order. */
+export const MODES = ['dense', 'bm25', 'hybrid', 'colbert', 'phrase', 'conversational'] as const satisfies readonly Mode[];
+/** What a phrase-mode hit is (`params.unit`). */
+export const UNITS = ['phrase', 'sentence', 'passage', 'document'] as const satisfies readonly NonNullable<SearchParams['unit']>[];
+/** The most hits a query may ask for (`k`). */
+export const MAX_K = 100;
+/** The longest query, in Unicode characters (code points). */
+export const MAX_QUERY_CHARS = 1024;
+/** A stored conversation's id. */
+export const CONVERSATION_ID_PATTERN = /^c_[A-Za-z0-9_-]{32}$/;
