@@ -183,7 +183,7 @@ export function loadNative(): NativeModule {
   } catch (err) {
     throw new FaissError(
       `cannot load the faiss binding ${path}: ${(err as Error).message}. ` +
-        'Rebuild it with `npm run install` (node-gyp rebuild --directory gpu-pool/engine/native)',
+        'Rebuild it with `npm run install -- --force` (node-gyp rebuild --directory gpu-pool/engine/native)',
       { code: 'ERR_NATIVE_MISSING', cause: err },
     );
   }
