@@ -34,8 +34,8 @@ describe('examples/mcp/claude_desktop_config.json', () => {
 
   it('runs `edgesearch mcp` of this repository against the edge `npm start` serves', () => {
     expect(Object.keys(CONFIG.mcpServers)).toEqual(['edgesearch']);
-    // node and the checkout's bin, not npx: npx would first install the checkout into its cache,
-    // running the install script (a rebuild of the faiss binding) the first time.
+    // node and the checkout's bin, not npx: npx would first install the checkout into its cache
+    // and run its install script.
     expect(entry.command).toBe('node');
     expect(entry.args).toEqual([`${PLACEHOLDERS.repo}/bin/edgesearch.js`, 'mcp', '--endpoint', PLACEHOLDERS.endpoint, '--key', PLACEHOLDERS.key]);
     const port = /intEnv\('EDGE_PORT', (\d+)/.exec(readFileSync(`${REPO}/scripts/start.mjs`, 'utf8'))?.[1];
