@@ -2,7 +2,7 @@
 // Workers, browsers). Error answers become EdgeSearchError; 429 and 503 are retried as the
 // API's Retry-After says (retry.ts).
 import { EdgeSearchConnectionError, EdgeSearchError } from './errors.js';
-import { OPERATIONS, RETRYABLE_STATUSES, type OperationId } from './operations.js';
+import { OPERATIONS, type OperationId } from './operations.js';
 import { retryDelayMs, retryPolicy, sleep, type RetryOptions, type RetryPolicy } from './retry.js';
 import type {
   AdminHealth,
@@ -169,7 +169,7 @@ export class EdgeSearchClient {
         return (await res.json()) as T;
       }
       const error = await this.errorOf(call.id, res);
-      const delay = error.retryAfterS !== undefined && RETRYABLE_STATUSES.has(res.status) ? retryDelayMs(this.policy, attempt, error.retryAfterS) : undefined;
+      const delay = error.retryable && error.retryAfterS !== undefined ? retryDelayMs(this.policy, attempt, error.retryAfterS) : undefined;
       if (delay === undefined) throw error;
       try {
         await sleep(delay, call.signal);

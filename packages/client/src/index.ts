@@ -5,5 +5,5 @@ export { OPERATIONS, RETRYABLE_STATUSES, type OperationId } from './operations.j
 export type { RetryOptions } from './retry.js';
 export { citeHit, citeHits, citedPassage, type CitationOptions } from './citation.js';
 export { API_VERSION } from './version.js';
-export { CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODES, UNITS } from './limits.js';
+export { CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODE_HELP, MODES, UNITS } from './limits.js';
 export type * from './types.js';

@@ -13,3 +13,13 @@ export const MAX_K = 100;
 export const MAX_QUERY_CHARS = 1024;
 /** A stored conversation's id. */
 export const CONVERSATION_ID_PATTERN = /^c_[A-Za-z0-9_-]{32}$/;
+
+/** Each mode in a sentence a language model can choose by (the tool schemas' descriptions). */
+export const MODE_HELP: Record<Mode, string> = {
+  hybrid: 'hybrid: keywords and meaning fused',
+  dense: 'dense: meaning, for paraphrased or vague questions',
+  bm25: 'bm25: exact keywords, names, numbers, rare terms',
+  colbert: 'colbert: token-level late interaction (an index built with ColBERT only)',
+  phrase: 'phrase: short answer phrases with their evidence passages (an index built with phrases only)',
+  conversational: 'conversational: the query read with the turns before it (a pool with a conversational encoder only)',
+};

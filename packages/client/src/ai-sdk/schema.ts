@@ -1,7 +1,7 @@
 // The tools' input schemas: only what a language model should choose (the query, how many
 // passages, and for search the mode among those the app allows). zod/v4 is in zod 3.25+ and 4.
 import { z } from 'zod/v4';
-import { MAX_QUERY_CHARS, type Mode } from '../index.js';
+import { MAX_QUERY_CHARS, MODE_HELP, type Mode } from '../index.js';
 
 export interface SearchToolInput {
   query: string;
@@ -10,15 +10,6 @@ export interface SearchToolInput {
 }
 
 export type AnswerToolInput = Omit<SearchToolInput, 'mode'>;
-
-const MODE_HELP: Partial<Record<Mode, string>> = {
-  hybrid: 'hybrid: keywords and meaning together (the best default)',
-  dense: 'dense: meaning, for paraphrased or vague questions',
-  bm25: 'bm25: exact keywords, names, numbers and rare terms',
-  phrase: 'phrase: short answer phrases, each with its evidence passage',
-  colbert: 'colbert: token-level matching',
-  conversational: 'conversational: the query read with the conversation before it',
-};
 
 const query = () =>
   z
@@ -34,7 +25,7 @@ const k = (maxK: number, defaultK: number) => z.number().int().min(1).max(maxK).
 export function searchInputSchema(opts: { modes: readonly Mode[]; defaultMode: Mode; maxK: number; defaultK: number }): z.ZodType<SearchToolInput> {
   const base = { query: query(), k: k(opts.maxK, opts.defaultK) };
   if (opts.modes.length < 2) return z.object(base);
-  const help = opts.modes.map((m) => MODE_HELP[m] ?? m).join('; ');
+  const help = opts.modes.map((m) => MODE_HELP[m]).join('; ');
   const mode = z
     .enum(opts.modes as [Mode, ...Mode[]])
     .optional()

@@ -2,16 +2,13 @@
 // and `answer` (phrase mode: short answers with their evidence). The model reads the hits as
 // numbered sources to cite as [n]; the app gets them as JSON (result.ts).
 import { tool, type Tool } from 'ai';
-import { createClient, type CitationOptions, type EdgeSearchClient, type Mode, type SearchParams, type SearchRequest } from '../index.js';
+import type { CitationOptions, Mode, SearchParams, SearchRequest } from '../index.js';
+import { clientOf, defined, type ClientSource } from '../options.js';
 import { toolResult, type EdgeSearchToolResult } from './result.js';
 import { answerInputSchema, searchInputSchema, type AnswerToolInput, type SearchToolInput } from './schema.js';
 
-export interface ToolClientOptions {
-  /** The client to search with; or give `endpoint` (and `apiKey`) and the tool makes one. */
-  client?: EdgeSearchClient;
-  endpoint?: string;
-  apiKey?: string;
-}
+/** The client to search with; or give `endpoint` (and `apiKey`) and the tool makes one. */
+export type ToolClientOptions = ClientSource;
 
 interface CommonToolOptions extends ToolClientOptions {
   /** Hits when the model does not say (default 5: each is a passage in the model's context). */
@@ -101,15 +98,4 @@ function modelOutput(kind: CommonToolOptions['modelOutput'] = 'citations') {
   if (kind !== 'citations' && kind !== 'json') throw new TypeError(`modelOutput must be "citations" or "json", not ${JSON.stringify(kind)}`);
   return ({ output }: { output: EdgeSearchToolResult }) =>
     kind === 'citations' ? { type: 'text' as const, value: output.citations } : { type: 'json' as const, value: JSON.parse(JSON.stringify(output)) };
-}
-
-function clientOf(opts: ToolClientOptions, who: string): EdgeSearchClient {
-  if (opts.client) return opts.client;
-  if (opts.endpoint) return createClient({ endpoint: opts.endpoint, ...(opts.apiKey !== undefined ? { apiKey: opts.apiKey } : {}) });
-  throw new TypeError(`${who} needs a \`client\` or an \`endpoint\``);
-}
-
-/** The entries whose value is not undefined: unset options stay out of requests. */
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -2,16 +2,12 @@
 // turn of a conversation stored at the edge), and each hit becomes a Document (documents.ts).
 import type { CallbackManagerForRetrieverRun } from '@langchain/core/callbacks/manager';
 import { BaseRetriever, type BaseRetrieverInput } from '@langchain/core/retrievers';
-import { createClient, type EdgeSearchClient, type Mode, type SearchParams, type SearchRequest } from '../index.js';
+import type { EdgeSearchClient, Mode, SearchParams, SearchRequest } from '../index.js';
+import { clientOf, defined, type ClientSource } from '../options.js';
 import { responseToDocuments, type EdgeSearchDocument, type EdgeSearchDocumentMetadata } from './documents.js';
 
-export interface EdgeSearchRetrieverInput extends BaseRetrieverInput {
-  /** The client to search with; or give `endpoint` (and `apiKey`) and the retriever makes one. */
-  client?: EdgeSearchClient;
-  /** The edge's base URL (without `client`). */
-  endpoint?: string;
-  /** An API key (without `client`; omit in public mode). */
-  apiKey?: string;
+/** `client`, or `endpoint` (and `apiKey`) for the retriever to make one. */
+export interface EdgeSearchRetrieverInput extends BaseRetrieverInput, ClientSource {
   /** dense, bm25, hybrid, phrase, ... (default: the API's, hybrid). */
   mode?: Mode;
   /** Documents per query (default: the API's, 10). */
@@ -64,9 +60,7 @@ export class EdgeSearchRetriever extends BaseRetriever<EdgeSearchDocumentMetadat
     const { client, endpoint, apiKey, mode, k, params, rerank, cache, conversationId, conversation, record, ...base } = fields;
     // Only LangChain's own fields go to the base: its kwargs would otherwise hold the key.
     super(base);
-    if (client) this.client = client;
-    else if (endpoint) this.client = createClient({ endpoint, ...(apiKey !== undefined ? { apiKey } : {}) });
-    else throw new TypeError('EdgeSearchRetriever needs a `client` or an `endpoint`');
+    this.client = clientOf({ client, endpoint, apiKey }, 'EdgeSearchRetriever');
     if (conversationId !== undefined && conversation !== undefined) throw new TypeError('EdgeSearchRetriever: give `conversationId` or `conversation: "new"`, not both');
     if (conversation !== undefined && conversation !== 'new') throw new TypeError(`EdgeSearchRetriever: conversation must be "new", not ${JSON.stringify(conversation)}`);
     if (record !== undefined && conversationId === undefined && conversation === undefined) throw new TypeError('EdgeSearchRetriever: `record` needs a conversation (`conversationId` or `conversation: "new"`)');
@@ -108,9 +102,4 @@ export class EdgeSearchRetriever extends BaseRetriever<EdgeSearchDocumentMetadat
     );
     return this.creating;
   }
-}
-
-/** The entries whose value is not undefined: unset options stay out of requests. */
-function defined<T extends Record<string, unknown>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

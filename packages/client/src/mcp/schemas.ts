@@ -4,18 +4,9 @@
 // the hits as JSON, declared so that clients can check structuredContent.
 // zod/v4 is in zod 3.25+ and 4, the peer range of this package.
 import { z } from 'zod/v4';
-import { CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODES, UNITS, type Mode } from '../index.js';
+import { CONVERSATION_ID_PATTERN, MAX_K, MAX_QUERY_CHARS, MODE_HELP, MODES, UNITS } from '../index.js';
 
 export { MODES, UNITS };
-
-const MODE_HELP: Record<Mode, string> = {
-  hybrid: 'hybrid (the default): keywords and meaning fused',
-  dense: 'dense: meaning, for paraphrased or vague questions',
-  bm25: 'bm25: exact keywords, names, numbers, rare terms',
-  colbert: 'colbert: token-level late interaction (an index built with ColBERT only)',
-  phrase: 'phrase: short answer phrases with their evidence passages (an index built with phrases only; see the answer tool)',
-  conversational: 'conversational: the query read with the turns before it (a pool with a conversational encoder only)',
-};
 
 const query = () =>
   z
@@ -37,7 +28,7 @@ const mode = () =>
   z
     .enum(MODES)
     .optional()
-    .describe(`How to match: ${MODES.map((m) => MODE_HELP[m]).join('; ')}. A mode the index cannot answer is an error naming it.`);
+    .describe(`How to match (default hybrid): ${MODES.map((m) => MODE_HELP[m]).join('; ')}. A mode the index cannot answer is an error naming it.`);
 
 const unit = () =>
   z
