@@ -2,13 +2,10 @@
 // repository root, EDGESEARCH_ENDPOINT and EDGESEARCH_API_KEY set) against a local stack: a pool
 // node on the SciFact fixture behind the edge in workerd. Their language model is the stand-in
 // (stand-in-model.ts), so what they print can be checked against the API's own answers.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type EdgeSearchClient, type SearchRequest, type SearchResponse } from '@edgesearch/client';
 import { apiSearch, startChatbotStack, type ChatbotStack } from '../test/chatbot/stack.ts';
-
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+import { runNode, type CliResult } from '../test/cli.ts';
 
 let stack: ChatbotStack;
 let client: EdgeSearchClient;
@@ -22,26 +19,11 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runExample(name: string, args: string[] = [], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `examples/${name}`, ...args], {
-      cwd: REPO,
-      env: { ...process.env, EDGESEARCH_ENDPOINT: stack.edge.url, EDGESEARCH_API_KEY: stack.key.key, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(opts.stdin ?? '');
+/** An example run as a user runs it, with the stack's endpoint and key in its environment. */
+function runExample(name: string, args: string[] = [], opts: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+  return runNode(['--import', 'tsx', `examples/${name}`, ...args], {
+    env: { ...process.env, EDGESEARCH_ENDPOINT: stack.edge.url, EDGESEARCH_API_KEY: stack.key.key, ...opts.env },
+    stdin: opts.stdin ?? '',
   });
 }
 

@@ -3,7 +3,7 @@
 // project, whose code imports the package and calls a real edge, and whose TypeScript compiles
 // against the package's types alone.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,7 +47,7 @@ describe('npm pack of @edgesearch/client', () => {
 
   it('installs into an empty project that imports it, calls the edge, and type-checks against it', async () => {
     const project = join(work, 'project');
-    await execFileSync('mkdir', ['-p', project]);
+    await mkdir(project);
     await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     npm(['install', '--offline', '--no-audit', '--no-fund', tarball], project);
     const main = [

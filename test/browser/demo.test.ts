@@ -3,27 +3,25 @@
 // reports API errors. In front of a phrase index: the answer phrase, the evidence passage with
 // its span marked, and the unit switch. Skipped without a browser unless
 // EDGESEARCH_REQUIRE_BROWSER=1 (CI).
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { highlightSegments } from '../../edge/demo/highlight.ts';
 import { startEdge, type EdgeServer } from '../edge/harness.ts';
+import { chromiumMissing, chromiumRequired, haveChromium, launchChromium } from './chromium.ts';
 import { scifactTestQueries } from '../fixtures.ts';
 import { fixtureIndex } from '../index-fixture.ts';
 import { constructedPhraseIndex, type ConstructedPhraseIndex } from '../phrase-index-fixture.ts';
 import { SIGNING_KEY, startSoloNode, type SoloNode } from '../pool/harness.ts';
 
-const executablePath = process.env.EDGESEARCH_CHROMIUM ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(executablePath);
-const missing = `no Chromium at ${executablePath}: apt-get install chromium (or set EDGESEARCH_CHROMIUM)`;
-if (!haveBrowser && process.env.EDGESEARCH_REQUIRE_BROWSER === '1') {
+if (!haveChromium && chromiumRequired) {
   it('has a browser to drive the demo page', () => {
-    throw new Error(`${missing}; EDGESEARCH_REQUIRE_BROWSER=1 makes the browser test mandatory`);
+    throw new Error(`${chromiumMissing}; EDGESEARCH_REQUIRE_BROWSER=1 makes the browser test mandatory`);
   });
-} else if (!haveBrowser) {
-  console.warn(`skipping the demo page browser test: ${missing}`);
+} else if (!haveChromium) {
+  console.warn(`skipping the demo page browser test: ${chromiumMissing}`);
 }
 
 interface ApiHit {
@@ -62,7 +60,7 @@ async function watchCsp(page: Page): Promise<void> {
   });
 }
 
-describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
+describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
   let pool: SoloNode;
   let edge: EdgeServer;
   let browser: Browser;
@@ -94,7 +92,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
       }
     }
     expect(query, 'no SciFact test query has a highlightable BM25 hit in the fixture').toBeDefined();
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     // A context of our own, so a second tab of the same profile can be opened in it.
     page = await (await browser.newContext()).newPage();
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
@@ -346,7 +344,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium', () => {
   });
 });
 
-describe.skipIf(!haveBrowser)('demo page in headless Chromium, phrase mode over a phrase index', () => {
+describe.skipIf(!haveChromium)('demo page in headless Chromium, phrase mode over a phrase index', () => {
   const work = mkdtempSync(join(tmpdir(), 'es-demo-phrase-'));
   let built: ConstructedPhraseIndex;
   let pool: SoloNode;
@@ -381,7 +379,7 @@ describe.skipIf(!haveBrowser)('demo page in headless Chromium, phrase mode over 
     built = await constructedPhraseIndex(join(work, 'constructed'), 30, 2, 11, { sentences: true });
     pool = await startSoloNode(built.dir, 2);
     edge = await startEdge({ POOL_ENDPOINTS: pool.node.url, POOL_SIGNING_KEY: SIGNING_KEY, PUBLIC_MODE: 'true', PUBLIC_RATE: JSON.stringify({ perSecond: 50, burst: 100 }) });
-    browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
     page.on('console', (msg) => {

@@ -3,25 +3,19 @@
 // Workers runtime wrangler uses) and in headless Chromium, each against the real local stack,
 // and each must give the report Node gives, which is itself checked against the API's answers.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumMissing, chromiumRequired, haveChromium, launchChromium } from '../../../test/browser/chromium.ts';
 import { apiSearch, startChatbotStack, type ChatbotStack } from '../../../test/chatbot/stack.ts';
+import { startBodyServer } from '../../../test/edge/harness.ts';
 import { REPO_ROOT } from '../../../test/fixtures.ts';
 import type { ScenarioInput } from './scenario.ts';
 
-const executablePath = process.env.EDGESEARCH_CHROMIUM ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(executablePath);
-if (!haveBrowser && process.env.EDGESEARCH_REQUIRE_BROWSER === '1') {
-  throw new Error(`no Chromium at ${executablePath}; EDGESEARCH_REQUIRE_BROWSER=1 makes the browser run mandatory`);
-}
+if (!haveChromium && chromiumRequired) throw new Error(`${chromiumMissing}; EDGESEARCH_REQUIRE_BROWSER=1 makes the browser run mandatory`);
 
 let stack: ChatbotStack;
 let out: string;
@@ -29,8 +23,8 @@ let input: ScenarioInput;
 let nodeReport: Record<string, any>;
 
 /** Serves `root` (the compiled scenario and client) and a page that exposes runScenario. */
-async function staticServer(root: string): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(async (req, res) => {
+function staticServer(root: string): ReturnType<typeof startBodyServer> {
+  return startBodyServer(async (req, res) => {
     const path = new URL(req.url!, 'http://x').pathname;
     if (path === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -47,8 +41,6 @@ async function staticServer(root: string): Promise<{ url: string; close(): Promi
       res.writeHead(404).end();
     }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
 }
 
 beforeAll(async () => {
@@ -108,10 +100,10 @@ describe('the client in Node, workerd and Chromium', () => {
     }
   });
 
-  it.skipIf(!haveBrowser)('Chromium: the same report, from a page on another origin (CORS)', async () => {
+  it.skipIf(!haveChromium)('Chromium: the same report, from a page on another origin (CORS)', async () => {
     expect(nodeReport, 'the Node run first').toBeDefined();
     const site = await staticServer(out);
-    const browser = await chromium.launch({ executablePath, headless: true, args: ['--no-sandbox'] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const pageErrors: string[] = [];

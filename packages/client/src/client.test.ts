@@ -1,9 +1,9 @@
 // The client's own behaviour against scripted HTTP servers on loopback (real sockets): what it
 // sends, how it turns answers into results and errors, and when it retries. Its behaviour against
 // the real edge, in Node, workerd and Chromium, is runtimes/runtimes.test.ts.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startBodyServer } from '../../../test/edge/harness.ts';
 import { EdgeSearchConnectionError, EdgeSearchError, createClient } from './index.js';
 
 interface Seen {
@@ -15,29 +15,25 @@ interface Seen {
 }
 type Reply = { status: number; body?: unknown; headers?: Record<string, string>; delayMs?: number };
 
-const servers: http.Server[] = [];
+const servers: { close(): Promise<void> }[] = [];
 afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 /** A server that answers the i-th request with replies[i] (the last one after that) and records what it was sent. */
 async function scripted(replies: Reply[]): Promise<{ url: string; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c));
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body, at: Date.now() });
-      const reply = replies[Math.min(seen.length - 1, replies.length - 1)]!;
-      setTimeout(() => {
-        res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-        res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
-      }, reply.delayMs ?? 0);
-    });
+  const server = await startBodyServer(async (req, res, body) => {
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: body.toString('utf8'), at: Date.now() });
+    const reply = replies[Math.min(seen.length - 1, replies.length - 1)]!;
+    await new Promise((r) => setTimeout(r, reply.delayMs ?? 0));
+    // The client may have given up (timeout, abort) and the test closed the server meanwhile.
+    if (res.destroyed) return;
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(reply.body === undefined ? '' : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body));
   });
   servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  return { url: server.url, seen };
 }
 
 const hitsBody = { query: 'q', mode: 'bm25', k: 1, indexVersion: 'v1', cached: false, hits: [], timings: { edgeMs: 1 } };

@@ -4,7 +4,6 @@
 // Streamable HTTP at the edge's own /mcp. The tools answer what the API answers for the same
 // request, API errors and bad arguments are tool errors, and /mcp is keyed and rate-limited as
 // the API is (its tools' calls included).
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -14,11 +13,11 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type EdgeSearchClient } from '@edgesearch/client';
 import { startChatbotStack, type ChatbotStack } from '../../../../test/chatbot/stack.ts';
+import { CLI, runNode, type CliResult } from '../../../../test/cli.ts';
 import { REPO_ROOT } from '../../../../test/fixtures.ts';
 import { expectRuntimeNeutral } from '../../../../test/runtime-neutral.ts';
 import { MODES, UNITS } from './index.js';
 
-const CLI = join(REPO_ROOT, 'bin', 'edgesearch.js');
 const PACKAGE_BIN = join(REPO_ROOT, 'packages', 'client', 'src', 'mcp', 'cli.ts');
 const QUERY = 'statins and dementia risk';
 const PHRASE_QUERY = 'alpha beta';
@@ -277,21 +276,10 @@ describe('the /mcp endpoint', () => {
 });
 
 describe('the stdio commands', () => {
-  /** Runs a command with stdin `input` (then closed); resolves with its exit code and output. */
-  function run(args: string[], input: string, env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-      const base = { ...process.env };
-      delete base.EDGESEARCH_ENDPOINT;
-      delete base.EDGESEARCH_API_KEY;
-      const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env: { ...base, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(input);
-    });
+  /** Runs `node args` with stdin `input` (then closed), without the EDGESEARCH_ settings of this environment. */
+  function run(args: string[], input: string, env: Record<string, string> = {}): Promise<CliResult> {
+    const { EDGESEARCH_ENDPOINT: _endpoint, EDGESEARCH_API_KEY: _key, ...base } = process.env;
+    return runNode(args, { env: { ...base, ...env }, stdin: input });
   }
 
   it('without an endpoint exit with status 2, saying how to give one, and write nothing to stdout', async () => {
